@@ -1,0 +1,52 @@
+# The one place that says how to build, test, lint, benchmark and demo mlvc.
+# Everything a fresh machine needs is installed from here (into .venv).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.deps-stamp
+
+.PHONY: help dev test test-rust test-python lint fmt bench demo clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet "maturin>=1.7,<2" "typer>=0.12,<1" "pyyaml>=6,<7" "rich>=13,<15" \
+		"pytest>=8" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.11" types-PyYAML
+	touch $(STAMP)
+
+dev: $(STAMP) ## Build the Rust core (release) into .venv and install mlvc there.
+	$(VENV)/bin/maturin develop --release --quiet
+
+test: test-rust test-python ## Run the whole test suite (Rust, then Python).
+
+test-rust: ## cargo test (the core, without Python).
+	cargo test --quiet
+
+test-python: dev ## pytest against the installed extension.
+	$(PY) -m pytest -q tests
+
+lint: dev ## fmt, clippy, ruff, mypy.
+	cargo fmt --check
+	cargo clippy --all-targets --quiet -- -D warnings
+	cargo clippy --all-targets --features python --quiet -- -D warnings
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP) ## Format Rust and Python sources.
+	cargo fmt
+	$(VENV)/bin/ruff format python tests benches
+
+bench: dev ## Run the benchmarks against md5sum, cp and DVC; writes benches/results/.
+	$(PY) benches/run.py
+
+demo: dev ## Generate a dataset, hash it with mlvc and md5sum, compare.
+	$(PY) benches/demo.py
+
+clean: ## Remove build products and the venv.
+	rm -rf target $(VENV) benches/data benches/results

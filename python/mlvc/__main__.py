@@ -1,0 +1,5 @@
+"""Entry point for ``python -m mlvc``."""
+
+from mlvc.cli import main
+
+main()

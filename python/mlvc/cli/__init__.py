@@ -1,0 +1,47 @@
+"""The ``mlvc`` command line: one Typer app, commands registered from submodules.
+
+Heavy modules (rich, yaml, remotes, rendering) are imported inside the commands
+that use them, so ``mlvc --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from mlvc.cli import _errors
+
+app = typer.Typer(
+    name="mlvc",
+    help="Version data and models, run pipelines and track experiments on Git (DVC-compatible).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Version data and models, run pipelines and track experiments on Git (DVC-compatible)."""
+
+
+def _register() -> None:
+    from mlvc.cli import hashing
+
+    hashing.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the CLI and exits with DVC's exit codes."""
+    try:
+        app(args=argv, prog_name="mlvc")
+    except SystemExit as exc:
+        # Usage errors exit 2 from the parser; scripts written for DVC expect 254.
+        if exc.code == 2:
+            sys.exit(_errors.EXIT_USAGE)
+        raise

@@ -1,0 +1,78 @@
+"""Turning exceptions into one-line messages and DVC's exit codes, in one place."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from mlvc.exceptions import MlvcError
+
+# DVC-compat: exit codes scripts written for DVC rely on.
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 251
+EXIT_INTERRUPTED = 252
+EXIT_NOT_A_REPO = 253
+EXIT_USAGE = 254
+EXIT_OTHER = 255
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def describe(exc: BaseException) -> tuple[str, str | None]:
+    """Returns the message and an optional hint for an exception."""
+    if isinstance(exc, FileNotFoundError) and exc.filename is not None:
+        return f"`{exc.filename}` does not exist", "check the path, or run from another directory"
+    if isinstance(exc, PermissionError) and exc.filename is not None:
+        return (
+            f"permission denied: `{exc.filename}`",
+            "check the file's permissions and its directory's",
+        )
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.strerror or exc}: `{exc.filename}`", None
+    if isinstance(exc, MlvcError):
+        text = str(exc)
+        hint = getattr(exc, "hint", None)
+        if hint is None and "cannot be tracked" in text:
+            hint = "remove it, or list it in `.dvcignore`"
+        return text, hint
+    return f"unexpected error: {exc}", "rerun with `-v` to see the traceback"
+
+
+def report(exc: BaseException, *, verbose: bool = False) -> int:
+    """Prints an error to stderr and returns the exit code it maps to."""
+    if isinstance(exc, KeyboardInterrupt):
+        print("error: interrupted by the user", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    message, hint = describe(exc)
+    if verbose:
+        traceback.print_exception(exc, file=sys.stderr)
+    print(f"error: {message}", file=sys.stderr)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    if isinstance(exc, OSError | MlvcError | ValueError):
+        return EXIT_FAILED
+    return EXIT_OTHER
+
+
+def handled(verbose_arg: str = "verbose") -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Wraps a command so that errors become a message and an exit code."""
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except SystemExit:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - every error must become an exit code
+                code = report(exc, verbose=bool(kwargs.get(verbose_arg, False)))
+                sys.exit(code)
+
+        return inner
+
+    return wrap

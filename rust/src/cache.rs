@@ -1,0 +1,311 @@
+//! The content-addressed object cache, in DVC 3.x's layout:
+//! `<cache>/files/md5/<h[0:2]>/<h[2:]>` (and `.dir` objects beside them).
+
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, IoContext, Result};
+use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::progress::Progress;
+use crate::tree::{self, TreeEntry};
+
+/// DVC-compat: cache objects are read-only for everyone.
+pub const OBJECT_MODE: u32 = 0o444;
+/// DVC-compat: with `cache.shared = group`, directories are group-writable and setgid.
+const SHARED_DIR_MODE: u32 = 0o2775;
+/// Suffix of in-flight objects; they never carry an object's final name.
+pub const TEMP_SUFFIX: &str = ".mlvc-tmp";
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Returns a unique temporary name next to `final_path`.
+pub fn temp_path_for(final_path: &Path) -> PathBuf {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = final_path
+        .file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    final_path.with_file_name(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()))
+}
+
+/// How a file enters the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertMode {
+    /// Copy (or reflink) the file; the source stays as it is.
+    Copy,
+    /// Rename the file into the cache (same filesystem); the source disappears.
+    Move,
+}
+
+/// Result of verifying one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Content matches the name.
+    Ok,
+    /// No such object.
+    Missing,
+    /// Content hashes to something else.
+    Corrupt {
+        /// The hash of the content.
+        actual: String,
+    },
+}
+
+/// A DVC-layout object cache rooted at a directory such as `.dvc/cache`.
+#[derive(Debug, Clone)]
+pub struct ObjectCache {
+    root: PathBuf,
+    shared_group: bool,
+}
+
+impl ObjectCache {
+    /// Opens the cache at `root` (created lazily on the first insert).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        ObjectCache {
+            root: root.into(),
+            shared_group: false,
+        }
+    }
+
+    /// Makes new directories group-writable (`cache.shared = group`).
+    pub fn with_shared_group(mut self, shared: bool) -> Self {
+        self.shared_group = shared;
+        self
+    }
+
+    /// Returns the cache root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Returns the path of an object (DVC 3.x layout), validating the hash.
+    pub fn object_path(&self, hash: &str) -> Result<PathBuf> {
+        if !is_valid_md5_name(hash) {
+            return Err(Error::InvalidHash(hash.to_string()));
+        }
+        Ok(self
+            .root
+            .join("files")
+            .join("md5")
+            .join(&hash[..2])
+            .join(&hash[2..]))
+    }
+
+    /// Returns the path of an object in the DVC 2.x layout (`<cache>/xx/yyyy`).
+    pub fn legacy_object_path(&self, hash: &str) -> Result<PathBuf> {
+        if !is_valid_md5_name(hash) {
+            return Err(Error::InvalidHash(hash.to_string()));
+        }
+        Ok(self.root.join(&hash[..2]).join(&hash[2..]))
+    }
+
+    /// Tells whether the object is present.
+    pub fn contains(&self, hash: &str) -> Result<bool> {
+        Ok(self.object_path(hash)?.is_file())
+    }
+
+    fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        fs_err::create_dir_all(dir).at(dir)?;
+        if self.shared_group {
+            let mut d = dir.to_path_buf();
+            while d.starts_with(&self.root) && d != self.root {
+                std::fs::set_permissions(&d, Permissions::from_mode(SHARED_DIR_MODE)).at(&d)?;
+                if !d.pop() {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts `src` (whose content hashes to `hash`) into the cache.
+    ///
+    /// The object appears under its final name only once complete and read-only.
+    /// Returns `false` when the object was already present (in `Move` mode the
+    /// source is then left in place).
+    pub fn insert_file(&self, src: &Path, hash: &str, mode: InsertMode) -> Result<bool> {
+        let dest = self.object_path(hash)?;
+        if dest.is_file() {
+            return Ok(false);
+        }
+        let parent = dest.parent().expect("object paths have a parent");
+        self.ensure_dir(parent)?;
+        let tmp = temp_path_for(&dest);
+        let staged = match mode {
+            InsertMode::Move => std::fs::rename(src, &tmp).at(src),
+            InsertMode::Copy => copy_file(src, &tmp).map(|_| ()),
+        };
+        if let Err(e) = staged {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        self.finish_object(&tmp, &dest)?;
+        Ok(true)
+    }
+
+    /// Stores bytes (e.g. a `.dir` manifest) under `hash`.
+    pub fn insert_bytes(&self, hash: &str, data: &[u8]) -> Result<bool> {
+        let dest = self.object_path(hash)?;
+        if dest.is_file() {
+            return Ok(false);
+        }
+        let parent = dest.parent().expect("object paths have a parent");
+        self.ensure_dir(parent)?;
+        let tmp = temp_path_for(&dest);
+        let written = (|| {
+            let mut f = File::create(&tmp).at(&tmp)?;
+            f.write_all(data).at(&tmp)?;
+            f.sync_data().at(&tmp)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        self.finish_object(&tmp, &dest)?;
+        Ok(true)
+    }
+
+    fn finish_object(&self, tmp: &Path, dest: &Path) -> Result<()> {
+        let done = std::fs::set_permissions(tmp, Permissions::from_mode(OBJECT_MODE))
+            .at(tmp)
+            .and_then(|_| std::fs::rename(tmp, dest).at(dest));
+        if done.is_err() {
+            let _ = std::fs::remove_file(tmp);
+        }
+        done
+    }
+
+    /// Reads and parses a `.dir` object.
+    pub fn read_manifest(&self, hash: &str) -> Result<Vec<TreeEntry>> {
+        if !hash.ends_with(".dir") {
+            return Err(Error::InvalidHash(hash.to_string()));
+        }
+        let path = self.object_path(hash)?;
+        let bytes = fs_err::read(&path).at(&path)?;
+        tree::parse(&bytes, &path)
+    }
+
+    /// Rehashes one object and compares it with its name.
+    pub fn verify(&self, hash: &str, progress: Option<&Progress>) -> Result<Verdict> {
+        let path = self.object_path(hash)?;
+        if !path.is_file() {
+            return Ok(Verdict::Missing);
+        }
+        let hex = hash.strip_suffix(".dir").unwrap_or(hash);
+        let actual = if hash.ends_with(".dir") {
+            let bytes = fs_err::read(&path).at(&path)?;
+            hash_bytes(&bytes, HashAlgorithm::Md5)
+        } else {
+            hash_file(&path, HashAlgorithm::Md5, DEFAULT_BUFFER_SIZE, progress)?.hash
+        };
+        Ok(if actual == hex {
+            Verdict::Ok
+        } else {
+            Verdict::Corrupt { actual }
+        })
+    }
+
+    /// Verifies many objects in parallel; returns the corrupt ones with their actual hash.
+    pub fn verify_many(
+        &self,
+        hashes: &[String],
+        jobs: usize,
+        progress: &Progress,
+    ) -> Result<Vec<(String, String)>> {
+        let verdicts: Vec<(String, Verdict)> = crate::digest::pool(jobs)?.install(|| {
+            hashes
+                .par_iter()
+                .map(|h| {
+                    progress.check()?;
+                    let v = self.verify(h, Some(progress))?;
+                    progress.add_file(0);
+                    Ok((h.clone(), v))
+                })
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(verdicts
+            .into_iter()
+            .filter_map(|(h, v)| match v {
+                Verdict::Corrupt { actual } => Some((h, actual)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Lists every object id in the DVC 3.x part of the cache (temp files excluded).
+    pub fn list(&self) -> Result<Vec<String>> {
+        let base = self.root.join("files").join("md5");
+        let mut out = Vec::new();
+        let Ok(dirs) = std::fs::read_dir(&base) else {
+            return Ok(out);
+        };
+        for d in dirs {
+            let d = d.at(&base)?;
+            let prefix = d.file_name().to_string_lossy().into_owned();
+            if prefix.len() != 2 || !d.path().is_dir() {
+                continue;
+            }
+            for f in std::fs::read_dir(d.path()).at(d.path())? {
+                let f = f.at(d.path())?;
+                let name = format!("{prefix}{}", f.file_name().to_string_lossy());
+                if is_valid_md5_name(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// Deletes an object; returns whether it existed.
+    pub fn remove(&self, hash: &str) -> Result<bool> {
+        let path = self.object_path(hash)?;
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    /// Inserts every file of a hashed tree and its manifest, in parallel.
+    ///
+    /// The manifest goes in last, so a present `.dir` object implies its files are present.
+    pub fn insert_tree(
+        &self,
+        tree: &crate::digest::TreeResult,
+        mode: InsertMode,
+        jobs: usize,
+        progress: &Progress,
+    ) -> Result<u64> {
+        let inserted = crate::digest::pool(jobs)?.install(|| {
+            tree.files
+                .par_iter()
+                .map(|f| {
+                    progress.check()?;
+                    let new = self.insert_file(&f.path, &f.hash, mode)?;
+                    progress.add_file(f.meta.size);
+                    Ok(u64::from(new))
+                })
+                .sum::<Result<u64>>()
+        })?;
+        self.insert_bytes(&tree.hash, &tree.manifest)?;
+        Ok(inserted)
+    }
+}
+
+/// Copies a file, cloning it (reflink) where the filesystem can.
+pub fn copy_file(src: &Path, dest: &Path) -> Result<u64> {
+    match reflink_copy::reflink_or_copy(src, dest) {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => Ok(std::fs::metadata(dest).at(dest)?.len()),
+        Err(e) => Err(Error::io(src, e)),
+    }
+}

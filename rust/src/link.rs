@@ -1,0 +1,273 @@
+//! Materialising cache objects in the workspace with the configured link types.
+//!
+//! The fallback is an explicit state machine: try the `cache.type` list in order;
+//! a failure before the first success moves on to the next type; once one type
+//! has worked, it is used for every file and a failure is an error.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::{Mutex, OnceLock};
+
+use crate::cache::{copy_file, temp_path_for};
+use crate::error::{Error, IoContext, Result};
+
+/// A way to make a workspace file out of a cache object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkType {
+    /// Copy-on-write clone (btrfs, XFS, APFS): instant, independent file.
+    Reflink,
+    /// A second name for the object: instant, read-only.
+    Hardlink,
+    /// A symlink with an absolute target in the cache.
+    Symlink,
+    /// A plain copy.
+    Copy,
+}
+
+impl LinkType {
+    /// Returns the `cache.type` spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Reflink => "reflink",
+            LinkType::Hardlink => "hardlink",
+            LinkType::Symlink => "symlink",
+            LinkType::Copy => "copy",
+        }
+    }
+}
+
+impl FromStr for LinkType {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim() {
+            "reflink" => Ok(LinkType::Reflink),
+            "hardlink" => Ok(LinkType::Hardlink),
+            "symlink" => Ok(LinkType::Symlink),
+            "copy" => Ok(LinkType::Copy),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown cache type `{other}`; expected reflink, hardlink, symlink or copy"
+            ))),
+        }
+    }
+}
+
+/// DVC-compat: the default `cache.type`.
+pub const DEFAULT_LINK_TYPES: [LinkType; 2] = [LinkType::Reflink, LinkType::Copy];
+
+/// Parses a `cache.type` value such as `"reflink,copy"`.
+pub fn parse_link_types(spec: &str) -> Result<Vec<LinkType>> {
+    let types: Vec<LinkType> = spec
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(LinkType::from_str)
+        .collect::<Result<_>>()?;
+    if types.is_empty() {
+        return Err(Error::InvalidArgument("empty cache type list".into()));
+    }
+    Ok(types)
+}
+
+/// The process umask, read once (without changing it, where /proc allows).
+pub fn umask() -> u32 {
+    static UMASK: OnceLock<u32> = OnceLock::new();
+    *UMASK.get_or_init(|| {
+        if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+            if let Some(v) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Umask:"))
+                .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            {
+                return v;
+            }
+        }
+        // SAFETY: umask only swaps an integer in the process; it is set back at once.
+        unsafe {
+            let old = libc::umask(0o022);
+            libc::umask(old);
+            old as u32
+        }
+    })
+}
+
+/// The mode of a writable workspace copy: 0644 under umask 022, plus owner x if executable.
+pub fn workspace_mode(isexec: bool) -> u32 {
+    let base = 0o666 & !umask();
+    if isexec {
+        base | 0o100
+    } else {
+        base
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum State {
+    /// No type has worked yet; the next to try is at this index.
+    Probing(usize),
+    /// This type worked and is now the only one used.
+    Settled(LinkType),
+}
+
+/// Links files with the first configured type that works on this filesystem.
+#[derive(Debug)]
+pub struct Linker {
+    types: Vec<LinkType>,
+    state: Mutex<State>,
+}
+
+impl Linker {
+    /// Creates a linker for a `cache.type` list.
+    pub fn new(types: Vec<LinkType>) -> Self {
+        Linker {
+            types,
+            state: Mutex::new(State::Probing(0)),
+        }
+    }
+
+    /// Returns the type in use once one has worked.
+    pub fn settled(&self) -> Option<LinkType> {
+        match *self
+            .state
+            .lock()
+            .expect("linker state lock is never poisoned: no panics inside")
+        {
+            State::Settled(t) => Some(t),
+            State::Probing(_) => None,
+        }
+    }
+
+    /// Makes `dest` a materialisation of the cache object `src`, atomically.
+    ///
+    /// Returns the link type used.
+    pub fn link(&self, src: &Path, dest: &Path, isexec: bool) -> Result<LinkType> {
+        let mut guard = self
+            .state
+            .lock()
+            .expect("linker state lock is never poisoned: no panics inside");
+        match *guard {
+            State::Settled(t) => {
+                drop(guard);
+                link_as(t, src, dest, isexec).map_err(|e| Error::Link {
+                    path: dest.to_path_buf(),
+                    tried: t.name().to_string(),
+                    source: e,
+                })?;
+                Ok(t)
+            }
+            State::Probing(start) => {
+                // Probing holds the lock so that exactly one file settles the type.
+                let mut last_err = None;
+                for (i, &t) in self.types.iter().enumerate().skip(start) {
+                    match link_as(t, src, dest, isexec) {
+                        Ok(()) => {
+                            *guard = State::Settled(t);
+                            return Ok(t);
+                        }
+                        Err(e) => {
+                            *guard = State::Probing(i + 1);
+                            last_err = Some(e);
+                        }
+                    }
+                }
+                Err(Error::Link {
+                    path: dest.to_path_buf(),
+                    tried: self
+                        .types
+                        .iter()
+                        .map(|t| t.name())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    source: last_err
+                        .unwrap_or_else(|| std::io::Error::other("no link types left to try")),
+                })
+            }
+        }
+    }
+}
+
+/// Tells whether `dest` already is `src` by link (same inode, or a symlink to it).
+pub fn is_linked_to(src: &Path, dest: &Path) -> bool {
+    if let Ok(target) = std::fs::read_link(dest) {
+        return target == src;
+    }
+    match (std::fs::metadata(src), std::fs::symlink_metadata(dest)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Creates a temp file of type `t` next to `dest`, then renames it over `dest`.
+fn link_as(t: LinkType, src: &Path, dest: &Path, isexec: bool) -> std::io::Result<()> {
+    let tmp = temp_path_for(dest);
+    let made = match t {
+        LinkType::Reflink => reflink_copy::reflink(src, &tmp).and_then(|_| {
+            std::fs::set_permissions(&tmp, PermissionsExt::from_mode(workspace_mode(isexec)))
+        }),
+        LinkType::Hardlink => std::fs::hard_link(src, &tmp),
+        LinkType::Symlink => {
+            let abs = std::path::absolute(src)?;
+            std::os::unix::fs::symlink(abs, &tmp)
+        }
+        LinkType::Copy => copy_file(src, &tmp)
+            .map_err(|e| match e {
+                Error::Io { source, .. } => source,
+                other => std::io::Error::other(other.to_string()),
+            })
+            .and_then(|_| {
+                std::fs::set_permissions(&tmp, PermissionsExt::from_mode(workspace_mode(isexec)))
+            }),
+    };
+    if let Err(e) = made {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Err(e) = std::fs::rename(&tmp, dest) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    // rename() is a no-op when both names are links to one inode; drop the leftover.
+    let _ = std::fs::remove_file(&tmp);
+    Ok(())
+}
+
+/// Probes which link types work between `cache_dir` and `workspace_dir`.
+pub fn supported_link_types(cache_dir: &Path, workspace_dir: &Path) -> Result<Vec<LinkType>> {
+    fs_err::create_dir_all(cache_dir).at(cache_dir)?;
+    let src = temp_path_for(&cache_dir.join("probe"));
+    fs_err::write(&src, b"probe").at(&src)?;
+    let mut ok = Vec::new();
+    for t in [
+        LinkType::Reflink,
+        LinkType::Hardlink,
+        LinkType::Symlink,
+        LinkType::Copy,
+    ] {
+        let dest = temp_path_for(&workspace_dir.join("probe"));
+        if link_as(t, &src, &dest, false).is_ok() {
+            ok.push(t);
+        }
+        let _ = std::fs::remove_file(&dest);
+    }
+    let _ = std::fs::remove_file(&src);
+    Ok(ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_type_lists() {
+        assert_eq!(
+            parse_link_types("reflink,copy").unwrap(),
+            DEFAULT_LINK_TYPES.to_vec()
+        );
+        assert_eq!(
+            parse_link_types(" hardlink , symlink ").unwrap(),
+            vec![LinkType::Hardlink, LinkType::Symlink]
+        );
+        assert!(parse_link_types("").is_err());
+        assert!(parse_link_types("reflink,bogus").is_err());
+    }
+}

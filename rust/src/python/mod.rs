@@ -1,0 +1,609 @@
+//! PyO3 bindings: the `mlvc._core` extension module.
+//!
+//! Coarse calls only: lists of paths in, small frozen records out. Every call
+//! that touches many files goes through [`run::run_long`].
+
+mod errors;
+mod git;
+mod run;
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::cache::{InsertMode, ObjectCache};
+use crate::checkout::{
+    checkout_files, checkout_tree, CheckoutItem, CheckoutOptions, CheckoutReport,
+};
+use crate::digest::{self, DigestOptions, FileResult, TreeResult};
+use crate::hash::{HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::link::{parse_link_types, supported_link_types as probe_link_types, Linker};
+use crate::state::StateDb;
+use crate::tree::{self, TreeEntry};
+use crate::walk::{walk_files, WalkOptions};
+use errors::to_py;
+use run::run_long;
+
+fn os(bytes: &[u8]) -> OsString {
+    OsString::from_vec(bytes.to_vec())
+}
+
+fn algorithm(name: &str) -> PyResult<HashAlgorithm> {
+    HashAlgorithm::from_str(name).map_err(to_py)
+}
+
+/// A hashed file.
+#[pyclass(frozen, get_all, module = "mlvc._core")]
+pub struct FileHash {
+    /// The path as given, or the full path for files of a tree.
+    path: OsString,
+    /// Path relative to the tree root (`""` for single files).
+    relpath: OsString,
+    /// Hex digest.
+    hash: String,
+    /// Size in bytes.
+    size: u64,
+    /// Whether the owner execute bit is set.
+    isexec: bool,
+    /// Whether the hash came from the state cache instead of reading the file.
+    from_state: bool,
+}
+
+#[pymethods]
+impl FileHash {
+    fn __repr__(&self) -> String {
+        format!(
+            "FileHash(path={:?}, hash={:?}, size={})",
+            self.path, self.hash, self.size
+        )
+    }
+}
+
+impl From<&FileResult> for FileHash {
+    fn from(f: &FileResult) -> Self {
+        FileHash {
+            path: f.path.clone().into_os_string(),
+            relpath: os(&f.relpath),
+            hash: f.hash.clone(),
+            size: f.meta.size,
+            isexec: f.meta.is_exec(),
+            from_state: f.from_state,
+        }
+    }
+}
+
+/// A hashed directory: DVC's directory object and its files.
+#[pyclass(frozen, module = "mlvc._core")]
+pub struct TreeHash {
+    #[pyo3(get)]
+    path: OsString,
+    #[pyo3(get)]
+    hash: String,
+    #[pyo3(get)]
+    size: u64,
+    #[pyo3(get)]
+    nfiles: usize,
+    #[pyo3(get)]
+    hashed_files: usize,
+    result: Arc<TreeResult>,
+}
+
+#[pymethods]
+impl TreeHash {
+    /// The manifest bytes (`.dir` object content).
+    #[getter]
+    fn manifest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.result.manifest)
+    }
+
+    /// Every file, in manifest order.
+    #[getter]
+    fn files(&self) -> Vec<FileHash> {
+        self.result.files.iter().map(FileHash::from).collect()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "TreeHash(path={:?}, hash={:?}, size={}, nfiles={})",
+            self.path, self.hash, self.size, self.nfiles
+        )
+    }
+}
+
+impl TreeHash {
+    fn new(path: PathBuf, r: TreeResult) -> Self {
+        TreeHash {
+            path: path.into_os_string(),
+            hash: r.hash.clone(),
+            size: r.size,
+            nfiles: r.files.len(),
+            hashed_files: r.files.iter().filter(|f| !f.from_state).count(),
+            result: Arc::new(r),
+        }
+    }
+}
+
+/// A walked file.
+#[pyclass(frozen, get_all, module = "mlvc._core")]
+pub struct WalkedFile {
+    relpath: OsString,
+    size: u64,
+    isexec: bool,
+    mtime_ns: i64,
+    is_symlink: bool,
+}
+
+/// The outcome of a checkout.
+#[pyclass(frozen, get_all, module = "mlvc._core")]
+pub struct CheckoutResult {
+    /// Paths written from the cache.
+    linked: Vec<OsString>,
+    /// Number of files already up to date.
+    unchanged: u64,
+    /// Paths deleted because they are not in the tree.
+    removed: Vec<OsString>,
+    /// Paths whose content would be lost; when non-empty nothing was changed.
+    conflicts: Vec<OsString>,
+    /// `(path, hash)` of files whose object is missing from the cache.
+    missing: Vec<(OsString, String)>,
+    /// The link type used (`None` when nothing was linked).
+    link_type: Option<&'static str>,
+}
+
+impl From<CheckoutReport> for CheckoutResult {
+    fn from(r: CheckoutReport) -> Self {
+        let os_list = |v: Vec<PathBuf>| v.into_iter().map(PathBuf::into_os_string).collect();
+        CheckoutResult {
+            linked: os_list(r.linked),
+            unchanged: r.unchanged,
+            removed: os_list(r.removed),
+            conflicts: os_list(r.conflicts),
+            missing: r
+                .missing
+                .into_iter()
+                .map(|(p, h)| (p.into_os_string(), h))
+                .collect(),
+            link_type: r.link_type.map(|t| t.name()),
+        }
+    }
+}
+
+/// A state database (hash cache keyed by inode, size and timestamps).
+#[pyclass(frozen, module = "mlvc._core")]
+pub struct State {
+    inner: Arc<StateDb>,
+}
+
+#[pymethods]
+impl State {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
+        let db = py.detach(|| StateDb::open(&path)).map_err(to_py)?;
+        Ok(State {
+            inner: Arc::new(db),
+        })
+    }
+
+    /// The database file.
+    #[getter]
+    fn path(&self) -> OsString {
+        self.inner.path().as_os_str().to_owned()
+    }
+
+    /// Forgets every entry at or below `path` (absolute).
+    fn forget(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
+        py.detach(|| self.inner.forget(&path)).map_err(to_py)
+    }
+}
+
+fn state_of(state: Option<&Bound<'_, State>>) -> Option<Arc<StateDb>> {
+    state.map(|s| Arc::clone(&s.get().inner))
+}
+
+fn digest_options(
+    algorithm_name: &str,
+    jobs: usize,
+    ignore_root: Option<PathBuf>,
+    buffer_size: usize,
+) -> PyResult<DigestOptions> {
+    Ok(DigestOptions {
+        algorithm: algorithm(algorithm_name)?,
+        jobs,
+        buffer_size,
+        ignore_root,
+    })
+}
+
+/// Hashes one file (a symlink is followed) and returns its hex digest.
+#[pyfunction]
+#[pyo3(signature = (path, algorithm="md5", buffer_size=DEFAULT_BUFFER_SIZE))]
+fn hash_file(
+    py: Python<'_>,
+    path: PathBuf,
+    algorithm: &str,
+    buffer_size: usize,
+) -> PyResult<String> {
+    let algo = self::algorithm(algorithm)?;
+    run_long(py, None, |p| {
+        crate::hash::hash_file(&path, algo, buffer_size, Some(p)).map(|d| d.hash)
+    })
+}
+
+/// Hashes many files in parallel.
+#[pyfunction]
+#[pyo3(signature = (paths, algorithm="md5", jobs=0, state=None, progress=None, buffer_size=DEFAULT_BUFFER_SIZE))]
+fn hash_files(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    algorithm: &str,
+    jobs: usize,
+    state: Option<&Bound<'_, State>>,
+    progress: Option<&Bound<'_, PyAny>>,
+    buffer_size: usize,
+) -> PyResult<Vec<FileHash>> {
+    let opts = digest_options(algorithm, jobs, None, buffer_size)?;
+    let db = state_of(state);
+    let results = run_long(py, progress, |p| {
+        digest::hash_files(&paths, &opts, db.as_deref(), p)
+    })?;
+    Ok(results.iter().map(FileHash::from).collect())
+}
+
+/// Walks and hashes a directory into DVC's directory object.
+#[pyfunction]
+#[pyo3(signature = (path, algorithm="md5", jobs=0, ignore_root=None, state=None, progress=None, buffer_size=DEFAULT_BUFFER_SIZE))]
+#[allow(clippy::too_many_arguments)]
+fn hash_tree(
+    py: Python<'_>,
+    path: PathBuf,
+    algorithm: &str,
+    jobs: usize,
+    ignore_root: Option<PathBuf>,
+    state: Option<&Bound<'_, State>>,
+    progress: Option<&Bound<'_, PyAny>>,
+    buffer_size: usize,
+) -> PyResult<TreeHash> {
+    let opts = digest_options(algorithm, jobs, ignore_root, buffer_size)?;
+    let db = state_of(state);
+    let r = run_long(py, progress, |p| {
+        digest::hash_tree(&path, &opts, db.as_deref(), p)
+    })?;
+    Ok(TreeHash::new(path, r))
+}
+
+/// Lists the files below a directory that DVC would track (`.dvcignore` applied).
+#[pyfunction]
+#[pyo3(signature = (path, ignore_root=None, jobs=0))]
+fn walk(
+    py: Python<'_>,
+    path: PathBuf,
+    ignore_root: Option<PathBuf>,
+    jobs: usize,
+) -> PyResult<Vec<WalkedFile>> {
+    let opts = WalkOptions {
+        ignore_root,
+        threads: jobs,
+    };
+    let mut entries = run_long(py, None, |p| walk_files(&path, &opts, Some(p)))?;
+    entries.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
+    Ok(entries
+        .into_iter()
+        .map(|e| WalkedFile {
+            relpath: os(&e.relpath),
+            size: e.meta.size,
+            isexec: e.meta.is_exec(),
+            mtime_ns: e.meta.mtime_ns,
+            is_symlink: e.is_symlink,
+        })
+        .collect())
+}
+
+/// Builds manifest bytes and the `<md5>.dir` id from `(relpath, md5)` pairs (any order).
+#[pyfunction]
+fn build_manifest<'py>(
+    py: Python<'py>,
+    entries: Vec<(OsString, String)>,
+) -> PyResult<(Bound<'py, PyBytes>, String)> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut es: Vec<TreeEntry> = entries
+        .into_iter()
+        .map(|(r, h)| TreeEntry {
+            relpath: r.as_bytes().to_vec(),
+            hash: h,
+        })
+        .collect();
+    tree::sort_entries(&mut es);
+    let bytes = tree::serialize(&es, "md5");
+    let id = tree::dir_hash(&bytes);
+    Ok((PyBytes::new(py, &bytes), id))
+}
+
+/// Parses manifest bytes into `(relpath, md5)` pairs, rejecting unsafe paths.
+#[pyfunction]
+fn parse_manifest(data: &[u8]) -> PyResult<Vec<(OsString, String)>> {
+    let entries = tree::parse(data, std::path::Path::new("<bytes>")).map_err(to_py)?;
+    Ok(entries
+        .into_iter()
+        .map(|e| (os(&e.relpath), e.hash))
+        .collect())
+}
+
+/// Returns the link types that work between two directories, best first.
+#[pyfunction]
+fn supported_link_types(
+    py: Python<'_>,
+    cache_dir: PathBuf,
+    workspace_dir: PathBuf,
+) -> PyResult<Vec<&'static str>> {
+    let types = py
+        .detach(|| probe_link_types(&cache_dir, &workspace_dir))
+        .map_err(to_py)?;
+    Ok(types.into_iter().map(|t| t.name()).collect())
+}
+
+/// The object cache in DVC 3.x layout (`<root>/files/md5/xx/...`).
+#[pyclass(frozen, module = "mlvc._core")]
+pub struct Cache {
+    inner: ObjectCache,
+}
+
+#[pymethods]
+impl Cache {
+    #[new]
+    #[pyo3(signature = (root, shared_group=false))]
+    fn new(root: PathBuf, shared_group: bool) -> Self {
+        Cache {
+            inner: ObjectCache::new(root).with_shared_group(shared_group),
+        }
+    }
+
+    /// The cache directory.
+    #[getter]
+    fn root(&self) -> OsString {
+        self.inner.root().as_os_str().to_owned()
+    }
+
+    /// The path where an object lives (whether or not it exists).
+    fn object_path(&self, hash: &str) -> PyResult<OsString> {
+        Ok(self
+            .inner
+            .object_path(hash)
+            .map_err(to_py)?
+            .into_os_string())
+    }
+
+    /// The DVC 2.x path of an object.
+    fn legacy_object_path(&self, hash: &str) -> PyResult<OsString> {
+        Ok(self
+            .inner
+            .legacy_object_path(hash)
+            .map_err(to_py)?
+            .into_os_string())
+    }
+
+    /// Tells whether an object is present.
+    fn contains(&self, hash: &str) -> PyResult<bool> {
+        self.inner.contains(hash).map_err(to_py)
+    }
+
+    /// Copies (or with `move=True` renames) a file into the cache under `hash`.
+    #[pyo3(signature = (path, hash, move_file=false))]
+    fn insert_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        hash: &str,
+        move_file: bool,
+    ) -> PyResult<bool> {
+        let mode = if move_file {
+            InsertMode::Move
+        } else {
+            InsertMode::Copy
+        };
+        py.detach(|| self.inner.insert_file(&path, hash, mode))
+            .map_err(to_py)
+    }
+
+    /// Stores bytes under `hash` (e.g. a manifest).
+    fn insert_bytes(&self, py: Python<'_>, hash: &str, data: &[u8]) -> PyResult<bool> {
+        py.detach(|| self.inner.insert_bytes(hash, data))
+            .map_err(to_py)
+    }
+
+    /// Hashes a file and stores it; returns its hash record.
+    #[pyo3(signature = (path, move_file=false, state=None))]
+    fn add_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        move_file: bool,
+        state: Option<&Bound<'_, State>>,
+    ) -> PyResult<FileHash> {
+        let db = state_of(state);
+        let mode = if move_file {
+            InsertMode::Move
+        } else {
+            InsertMode::Copy
+        };
+        let r = run_long(py, None, |p| {
+            let mut rs = digest::hash_files(
+                std::slice::from_ref(&path),
+                &DigestOptions::default(),
+                db.as_deref(),
+                p,
+            )?;
+            let r = rs.pop().expect("one path in, one result out");
+            self.inner.insert_file(&path, &r.hash, mode)?;
+            Ok(r)
+        })?;
+        Ok(FileHash::from(&r))
+    }
+
+    /// Hashes a directory and stores every file and the manifest.
+    #[pyo3(signature = (path, move_files=false, jobs=0, ignore_root=None, state=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_tree(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        move_files: bool,
+        jobs: usize,
+        ignore_root: Option<PathBuf>,
+        state: Option<&Bound<'_, State>>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<TreeHash> {
+        let db = state_of(state);
+        let opts = DigestOptions {
+            jobs,
+            ignore_root,
+            ..DigestOptions::default()
+        };
+        let mode = if move_files {
+            InsertMode::Move
+        } else {
+            InsertMode::Copy
+        };
+        let r = run_long(py, progress, |p| {
+            let tree = digest::hash_tree(&path, &opts, db.as_deref(), p)?;
+            self.inner.insert_tree(&tree, mode, jobs, p)?;
+            Ok(tree)
+        })?;
+        Ok(TreeHash::new(path, r))
+    }
+
+    /// Reads a `.dir` object as `(relpath, md5)` pairs.
+    fn read_manifest(&self, py: Python<'_>, hash: &str) -> PyResult<Vec<(OsString, String)>> {
+        let entries = py
+            .detach(|| self.inner.read_manifest(hash))
+            .map_err(to_py)?;
+        Ok(entries
+            .into_iter()
+            .map(|e| (os(&e.relpath), e.hash))
+            .collect())
+    }
+
+    /// Rehashes objects (all when `hashes` is None); returns `(hash, actual)` for corrupt ones.
+    #[pyo3(signature = (hashes=None, jobs=0, progress=None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        hashes: Option<Vec<String>>,
+        jobs: usize,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<(String, String)>> {
+        run_long(py, progress, |p| {
+            let hashes = match hashes {
+                Some(h) => h,
+                None => self.inner.list()?,
+            };
+            self.inner.verify_many(&hashes, jobs, p)
+        })
+    }
+
+    /// Lists the object ids present.
+    fn list(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        py.detach(|| self.inner.list()).map_err(to_py)
+    }
+
+    /// Deletes an object; returns whether it existed.
+    fn remove(&self, hash: &str) -> PyResult<bool> {
+        self.inner.remove(hash).map_err(to_py)
+    }
+
+    /// Makes directory `dest` match the tree object `dir_hash`.
+    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn checkout_tree(
+        &self,
+        py: Python<'_>,
+        dir_hash: &str,
+        dest: PathBuf,
+        link_types: &str,
+        force: bool,
+        relink: bool,
+        jobs: usize,
+        ignore_root: Option<PathBuf>,
+        state: Option<&Bound<'_, State>>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CheckoutResult> {
+        let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
+        let opts = CheckoutOptions {
+            force,
+            relink,
+            jobs,
+            ignore_root,
+        };
+        let db = state_of(state);
+        let r = run_long(py, progress, |p| {
+            checkout_tree(
+                &self.inner,
+                &linker,
+                dir_hash,
+                &dest,
+                &opts,
+                db.as_deref(),
+                p,
+            )
+        })?;
+        Ok(r.into())
+    }
+
+    /// Materialises `(dest, md5, isexec)` items from the cache.
+    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn checkout_files(
+        &self,
+        py: Python<'_>,
+        items: Vec<(PathBuf, String, bool)>,
+        link_types: &str,
+        force: bool,
+        relink: bool,
+        jobs: usize,
+        state: Option<&Bound<'_, State>>,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<CheckoutResult> {
+        let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
+        let opts = CheckoutOptions {
+            force,
+            relink,
+            jobs,
+            ignore_root: None,
+        };
+        let items: Vec<CheckoutItem> = items
+            .into_iter()
+            .map(|(dest, hash, isexec)| CheckoutItem { dest, hash, isexec })
+            .collect();
+        let db = state_of(state);
+        let r = run_long(py, progress, |p| {
+            checkout_files(&self.inner, &linker, &items, &opts, db.as_deref(), p)
+        })?;
+        Ok(r.into())
+    }
+}
+
+/// The `mlvc._core` module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    m.add_class::<FileHash>()?;
+    m.add_class::<TreeHash>()?;
+    m.add_class::<WalkedFile>()?;
+    m.add_class::<CheckoutResult>()?;
+    m.add_class::<State>()?;
+    m.add_class::<Cache>()?;
+    m.add_function(wrap_pyfunction!(hash_file, m)?)?;
+    m.add_function(wrap_pyfunction!(hash_files, m)?)?;
+    m.add_function(wrap_pyfunction!(hash_tree, m)?)?;
+    m.add_function(wrap_pyfunction!(walk, m)?)?;
+    m.add_function(wrap_pyfunction!(build_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
+    m.add_function(wrap_pyfunction!(supported_link_types, m)?)?;
+    git::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The one door for long calls from Python.
+//!
+//! The work runs on its own thread (fanning out to rayon) with the GIL
+//! released. The calling thread wakes every ~100 ms to check for Ctrl-C (then
+//! sets the interrupt flag the work polls) and to hand the progress counters
+//! to an optional callback: one Python call per tick, never per file.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+
+use super::errors::to_py;
+use crate::error::Result;
+use crate::progress::Progress;
+
+const TICK: Duration = Duration::from_millis(100);
+
+struct Done {
+    flag: Mutex<bool>,
+    cond: Condvar,
+}
+
+impl Done {
+    fn set(&self) {
+        if let Ok(mut f) = self.flag.lock() {
+            *f = true;
+        }
+        self.cond.notify_all();
+    }
+
+    /// Waits up to `timeout`; returns whether the work has finished.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(guard) = self.flag.lock() else {
+            return true;
+        };
+        if *guard {
+            return true;
+        }
+        match self.cond.wait_timeout(guard, timeout) {
+            Ok((g, _)) => *g,
+            Err(_) => true,
+        }
+    }
+}
+
+/// Sets the flag when dropped, so a panicking worker still wakes the caller.
+struct SetOnDrop<'a>(&'a Done);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+/// Runs `work` without the GIL, interruptible by Ctrl-C, reporting progress.
+///
+/// `callback`, if given, is called as `callback(files_done, bytes_done)` about
+/// every 100 ms and once at the end; an exception it raises stops the work.
+pub fn run_long<T, F>(py: Python<'_>, callback: Option<&Bound<'_, PyAny>>, work: F) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Progress) -> Result<T> + Send,
+{
+    let progress = Progress::new();
+    let done = Done {
+        flag: Mutex::new(false),
+        cond: Condvar::new(),
+    };
+    let mut pending: Option<PyErr> = None;
+    let joined = std::thread::scope(|s| {
+        let handle = s.spawn(|| {
+            let _wake = SetOnDrop(&done);
+            work(&progress)
+        });
+        loop {
+            let finished = py.detach(|| done.wait(TICK));
+            if finished {
+                break;
+            }
+            if pending.is_none() {
+                if let Err(e) = py.check_signals() {
+                    progress.interrupt();
+                    pending = Some(e);
+                    continue;
+                }
+                if let Some(cb) = callback {
+                    let (files, bytes) = progress.snapshot();
+                    if let Err(e) = cb.call1((files, bytes)) {
+                        progress.interrupt();
+                        pending = Some(e);
+                    }
+                }
+            }
+        }
+        handle.join()
+    });
+    if let Some(e) = pending {
+        return Err(e);
+    }
+    let result = match joined {
+        Ok(r) => r.map_err(to_py)?,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            return Err(PyRuntimeError::new_err(format!(
+                "internal error in mlvc core: {what}"
+            )));
+        }
+    };
+    if let Some(cb) = callback {
+        let (files, bytes) = progress.snapshot();
+        cb.call1((files, bytes))?;
+    }
+    Ok(result)
+}

@@ -1,0 +1,338 @@
+//! The state cache: remembers file hashes keyed by (inode, size, mtime, ctime),
+//! so an unchanged file is never read twice.
+//!
+//! SQLite in WAL mode: readers never block, and several processes (two `mlvc`
+//! commands, or `mlvc` beside a test) can share one database.
+
+use std::collections::HashMap;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags};
+
+use crate::error::{Error, IoContext, Result};
+use crate::walk::FileMeta;
+
+/// Where a repository keeps its state database, relative to the repo root.
+pub const STATE_DB_RELPATH: &str = ".dvc/tmp/mlvc/state.db";
+
+/// Lookups of more paths than this read a whole key range in one query.
+const RANGE_SCAN_THRESHOLD: usize = 64;
+
+/// The clock tick assumed for file timestamps with sub-second precision.
+const FINE_TICK_NS: i64 = 100_000_000;
+/// The tick assumed when timestamps are whole seconds (ext3, FAT, some network filesystems).
+const COARSE_TICK_NS: i64 = 2_000_000_000;
+
+/// Returns the current time in nanoseconds since the epoch.
+pub fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_nanos() as i64
+}
+
+/// Tells whether a hash recorded at `recorded_ns` can be trusted for a file with `meta`.
+///
+/// A file modified within the same timestamp tick as it was hashed ("racily
+/// clean", as git calls it) may have changed after the read without its
+/// timestamps moving, so it is rehashed until a later recording proves it old.
+pub fn is_racily_clean(meta: &FileMeta, recorded_ns: i64) -> bool {
+    let whole_seconds = meta.mtime_ns % 1_000_000_000 == 0 && meta.ctime_ns % 1_000_000_000 == 0;
+    let tick = if whole_seconds {
+        COARSE_TICK_NS
+    } else {
+        FINE_TICK_NS
+    };
+    meta.mtime_ns.max(meta.ctime_ns) + tick >= recorded_ns
+}
+
+/// A handle on one state database.
+pub struct StateDb {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for StateDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateDb").field("path", &self.path).finish()
+    }
+}
+
+/// One remembered hash.
+#[derive(Debug, Clone)]
+struct Row {
+    meta: FileMeta,
+    hash: String,
+    recorded_ns: i64,
+}
+
+impl StateDb {
+    /// Opens (creating if needed) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(parent) = path.parent() {
+            fs_err::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let err = |e: rusqlite::Error| Error::State {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(err)?;
+        conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err)?;
+        // The database is a cache: losing the last transactions on power loss is fine.
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS hashes (
+                path BLOB NOT NULL,
+                algo TEXT NOT NULL,
+                ino INTEGER NOT NULL,
+                size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL,
+                ctime_ns INTEGER NOT NULL,
+                hash TEXT NOT NULL,
+                recorded_ns INTEGER NOT NULL,
+                PRIMARY KEY (algo, path)
+            ) WITHOUT ROWID;",
+        )
+        .map_err(err)?;
+        Ok(StateDb {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// Returns the database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn sql_err(&self, e: rusqlite::Error) -> Error {
+        Error::State {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::State {
+            path: self.path.clone(),
+            message: "connection poisoned by a panic".into(),
+        })
+    }
+
+    /// Returns, for each `(path, meta)`, the remembered hash if it is still valid.
+    ///
+    /// Paths should be absolute so that entries recorded from different working
+    /// directories agree.
+    pub fn lookup_many(
+        &self,
+        algo: &str,
+        files: &[(&Path, FileMeta)],
+    ) -> Result<Vec<Option<String>>> {
+        if files.is_empty() {
+            return Ok(vec![]);
+        }
+        let conn = self.lock()?;
+        let rows: HashMap<Vec<u8>, Row> = if files.len() > RANGE_SCAN_THRESHOLD {
+            let prefix = common_dir_prefix(files.iter().map(|(p, _)| p.as_os_str().as_bytes()));
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT path, ino, size, mtime_ns, ctime_ns, hash, recorded_ns FROM hashes
+                     WHERE algo = ?1 AND path >= ?2 AND path < ?3",
+                )
+                .map_err(|e| self.sql_err(e))?;
+            let upper = prefix_upper_bound(&prefix);
+            let it = stmt
+                .query_map(params![algo, prefix, upper], read_row)
+                .map_err(|e| self.sql_err(e))?;
+            let mut map = HashMap::with_capacity(files.len());
+            for r in it {
+                let (k, row) = r.map_err(|e| self.sql_err(e))?;
+                map.insert(k, row);
+            }
+            map
+        } else {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT path, ino, size, mtime_ns, ctime_ns, hash, recorded_ns FROM hashes
+                     WHERE algo = ?1 AND path = ?2",
+                )
+                .map_err(|e| self.sql_err(e))?;
+            let mut map = HashMap::new();
+            for (p, _) in files {
+                let key = p.as_os_str().as_bytes();
+                let mut it = stmt
+                    .query_map(params![algo, key], read_row)
+                    .map_err(|e| self.sql_err(e))?;
+                if let Some(r) = it.next() {
+                    let (k, row) = r.map_err(|e| self.sql_err(e))?;
+                    map.insert(k, row);
+                }
+            }
+            map
+        };
+        Ok(files
+            .iter()
+            .map(|(p, meta)| {
+                rows.get(p.as_os_str().as_bytes()).and_then(|row| {
+                    (row.meta.ino == meta.ino
+                        && row.meta.size == meta.size
+                        && row.meta.mtime_ns == meta.mtime_ns
+                        && row.meta.ctime_ns == meta.ctime_ns
+                        && !is_racily_clean(meta, row.recorded_ns))
+                    .then(|| row.hash.clone())
+                })
+            })
+            .collect())
+    }
+
+    /// Remembers hashes computed from reads that started at `started_ns`.
+    pub fn record_many(
+        &self,
+        algo: &str,
+        rows: &[(&Path, FileMeta, &str)],
+        started_ns: i64,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock()?;
+        let tx = conn.transaction().map_err(|e| self.sql_err(e))?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO hashes
+                     (path, algo, ino, size, mtime_ns, ctime_ns, hash, recorded_ns)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                )
+                .map_err(|e| self.sql_err(e))?;
+            for (p, m, h) in rows {
+                stmt.execute(params![
+                    p.as_os_str().as_bytes(),
+                    algo,
+                    m.ino as i64,
+                    m.size as i64,
+                    m.mtime_ns,
+                    m.ctime_ns,
+                    h,
+                    started_ns
+                ])
+                .map_err(|e| self.sql_err(e))?;
+            }
+        }
+        tx.commit().map_err(|e| self.sql_err(e))
+    }
+
+    /// Forgets every entry at or below `path`.
+    pub fn forget(&self, path: &Path) -> Result<usize> {
+        let conn = self.lock()?;
+        let key = path.as_os_str().as_bytes().to_vec();
+        let mut dir = key.clone();
+        dir.push(b'/');
+        let upper = prefix_upper_bound(&dir);
+        conn.execute(
+            "DELETE FROM hashes WHERE path = ?1 OR (path >= ?2 AND path < ?3)",
+            params![key, dir, upper],
+        )
+        .map_err(|e| self.sql_err(e))
+    }
+}
+
+fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Row)> {
+    Ok((
+        r.get(0)?,
+        Row {
+            meta: FileMeta {
+                ino: r.get::<_, i64>(1)? as u64,
+                size: r.get::<_, i64>(2)? as u64,
+                mtime_ns: r.get(3)?,
+                ctime_ns: r.get(4)?,
+                mode: 0,
+            },
+            hash: r.get(5)?,
+            recorded_ns: r.get(6)?,
+        },
+    ))
+}
+
+/// The longest common prefix of the paths that ends at a `/`.
+fn common_dir_prefix<'a>(mut paths: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let Some(first) = paths.next() else {
+        return vec![];
+    };
+    let mut len = first.len();
+    for p in paths {
+        len = len.min(p.iter().zip(first).take_while(|(a, b)| a == b).count());
+    }
+    let cut = first[..len]
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(0, |i| i + 1);
+    first[..cut].to_vec()
+}
+
+/// The smallest byte string greater than every string starting with `prefix`.
+fn prefix_upper_bound(prefix: &[u8]) -> Vec<u8> {
+    let mut upper = prefix.to_vec();
+    while let Some(last) = upper.pop() {
+        if last < 0xFF {
+            upper.push(last + 1);
+            return upper;
+        }
+    }
+    // Every byte was 0xFF (or the prefix was empty): no finite bound; use a byte
+    // string that sorts after any path.
+    vec![0xFF; 4097]
+}
+
+/// Makes sure the directory of a state database can be created; used by callers
+/// that want a clear error before starting a long hash.
+pub fn ensure_parent(path: &Path) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs_err::create_dir_all(parent).at(parent)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let ps: Vec<&[u8]> = vec![b"/r/data/a/x", b"/r/data/b", b"/r/data/a/y"];
+        assert_eq!(common_dir_prefix(ps.into_iter()), b"/r/data/".to_vec());
+        assert_eq!(prefix_upper_bound(b"/r/data/"), b"/r/data0".to_vec());
+        assert_eq!(prefix_upper_bound(b"a\xff"), b"b".to_vec());
+    }
+
+    #[test]
+    fn racy_window() {
+        let m = FileMeta {
+            ino: 1,
+            size: 1,
+            mtime_ns: 1_000_000_001,
+            ctime_ns: 1_000_000_001,
+            mode: 0,
+        };
+        assert!(is_racily_clean(&m, 1_000_000_002));
+        assert!(!is_racily_clean(&m, 3_000_000_000));
+        let coarse = FileMeta {
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+            ..m
+        };
+        assert!(is_racily_clean(&coarse, 2_500_000_000));
+    }
+}
