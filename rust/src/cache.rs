@@ -113,7 +113,7 @@ impl ObjectCache {
         if dir.is_dir() {
             return Ok(());
         }
-        fs_err::create_dir_all(dir).at(dir)?;
+        std::fs::create_dir_all(dir).at(dir)?;
         if self.shared_group {
             let mut d = dir.to_path_buf();
             while d.starts_with(&self.root) && d != self.root {
@@ -189,7 +189,7 @@ impl ObjectCache {
             return Err(Error::InvalidHash(hash.to_string()));
         }
         let path = self.object_path(hash)?;
-        let bytes = fs_err::read(&path).at(&path)?;
+        let bytes = std::fs::read(&path).at(&path)?;
         tree::parse(&bytes, &path)
     }
 
@@ -201,7 +201,7 @@ impl ObjectCache {
         }
         let hex = hash.strip_suffix(".dir").unwrap_or(hash);
         let actual = if hash.ends_with(".dir") {
-            let bytes = fs_err::read(&path).at(&path)?;
+            let bytes = std::fs::read(&path).at(&path)?;
             hash_bytes(&bytes, HashAlgorithm::Md5)
         } else {
             hash_file(&path, HashAlgorithm::Md5, DEFAULT_BUFFER_SIZE, progress)?.hash

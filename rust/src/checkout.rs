@@ -234,13 +234,13 @@ fn checkout_with_removals(
         progress.check()?;
         if let Some(parent) = item.dest.parent() {
             if !parent.is_dir() {
-                fs_err::create_dir_all(parent).at(parent)?;
+                std::fs::create_dir_all(parent).at(parent)?;
             }
         }
         if opts.force {
             if let Ok(m) = std::fs::symlink_metadata(&item.dest) {
                 if m.is_dir() {
-                    fs_err::remove_dir_all(&item.dest).at(&item.dest)?;
+                    std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
                 }
             }
         }
@@ -287,7 +287,7 @@ pub fn checkout_tree(
             return Ok(r);
         }
         if !m.is_dir() {
-            fs_err::remove_file(dest).at(dest)?;
+            std::fs::remove_file(dest).at(dest)?;
         }
     }
     let items: Vec<CheckoutItem> = entries

@@ -233,9 +233,9 @@ fn link_as(t: LinkType, src: &Path, dest: &Path, isexec: bool) -> std::io::Resul
 
 /// Probes which link types work between `cache_dir` and `workspace_dir`.
 pub fn supported_link_types(cache_dir: &Path, workspace_dir: &Path) -> Result<Vec<LinkType>> {
-    fs_err::create_dir_all(cache_dir).at(cache_dir)?;
+    std::fs::create_dir_all(cache_dir).at(cache_dir)?;
     let src = temp_path_for(&cache_dir.join("probe"));
-    fs_err::write(&src, b"probe").at(&src)?;
+    std::fs::write(&src, b"probe").at(&src)?;
     let mut ok = Vec::new();
     for t in [
         LinkType::Reflink,

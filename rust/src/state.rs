@@ -73,7 +73,7 @@ impl StateDb {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         }
         let err = |e: rusqlite::Error| Error::State {
             path: path.to_path_buf(),
@@ -300,7 +300,7 @@ fn prefix_upper_bound(prefix: &[u8]) -> Vec<u8> {
 /// that want a clear error before starting a long hash.
 pub fn ensure_parent(path: &Path) -> Result<()> {
     if let Some(parent) = path.parent() {
-        fs_err::create_dir_all(parent).at(parent)?;
+        std::fs::create_dir_all(parent).at(parent)?;
     }
     Ok(())
 }

@@ -69,7 +69,7 @@ def handled(verbose_arg: str = "verbose") -> Callable[[Callable[P, R]], Callable
                 return fn(*args, **kwargs)
             except SystemExit:
                 raise
-            except BaseException as exc:  # noqa: BLE001 - every error must become an exit code
+            except BaseException as exc:
                 code = report(exc, verbose=bool(kwargs.get(verbose_arg, False)))
                 sys.exit(code)
 

@@ -1,0 +1,149 @@
+use std::os::unix::fs::PermissionsExt;
+
+use mlvc::cache::{InsertMode, ObjectCache, Verdict, TEMP_SUFFIX};
+use mlvc::digest::{hash_tree, DigestOptions};
+use mlvc::error::Error;
+use mlvc::progress::Progress;
+
+use crate::common::{md5_hex, write};
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn insert_uses_dvc_layout_and_read_only_mode() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "f", b"hello\n");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"hello\n");
+    assert!(cache
+        .insert_file(&t.path().join("f"), &h, InsertMode::Copy)
+        .unwrap());
+    let obj = t
+        .path()
+        .join("cache/files/md5/b1/946ac92492d2347c6235b4d2611184");
+    assert_eq!(cache.object_path(&h).unwrap(), obj);
+    assert_eq!(std::fs::read(&obj).unwrap(), b"hello\n");
+    assert_eq!(mode(&obj), 0o444);
+    assert!(t.path().join("f").exists(), "copy mode keeps the source");
+    assert!(
+        !cache
+            .insert_file(&t.path().join("f"), &h, InsertMode::Copy)
+            .unwrap(),
+        "second insert is a no-op"
+    );
+    assert_eq!(cache.list().unwrap(), vec![h.clone()]);
+    assert!(cache.remove(&h).unwrap());
+    assert!(!cache.contains(&h).unwrap());
+}
+
+#[test]
+fn move_mode_renames_the_source() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "f", b"x");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    cache
+        .insert_file(&t.path().join("f"), &md5_hex(b"x"), InsertMode::Move)
+        .unwrap();
+    assert!(!t.path().join("f").exists());
+    assert!(cache.contains(&md5_hex(b"x")).unwrap());
+}
+
+#[test]
+fn tree_insert_writes_files_then_manifest() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    write(&data, "a", b"1");
+    write(&data, "b/c", b"2");
+    let p = Progress::new();
+    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    assert_eq!(
+        cache.insert_tree(&tree, InsertMode::Copy, 2, &p).unwrap(),
+        2
+    );
+    let mut listed = cache.list().unwrap();
+    listed.sort();
+    let mut want = vec![md5_hex(b"1"), md5_hex(b"2"), tree.hash.clone()];
+    want.sort();
+    assert_eq!(listed, want);
+    assert_eq!(cache.read_manifest(&tree.hash).unwrap().len(), 2);
+}
+
+#[test]
+fn verify_reports_a_corrupt_object() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "f", b"good");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"good");
+    cache
+        .insert_file(&t.path().join("f"), &h, InsertMode::Copy)
+        .unwrap();
+    assert_eq!(cache.verify(&h, None).unwrap(), Verdict::Ok);
+    let obj = cache.object_path(&h).unwrap();
+    std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&obj, b"evil").unwrap();
+    assert_eq!(
+        cache.verify(&h, None).unwrap(),
+        Verdict::Corrupt {
+            actual: md5_hex(b"evil")
+        }
+    );
+    let bad = cache
+        .verify_many(std::slice::from_ref(&h), 1, &Progress::new())
+        .unwrap();
+    assert_eq!(bad, vec![(h, md5_hex(b"evil"))]);
+    assert_eq!(
+        cache.verify(&md5_hex(b"absent"), None).unwrap(),
+        Verdict::Missing
+    );
+}
+
+#[test]
+fn invalid_hash_names_are_rejected() {
+    let cache = ObjectCache::new("/nonexistent");
+    for bad in [
+        "../../etc/passwd",
+        "abc",
+        "zz41d8cd98f00b204e9800998ecf8427e",
+        "",
+    ] {
+        assert!(
+            matches!(cache.object_path(bad), Err(Error::InvalidHash(_))),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn failed_insert_leaves_no_temp_or_final_object() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"x");
+    // The source does not exist: the copy fails after the temp name was chosen.
+    assert!(cache
+        .insert_file(&t.path().join("missing"), &h, InsertMode::Copy)
+        .is_err());
+    assert!(!cache.contains(&h).unwrap());
+    let leftovers: Vec<_> = walkdir(&t.path().join("cache"));
+    assert!(
+        leftovers.iter().all(|p| !p.ends_with(TEMP_SUFFIX)),
+        "{leftovers:?}"
+    );
+}
+
+fn walkdir(p: &std::path::Path) -> Vec<String> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                out.extend(walkdir(&path));
+            } else {
+                out.push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}

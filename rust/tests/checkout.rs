@@ -1,0 +1,270 @@
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use mlvc::cache::{InsertMode, ObjectCache};
+use mlvc::checkout::{checkout_files, checkout_tree, CheckoutItem, CheckoutOptions};
+use mlvc::digest::{hash_tree, DigestOptions};
+use mlvc::link::{LinkType, Linker};
+use mlvc::progress::Progress;
+
+use crate::common::{md5_hex, write};
+
+struct Fixture {
+    _t: tempfile::TempDir,
+    root: std::path::PathBuf,
+    cache: ObjectCache,
+    hash: String,
+}
+
+fn fixture() -> Fixture {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().to_path_buf();
+    write(&root, "data/a", b"alpha");
+    write(&root, "data/sub/b", b"beta");
+    let p = Progress::new();
+    let tree = hash_tree(&root.join("data"), &DigestOptions::default(), None, &p).unwrap();
+    let cache = ObjectCache::new(root.join("cache"));
+    cache.insert_tree(&tree, InsertMode::Copy, 2, &p).unwrap();
+    Fixture {
+        _t: t,
+        root,
+        cache,
+        hash: tree.hash,
+    }
+}
+
+fn run(
+    f: &Fixture,
+    dest: &Path,
+    types: Vec<LinkType>,
+    opts: &CheckoutOptions,
+) -> mlvc::checkout::CheckoutReport {
+    checkout_tree(
+        &f.cache,
+        &Linker::new(types),
+        &f.hash,
+        dest,
+        opts,
+        None,
+        &Progress::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn copy_checkout_restores_a_deleted_tree_with_writable_files() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    std::fs::remove_dir_all(&dest).unwrap();
+    let r = run(
+        &f,
+        &dest,
+        vec![LinkType::Reflink, LinkType::Copy],
+        &CheckoutOptions::default(),
+    );
+    assert_eq!(r.linked.len(), 2);
+    assert!(matches!(
+        r.link_type,
+        Some(LinkType::Copy) | Some(LinkType::Reflink)
+    ));
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
+    let mode = std::fs::metadata(dest.join("a"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o666 & !mlvc::link::umask());
+}
+
+#[test]
+fn hardlink_checkout_shares_the_inode() {
+    let f = fixture();
+    let dest = f.root.join("out");
+    let r = run(
+        &f,
+        &dest,
+        vec![LinkType::Hardlink],
+        &CheckoutOptions::default(),
+    );
+    assert_eq!(r.link_type, Some(LinkType::Hardlink));
+    let obj = f.cache.object_path(&md5_hex(b"alpha")).unwrap();
+    assert_eq!(
+        std::fs::metadata(dest.join("a")).unwrap().ino(),
+        std::fs::metadata(obj).unwrap().ino()
+    );
+    // A second checkout finds everything in place.
+    let again = run(
+        &f,
+        &dest,
+        vec![LinkType::Hardlink],
+        &CheckoutOptions::default(),
+    );
+    assert_eq!(again.linked.len(), 0);
+    assert_eq!(again.unchanged, 2);
+}
+
+#[test]
+fn symlink_checkout_points_at_the_absolute_object() {
+    let f = fixture();
+    let dest = f.root.join("out");
+    run(
+        &f,
+        &dest,
+        vec![LinkType::Symlink],
+        &CheckoutOptions::default(),
+    );
+    let target = std::fs::read_link(dest.join("a")).unwrap();
+    assert!(target.is_absolute());
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
+}
+
+#[test]
+fn fallback_moves_past_a_type_that_fails() {
+    // Reflink is unsupported on most test filesystems (ext4, overlay, tmpfs);
+    // where it works, it settles first, which is right too.
+    let f = fixture();
+    let linker = Linker::new(vec![LinkType::Reflink, LinkType::Hardlink]);
+    let dest = f.root.join("out");
+    checkout_tree(
+        &f.cache,
+        &linker,
+        &f.hash,
+        &dest,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    )
+    .unwrap();
+    assert!(matches!(
+        linker.settled(),
+        Some(LinkType::Reflink) | Some(LinkType::Hardlink)
+    ));
+}
+
+#[test]
+fn checkout_keeps_modified_file_without_force() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    std::fs::write(dest.join("a"), b"precious edits").unwrap();
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.conflicts, vec![dest.join("a")]);
+    assert!(r.linked.is_empty());
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"precious edits");
+    let forced = run(
+        &f,
+        &dest,
+        vec![LinkType::Copy],
+        &CheckoutOptions {
+            force: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(forced.linked, vec![dest.join("a")]);
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
+}
+
+#[test]
+fn checkout_replaces_content_that_the_cache_holds() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    // "beta" is in the cache, so overwriting a with it loses nothing.
+    std::fs::write(dest.join("a"), b"beta").unwrap();
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert!(r.conflicts.is_empty());
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
+}
+
+#[test]
+fn untracked_extra_files_block_checkout_but_cached_ones_are_removed() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    std::fs::write(dest.join("extra"), b"new work").unwrap();
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.conflicts, vec![dest.join("extra")]);
+    assert!(dest.join("extra").exists());
+    std::fs::write(dest.join("extra"), b"alpha").unwrap();
+    std::fs::create_dir_all(dest.join("deep/er")).unwrap();
+    std::fs::write(dest.join("deep/er/x"), b"beta").unwrap();
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.removed.len(), 2);
+    assert!(!dest.join("extra").exists());
+    assert!(
+        !dest.join("deep").exists(),
+        "emptied directories are pruned"
+    );
+}
+
+#[test]
+fn missing_objects_are_reported_not_fatal() {
+    let f = fixture();
+    f.cache.remove(&md5_hex(b"beta")).unwrap();
+    let dest = f.root.join("out");
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.missing.len(), 1);
+    assert_eq!(r.linked.len(), 1);
+}
+
+#[test]
+fn exec_bit_on_single_file_checkout() {
+    let f = fixture();
+    let dest = f.root.join("run.sh");
+    let items = [CheckoutItem {
+        dest: dest.clone(),
+        hash: md5_hex(b"alpha"),
+        isexec: true,
+    }];
+    checkout_files(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &items,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::metadata(&dest).unwrap().permissions().mode() & 0o100,
+        0o100
+    );
+}
+
+#[test]
+fn relink_switches_link_type() {
+    let f = fixture();
+    let dest = f.root.join("out");
+    run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = run(
+        &f,
+        &dest,
+        vec![LinkType::Hardlink],
+        &CheckoutOptions {
+            relink: true,
+            ..Default::default()
+        },
+    );
+    assert_eq!(r.linked.len(), 2);
+    assert_eq!(std::fs::metadata(dest.join("a")).unwrap().nlink(), 2);
+}
+
+#[test]
+fn malicious_manifest_is_rejected_before_writing() {
+    let f = fixture();
+    let evil = br#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "../escaped"}]"#;
+    let h = format!("{}.dir", md5_hex(evil));
+    f.cache.insert_bytes(&h, evil).unwrap();
+    let dest = f.root.join("out");
+    let r = checkout_tree(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &h,
+        &dest,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    );
+    assert!(
+        matches!(r, Err(mlvc::Error::InvalidManifest { .. })),
+        "{r:?}"
+    );
+    assert!(!f.root.join("escaped").exists());
+}
