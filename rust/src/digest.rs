@@ -1,15 +1,16 @@
 //! Hashing many files and whole trees in parallel, consulting the state cache.
 
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::hash::{hash_file, HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::hash::{hash_regular_file, special_kind, HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::progress::Progress;
-use crate::state::{now_ns, StateDb};
+use crate::state::{now_ns, StateDb, StateSnapshot};
 use crate::tree::{self, TreeEntry};
-use crate::walk::{absolute, walk_files, FileMeta, WalkEntry, WalkOptions};
+use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions};
 
 /// How to hash.
 #[derive(Debug, Clone)]
@@ -101,7 +102,13 @@ pub fn hash_entries(
                         (h, true)
                     }
                     None => (
-                        hash_file(&e.path, opts.algorithm, opts.buffer_size, Some(progress))?.hash,
+                        hash_regular_file(
+                            &e.path,
+                            opts.algorithm,
+                            opts.buffer_size,
+                            Some(progress),
+                        )?
+                        .hash,
                         false,
                     ),
                 };
@@ -144,6 +151,12 @@ pub fn hash_files(
                 std::io::Error::from_raw_os_error(libc::EISDIR),
             ));
         }
+        if let Some(kind) = special_kind(&meta.file_type()) {
+            return Err(Error::SpecialFile {
+                path: p.clone(),
+                kind,
+            });
+        }
         entries.push(WalkEntry {
             relpath: Vec::new(),
             path: abs,
@@ -172,8 +185,48 @@ pub fn hash_tree(
         ignore_root: opts.ignore_root.clone(),
         threads: opts.jobs,
     };
-    let entries = walk_files(root, &walk_opts, Some(progress))?;
-    let mut files = hash_entries(entries, opts, state, progress)?;
+    let algo = opts.algorithm.name();
+    let abs_root = absolute(root)?;
+    let snapshot = match state {
+        Some(db) => {
+            let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
+            if prefix.last() != Some(&b'/') {
+                prefix.push(b'/');
+            }
+            db.snapshot(algo, &prefix)?
+        }
+        None => StateSnapshot::default(),
+    };
+    let started = now_ns();
+    // Hash on the walking threads: no second pass over 50k entries.
+    let mut files = walk_map(&abs_root, &walk_opts, Some(progress), |e| {
+        let (hash, from_state) = match snapshot.get(&e.path, &e.meta) {
+            Some(h) => {
+                progress.add_bytes(e.meta.size);
+                (h.to_string(), true)
+            }
+            None => (
+                hash_regular_file(&e.path, opts.algorithm, opts.buffer_size, Some(progress))?.hash,
+                false,
+            ),
+        };
+        progress.add_file(0);
+        Ok(FileResult {
+            path: e.path,
+            relpath: e.relpath,
+            hash,
+            meta: e.meta,
+            from_state,
+        })
+    })?;
+    if let Some(db) = state {
+        let fresh: Vec<(&Path, FileMeta, &str)> = files
+            .iter()
+            .filter(|r| !r.from_state)
+            .map(|r| (r.path.as_path(), r.meta, r.hash.as_str()))
+            .collect();
+        db.record_many(algo, &fresh, started)?;
+    }
     files.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
     let tree_entries: Vec<TreeEntry> = files
         .iter()

@@ -2,13 +2,12 @@
 //! legacy `md5-dos2unix` of DVC 2.x caches.
 
 use std::cell::RefCell;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 
-use md5::{Digest, Md5};
+use crate::md5::Md5;
 
 use crate::error::{Error, IoContext, Result};
 use crate::progress::Progress;
@@ -104,13 +103,13 @@ impl Hasher {
 
     fn finish(self) -> String {
         match self {
-            Hasher::Md5(h) => to_hex(&h.finalize()),
+            Hasher::Md5(h) => h.finalize_hex(),
             Hasher::Blake3(h) => h.finalize().to_hex().to_string(),
             Hasher::Dos2Unix(mut h, pending) => {
                 if !pending.is_empty() {
                     dos2unix_chunk(&mut h, &pending);
                 }
-                to_hex(&h.finalize())
+                h.finalize_hex()
             }
         }
     }
@@ -149,14 +148,6 @@ fn dos2unix_chunk(h: &mut Md5, chunk: &[u8]) {
         }
     }
     h.update(&chunk[start..]);
-}
-
-fn to_hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        write!(s, "{b:02x}").expect("writing to a String cannot fail");
-    }
-    s
 }
 
 /// Hashes an in-memory byte string.
@@ -231,6 +222,18 @@ pub fn hash_file(
             std::io::Error::from_raw_os_error(libc::EISDIR),
         ));
     }
+    let mut file = File::open(path).at(path)?;
+    hash_reader(&mut file, algorithm, buffer_size, progress, path)
+}
+
+/// Hashes a path the caller already knows to be a regular file (or a symlink to
+/// one), skipping the status check [`hash_file`] makes; a walk has done it.
+pub fn hash_regular_file(
+    path: &Path,
+    algorithm: HashAlgorithm,
+    buffer_size: usize,
+    progress: Option<&Progress>,
+) -> Result<FileDigest> {
     let mut file = File::open(path).at(path)?;
     hash_reader(&mut file, algorithm, buffer_size, progress, path)
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod git;
 pub mod hash;
 pub mod link;
+pub mod md5;
 pub mod progress;
 pub mod state;
 pub mod tree;

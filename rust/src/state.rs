@@ -69,6 +69,42 @@ struct Row {
     recorded_ns: i64,
 }
 
+impl Row {
+    /// The hash, if it still describes a file with `meta`.
+    fn valid_for(&self, meta: &FileMeta) -> Option<&str> {
+        (self.meta.ino == meta.ino
+            && self.meta.size == meta.size
+            && self.meta.mtime_ns == meta.mtime_ns
+            && self.meta.ctime_ns == meta.ctime_ns
+            && !is_racily_clean(meta, self.recorded_ns))
+        .then_some(self.hash.as_str())
+    }
+}
+
+/// Every remembered hash below one directory, read in a single query so that
+/// workers can consult it without touching the database.
+#[derive(Debug, Default)]
+pub struct StateSnapshot {
+    rows: HashMap<Vec<u8>, Row>,
+}
+
+impl StateSnapshot {
+    /// The remembered hash of `path`, if its status still matches `meta`.
+    pub fn get(&self, path: &Path, meta: &FileMeta) -> Option<&str> {
+        self.rows.get(path.as_os_str().as_bytes())?.valid_for(meta)
+    }
+
+    /// Number of remembered entries.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Tells whether nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 impl StateDb {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -131,6 +167,40 @@ impl StateDb {
         })
     }
 
+    /// Reads every entry whose path starts with `prefix` (an absolute directory path
+    /// ending in `/`).
+    pub fn snapshot(&self, algo: &str, prefix: &[u8]) -> Result<StateSnapshot> {
+        let conn = self.lock()?;
+        Ok(StateSnapshot {
+            rows: self.range(&conn, algo, prefix, 0)?,
+        })
+    }
+
+    fn range(
+        &self,
+        conn: &Connection,
+        algo: &str,
+        prefix: &[u8],
+        capacity: usize,
+    ) -> Result<HashMap<Vec<u8>, Row>> {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT path, ino, size, mtime_ns, ctime_ns, hash, recorded_ns FROM hashes
+                 WHERE algo = ?1 AND path >= ?2 AND path < ?3",
+            )
+            .map_err(|e| self.sql_err(e))?;
+        let upper = prefix_upper_bound(prefix);
+        let it = stmt
+            .query_map(params![algo, prefix, upper], read_row)
+            .map_err(|e| self.sql_err(e))?;
+        let mut map = HashMap::with_capacity(capacity);
+        for r in it {
+            let (k, row) = r.map_err(|e| self.sql_err(e))?;
+            map.insert(k, row);
+        }
+        Ok(map)
+    }
+
     /// Returns, for each `(path, meta)`, the remembered hash if it is still valid.
     ///
     /// Paths should be absolute so that entries recorded from different working
@@ -146,22 +216,7 @@ impl StateDb {
         let conn = self.lock()?;
         let rows: HashMap<Vec<u8>, Row> = if files.len() > RANGE_SCAN_THRESHOLD {
             let prefix = common_dir_prefix(files.iter().map(|(p, _)| p.as_os_str().as_bytes()));
-            let mut stmt = conn
-                .prepare_cached(
-                    "SELECT path, ino, size, mtime_ns, ctime_ns, hash, recorded_ns FROM hashes
-                     WHERE algo = ?1 AND path >= ?2 AND path < ?3",
-                )
-                .map_err(|e| self.sql_err(e))?;
-            let upper = prefix_upper_bound(&prefix);
-            let it = stmt
-                .query_map(params![algo, prefix, upper], read_row)
-                .map_err(|e| self.sql_err(e))?;
-            let mut map = HashMap::with_capacity(files.len());
-            for r in it {
-                let (k, row) = r.map_err(|e| self.sql_err(e))?;
-                map.insert(k, row);
-            }
-            map
+            self.range(&conn, algo, &prefix, files.len())?
         } else {
             let mut stmt = conn
                 .prepare_cached(
@@ -185,14 +240,9 @@ impl StateDb {
         Ok(files
             .iter()
             .map(|(p, meta)| {
-                rows.get(p.as_os_str().as_bytes()).and_then(|row| {
-                    (row.meta.ino == meta.ino
-                        && row.meta.size == meta.size
-                        && row.meta.mtime_ns == meta.mtime_ns
-                        && row.meta.ctime_ns == meta.ctime_ns
-                        && !is_racily_clean(meta, row.recorded_ns))
-                    .then(|| row.hash.clone())
-                })
+                rows.get(p.as_os_str().as_bytes())
+                    .and_then(|row| row.valid_for(meta))
+                    .map(str::to_string)
             })
             .collect())
     }

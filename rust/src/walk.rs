@@ -142,13 +142,13 @@ fn relpath_bytes(root: &Path, path: &Path) -> Vec<u8> {
     rel.as_os_str().as_bytes().to_vec()
 }
 
-/// Collects entries per worker and hands them over once, when the worker ends.
-struct Collector {
-    local: Vec<WalkEntry>,
-    shared: Arc<Mutex<Vec<WalkEntry>>>,
+/// Collects results per worker and hands them over once, when the worker ends.
+struct Collector<T> {
+    local: Vec<T>,
+    shared: Arc<Mutex<Vec<T>>>,
 }
 
-impl Drop for Collector {
+impl<T> Drop for Collector<T> {
     fn drop(&mut self) {
         if let Ok(mut s) = self.shared.lock() {
             s.append(&mut self.local);
@@ -194,6 +194,23 @@ pub fn walk_files(
     opts: &WalkOptions,
     progress: Option<&Progress>,
 ) -> Result<Vec<WalkEntry>> {
+    walk_map(root, opts, progress, Ok)
+}
+
+/// Walks `root` in parallel and applies `visit` to every tracked file on the
+/// walking threads themselves, so per-file work (hashing) overlaps the walk.
+///
+/// The first error stops the walk and is returned; results come in no particular order.
+pub fn walk_map<T, F>(
+    root: &Path,
+    opts: &WalkOptions,
+    progress: Option<&Progress>,
+    visit: F,
+) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(WalkEntry) -> Result<T> + Sync,
+{
     let root = absolute(root)?;
     let root_meta = std::fs::metadata(&root).at(&root)?;
     if !root_meta.is_dir() {
@@ -232,8 +249,9 @@ pub fn walk_files(
         !anc.is_ignored(entry.path(), is_dir)
     });
 
-    let shared = Arc::new(Mutex::new(Vec::new()));
+    let shared: Arc<Mutex<Vec<T>>> = Arc::new(Mutex::new(Vec::new()));
     let first_error: Arc<Mutex<Option<Error>>> = Arc::new(Mutex::new(None));
+    let visit = &visit;
     builder.build_parallel().run(|| {
         let mut collector = Collector {
             local: Vec::new(),
@@ -267,8 +285,8 @@ pub fn walk_files(
             let Some(ft) = entry.file_type() else {
                 return WalkState::Continue;
             };
-            match classify(entry.path(), ft, &root) {
-                Ok(Some(w)) => collector.local.push(w),
+            match classify(entry.path(), ft, &root).and_then(|w| w.map(visit).transpose()) {
+                Ok(Some(v)) => collector.local.push(v),
                 Ok(None) => {}
                 Err(e) => return fail(e),
             }

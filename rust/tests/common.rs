@@ -11,7 +11,7 @@ pub fn write(root: &Path, rel: &str, data: &[u8]) {
 
 /// md5 hex of bytes, computed independently of the crate under test.
 pub fn md5_hex(data: &[u8]) -> String {
-    use md5::{Digest, Md5};
+    use md5_reference::{Digest, Md5};
     Md5::digest(data)
         .iter()
         .map(|b| format!("{b:02x}"))
