@@ -15,7 +15,7 @@ help: ## List the targets.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet "maturin>=1.7,<2" "typer>=0.12,<1" "pyyaml>=6,<7" "rich>=13,<15" \
+	$(PIP) install --quiet "maturin>=1.7,<2" "typer>=0.28,<0.29" "pyyaml>=6,<7" "rich>=13,<15" \
 		"pytest>=8" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.11" types-PyYAML
 	touch $(STAMP)
 

@@ -185,6 +185,20 @@ def no_gc() -> Iterator[None]:
         gc.enable()
 
 
+# When the runner (or a tool it ran) last deleted files, as time.monotonic().
+_last_delete = float("-inf")
+# ext4 without a journal skips inodes freed in the last ~30 s when it allocates
+# new ones, scanning past each of them: creating 50,000 files right after
+# deleting 50,000 costs several times as much as it does half a minute later.
+EXT4_RECENT_DELETE_SECONDS = 31.0
+
+
+def note_deletions() -> None:
+    """Records that files were just deleted (by us, or by the command just timed)."""
+    global _last_delete
+    _last_delete = time.monotonic()
+
+
 def rmtree(path: Path) -> None:
     """Removes a tree if present (never timed)."""
     if path.is_symlink() or path.is_file():
@@ -192,6 +206,21 @@ def rmtree(path: Path) -> None:
     elif path.exists():
         # Cache objects are read-only; rm -rf does not care, shutil would.
         run(["rm", "-rf", str(path)])
+        note_deletions()
+
+
+def settle(ctx: Context) -> None:
+    """Before a timed run that creates many files: flush, and outwait recent deletions.
+
+    Only on ext4 without a journal (see EXT4_RECENT_DELETE_SECONDS); elsewhere a flush.
+    """
+    os.sync()  # writeback of earlier runs must not land inside this timing
+    if not ctx.fs_no_journal:
+        return
+    wait = _last_delete + EXT4_RECENT_DELETE_SECONDS - time.monotonic()
+    if wait > 0:
+        log(f"  waiting {wait:.0f} s: ext4 without a journal is slow to reuse freed inodes")
+        time.sleep(wait)
 
 
 def mlvc_exe() -> str:
@@ -237,17 +266,17 @@ def mlvc_dir_hash(output: bytes) -> str:
     return output.decode().split()[0]
 
 
-def check_dir_hash(exe: str, ds: datasets.Dataset, algorithm: str = "md5") -> tuple[str, str]:
+def check_dir_hash(exe: str, ds: datasets.Dataset) -> None:
     """Runs both tools once (this is also the page-cache warm-up) and compares the results."""
     ref = run(md5sum_argv(ds.data, ds.nfiles), capture=True)
-    mine = run([exe, "hash", "--no-state", "-q", "-a", algorithm, str(ds.data)], capture=True)
+    mine = run([exe, "hash", "--no-state", "-q", str(ds.data)], capture=True)
     expected = dir_hash_from_md5sum(ref.stdout, ds.data)
     got = mlvc_dir_hash(mine.stdout)
-    if algorithm == "md5" and got != expected:
+    if got != expected:
         raise BenchError(
-            f"mlvc hash of {ds.data} is {got}, md5sum's files give {expected}: WRONG HASH"
+            f"MLVC PROBLEM: `mlvc hash {ds.data}` gives {got}, "
+            f"but md5sum's per-file hashes give {expected}"
         )
-    return got, expected
 
 
 # --- scenarios ----------------------------------------------------------------------------------
@@ -263,11 +292,13 @@ class Context:
     data_dir: Path
     mlvc: str
     dvc: str | None
+    fs_no_journal: bool
 
 
 def dataset(ctx: Context, name: str) -> datasets.Dataset:
     """The dataset at the run's scale, generated if needed."""
     ds = datasets.ensure(name, ctx.scale, ctx.data_dir, log=log)
+    os.sync()  # freshly generated data must not be written back during a timing
     log(f"  dataset {name}: {ds.nfiles:,} files, {ds.nbytes / datasets.MiB:,.1f} MiB")
     return ds
 
@@ -414,12 +445,14 @@ def bench_checkout_small(ctx: Context) -> list[Row]:
     unrepo(ds)
     work = ctx.data_dir / f"checkout-x{ctx.scale:g}"
     rmtree(work)
-    cache_dir, dest, cp_dest = work / "cache", work / "dest", work / "cp-dest"
+    cache_dir = work / "cache"
     work.mkdir(parents=True)
     cache = mlvc.Cache(cache_dir)
+    settle(ctx)
     started = time.perf_counter()
     tree = cache.add_tree(ds.data)
     add_seconds = time.perf_counter() - started
+    note_deletions()  # the cache writes through temporary files
     supported = list(mlvc.supported_link_types(cache_dir, work))
     log(f"  cache filled in {add_seconds:.2f} s; link types here: {', '.join(supported)}")
 
@@ -429,12 +462,14 @@ def bench_checkout_small(ctx: Context) -> list[Row]:
         for t in types
         if t in supported
     }
-    cp = Series("cp -r", f"cp -r {ds.data} {cp_dest}")
+    cp = Series("cp -r", f"cp -r {ds.data} DEST")
     problems: list[str] = []
+    # Every run gets a new destination and all are deleted at the end: deleting
+    # between runs would time the filesystem's handling of freed inodes too.
+    dests: dict[str, Path] = {}
 
-    def checkout(link: str) -> float:
-        rmtree(dest)
-        os.sync()  # earlier runs' writeback must not land inside this timing
+    def checkout(link: str, n: int) -> float:
+        dest = dests[link] = work / f"{link}-{n}"
         with no_gc():
             started = time.perf_counter()
             res = cache.checkout_tree(tree.hash, dest, link_types=link)
@@ -447,44 +482,36 @@ def bench_checkout_small(ctx: Context) -> list[Row]:
             )
         return elapsed
 
-    for link in series:  # warm-up: the first checkout creates the directories' dentries
-        checkout(link)
-    for _ in range(ctx.repeat):
+    settle(ctx)
+    for link in series:  # warm-up
+        checkout(link, 0)
+    run(["cp", "-r", str(ds.data), str(work / "cp-0")])
+    for n in range(1, ctx.repeat + 1):
         for link, s in series.items():
-            s.runs.append(checkout(link))
-        rmtree(cp_dest)
-        os.sync()
-        cp.runs.append(timed(["cp", "-r", str(ds.data), str(cp_dest)]))
+            settle(ctx)
+            s.runs.append(checkout(link, n))
+        settle(ctx)
+        cp.runs.append(timed(["cp", "-r", str(ds.data), str(work / f"cp-{n}")]))
 
-    # The copy's content must be the tree that was added.
-    if "copy" in series:
-        checkout("copy")
-        got = mlvc.hash_tree(dest, state=None).hash
+    # The checked-out trees must be the tree that was added.
+    if "copy" in dests:
+        got = mlvc.hash_tree(dests["copy"]).hash
         if got != tree.hash:
             problems.append(f"MLVC PROBLEM: copy checkout hashes to {got}, not {tree.hash}")
-    if "hardlink" in series:
-        checkout("hardlink")
+    if "hardlink" in dests:
         first = tree.files[0]
-        if not os.path.samefile(dest / first.relpath, cache.object_path(first.hash)):
+        if not os.path.samefile(dests["hardlink"] / first.relpath, cache.object_path(first.hash)):
             problems.append("MLVC PROBLEM: hardlink checkout did not link to the cache object")
+    log("  removing the checkouts (not timed)")
     rmtree(work)
 
-    notes = [describe(ds), "rm -rf of the destination is not timed"]
+    notes = [describe(ds), "a new destination per run; rm -rf afterwards, not timed"]
     rows: list[Row] = []
     for link in types:
         title = f"many-small checkout, {link}"
         if link not in series:
-            rows.append(
-                Row(
-                    "checkout-small",
-                    title,
-                    Series(link, ""),
-                    cp,
-                    None,
-                    [],
-                    skipped=f"{link} not supported on this filesystem",
-                )
-            )
+            reason = f"{link} not supported on this filesystem"
+            rows.append(Row("checkout-small", title, Series(link, ""), skipped=reason))
             continue
         target = (
             Target("ratio<=", 2.0, "ratio <= 2")
@@ -495,11 +522,11 @@ def bench_checkout_small(ctx: Context) -> list[Row]:
     rows.append(
         Row(
             "checkout-small",
-            "many-small Cache.add_tree (once, untimed setup)",
+            "many-small Cache.add_tree, empty cache (1 run)",
             Series("Cache.add_tree", "cache.add_tree(data)", [add_seconds]),
             None,
             None,
-            ["a single run: hash + copy every file into an empty cache"],
+            ["untimed set-up of the checkouts, shown for information"],
         )
     )
     return rows
@@ -520,7 +547,7 @@ def bench_dvc_add_small(ctx: Context) -> list[Row]:
     title = "many-small dvc add (fresh repo)"
     if ctx.dvc is None:
         where = ", ".join(str(c) for c in DVC_CANDIDATES)
-        msg = f"dvc not found ({where} or PATH); install: {DVC_INSTALL_HINT}"
+        msg = f"no dvc executable ({where} or PATH); install: {DVC_INSTALL_HINT}"
         log(f"  SKIPPED: {msg}")
         return [Row("dvc-add-small", title, Series("dvc add", ""), skipped=msg)]
     dvc = ctx.dvc
@@ -529,44 +556,51 @@ def bench_dvc_add_small(ctx: Context) -> list[Row]:
     version = run([dvc, "--version"], capture=True).stdout.decode().strip()
     env = {**os.environ, "DVC_NO_ANALYTICS": "1", "DVC_NO_UPDATER": "1"}
     work = ctx.data_dir / f"dvc-add-x{ctx.scale:g}"
+    rmtree(work)
     ref_argv = md5sum_argv(ds.data, ds.nfiles)
     run(ref_argv)  # warm-up
     subject = Series(f"dvc add ({version})", "dvc add -q data")
     reference = Series(f"md5sum (xargs -P{NCPU})", ref_argv[-1])
-    mine = Series("mlvc Cache.add_tree (in-process)", "mlvc.Cache(c).add_tree(data)")
+    mine = Series("Cache.add_tree", "mlvc.Cache('.dvc/cache').add_tree('data')")
 
-    def fresh_repo() -> Path:
-        rmtree(work)
-        work.mkdir(parents=True)
-        run(["git", "init", "-q"], cwd=work)
-        run([dvc, "init", "-q"], cwd=work, env=env)
-        run(["cp", "-r", str(ds.data), str(work / "data")])
-        os.sync()
-        return work
+    def fresh_repo(name: str) -> Path:
+        repo = work / name
+        repo.mkdir(parents=True)
+        run(["git", "init", "-q"], cwd=repo)
+        run([dvc, "init", "-q"], cwd=repo, env=env)
+        run(["cp", "-r", str(ds.data), str(repo / "data")])
+        settle(ctx)
+        return repo
 
-    for _ in range(ctx.dvc_repeat):
-        repo = fresh_repo()
+    for n in range(ctx.dvc_repeat):
+        repo = fresh_repo(f"dvc-{n}")
         subject.runs.append(timed([dvc, "add", "-q", "data"], cwd=repo, env=env))
+        note_deletions()  # dvc moves files into its cache and may delete on the way
         if not (repo / "data.dvc").is_file():
             raise BenchError("dvc add left no data.dvc")
-    for _ in range(ctx.repeat):
-        reference.runs.append(timed(ref_argv))
-        repo = fresh_repo()
+        repo = fresh_repo(f"mlvc-{n}")
         with no_gc():
             started = time.perf_counter()
             mlvc.Cache(repo / ".dvc" / "cache").add_tree(repo / "data", ignore_root=repo)
             mine.runs.append(time.perf_counter() - started)
+        note_deletions()
+    for _ in range(ctx.repeat):
+        reference.runs.append(timed(ref_argv))
+    log("  removing the repositories (not timed)")
     rmtree(work)
-    notes = [describe(ds), f"{ctx.dvc_repeat} dvc run(s); repo creation and copy not timed"]
+    notes = [
+        describe(ds),
+        f"{ctx.dvc_repeat} run(s) each; repository creation and copy-in not timed",
+    ]
     return [
         Row("dvc-add-small", title, subject, reference, None, notes),
         Row(
             "dvc-add-small",
-            "many-small mlvc add_tree (same setup)",
+            "many-small mlvc Cache.add_tree, same set-up (in-process)",
             mine,
             reference,
             None,
-            ["hash + copy into .dvc/cache; no CLI start-up"],
+            ["hash + copy into .dvc/cache, like dvc add; no CLI start-up"],
         ),
     ]
 
@@ -600,18 +634,56 @@ def _output(argv: Sequence[str]) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-def machine_facts(data_dir: Path) -> dict[str, str]:
+@dataclass
+class Mount:
+    """The filesystem a path is on, from /proc/mounts."""
+
+    device: str
+    point: str
+    fstype: str
+    options: str
+
+    @property
+    def ext4_without_journal(self) -> bool:
+        """ext4 mounted without a journal (jbd2 lists every journal it runs)."""
+        if self.fstype != "ext4":
+            return False
+        jbd2 = Path("/proc/fs/jbd2")
+        name = Path(self.device).name
+        return jbd2.is_dir() and not any(jbd2.glob(f"{name}-*"))
+
+
+def mount_of(path: Path) -> Mount | None:
+    """The mount holding `path` (the longest mount point above it)."""
+    best: Mount | None = None
+    target = str(path.resolve())
+    for line in _read("/proc/mounts").splitlines():
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best.point)):
+            best = Mount(fields[0], point, fields[2], fields[3])
+    return best
+
+
+def machine_facts(data_dir: Path, mount: Mount | None) -> dict[str, str]:
     """CPU, cores, memory, filesystem, kernel and tool versions, as strings."""
     cpu = re.search(r"^model name\s*:\s*(.+)$", _read("/proc/cpuinfo"), re.M)
     mem = re.search(r"^MemTotal:\s*(\d+) kB", _read("/proc/meminfo"), re.M)
-    df = _output(["df", "--output=fstype,source", str(data_dir)]).splitlines()[-1:]
     head = _output(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"]) or "?"
     dirty = _output(["git", "-C", str(PROJECT), "status", "--porcelain", "--untracked=no"])
+    if mount is None:
+        fs = _output(["stat", "-f", "-c", "%T", str(data_dir)]) or "?"
+    else:
+        journal = ", no journal" if mount.ext4_without_journal else ""
+        fs = f"{mount.fstype} on {mount.device} ({mount.options}{journal})"
     return {
         "cpu": cpu.group(1).strip() if cpu else platform.processor() or "?",
         "nproc": _output(["nproc"]) or str(NCPU),
         "memory": f"{int(mem.group(1)) / 2**20:.1f} GiB" if mem else "?",
-        "filesystem": " on ".join(df[0].split()) if df else "?",
+        "filesystem": fs,
         "kernel": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "mlvc": f"{mlvc.__version__} (git {head}{', uncommitted changes' if dirty else ''})",
@@ -726,15 +798,18 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the selected scenarios, prints the tables and writes the JSON file."""
     args = parse_args(argv)
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = args.data_dir.resolve()
+    mount = mount_of(data_dir)
     ctx = Context(
         scale=args.scale,
         repeat=args.repeat,
         dvc_repeat=args.dvc_repeat,
-        data_dir=args.data_dir.resolve(),
+        data_dir=data_dir,
         mlvc=mlvc_exe(),
         dvc=find_dvc(args.dvc) if "dvc-add-small" in args.names else None,
+        fs_no_journal=mount is not None and mount.ext4_without_journal,
     )
-    facts = machine_facts(ctx.data_dir)
+    facts = machine_facts(data_dir, mount)
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     rows: list[Row] = []
     errors: list[str] = []

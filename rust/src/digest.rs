@@ -107,6 +107,7 @@ pub fn hash_entries(
                             opts.algorithm,
                             opts.buffer_size,
                             Some(progress),
+                            Some(e.meta.size),
                         )?
                         .hash,
                         false,
@@ -206,7 +207,14 @@ pub fn hash_tree(
                 (h.to_string(), true)
             }
             None => (
-                hash_regular_file(&e.path, opts.algorithm, opts.buffer_size, Some(progress))?.hash,
+                hash_regular_file(
+                    &e.path,
+                    opts.algorithm,
+                    opts.buffer_size,
+                    Some(progress),
+                    Some(e.meta.size),
+                )?
+                .hash,
                 false,
             ),
         };

@@ -161,6 +161,10 @@ thread_local! {
     static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Progress is reported in steps of this many bytes, so small files cost one
+/// shared-counter update rather than one per read.
+const PROGRESS_STEP: u64 = 8 << 20;
+
 /// Hashes everything `reader` yields, polling `progress` for interrupts between reads.
 pub fn hash_reader(
     reader: &mut impl Read,
@@ -168,6 +172,20 @@ pub fn hash_reader(
     buffer_size: usize,
     progress: Option<&Progress>,
     origin: &Path,
+) -> Result<FileDigest> {
+    hash_reader_sized(reader, algorithm, buffer_size, progress, origin, None)
+}
+
+/// Like [`hash_reader`]; `expected_size` (from a fresh `stat`) lets a short read
+/// that delivers exactly that many bytes end the loop without one more `read`
+/// to see EOF. A file that grew meanwhile still reads to its end.
+fn hash_reader_sized(
+    reader: &mut impl Read,
+    algorithm: HashAlgorithm,
+    buffer_size: usize,
+    progress: Option<&Progress>,
+    origin: &Path,
+    expected_size: Option<u64>,
 ) -> Result<FileDigest> {
     let buffer_size = buffer_size.max(1);
     BUFFER.with(|cell| {
@@ -177,6 +195,7 @@ pub fn hash_reader(
         }
         let mut h = Hasher::new(algorithm);
         let mut size = 0u64;
+        let mut unreported = 0u64;
         loop {
             if let Some(p) = progress {
                 p.check()?;
@@ -189,9 +208,19 @@ pub fn hash_reader(
             };
             h.update(&buf[..n]);
             size += n as u64;
-            if let Some(p) = progress {
-                p.add_bytes(n as u64);
+            unreported += n as u64;
+            if unreported >= PROGRESS_STEP {
+                if let Some(p) = progress {
+                    p.add_bytes(unreported);
+                }
+                unreported = 0;
             }
+            if n < buffer_size && expected_size == Some(size) {
+                break;
+            }
+        }
+        if let Some(p) = progress {
+            p.add_bytes(unreported);
         }
         Ok(FileDigest {
             hash: h.finish(),
@@ -233,9 +262,17 @@ pub fn hash_regular_file(
     algorithm: HashAlgorithm,
     buffer_size: usize,
     progress: Option<&Progress>,
+    expected_size: Option<u64>,
 ) -> Result<FileDigest> {
     let mut file = File::open(path).at(path)?;
-    hash_reader(&mut file, algorithm, buffer_size, progress, path)
+    hash_reader_sized(
+        &mut file,
+        algorithm,
+        buffer_size,
+        progress,
+        path,
+        expected_size,
+    )
 }
 
 /// Names the kind of a special file, or `None` for files, directories and symlinks.

@@ -4,10 +4,10 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use ignore::{WalkBuilder, WalkState};
+use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
 use crate::hash::special_kind;
@@ -75,50 +75,66 @@ pub struct WalkOptions {
     pub threads: usize,
 }
 
-/// Matchers built from the `.dvcignore` files above the walk root.
-struct AncestorIgnores {
-    /// Deepest first: a deeper file overrides a shallower one.
-    matchers: Vec<Gitignore>,
+/// The `.dvcignore` matchers that apply in one directory, shallowest first.
+///
+/// DVC-compat: gitignore semantics across files, so a deeper file's pattern
+/// (including a `!` whitelist) overrides a shallower one's.
+#[derive(Clone, Default)]
+struct IgnoreStack {
+    matchers: Vec<Arc<Gitignore>>,
 }
 
-impl AncestorIgnores {
-    fn load(ignore_root: &Path, walk_root: &Path) -> Result<Self> {
-        let mut matchers = Vec::new();
+impl IgnoreStack {
+    fn load_file(dir: &Path) -> Result<Option<Gitignore>> {
+        let file = dir.join(IGNORE_FILENAME);
+        if !file.is_file() {
+            return Ok(None);
+        }
+        let mut b = GitignoreBuilder::new(dir);
+        if let Some(e) = b.add(&file) {
+            return Err(Error::InvalidArgument(format!(
+                "cannot parse `{}`: {e}",
+                file.display()
+            )));
+        }
+        let m = b.build().map_err(|e| {
+            Error::InvalidArgument(format!("cannot parse `{}`: {e}", file.display()))
+        })?;
+        Ok(Some(m))
+    }
+
+    /// The matchers of every `.dvcignore` from `ignore_root` down to `walk_root`'s parent.
+    fn for_ancestors(ignore_root: &Path, walk_root: &Path) -> Result<Self> {
+        let mut stack = IgnoreStack::default();
         let Ok(below) = walk_root.strip_prefix(ignore_root) else {
-            return Ok(AncestorIgnores { matchers });
+            return Ok(stack);
         };
+        let components: Vec<_> = below.components().collect();
+        if components.is_empty() {
+            return Ok(stack);
+        }
         let mut dir = ignore_root.to_path_buf();
         let mut dirs = vec![dir.clone()];
-        let components: Vec<_> = below.components().collect();
-        // The walk root's own .dvcignore is read by the walker itself.
-        for c in components.iter().take(components.len().saturating_sub(1)) {
+        for c in &components[..components.len() - 1] {
             dir.push(c);
             dirs.push(dir.clone());
         }
-        if components.is_empty() {
-            dirs.clear();
-        }
-        for d in dirs.iter().rev() {
-            let file = d.join(IGNORE_FILENAME);
-            if file.is_file() {
-                let mut b = GitignoreBuilder::new(d);
-                if let Some(e) = b.add(&file) {
-                    return Err(Error::InvalidArgument(format!(
-                        "cannot parse `{}`: {e}",
-                        file.display()
-                    )));
-                }
-                let m = b.build().map_err(|e| {
-                    Error::InvalidArgument(format!("cannot parse `{}`: {e}", file.display()))
-                })?;
-                matchers.push(m);
+        for d in dirs {
+            if let Some(m) = Self::load_file(&d)? {
+                stack.matchers.push(Arc::new(m));
             }
         }
-        Ok(AncestorIgnores { matchers })
+        Ok(stack)
+    }
+
+    fn with(&self, m: Gitignore) -> Self {
+        let mut next = self.clone();
+        next.matchers.push(Arc::new(m));
+        next
     }
 
     fn is_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for m in &self.matchers {
+        for m in self.matchers.iter().rev() {
             let r = m.matched(path, is_dir);
             if r.is_ignore() {
                 return true;
@@ -136,51 +152,31 @@ pub fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).at(p)
 }
 
-fn relpath_bytes(root: &Path, path: &Path) -> Vec<u8> {
-    // Paths come from the walker below `root`, so the prefix always strips.
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.as_os_str().as_bytes().to_vec()
-}
-
-/// Collects results per worker and hands them over once, when the worker ends.
-struct Collector<T> {
-    local: Vec<T>,
-    shared: Arc<Mutex<Vec<T>>>,
-}
-
-impl<T> Drop for Collector<T> {
-    fn drop(&mut self) {
-        if let Ok(mut s) = self.shared.lock() {
-            s.append(&mut self.local);
-        }
-    }
-}
-
-/// Classifies one walked path: `Ok(Some)` for a file to track, `Ok(None)` to skip.
-fn classify(path: &Path, ft: std::fs::FileType, root: &Path) -> Result<Option<WalkEntry>> {
-    if ft.is_dir() {
-        return Ok(None);
-    }
+/// Classifies one directory entry: `Ok(Some)` for a file to track, `Ok(None)` to skip.
+fn classify(
+    entry: &std::fs::DirEntry,
+    path: PathBuf,
+    relpath: Vec<u8>,
+) -> Result<Option<WalkEntry>> {
+    let ft = entry.file_type().at(&path)?;
     let (meta, is_symlink) = if ft.is_symlink() {
         // DVC-compat: a link to a file is followed; a link to a directory is skipped;
         // a dangling link or a loop is an error.
-        let m = std::fs::metadata(path).at(path)?;
+        let m = std::fs::metadata(&path).at(&path)?;
         if m.is_dir() {
             return Ok(None);
         }
         (m, true)
     } else {
-        (std::fs::symlink_metadata(path).at(path)?, false)
+        // Relative to the open directory (fstatat): no path lookup from the root.
+        (entry.metadata().at(&path)?, false)
     };
     if let Some(kind) = special_kind(&meta.file_type()) {
-        return Err(Error::SpecialFile {
-            path: path.to_path_buf(),
-            kind,
-        });
+        return Err(Error::SpecialFile { path, kind });
     }
     Ok(Some(WalkEntry {
-        relpath: relpath_bytes(root, path),
-        path: path.to_path_buf(),
+        relpath,
+        path,
         meta: FileMeta::from_metadata(&meta),
         is_symlink,
     }))
@@ -195,6 +191,11 @@ pub fn walk_files(
     progress: Option<&Progress>,
 ) -> Result<Vec<WalkEntry>> {
     walk_map(root, opts, progress, Ok)
+}
+
+struct WalkContext<'a, F> {
+    visit: &'a F,
+    progress: Option<&'a Progress>,
 }
 
 /// Walks `root` in parallel and applies `visit` to every tracked file on the
@@ -219,100 +220,83 @@ where
             std::io::Error::from_raw_os_error(libc::ENOTDIR),
         ));
     }
-    let ancestors = match &opts.ignore_root {
-        Some(ir) => AncestorIgnores::load(&absolute(ir)?, &root)?,
-        None => AncestorIgnores { matchers: vec![] },
+    let stack = match &opts.ignore_root {
+        Some(ir) => IgnoreStack::for_ancestors(&absolute(ir)?, &root)?,
+        None => IgnoreStack::default(),
     };
-    let ancestors = Arc::new(ancestors);
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(2, |n| n.get())
-    } else {
-        opts.threads
+    let ctx = WalkContext {
+        visit: &visit,
+        progress,
     };
-
-    let mut builder = WalkBuilder::new(&root);
-    builder
-        .standard_filters(false)
-        .hidden(false)
-        .parents(false)
-        .follow_links(false)
-        .require_git(false)
-        .add_custom_ignore_filename(IGNORE_FILENAME)
-        .threads(threads);
-    let anc = Arc::clone(&ancestors);
-    builder.filter_entry(move |entry| {
-        let name = entry.file_name();
-        if entry.depth() > 0 && ALWAYS_IGNORED.iter().any(|n| name == OsStr::new(n)) {
-            return false;
-        }
-        let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-        !anc.is_ignored(entry.path(), is_dir)
-    });
-
-    let shared: Arc<Mutex<Vec<T>>> = Arc::new(Mutex::new(Vec::new()));
-    let first_error: Arc<Mutex<Option<Error>>> = Arc::new(Mutex::new(None));
-    let visit = &visit;
-    builder.build_parallel().run(|| {
-        let mut collector = Collector {
-            local: Vec::new(),
-            shared: Arc::clone(&shared),
-        };
-        let first_error = Arc::clone(&first_error);
-        let root = root.clone();
-        Box::new(move |res| {
-            let fail = |e: Error| {
-                if let Ok(mut slot) = first_error.lock() {
-                    slot.get_or_insert(e);
-                }
-                WalkState::Quit
-            };
-            if progress.is_some_and(|p| p.is_interrupted()) {
-                return fail(Error::Interrupted);
-            }
-            let entry = match res {
-                Ok(e) => e,
-                Err(e) => {
-                    let path = ignore_error_path(&e).unwrap_or_else(|| root.clone());
-                    let io = e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("walk failed"));
-                    return fail(Error::io(path, io));
-                }
-            };
-            if entry.depth() == 0 {
-                return WalkState::Continue;
-            }
-            let Some(ft) = entry.file_type() else {
-                return WalkState::Continue;
-            };
-            match classify(entry.path(), ft, &root).and_then(|w| w.map(visit).transpose()) {
-                Ok(Some(v)) => collector.local.push(v),
-                Ok(None) => {}
-                Err(e) => return fail(e),
-            }
-            WalkState::Continue
-        })
-    });
-    if let Some(e) = first_error.lock().ok().and_then(|mut s| s.take()) {
-        return Err(e);
-    }
-    let out = std::mem::take(
-        &mut *shared
-            .lock()
-            .map_err(|_| Error::InvalidArgument("walk worker panicked".into()))?,
-    );
-    Ok(out)
+    crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))
 }
 
-fn ignore_error_path(e: &ignore::Error) -> Option<PathBuf> {
-    match e {
-        ignore::Error::WithPath { path, .. } => Some(path.clone()),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            ignore_error_path(err)
-        }
-        ignore::Error::Partial(errs) => errs.iter().find_map(ignore_error_path),
-        _ => None,
+fn walk_dir<T, F>(
+    ctx: &WalkContext<'_, F>,
+    dir: &Path,
+    rel: &[u8],
+    parent: &IgnoreStack,
+) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(WalkEntry) -> Result<T> + Sync,
+{
+    if let Some(p) = ctx.progress {
+        p.check()?;
     }
+    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
+        .at(dir)?
+        .collect::<std::io::Result<_>>()
+        .at(dir)?;
+    let own;
+    let stack = if entries.iter().any(|e| e.file_name() == IGNORE_FILENAME) {
+        match IgnoreStack::load_file(dir)? {
+            Some(m) => {
+                own = parent.with(m);
+                &own
+            }
+            None => parent,
+        }
+    } else {
+        parent
+    };
+    let mut out = Vec::new();
+    let mut subdirs = Vec::new();
+    for entry in entries {
+        let name = entry.file_name();
+        if ALWAYS_IGNORED.iter().any(|n| name == OsStr::new(n)) {
+            continue;
+        }
+        let path = dir.join(&name);
+        let is_dir = entry.file_type().at(&path)?.is_dir();
+        if !stack.matchers.is_empty() && stack.is_ignored(&path, is_dir) {
+            continue;
+        }
+        let mut relpath = Vec::with_capacity(rel.len() + 1 + name.len());
+        if !rel.is_empty() {
+            relpath.extend_from_slice(rel);
+            relpath.push(b'/');
+        }
+        relpath.extend_from_slice(name.as_bytes());
+        if is_dir {
+            subdirs.push((path, relpath));
+        } else if let Some(w) = classify(&entry, path, relpath)? {
+            out.push((ctx.visit)(w)?);
+        }
+    }
+    if subdirs.len() == 1 {
+        let (p, r) = &subdirs[0];
+        out.extend(walk_dir(ctx, p, r, stack)?);
+    } else if !subdirs.is_empty() {
+        let nested: Vec<Vec<T>> = subdirs
+            .par_iter()
+            .map(|(p, r)| walk_dir(ctx, p, r, stack))
+            .collect::<Result<_>>()?;
+        for v in nested {
+            out.extend(v);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -320,10 +304,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn relpath_strips_root() {
+    fn whitelist_in_deeper_file_overrides_ancestor() {
+        let t = tempfile_dir();
+        std::fs::write(t.join(IGNORE_FILENAME), "*.log\n").unwrap();
+        std::fs::create_dir_all(t.join("d")).unwrap();
+        std::fs::write(t.join("d").join(IGNORE_FILENAME), "!keep.log\n").unwrap();
+        std::fs::write(t.join("d/keep.log"), b"k").unwrap();
+        std::fs::write(t.join("d/drop.log"), b"d").unwrap();
+        let opts = WalkOptions {
+            ignore_root: Some(t.clone()),
+            threads: 1,
+        };
+        let mut names: Vec<_> = walk_files(&t.join("d"), &opts, None)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.relpath)
+            .collect();
+        names.sort();
         assert_eq!(
-            relpath_bytes(Path::new("/a/b"), Path::new("/a/b/c/d")),
-            b"c/d".to_vec()
+            names,
+            vec![IGNORE_FILENAME.as_bytes().to_vec(), b"keep.log".to_vec()]
         );
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+
+    fn tempfile_dir() -> PathBuf {
+        let p = std::env::temp_dir().join(format!("mlvc-walk-test-{}", std::process::id()));
+        std::fs::create_dir_all(&p).unwrap();
+        p
     }
 }
