@@ -5,7 +5,8 @@ use std::fs::{File, Permissions};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -30,7 +31,9 @@ pub fn temp_path_for(final_path: &Path) -> PathBuf {
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    final_path.with_file_name(format!(".{name}.{}.{n}{TEMP_SUFFIX}", std::process::id()))
+    static PID: OnceLock<u32> = OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
+    final_path.with_file_name(format!(".{name}.{pid}.{n}{TEMP_SUFFIX}"))
 }
 
 /// How a file enters the cache.
@@ -301,11 +304,21 @@ impl ObjectCache {
     }
 }
 
+/// Whether cloning has failed once in this process: then every later copy
+/// goes straight to a byte copy instead of failing a clone call per file.
+static REFLINK_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
 /// Copies a file, cloning it (reflink) where the filesystem can.
 pub fn copy_file(src: &Path, dest: &Path) -> Result<u64> {
-    match reflink_copy::reflink_or_copy(src, dest) {
-        Ok(Some(n)) => Ok(n),
-        Ok(None) => Ok(std::fs::metadata(dest).at(dest)?.len()),
-        Err(e) => Err(Error::io(src, e)),
+    if !REFLINK_UNSUPPORTED.load(Ordering::Relaxed) {
+        match reflink_copy::reflink(src, dest) {
+            Ok(()) => return Ok(std::fs::metadata(dest).at(dest)?.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::io(src, e)),
+            Err(_) => {
+                REFLINK_UNSUPPORTED.store(true, Ordering::Relaxed);
+                let _ = std::fs::remove_file(dest);
+            }
+        }
     }
+    std::fs::copy(src, dest).at(src)
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cache::ObjectCache;
 use crate::digest::{hash_entries, pool, DigestOptions};
 use crate::error::{Error, IoContext, Result};
-use crate::link::{is_linked_to, LinkType, Linker};
+use crate::link::{LinkType, Linker};
 use crate::progress::Progress;
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
@@ -58,11 +58,27 @@ pub struct CheckoutReport {
     pub link_type: Option<LinkType>,
 }
 
+/// What to do with one item, decided before anything is changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Plan {
+    /// Already right.
     Keep,
-    Link,
+    /// (Re)create from the cache; `existing` says what stands there now.
+    Link { existing: Existing },
+    /// Its content would be lost.
     Conflict,
+    /// The object is not in the cache.
     Missing,
+    /// Something else stands there; its content decides (after hashing).
+    Check { mode: u32 },
+}
+
+/// What occupies a destination path before checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Existing {
+    Nothing,
+    File,
+    Dir,
 }
 
 /// The current content hash of existing regular files, via the state cache.
@@ -112,75 +128,135 @@ pub fn checkout_files(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<CheckoutReport> {
-    checkout_with_removals(cache, linker, items, &[], opts, state, progress)
+    let env = Env {
+        cache,
+        linker,
+        opts,
+        state,
+        progress,
+    };
+    checkout_with_removals(&env, items, &[], false)
+}
+
+/// Decides an item's plan from one `lstat` of the destination (none when
+/// the destination directory was just found absent).
+fn first_look(
+    item: &CheckoutItem,
+    obj: &Path,
+    dest_dir_absent: bool,
+    opts: &CheckoutOptions,
+) -> Result<Plan> {
+    use std::os::unix::fs::MetadataExt;
+    let obj_meta = match std::fs::symlink_metadata(obj) {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => return Ok(Plan::Missing),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Plan::Missing),
+        Err(e) => return Err(Error::io(obj, e)),
+    };
+    if dest_dir_absent {
+        return Ok(Plan::Link {
+            existing: Existing::Nothing,
+        });
+    }
+    let m = match std::fs::symlink_metadata(&item.dest) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Plan::Link {
+                existing: Existing::Nothing,
+            })
+        }
+        Err(e) => return Err(Error::io(&item.dest, e)),
+    };
+    let relink = Plan::Link {
+        existing: Existing::File,
+    };
+    if m.is_dir() {
+        return Ok(if opts.force {
+            Plan::Link {
+                existing: Existing::Dir,
+            }
+        } else {
+            Plan::Conflict
+        });
+    }
+    let linked = if m.file_type().is_symlink() {
+        std::fs::read_link(&item.dest).is_ok_and(|t| t == obj)
+    } else {
+        m.dev() == obj_meta.dev() && m.ino() == obj_meta.ino()
+    };
+    Ok(match (linked, opts.relink) {
+        (true, false) => Plan::Keep,
+        (true, true) => relink,
+        (false, _) => Plan::Check { mode: m.mode() },
+    })
+}
+
+/// What every step of one checkout shares.
+struct Env<'a> {
+    cache: &'a ObjectCache,
+    linker: &'a Linker,
+    opts: &'a CheckoutOptions,
+    state: Option<&'a StateDb>,
+    progress: &'a Progress,
 }
 
 fn checkout_with_removals(
-    cache: &ObjectCache,
-    linker: &Linker,
+    env: &Env<'_>,
     items: &[CheckoutItem],
     extra: &[PathBuf],
-    opts: &CheckoutOptions,
-    state: Option<&StateDb>,
-    progress: &Progress,
+    dest_dir_absent: bool,
 ) -> Result<CheckoutReport> {
+    let Env {
+        cache,
+        linker,
+        opts,
+        state,
+        progress,
+    } = *env;
     let mut report = CheckoutReport::default();
+    let workers = pool(opts.jobs)?;
     let objects: Vec<PathBuf> = items
         .iter()
         .map(|i| cache.object_path(&i.hash))
         .collect::<Result<_>>()?;
 
     // Plan: decide for every file before touching any.
-    let existing: Vec<&Path> = items.iter().map(|i| i.dest.as_path()).collect();
-    let need_hash: Vec<&Path> = existing
-        .iter()
-        .zip(&objects)
-        .filter(|(d, o)| !is_linked_to(o, d))
-        .map(|(d, _)| *d)
+    let mut plans: Vec<Plan> = workers.install(|| {
+        items
+            .par_iter()
+            .zip(objects.par_iter())
+            .map(|(item, obj)| first_look(item, obj, dest_dir_absent, opts))
+            .collect::<Result<_>>()
+    })?;
+    let unknown: Vec<usize> = (0..items.len())
+        .filter(|&i| matches!(plans[i], Plan::Check { .. }))
         .collect();
-    let hashed = current_hashes(&need_hash, state, opts.jobs, progress)?;
-    let mut current = std::collections::HashMap::new();
-    for (p, h) in need_hash.iter().zip(hashed) {
-        current.insert(p.to_path_buf(), h);
-    }
-    let mut plans = Vec::with_capacity(items.len());
-    for (item, obj) in items.iter().zip(&objects) {
-        let plan = if !obj.is_file() {
-            Plan::Missing
-        } else {
-            match std::fs::symlink_metadata(&item.dest) {
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Plan::Link,
-                Err(e) => return Err(Error::io(&item.dest, e)),
-                Ok(m) if m.is_dir() => {
-                    if opts.force {
-                        Plan::Link
+    if !unknown.is_empty() {
+        let paths: Vec<&Path> = unknown.iter().map(|&i| items[i].dest.as_path()).collect();
+        let hashes = current_hashes(&paths, state, opts.jobs, progress)?;
+        for (&i, h) in unknown.iter().zip(hashes) {
+            let Plan::Check { mode } = plans[i] else {
+                continue;
+            };
+            let item = &items[i];
+            let relink = Plan::Link {
+                existing: Existing::File,
+            };
+            plans[i] = match h {
+                Some(h) if h == item.hash => {
+                    let wrong_exec = mode & 0o222 != 0 && (mode & 0o100 != 0) != item.isexec;
+                    if opts.relink || wrong_exec {
+                        relink
                     } else {
-                        Plan::Conflict
+                        Plan::Keep
                     }
                 }
-                Ok(_) => match current.get(&item.dest) {
-                    None => {
-                        if opts.relink {
-                            Plan::Link
-                        } else {
-                            Plan::Keep
-                        }
-                    }
-                    Some(Some(h)) if *h == item.hash => {
-                        if opts.relink || needs_mode_fix(&item.dest, item.isexec) {
-                            Plan::Link
-                        } else {
-                            Plan::Keep
-                        }
-                    }
-                    Some(Some(h)) if opts.force || cache.contains(h)? => Plan::Link,
-                    // A dangling symlink or unreadable entry: nothing to lose but the link.
-                    Some(None) => Plan::Link,
-                    Some(Some(_)) => Plan::Conflict,
-                },
-            }
-        };
-        plans.push(plan);
+                Some(h) if opts.force || cache.contains(&h)? => relink,
+                Some(_) => Plan::Conflict,
+                // A dangling symlink or special entry: nothing to lose but the link.
+                None => relink,
+            };
+        }
     }
     let mut removals = Vec::new();
     if !extra.is_empty() {
@@ -207,7 +283,7 @@ fn checkout_with_removals(
             Plan::Conflict => report.conflicts.push(item.dest.clone()),
             Plan::Missing => report.missing.push((item.dest.clone(), item.hash.clone())),
             Plan::Keep => report.unchanged += 1,
-            Plan::Link => {}
+            Plan::Link { .. } | Plan::Check { .. } => {}
         }
     }
     if !report.conflicts.is_empty() {
@@ -215,7 +291,8 @@ fn checkout_with_removals(
         return Ok(report);
     }
 
-    // Apply: removals first, then one file serially to settle the link type, then the rest in parallel.
+    // Apply: removals, parent directories (once each), one file serially to
+    // settle the link type, then the rest in parallel.
     for p in &removals {
         match std::fs::remove_file(p) {
             Ok(()) => report.removed.push(p.clone()),
@@ -223,48 +300,40 @@ fn checkout_with_removals(
             Err(e) => return Err(Error::io(p, e)),
         }
     }
-    let todo: Vec<(&CheckoutItem, &PathBuf)> = items
+    let todo: Vec<(&CheckoutItem, &PathBuf, Existing)> = items
         .iter()
         .zip(&objects)
         .zip(&plans)
-        .filter(|(_, p)| matches!(p, Plan::Link))
-        .map(|(io, _)| io)
+        .filter_map(|((i, o), p)| match p {
+            Plan::Link { existing } => Some((i, o, *existing)),
+            _ => None,
+        })
         .collect();
-    let link_one = |item: &CheckoutItem, obj: &PathBuf| -> Result<()> {
+    let mut parents: Vec<&Path> = todo
+        .iter()
+        .filter_map(|(i, _, _)| i.dest.parent())
+        .collect();
+    parents.sort_unstable();
+    parents.dedup();
+    for parent in parents {
+        std::fs::create_dir_all(parent).at(parent)?;
+    }
+    let link_one = |item: &CheckoutItem, obj: &PathBuf, existing: Existing| -> Result<()> {
         progress.check()?;
-        if let Some(parent) = item.dest.parent() {
-            if !parent.is_dir() {
-                std::fs::create_dir_all(parent).at(parent)?;
-            }
+        if existing == Existing::Dir {
+            std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
         }
-        if opts.force {
-            if let Ok(m) = std::fs::symlink_metadata(&item.dest) {
-                if m.is_dir() {
-                    std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
-                }
-            }
-        }
-        linker.link(obj, &item.dest, item.isexec)?;
+        linker.link(obj, &item.dest, item.isexec, existing != Existing::Nothing)?;
         progress.add_file(0);
         Ok(())
     };
     if let Some((first, rest)) = todo.split_first() {
-        link_one(first.0, first.1)?;
-        pool(opts.jobs)?.install(|| rest.par_iter().try_for_each(|(i, o)| link_one(i, o)))?;
+        link_one(first.0, first.1, first.2)?;
+        workers.install(|| rest.par_iter().try_for_each(|(i, o, e)| link_one(i, o, *e)))?;
     }
-    report.linked = todo.iter().map(|(i, _)| i.dest.clone()).collect();
+    report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
     report.link_type = linker.settled();
     Ok(report)
-}
-
-fn needs_mode_fix(dest: &Path, isexec: bool) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::symlink_metadata(dest) {
-        Ok(m) if m.file_type().is_file() && m.permissions().mode() & 0o222 != 0 => {
-            (m.permissions().mode() & 0o100 != 0) != isexec
-        }
-        _ => false,
-    }
 }
 
 /// Makes the directory `dest` match the tree object `dir_hash`: missing and
@@ -299,7 +368,8 @@ pub fn checkout_tree(
         })
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|e| e.relpath.as_slice()).collect();
-    let extra: Vec<PathBuf> = if dest.is_dir() {
+    let dest_dir_absent = !dest.is_dir();
+    let extra: Vec<PathBuf> = if !dest_dir_absent {
         let walk_opts = WalkOptions {
             ignore_root: opts.ignore_root.clone(),
             threads: opts.jobs,
@@ -312,7 +382,14 @@ pub fn checkout_tree(
     } else {
         Vec::new()
     };
-    let report = checkout_with_removals(cache, linker, &items, &extra, opts, state, progress)?;
+    let env = Env {
+        cache,
+        linker,
+        opts,
+        state,
+        progress,
+    };
+    let report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
     if report.conflicts.is_empty() {
         for p in &report.removed {
             prune_empty_parents(p, dest);

@@ -4,7 +4,7 @@
 //! a failure before the first success moves on to the next type; once one type
 //! has worked, it is used for every file and a failure is an error.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
@@ -139,8 +139,15 @@ impl Linker {
 
     /// Makes `dest` a materialisation of the cache object `src`, atomically.
     ///
-    /// Returns the link type used.
-    pub fn link(&self, src: &Path, dest: &Path, isexec: bool) -> Result<LinkType> {
+    /// `dest_exists` says whether something stands at `dest` now (it is then
+    /// replaced by a rename); returns the link type used.
+    pub fn link(
+        &self,
+        src: &Path,
+        dest: &Path,
+        isexec: bool,
+        dest_exists: bool,
+    ) -> Result<LinkType> {
         let mut guard = self
             .state
             .lock()
@@ -148,7 +155,7 @@ impl Linker {
         match *guard {
             State::Settled(t) => {
                 drop(guard);
-                link_as(t, src, dest, isexec).map_err(|e| Error::Link {
+                link_as(t, src, dest, isexec, dest_exists).map_err(|e| Error::Link {
                     path: dest.to_path_buf(),
                     tried: t.name().to_string(),
                     source: e,
@@ -159,7 +166,7 @@ impl Linker {
                 // Probing holds the lock so that exactly one file settles the type.
                 let mut last_err = None;
                 for (i, &t) in self.types.iter().enumerate().skip(start) {
-                    match link_as(t, src, dest, isexec) {
+                    match link_as(t, src, dest, isexec, dest_exists) {
                         Ok(()) => {
                             *guard = State::Settled(t);
                             return Ok(t);
@@ -186,19 +193,34 @@ impl Linker {
     }
 }
 
-/// Tells whether `dest` already is `src` by link (same inode, or a symlink to it).
-pub fn is_linked_to(src: &Path, dest: &Path) -> bool {
-    if let Ok(target) = std::fs::read_link(dest) {
-        return target == src;
-    }
-    match (std::fs::metadata(src), std::fs::symlink_metadata(dest)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
-    }
-}
-
 /// Creates a temp file of type `t` next to `dest`, then renames it over `dest`.
-fn link_as(t: LinkType, src: &Path, dest: &Path, isexec: bool) -> std::io::Result<()> {
+///
+/// Links to an absent `dest` are made in place: link(2) and symlink(2) create
+/// the name atomically, so no temp name is needed. Copies always go through a
+/// temp file, so a partial copy never carries the final name.
+fn link_as(
+    t: LinkType,
+    src: &Path,
+    dest: &Path,
+    isexec: bool,
+    dest_exists: bool,
+) -> std::io::Result<()> {
+    if !dest_exists {
+        let direct = match t {
+            LinkType::Hardlink => Some(std::fs::hard_link(src, dest)),
+            LinkType::Symlink => {
+                Some(std::path::absolute(src).and_then(|abs| std::os::unix::fs::symlink(abs, dest)))
+            }
+            LinkType::Reflink | LinkType::Copy => None,
+        };
+        match direct {
+            Some(Ok(())) => return Ok(()),
+            // Something appeared meanwhile: replace it like any existing file.
+            Some(Err(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Some(Err(e)) => return Err(e),
+            None => {}
+        }
+    }
     let tmp = temp_path_for(dest);
     let made = match t {
         LinkType::Reflink => reflink_copy::reflink(src, &tmp).and_then(|_| {
@@ -226,8 +248,10 @@ fn link_as(t: LinkType, src: &Path, dest: &Path, isexec: bool) -> std::io::Resul
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    // rename() is a no-op when both names are links to one inode; drop the leftover.
-    let _ = std::fs::remove_file(&tmp);
+    if t == LinkType::Hardlink {
+        // rename() is a no-op when both names are links to one inode; drop the leftover.
+        let _ = std::fs::remove_file(&tmp);
+    }
     Ok(())
 }
 
@@ -244,7 +268,7 @@ pub fn supported_link_types(cache_dir: &Path, workspace_dir: &Path) -> Result<Ve
         LinkType::Copy,
     ] {
         let dest = temp_path_for(&workspace_dir.join("probe"));
-        if link_as(t, &src, &dest, false).is_ok() {
+        if link_as(t, &src, &dest, false, false).is_ok() {
             ok.push(t);
         }
         let _ = std::fs::remove_file(&dest);

@@ -9,9 +9,6 @@ HEAVY = ("rich", "yaml", "pydantic", "pygments")
 
 
 def test_import_cli_pulls_in_nothing_heavy() -> None:
-    code = (
-        "import sys, mlvc.cli; "
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = f"import sys, mlvc.cli; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == ""
