@@ -6,8 +6,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.deps-stamp
+# Real DVC, pinned: the oracle the interop and format tests compare against.
+DVC_VERSION := 3.67.1
+DVC_VENV := .venv-dvc
+DVC_STAMP := $(DVC_VENV)/.dvc-$(DVC_VERSION)-stamp
 
-.PHONY: help dev test test-rust test-python lint fmt bench demo clean
+.PHONY: help dvc dev test test-rust test-python lint fmt bench demo clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -19,6 +23,14 @@ $(STAMP): pyproject.toml
 		"pytest>=8" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.11" types-PyYAML
 	touch $(STAMP)
 
+$(DVC_STAMP):
+	$(PYTHON) -m venv $(DVC_VENV)
+	$(DVC_VENV)/bin/pip install --quiet --upgrade pip
+	$(DVC_VENV)/bin/pip install --quiet "dvc==$(DVC_VERSION)"
+	touch $(DVC_STAMP)
+
+dvc: $(DVC_STAMP) ## Install the pinned real DVC (test oracle) into .venv-dvc.
+
 dev: $(STAMP) ## Build the Rust core (release) into .venv and install mlvc there.
 	$(VENV)/bin/maturin develop --release --quiet
 
@@ -27,7 +39,7 @@ test: test-rust test-python ## Run the whole test suite (Rust, then Python).
 test-rust: ## cargo test (the core, without Python).
 	cargo test --quiet
 
-test-python: dev ## pytest against the installed extension.
+test-python: dev $(DVC_STAMP) ## pytest against the installed extension and real DVC.
 	$(PY) -m pytest -q tests
 
 lint: dev ## fmt, clippy, ruff, mypy.
@@ -49,4 +61,4 @@ demo: dev ## Generate a dataset, hash it with mlvc and md5sum, compare.
 	$(PY) benches/demo.py
 
 clean: ## Remove build products and the venv.
-	rm -rf target $(VENV) benches/data benches/results
+	rm -rf target $(VENV) $(DVC_VENV) benches/data benches/results

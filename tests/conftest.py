@@ -31,3 +31,22 @@ def make_tree(tmp_path: Path) -> Callable[[dict[str, bytes]], Path]:
         return base
 
     return build
+
+
+def dvc_python() -> Path:
+    """The interpreter of the pinned real DVC (the oracle), installed by `make test`."""
+    env = os.environ.get("MLVC_DVC_PYTHON")
+    return Path(env) if env else REPO_ROOT / ".venv-dvc" / "bin" / "python"
+
+
+def dvc_executable() -> Path:
+    """The `dvc` command of the pinned real DVC."""
+    return dvc_python().parent / "dvc"
+
+
+@pytest.fixture(scope="session")
+def real_dvc() -> Path:
+    """Path to real DVC's `dvc`; the interop tests fail loudly without it."""
+    exe = dvc_executable()
+    assert exe.exists(), f"real DVC not found at {exe}; run `make test` (it installs dvc==3.67.1)"
+    return exe

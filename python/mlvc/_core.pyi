@@ -91,7 +91,11 @@ class Cache:
     def insert_file(self, path: _Path, hash: str, move_file: bool = False) -> bool: ...
     def insert_bytes(self, hash: str, data: bytes) -> bool: ...
     def add_file(
-        self, path: _Path, move_file: bool = False, state: State | None = None
+        self,
+        path: _Path,
+        move_file: bool = False,
+        state: State | None = None,
+        normalize: bool = False,
     ) -> FileHash: ...
     def add_tree(
         self,
@@ -101,6 +105,7 @@ class Cache:
         ignore_root: _Path | None = None,
         state: State | None = None,
         progress: _Progress | None = None,
+        normalize: bool = False,
     ) -> TreeHash: ...
     def read_manifest(self, hash: str) -> list[tuple[str, str]]: ...
     def verify(

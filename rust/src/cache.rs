@@ -45,6 +45,15 @@ pub enum InsertMode {
     Move,
 }
 
+/// What to do with the workspace file after inserting it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    /// Leave it exactly as it is.
+    Leave,
+    /// Make it what a DVC checkout would have made: symlinks become copies, modes 0644/0744.
+    Normalize,
+}
+
 /// Result of verifying one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -285,6 +294,7 @@ impl ObjectCache {
         &self,
         tree: &crate::digest::TreeResult,
         mode: InsertMode,
+        settle: Settle,
         jobs: usize,
         progress: &Progress,
     ) -> Result<u64> {
@@ -293,7 +303,7 @@ impl ObjectCache {
                 .par_iter()
                 .map(|f| {
                     progress.check()?;
-                    let new = self.insert_file(&f.path, &f.hash, mode)?;
+                    let new = self.insert_tracked(f, mode, settle, false)?;
                     progress.add_file(f.meta.size);
                     Ok(u64::from(new))
                 })
@@ -301,6 +311,54 @@ impl ObjectCache {
         })?;
         self.insert_bytes(&tree.hash, &tree.manifest)?;
         Ok(inserted)
+    }
+
+    /// Inserts one hashed workspace file as `add` does.
+    ///
+    /// DVC-compat: a symlink is never moved into the cache (that would store the
+    /// link); its target's content is copied in and, with [`Settle::Normalize`],
+    /// the link is replaced by a regular copy. With `Normalize`, a file left in
+    /// place gets DVC's checkout mode (0644, or 0744 when `keep_exec` and executable).
+    pub fn insert_tracked(
+        &self,
+        f: &crate::digest::FileResult,
+        mode: InsertMode,
+        settle: Settle,
+        keep_exec: bool,
+    ) -> Result<bool> {
+        let effective = if f.is_symlink { InsertMode::Copy } else { mode };
+        let new = self.insert_file(&f.path, &f.hash, effective)?;
+        if settle == Settle::Normalize {
+            let exec = keep_exec && f.meta.is_exec();
+            if f.is_symlink {
+                if mode == InsertMode::Move {
+                    // The caller links everything back from the cache.
+                    std::fs::remove_file(&f.path).at(&f.path)?;
+                } else {
+                    let obj = self.object_path(&f.hash)?;
+                    let tmp = temp_path_for(&f.path);
+                    let placed = copy_file(&obj, &tmp)
+                        .and_then(|_| {
+                            std::fs::set_permissions(
+                                &tmp,
+                                Permissions::from_mode(crate::link::workspace_mode(exec)),
+                            )
+                            .at(&tmp)
+                        })
+                        .and_then(|_| std::fs::rename(&tmp, &f.path).at(&f.path));
+                    if placed.is_err() {
+                        let _ = std::fs::remove_file(&tmp);
+                    }
+                    placed?;
+                }
+            } else if mode == InsertMode::Copy {
+                let want = crate::link::workspace_mode(exec);
+                if f.meta.mode & 0o7777 != want {
+                    std::fs::set_permissions(&f.path, Permissions::from_mode(want)).at(&f.path)?;
+                }
+            }
+        }
+        Ok(new)
     }
 }
 

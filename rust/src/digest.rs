@@ -9,7 +9,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_regular_file, special_kind, HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::progress::Progress;
 use crate::state::{now_ns, StateDb, StateSnapshot};
-use crate::tree::{self, TreeEntry};
+use crate::tree;
 use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions};
 
 /// How to hash.
@@ -49,6 +49,8 @@ pub struct FileResult {
     pub meta: FileMeta,
     /// Whether the hash came from the state cache.
     pub from_state: bool,
+    /// Whether the path is a symlink whose target was hashed.
+    pub is_symlink: bool,
 }
 
 /// A hashed directory.
@@ -120,6 +122,7 @@ pub fn hash_entries(
                     hash,
                     meta: e.meta,
                     from_state,
+                    is_symlink: e.is_symlink,
                 })
             })
             .collect::<Result<Vec<_>>>()
@@ -146,6 +149,10 @@ pub fn hash_files(
     for p in paths {
         let abs = absolute(p)?;
         let meta = std::fs::metadata(&abs).at(p)?;
+        let is_symlink = std::fs::symlink_metadata(&abs)
+            .at(p)?
+            .file_type()
+            .is_symlink();
         if meta.is_dir() {
             return Err(Error::io(
                 p,
@@ -162,7 +169,7 @@ pub fn hash_files(
             relpath: Vec::new(),
             path: abs,
             meta: FileMeta::from_metadata(&meta),
-            is_symlink: false,
+            is_symlink,
         });
     }
     let mut out = hash_entries(entries, opts, state, progress)?;
@@ -188,20 +195,18 @@ pub fn hash_tree(
     };
     let algo = opts.algorithm.name();
     let abs_root = absolute(root)?;
+    let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
+    if prefix.last() != Some(&b'/') {
+        prefix.push(b'/');
+    }
     let snapshot = match state {
-        Some(db) => {
-            let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
-            if prefix.last() != Some(&b'/') {
-                prefix.push(b'/');
-            }
-            db.snapshot(algo, &prefix)?
-        }
+        Some(db) => db.snapshot(algo, &prefix)?,
         None => StateSnapshot::default(),
     };
     let started = now_ns();
     // Hash on the walking threads: no second pass over 50k entries.
     let mut files = walk_map(&abs_root, &walk_opts, Some(progress), |e| {
-        let (hash, from_state) = match snapshot.get(&e.path, &e.meta) {
+        let (hash, from_state) = match snapshot.get(&e.relpath, &e.meta) {
             Some(h) => {
                 progress.add_bytes(e.meta.size);
                 (h.to_string(), true)
@@ -225,6 +230,7 @@ pub fn hash_tree(
             hash,
             meta: e.meta,
             from_state,
+            is_symlink: e.is_symlink,
         })
     })?;
     if let Some(db) = state {
@@ -233,21 +239,34 @@ pub fn hash_tree(
             .filter(|r| !r.from_state)
             .map(|r| (r.path.as_path(), r.meta, r.hash.as_str()))
             .collect();
-        db.record_many(algo, &fresh, started)?;
+        // An unchanged tree leaves the database untouched: a no-op stays read-only.
+        if !fresh.is_empty() || files.len() != snapshot.len() {
+            db.record_many(algo, &fresh, started)?;
+            let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
+                .iter()
+                .map(|r| {
+                    let rec = if r.from_state {
+                        snapshot.recorded_ns(&r.relpath).unwrap_or(started)
+                    } else {
+                        started
+                    };
+                    (r.relpath.as_slice(), r.meta, r.hash.as_str(), rec)
+                })
+                .collect();
+            db.record_tree(algo, &prefix, &whole)?;
+        }
     }
-    files.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
-    let tree_entries: Vec<TreeEntry> = files
-        .iter()
-        .map(|f| TreeEntry {
-            relpath: f.relpath.clone(),
-            hash: f.hash.clone(),
-        })
-        .collect();
+    tree::sort_by_relpath(&mut files, |f| &f.relpath);
     let key = match opts.algorithm {
         HashAlgorithm::Md5 | HashAlgorithm::Md5Dos2Unix => "md5",
         HashAlgorithm::Blake3 => "blake3",
     };
-    let manifest = tree::serialize(&tree_entries, key);
+    let manifest = tree::serialize_pairs(
+        files
+            .iter()
+            .map(|f| (f.relpath.as_slice(), f.hash.as_str())),
+        key,
+    );
     let hash = match opts.algorithm {
         HashAlgorithm::Blake3 => format!(
             "{}.dir",

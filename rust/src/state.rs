@@ -81,17 +81,47 @@ impl Row {
     }
 }
 
-/// Every remembered hash below one directory, read in a single query so that
-/// workers can consult it without touching the database.
+/// FNV-1a: a fast hash for map keys that are our own file paths (no
+/// untrusted input, so SipHash's flooding resistance buys nothing here).
+#[derive(Default, Clone, Copy)]
+pub struct PathHasher(u64);
+
+impl std::hash::Hasher for PathHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type PathMap<V> = HashMap<Vec<u8>, V, std::hash::BuildHasherDefault<PathHasher>>;
+
+/// Every remembered hash below one directory, keyed by path relative to it and
+/// read in a single query, so that workers consult it without the database.
 #[derive(Debug, Default)]
 pub struct StateSnapshot {
-    rows: HashMap<Vec<u8>, Row>,
+    rows: PathMap<Row>,
 }
 
 impl StateSnapshot {
-    /// The remembered hash of `path`, if its status still matches `meta`.
-    pub fn get(&self, path: &Path, meta: &FileMeta) -> Option<&str> {
-        self.rows.get(path.as_os_str().as_bytes())?.valid_for(meta)
+    /// The remembered hash of `relpath`, if its status still matches `meta`.
+    pub fn get(&self, relpath: &[u8], meta: &FileMeta) -> Option<&str> {
+        self.rows.get(relpath)?.valid_for(meta)
+    }
+
+    /// When the hash of `relpath` was recorded.
+    pub fn recorded_ns(&self, relpath: &[u8]) -> Option<i64> {
+        self.rows.get(relpath).map(|r| r.recorded_ns)
     }
 
     /// Number of remembered entries.
@@ -139,6 +169,12 @@ impl StateDb {
                 hash TEXT NOT NULL,
                 recorded_ns INTEGER NOT NULL,
                 PRIMARY KEY (algo, path)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS trees (
+                algo TEXT NOT NULL,
+                root BLOB NOT NULL,
+                data BLOB NOT NULL,
+                PRIMARY KEY (algo, root)
             ) WITHOUT ROWID;",
         )
         .map_err(err)?;
@@ -167,13 +203,56 @@ impl StateDb {
         })
     }
 
-    /// Reads every entry whose path starts with `prefix` (an absolute directory path
-    /// ending in `/`).
+    /// Reads what is remembered below `prefix` (an absolute directory path ending
+    /// in `/`): the tree record written by [`StateDb::record_tree`] when there is
+    /// one (a single row), else every per-file entry in the range.
     pub fn snapshot(&self, algo: &str, prefix: &[u8]) -> Result<StateSnapshot> {
         let conn = self.lock()?;
-        Ok(StateSnapshot {
-            rows: self.range(&conn, algo, prefix, 0)?,
-        })
+        let blob: Option<Vec<u8>> = conn
+            .prepare_cached("SELECT data FROM trees WHERE algo = ?1 AND root = ?2")
+            .and_then(|mut st| {
+                let mut rows = st.query(params![algo, prefix])?;
+                rows.next()?.map(|r| r.get(0)).transpose()
+            })
+            .map_err(|e| self.sql_err(e))?;
+        if let Some(rows) = blob.as_deref().and_then(decode_tree) {
+            return Ok(StateSnapshot { rows });
+        }
+        let rows = self
+            .range(&conn, algo, prefix, 0)?
+            .into_iter()
+            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
+            .collect();
+        Ok(StateSnapshot { rows })
+    }
+
+    /// Remembers a whole tree below `prefix` as one record: `(relpath, meta, hash,
+    /// recorded_ns)` for every file.
+    pub fn record_tree(
+        &self,
+        algo: &str,
+        prefix: &[u8],
+        files: &[(&[u8], FileMeta, &str, i64)],
+    ) -> Result<()> {
+        let mut data = Vec::with_capacity(files.len() * 96);
+        for (rel, m, h, rec) in files {
+            data.extend_from_slice(&(rel.len() as u32).to_le_bytes());
+            data.extend_from_slice(rel);
+            data.extend_from_slice(&m.ino.to_le_bytes());
+            data.extend_from_slice(&m.size.to_le_bytes());
+            data.extend_from_slice(&m.mtime_ns.to_le_bytes());
+            data.extend_from_slice(&m.ctime_ns.to_le_bytes());
+            data.extend_from_slice(&rec.to_le_bytes());
+            data.push(h.len() as u8);
+            data.extend_from_slice(h.as_bytes());
+        }
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT OR REPLACE INTO trees (algo, root, data) VALUES (?1, ?2, ?3)",
+            params![algo, prefix, data],
+        )
+        .map_err(|e| self.sql_err(e))?;
+        Ok(())
     }
 
     fn range(
@@ -297,6 +376,46 @@ impl StateDb {
         )
         .map_err(|e| self.sql_err(e))
     }
+}
+
+/// Decodes a tree record; `None` (ignore it) if it is damaged.
+fn decode_tree(mut d: &[u8]) -> Option<PathMap<Row>> {
+    fn take<'a>(d: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = d.split_at_checked(n)?;
+        *d = tail;
+        Some(head)
+    }
+    fn u64_of(d: &mut &[u8]) -> Option<u64> {
+        Some(u64::from_le_bytes(take(d, 8)?.try_into().ok()?))
+    }
+    let mut rows = PathMap::default();
+    while !d.is_empty() {
+        let len = u32::from_le_bytes(take(&mut d, 4)?.try_into().ok()?) as usize;
+        let rel = take(&mut d, len)?.to_vec();
+        let ino = u64_of(&mut d)?;
+        let size = u64_of(&mut d)?;
+        let mtime_ns = u64_of(&mut d)? as i64;
+        let ctime_ns = u64_of(&mut d)? as i64;
+        let recorded_ns = u64_of(&mut d)? as i64;
+        let hlen = *take(&mut d, 1)?.first()? as usize;
+        let hash = String::from_utf8(take(&mut d, hlen)?.to_vec()).ok()?;
+        let meta = FileMeta {
+            ino,
+            size,
+            mtime_ns,
+            ctime_ns,
+            mode: 0,
+        };
+        rows.insert(
+            rel,
+            Row {
+                meta,
+                hash,
+                recorded_ns,
+            },
+        );
+    }
+    Some(rows)
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Row)> {

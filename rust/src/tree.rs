@@ -44,11 +44,36 @@ pub fn compare_relpaths(a: &[u8], b: &[u8]) -> Ordering {
 
 /// Sorts entries into manifest order.
 pub fn sort_entries(entries: &mut [TreeEntry]) {
-    entries.sort_unstable_by(|x, y| compare_relpaths(&x.relpath, &y.relpath));
+    sort_by_relpath(entries, |e| &e.relpath);
 }
 
-/// Appends `s` as a JSON string literal exactly as Python's `json.dumps` does
-/// with `ensure_ascii=True`.
+/// Sorts items by a relpath in manifest order; names are checked for UTF-8
+/// once, not in every comparison.
+pub fn sort_by_relpath<T: Send>(items: &mut [T], key: impl Fn(&T) -> &[u8] + Sync) {
+    if items.iter().all(|x| std::str::from_utf8(key(x)).is_ok()) {
+        items.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+    } else {
+        items.sort_unstable_by(|a, b| compare_relpaths(key(a), key(b)));
+    }
+}
+
+/// Appends raw name bytes as a JSON string literal exactly as Python's
+/// `json.dumps` does with `ensure_ascii=True`.
+fn push_json_bytes(out: &mut String, bytes: &[u8]) {
+    // Fast path: printable ASCII without quote or backslash is copied as is.
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7F).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(std::str::from_utf8(bytes).expect("printable ASCII is UTF-8"));
+        out.push('"');
+        return;
+    }
+    push_json_string(out, &python_code_points(bytes));
+}
+
+/// Appends code points as a JSON string literal (Python's `ensure_ascii=True`).
 fn push_json_string(out: &mut String, code_points: &[u32]) {
     out.push('"');
     for &cp in code_points {
@@ -77,35 +102,36 @@ fn push_json_string(out: &mut String, code_points: &[u32]) {
 ///
 /// `key` is the hash name stored per entry: `md5` for DVC objects.
 pub fn serialize(entries: &[TreeEntry], key: &str) -> Vec<u8> {
+    serialize_pairs(
+        entries
+            .iter()
+            .map(|e| (e.relpath.as_slice(), e.hash.as_str())),
+        key,
+    )
+}
+
+/// Serialises sorted `(relpath, hash)` pairs into manifest bytes.
+pub fn serialize_pairs<'a>(
+    entries: impl ExactSizeIterator<Item = (&'a [u8], &'a str)>,
+    key: &str,
+) -> Vec<u8> {
     let mut out = String::with_capacity(entries.len() * 80 + 2);
     out.push('[');
-    for (i, e) in entries.iter().enumerate() {
+    for (i, (relpath, hash)) in entries.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
         // DVC-compat: keys sorted, so the hash key precedes "relpath" for md5.
-        let mut fields = [
-            (key, None),
-            ("relpath", Some(python_code_points(&e.relpath))),
-        ];
+        let mut fields: [(&str, &[u8]); 2] = [(key, hash.as_bytes()), ("relpath", relpath)];
         fields.sort_by(|a, b| a.0.cmp(b.0));
         out.push('{');
         for (j, (name, value)) in fields.iter().enumerate() {
             if j > 0 {
                 out.push_str(", ");
             }
-            push_json_string(
-                &mut out,
-                &name.chars().map(|c| c as u32).collect::<Vec<_>>(),
-            );
+            push_json_bytes(&mut out, name.as_bytes());
             out.push_str(": ");
-            match value {
-                Some(cps) => push_json_string(&mut out, cps),
-                None => push_json_string(
-                    &mut out,
-                    &e.hash.chars().map(|c| c as u32).collect::<Vec<_>>(),
-                ),
-            }
+            push_json_bytes(&mut out, value);
         }
         out.push('}');
     }

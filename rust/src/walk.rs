@@ -260,7 +260,7 @@ where
     } else {
         parent
     };
-    let mut out = Vec::new();
+    let mut files = Vec::new();
     let mut subdirs = Vec::new();
     for entry in entries {
         let name = entry.file_name();
@@ -280,10 +280,16 @@ where
         relpath.extend_from_slice(name.as_bytes());
         if is_dir {
             subdirs.push((path, relpath));
-        } else if let Some(w) = classify(&entry, path, relpath)? {
-            out.push((ctx.visit)(w)?);
+        } else {
+            files.push((entry, path, relpath));
         }
     }
+    // Files of one directory fan out too: a few large files must not share one core.
+    let visited: Vec<Option<T>> = files
+        .into_par_iter()
+        .map(|(entry, path, relpath)| classify(&entry, path, relpath)?.map(ctx.visit).transpose())
+        .collect::<Result<_>>()?;
+    let mut out: Vec<T> = visited.into_iter().flatten().collect();
     if subdirs.len() == 1 {
         let (p, r) = &subdirs[0];
         out.extend(walk_dir(ctx, p, r, stack)?);

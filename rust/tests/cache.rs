@@ -1,6 +1,6 @@
 use std::os::unix::fs::PermissionsExt;
 
-use mlvc::cache::{InsertMode, ObjectCache, Verdict, TEMP_SUFFIX};
+use mlvc::cache::{InsertMode, ObjectCache, Settle, Verdict, TEMP_SUFFIX};
 use mlvc::digest::{hash_tree, DigestOptions};
 use mlvc::error::Error;
 use mlvc::progress::Progress;
@@ -60,7 +60,9 @@ fn tree_insert_writes_files_then_manifest() {
     let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
     let cache = ObjectCache::new(t.path().join("cache"));
     assert_eq!(
-        cache.insert_tree(&tree, InsertMode::Copy, 2, &p).unwrap(),
+        cache
+            .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
+            .unwrap(),
         2
     );
     let mut listed = cache.list().unwrap();

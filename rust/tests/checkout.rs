@@ -1,7 +1,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
-use mlvc::cache::{InsertMode, ObjectCache};
+use mlvc::cache::{InsertMode, ObjectCache, Settle};
 use mlvc::checkout::{checkout_files, checkout_tree, CheckoutItem, CheckoutOptions};
 use mlvc::digest::{hash_tree, DigestOptions};
 use mlvc::link::{LinkType, Linker};
@@ -24,7 +24,9 @@ fn fixture() -> Fixture {
     let p = Progress::new();
     let tree = hash_tree(&root.join("data"), &DigestOptions::default(), None, &p).unwrap();
     let cache = ObjectCache::new(root.join("cache"));
-    cache.insert_tree(&tree, InsertMode::Copy, 2, &p).unwrap();
+    cache
+        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
+        .unwrap();
     Fixture {
         _t: t,
         root,

@@ -28,8 +28,9 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from mlvc.cli import hashing
+    from mlvc.cli import data, hashing
 
+    data.register(app)
     hashing.register(app)
 
 

@@ -54,6 +54,9 @@ def report(exc: BaseException, *, verbose: bool = False) -> int:
     print(f"error: {message}", file=sys.stderr)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
     if isinstance(exc, OSError | MlvcError | ValueError):
         return EXIT_FAILED
     return EXIT_OTHER

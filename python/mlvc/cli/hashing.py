@@ -8,7 +8,7 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -46,36 +46,6 @@ def find_repo_root(start: Path) -> Path | None:
     return None
 
 
-class _Meter:
-    """A progress line on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Meter:
-        if self.enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn
-
-            self._progress = Progress(
-                SpinnerColumn(),
-                TextColumn("hashing {task.fields[files]} files, {task.fields[mib]:.1f} MiB"),
-                transient=True,
-            )
-            self._progress.__enter__()
-            self._task = self._progress.add_task("hash", files=0, mib=0.0, total=None)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(None, None, None)
-
-    def __call__(self, files: int, nbytes: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, files=files, mib=nbytes / 2**20)
-
-
 def register(app: typer.Typer) -> None:
     """Adds the command to the app."""
 
@@ -111,7 +81,9 @@ def register(app: typer.Typer) -> None:
         records: list[dict[str, object]] = []
         total_files = total_bytes = from_state = 0
         started = time.perf_counter()
-        with _Meter(not quiet) as meter:
+        from mlvc.cli._progress import Meter
+
+        with Meter("hashing", enabled=not quiet) as meter:
             for path in paths:
                 root = find_repo_root(path)
                 state = None

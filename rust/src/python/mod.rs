@@ -16,7 +16,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::cache::{InsertMode, ObjectCache};
+use crate::cache::{InsertMode, ObjectCache, Settle};
 use crate::checkout::{
     checkout_files, checkout_tree, CheckoutItem, CheckoutOptions, CheckoutReport,
 };
@@ -31,6 +31,14 @@ use run::run_long;
 
 fn os(bytes: &[u8]) -> OsString {
     OsString::from_vec(bytes.to_vec())
+}
+
+fn settle(normalize: bool) -> Settle {
+    if normalize {
+        Settle::Normalize
+    } else {
+        Settle::Leave
+    }
 }
 
 fn algorithm(name: &str) -> PyResult<HashAlgorithm> {
@@ -416,13 +424,17 @@ impl Cache {
     }
 
     /// Hashes a file and stores it; returns its hash record.
-    #[pyo3(signature = (path, move_file=false, state=None))]
+    ///
+    /// With `normalize`, the workspace file ends as a DVC checkout leaves it:
+    /// a symlink becomes a regular copy, the mode becomes 0644 (0744 if executable).
+    #[pyo3(signature = (path, move_file=false, state=None, normalize=false))]
     fn add_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
         move_file: bool,
         state: Option<&Bound<'_, State>>,
+        normalize: bool,
     ) -> PyResult<FileHash> {
         let db = state_of(state);
         let mode = if move_file {
@@ -438,14 +450,18 @@ impl Cache {
                 p,
             )?;
             let r = rs.pop().expect("one path in, one result out");
-            self.inner.insert_file(&path, &r.hash, mode)?;
+            self.inner
+                .insert_tracked(&r, mode, settle(normalize), true)?;
             Ok(r)
         })?;
         Ok(FileHash::from(&r))
     }
 
     /// Hashes a directory and stores every file and the manifest.
-    #[pyo3(signature = (path, move_files=false, jobs=0, ignore_root=None, state=None, progress=None))]
+    ///
+    /// With `normalize`, workspace files end as a DVC checkout leaves them
+    /// (symlinks become copies, modes 0644).
+    #[pyo3(signature = (path, move_files=false, jobs=0, ignore_root=None, state=None, progress=None, normalize=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_tree(
         &self,
@@ -456,6 +472,7 @@ impl Cache {
         ignore_root: Option<PathBuf>,
         state: Option<&Bound<'_, State>>,
         progress: Option<&Bound<'_, PyAny>>,
+        normalize: bool,
     ) -> PyResult<TreeHash> {
         let db = state_of(state);
         let opts = DigestOptions {
@@ -470,7 +487,8 @@ impl Cache {
         };
         let r = run_long(py, progress, |p| {
             let tree = digest::hash_tree(&path, &opts, db.as_deref(), p)?;
-            self.inner.insert_tree(&tree, mode, jobs, p)?;
+            self.inner
+                .insert_tree(&tree, mode, settle(normalize), jobs, p)?;
             Ok(tree)
         })?;
         Ok(TreeHash::new(path, r))

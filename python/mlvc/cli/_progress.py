@@ -1,0 +1,37 @@
+"""A progress line on stderr for long operations; silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+class Meter:
+    """Context manager and progress callback `(files, bytes)` for the core's long calls."""
+
+    def __init__(self, verb: str, *, enabled: bool = True) -> None:
+        self.verb = verb
+        self.enabled = enabled and sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Meter:
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn
+
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn(self.verb + " {task.fields[files]} files, {task.fields[mib]:.1f} MiB"),
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._task = self._progress.add_task(self.verb, files=0, mib=0.0, total=None)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def __call__(self, files: int, nbytes: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, files=files, mib=nbytes / 2**20)

@@ -1,0 +1,163 @@
+"""Data commands: init, add, status, checkout, commit."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlvc.cli._errors import handled
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        sys.stdout.write(text)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the commands to the app."""
+
+    @app.command("init")
+    @handled()
+    def init_command(
+        no_scm: Annotated[bool, typer.Option("--no-scm", help="Do not use git.")] = False,
+        force: Annotated[bool, typer.Option("--force", "-f", help="Overwrite `.dvc/`.")] = False,
+        subdir: Annotated[
+            bool, typer.Option("--subdir", help="Initialise in a subdirectory of a git repo.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Make the current directory a DVC/mlvc repository."""
+        from mlvc.ops.init import init
+
+        init(Path.cwd(), no_scm=no_scm, force=force, subdir=subdir)
+        _say(quiet, "Initialized DVC repository.\n\nYou can now commit the changes to git.\n")
+
+    @app.command("add")
+    @handled()
+    def add_command(
+        targets: Annotated[list[str], typer.Argument(help="Files or directories to track.")],
+        no_commit: Annotated[
+            bool, typer.Option("--no-commit", help="Write the .dvc file; do not cache.")
+        ] = False,
+        use_glob: Annotated[
+            bool, typer.Option("--glob", help="Expand targets as glob patterns.")
+        ] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Track data files or directories with `.dvc` files."""
+        from mlvc.cli._progress import Meter
+        from mlvc.ops.add import add
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        with Meter("adding", enabled=not quiet) as meter:
+            result = add(
+                repo, targets, no_commit=no_commit, use_glob=use_glob, jobs=jobs, progress=meter
+            )
+        if result.to_stage:
+            if repo.config.get_bool("core", "autostage") and repo.scm is not None:
+                subprocess.run(
+                    ["git", "add", "--", *map(str, result.to_stage)], cwd=repo.root, check=True
+                )
+            else:
+                names = " ".join(shlex.quote(repo.relpath(p)) for p in result.to_stage)
+                _say(
+                    quiet,
+                    "\nTo track the changes with git, run:\n\n"
+                    f"\tgit add {names}\n\n"
+                    "To enable auto staging, run:\n\n"
+                    "\tmlvc config core.autostage true\n",
+                )
+
+    @app.command("status")
+    @handled()
+    def status_command(
+        targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show outputs that differ from their `.dvc` files (exit 1 with `-q` if any)."""
+        from mlvc.ops import status as st
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        found = st.status(repo, targets or [], jobs=jobs)
+        if as_json:
+            sys.stdout.write(json.dumps(st.as_json(repo, found)) + "\n")
+        elif not quiet:
+            sys.stdout.write(st.as_text(repo, found))
+        if quiet and found:
+            raise typer.Exit(1)
+
+    @app.command("commit")
+    @handled()
+    def commit_command(
+        targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Commit without asking (mlvc never asks).")
+        ] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Record changed outputs in their `.dvc` files and the cache."""
+        from mlvc.cli._progress import Meter
+        from mlvc.ops.commit import commit
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        with Meter("committing", enabled=not quiet) as meter:
+            changed = commit(repo, targets or [], jobs=jobs, progress=meter)
+        for path in changed:
+            _say(quiet, f"Updated {repo.relpath(path)}\n")
+
+    @app.command("checkout")
+    @handled()
+    def checkout_command(
+        targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Overwrite changes not in the cache.")
+        ] = False,
+        relink: Annotated[
+            bool, typer.Option("--relink", help="Recreate links even where data is right.")
+        ] = False,
+        summary: Annotated[bool, typer.Option("--summary", help="Only print totals.")] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Restore tracked data from the cache."""
+        from mlvc.ops.checkout import checkout
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        result = checkout(repo, targets or [], force=force, relink=relink, jobs=jobs)
+        if quiet:
+            return
+        if not summary:
+            for p in result.added:
+                sys.stdout.write(f"A       {p}\n")
+            for p in result.modified:
+                sys.stdout.write(f"M       {p}\n")
+        parts = []
+        if result.added:
+            parts.append(f"{len(result.added)} added")
+        if result.modified:
+            parts.append(f"{len(result.modified)} modified")
+        how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
+        sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")

@@ -1,0 +1,1 @@
+"""Operations: one public function per command, typed options in, typed results out."""

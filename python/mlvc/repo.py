@@ -1,0 +1,143 @@
+"""A DVC/mlvc repository: its root, config, cache, state, lock and git."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import mlvc
+from mlvc.config import Config
+from mlvc.exceptions import MlvcError
+from mlvc.lock import RepoLock
+
+DVC_DIR = ".dvc"
+DEFAULT_LINK_TYPES = "reflink,copy"
+
+
+class NotARepoError(MlvcError):
+    """The current directory is not inside a DVC repository."""
+
+    exit_code = 253
+    hint = "run `mlvc init` (or `dvc init`) in the project's root first"
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` holding `.dvc/`."""
+    here = (start or Path.cwd()).absolute()
+    for candidate in (here, *here.parents):
+        if (candidate / DVC_DIR).is_dir():
+            return candidate
+    raise NotARepoError(f"you are not inside of a DVC repository (checked up to `{here.anchor}`)")
+
+
+@dataclass
+class Repo:
+    """An opened repository. Expensive parts (cache, state, git) open on first use."""
+
+    root: Path
+
+    @classmethod
+    def find(cls, start: Path | None = None) -> Repo:
+        return cls(find_root(start))
+
+    @property
+    def dvc_dir(self) -> Path:
+        return self.root / DVC_DIR
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.dvc_dir / "tmp"
+
+    @cached_property
+    def config(self) -> Config:
+        return Config.load(self.dvc_dir)
+
+    @property
+    def cache_dir(self) -> Path:
+        configured = self.config.get("cache", "dir")
+        return Path(configured) if configured else self.dvc_dir / "cache"
+
+    @cached_property
+    def cache(self) -> mlvc.Cache:
+        shared = self.config.get("cache", "shared") == "group"
+        return mlvc.Cache(self.cache_dir, shared_group=shared)
+
+    @cached_property
+    def state(self) -> mlvc.State:
+        return mlvc.State(self.tmp_dir / "mlvc" / "state.db")
+
+    @property
+    def link_types(self) -> str:
+        return self.config.get("cache", "type") or DEFAULT_LINK_TYPES
+
+    @cached_property
+    def scm(self) -> mlvc.Git | None:
+        if self.config.get_bool("core", "no_scm"):
+            return None
+        try:
+            return mlvc.Git(self.root)
+        except mlvc.exceptions.GitError:
+            return None
+
+    def lock(self, *, wait: bool = False) -> RepoLock:
+        return RepoLock(self.tmp_dir / "lock", wait=wait)
+
+    def relpath(self, path: Path) -> str:
+        """`path` relative to the repository root, `/`-separated."""
+        return Path(os.path.relpath(path.absolute(), self.root)).as_posix()
+
+    def is_inside(self, path: Path) -> bool:
+        try:
+            path.absolute().relative_to(self.root)
+        except ValueError:
+            return False
+        return True
+
+    def dvcfiles(self) -> list[Path]:
+        """Every `.dvc` file of the workspace (ignored data directories are skipped)."""
+        if self.scm is not None:
+            # git already knows what is ignored, so data directories are never walked.
+            r = subprocess.run(
+                [
+                    "git",
+                    "ls-files",
+                    "-z",
+                    "--cached",
+                    "--others",
+                    "--exclude-standard",
+                    "--",
+                    "*.dvc",
+                    ":(glob)**/*.dvc",
+                ],
+                cwd=self.root,
+                capture_output=True,
+                check=False,
+            )
+            if r.returncode == 0:
+                names = {n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+                return sorted(
+                    self.root / n
+                    for n in names
+                    if (self.root / n).is_file() and not n.startswith(DVC_DIR + "/")
+                )
+        found = []
+        for f in mlvc.walk(self.root, ignore_root=self.root):
+            if f.relpath.endswith(".dvc") and not f.relpath.startswith(DVC_DIR + "/"):
+                found.append(self.root / f.relpath)
+        return sorted(found)
+
+    # Hashing with this repository's state cache and `.dvcignore` rules.
+    def hash_tree(self, path: Path, *, jobs: int = 0, progress: object = None) -> mlvc.TreeHash:
+        return mlvc.hash_tree(
+            path,
+            jobs=jobs,
+            ignore_root=self.root,
+            state=self.state,
+            progress=progress,  # type: ignore[arg-type]
+        )
+
+    def hash_files(self, paths: list[Path], *, jobs: int = 0) -> list[mlvc.FileHash]:
+        return mlvc.hash_files(paths, jobs=jobs, state=self.state)

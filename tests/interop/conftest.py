@@ -1,0 +1,64 @@
+"""Helpers to run mlvc and real DVC side by side in temporary git repositories."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import dvc_executable
+
+Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def base_env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "DVC_"))}
+    env.update(
+        {
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": str(tmp / "gitconfig"),
+            "GIT_AUTHOR_NAME": "T",
+            "GIT_AUTHOR_EMAIL": "t@example.invalid",
+            "GIT_COMMITTER_NAME": "T",
+            "GIT_COMMITTER_EMAIL": "t@example.invalid",
+            "DVC_NO_ANALYTICS": "1",
+            "DVC_SITE_CACHE_DIR": str(tmp / "site-cache"),
+            "DVC_GLOBAL_CONFIG_DIR": str(tmp / "dvc-global"),
+            "DVC_SYSTEM_CONFIG_DIR": str(tmp / "dvc-system"),
+        }
+    )
+    (tmp / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n")
+    return env
+
+
+@pytest.fixture
+def tools(tmp_path: Path, real_dvc: Path) -> tuple[Runner, Runner, Runner, Path]:
+    """(mlvc, dvc, shell) runners sharing one environment, and a fresh git repo."""
+    env = base_env(tmp_path)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def runner(argv0: list[str]) -> Runner:
+        def run(
+            *args: str, cwd: Path | None = None, check: bool = True
+        ) -> subprocess.CompletedProcess[str]:
+            r = subprocess.run(
+                [*argv0, *args], cwd=cwd or repo, env=env, capture_output=True, text=True
+            )
+            if check and r.returncode != 0:
+                raise AssertionError(
+                    f"{argv0[-1]} {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"
+                )
+            return r
+
+        return run
+
+    mlvc = runner([sys.executable, "-m", "mlvc"])
+    dvc = runner([str(dvc_executable())])
+    git = runner(["git"])
+    git("init", "-q")
+    return mlvc, dvc, git, repo

@@ -1,0 +1,104 @@
+"""Our YAML writer produces DVC's bytes: checked against DVC's own serializer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlvc import yamlio
+from tests.conftest import dvc_python, shared_dir
+
+CASES = shared_dir() / "conformance" / "cases"
+
+DUMP_WITH_DVC = """
+import json, sys
+from dvc.utils.serialize import dumps_yaml
+docs = json.load(sys.stdin)
+json.dump([dumps_yaml(d) for d in docs], sys.stdout)
+"""
+
+
+def dump_with_dvc(docs: list[Any]) -> list[str]:
+    r = subprocess.run(
+        [str(dvc_python()), "-c", DUMP_WITH_DVC],
+        input=json.dumps(docs),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out: list[str] = json.loads(r.stdout)
+    return out
+
+
+def corpus_yaml_files() -> list[Path]:
+    files = [*CASES.glob("*/expected/files/**/*.dvc"), *CASES.glob("*/expected/files/**/dvc.lock")]
+    return sorted(p for p in files if p.is_file())
+
+
+@pytest.mark.parametrize("path", corpus_yaml_files(), ids=lambda p: str(p.relative_to(CASES)))
+def test_corpus_files_round_trip_byte_for_byte(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert yamlio.dumps(yamlio.loads(text, path)) == text
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**12), max_value=10**12),
+    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    st.text(max_size=120),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "2.0",
+            "123",
+            "0o17",
+            "1_000",
+            "#x[1].txt",
+            "a: b.txt",
+            "2024-01-01",
+            "~",
+            "null",
+            "",
+            " lead",
+            "trail ",
+            "- x",
+            "café naïve",
+            "x\ny",
+            "python -c \"print('a b c d e f g h i j k l m n o p q r s t u v w x y z 1 2 3 4 5')\"",
+        ]
+    ),
+)
+keys = st.text(min_size=1, max_size=12).filter(lambda k: k.strip() == k)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(keys, inner, min_size=1, max_size=4)
+    ),
+    max_leaves=12,
+)
+documents = st.dictionaries(keys, values, min_size=1, max_size=5)
+
+
+@settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(documents, min_size=150, max_size=150))
+def test_random_documents_match_dvc(docs: list[dict[str, Any]]) -> None:
+    expected = dump_with_dvc(docs)
+    for doc, want in zip(docs, expected, strict=True):
+        assert yamlio.dumps(doc) == want, doc
+
+
+def test_load_error_names_file_line_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "x.dvc"
+    bad.write_text("outs:\n- md5: [unclosed\n")
+    with pytest.raises(yamlio.YamlError, match=r"x\.dvc:3:1"):
+        yamlio.load_file(bad)
