@@ -116,6 +116,13 @@ class Cache:
     ) -> list[tuple[str, str]]: ...
     def list(self) -> list[str]: ...
     def remove(self, hash: str) -> bool: ...
+    def transfer(
+        self,
+        dest_root: _Path,
+        hashes: Sequence[str],
+        jobs: int = 0,
+        progress: _Progress | None = None,
+    ) -> tuple[list[str], int, list[str]]: ...
     def checkout_tree(
         self,
         dir_hash: str,

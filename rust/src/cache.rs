@@ -362,6 +362,71 @@ impl ObjectCache {
     }
 }
 
+/// What a transfer between two caches did.
+#[derive(Debug, Clone, Default)]
+pub struct TransferReport {
+    /// Objects copied.
+    pub copied: Vec<String>,
+    /// Objects the destination already had.
+    pub skipped: usize,
+    /// Objects the source does not have.
+    pub missing: Vec<String>,
+}
+
+impl ObjectCache {
+    /// Copies objects into `dest` (another cache, or a local remote: same layout),
+    /// in parallel, each atomically; objects `dest` has are not sent again, so an
+    /// interrupted transfer resumes where it stopped.
+    ///
+    /// File objects go first and `.dir` objects after them, so a present `.dir`
+    /// object always implies its files are present.
+    pub fn transfer_to(
+        &self,
+        dest: &ObjectCache,
+        hashes: &[String],
+        jobs: usize,
+        progress: &Progress,
+    ) -> Result<TransferReport> {
+        let (dirs, files): (Vec<&String>, Vec<&String>) =
+            hashes.iter().partition(|h| h.ends_with(".dir"));
+        let pool = crate::digest::pool(jobs)?;
+        let mut report = TransferReport::default();
+        for batch in [files, dirs] {
+            let outcomes: Vec<(String, Option<bool>)> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .map(|h| {
+                        progress.check()?;
+                        let src = self.object_path(h)?;
+                        if dest.contains(h)? {
+                            return Ok(((*h).clone(), Some(false)));
+                        }
+                        let size = match std::fs::metadata(&src) {
+                            Ok(m) if m.is_file() => m.len(),
+                            Ok(_) => return Ok(((*h).clone(), None)),
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                                return Ok(((*h).clone(), None))
+                            }
+                            Err(e) => return Err(Error::io(&src, e)),
+                        };
+                        let copied = dest.insert_file(&src, h, InsertMode::Copy)?;
+                        progress.add_file(size);
+                        Ok(((*h).clone(), Some(copied)))
+                    })
+                    .collect::<Result<_>>()
+            })?;
+            for (h, outcome) in outcomes {
+                match outcome {
+                    Some(true) => report.copied.push(h),
+                    Some(false) => report.skipped += 1,
+                    None => report.missing.push(h),
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
 /// Whether cloning has failed once in this process: then every later copy
 /// goes straight to a byte copy instead of failing a clone call per file.
 static REFLINK_UNSUPPORTED: AtomicBool = AtomicBool::new(false);

@@ -149,3 +149,40 @@ fn walkdir(p: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn transfer_copies_only_what_the_destination_lacks() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    write(&data, "a", b"1");
+    write(&data, "b", b"2");
+    let p = Progress::new();
+    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    let local = ObjectCache::new(t.path().join("cache"));
+    local
+        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
+        .unwrap();
+    let remote = ObjectCache::new(t.path().join("remote"));
+    remote.insert_bytes(&md5_hex(b"1"), b"1").unwrap();
+    let wanted = vec![
+        tree.hash.clone(),
+        md5_hex(b"1"),
+        md5_hex(b"2"),
+        md5_hex(b"absent"),
+    ];
+    let r = local.transfer_to(&remote, &wanted, 2, &p).unwrap();
+    let mut copied = r.copied.clone();
+    copied.sort();
+    let mut want_copied = vec![tree.hash.clone(), md5_hex(b"2")];
+    want_copied.sort();
+    assert_eq!(copied, want_copied);
+    assert_eq!(r.skipped, 1);
+    assert_eq!(r.missing, vec![md5_hex(b"absent")]);
+    assert_eq!(
+        remote.verify_many(&remote.list().unwrap(), 1, &p).unwrap(),
+        vec![]
+    );
+    let again = local.transfer_to(&remote, &wanted, 2, &p).unwrap();
+    assert!(again.copied.is_empty());
+    assert_eq!(again.skipped, 3);
+}

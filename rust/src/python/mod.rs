@@ -533,6 +533,25 @@ impl Cache {
         self.inner.remove(hash).map_err(to_py)
     }
 
+    /// Copies objects to another cache or local remote at `dest_root`; returns
+    /// `(copied, skipped, missing)`: ids copied, how many were already there, ids
+    /// this cache lacks.
+    #[pyo3(signature = (dest_root, hashes, jobs=0, progress=None))]
+    fn transfer(
+        &self,
+        py: Python<'_>,
+        dest_root: PathBuf,
+        hashes: Vec<String>,
+        jobs: usize,
+        progress: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(Vec<String>, usize, Vec<String>)> {
+        let dest = ObjectCache::new(dest_root);
+        let r = run_long(py, progress, |p| {
+            self.inner.transfer_to(&dest, &hashes, jobs, p)
+        })?;
+        Ok((r.copied, r.skipped, r.missing))
+    }
+
     /// Makes directory `dest` match the tree object `dir_hash`.
     #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None))]
     #[allow(clippy::too_many_arguments)]
