@@ -34,7 +34,12 @@ class DvcFile:
 
     @classmethod
     def load(cls, path: Path) -> DvcFile:
-        data = yamlio.load_file(path)
+        return cls.loads(path.read_text(encoding="utf-8"), path)
+
+    @classmethod
+    def loads(cls, text: str, path: Path) -> DvcFile:
+        """Parses `.dvc` text; `path` is where it lives (for relative out paths and errors)."""
+        data = yamlio.loads(text, path)
         origin = str(path)
         if data is None:
             data = {}
