@@ -43,6 +43,10 @@ pub enum InsertMode {
     Copy,
     /// Rename the file into the cache (same filesystem); the source disappears.
     Move,
+    /// Hard-link the file into the cache, so the workspace file becomes the
+    /// (read-only) object; falls back to a copy across filesystems. Unlike
+    /// `Move`, the workspace file never disappears, even if the process dies.
+    Link,
 }
 
 /// What to do with the workspace file after inserting it.
@@ -154,6 +158,16 @@ impl ObjectCache {
         let staged = match mode {
             InsertMode::Move => std::fs::rename(src, &tmp).at(src),
             InsertMode::Copy => copy_file(src, &tmp).map(|_| ()),
+            InsertMode::Link => match std::fs::hard_link(src, &tmp) {
+                Ok(()) => Ok(()),
+                Err(e)
+                    if e.raw_os_error() == Some(libc::EXDEV)
+                        || e.raw_os_error() == Some(libc::EPERM) =>
+                {
+                    copy_file(src, &tmp).map(|_| ())
+                }
+                Err(e) => Err(Error::io(src, e)),
+            },
         };
         if let Err(e) = staged {
             let _ = std::fs::remove_file(&tmp);
@@ -331,7 +345,7 @@ impl ObjectCache {
         if settle == Settle::Normalize {
             let exec = keep_exec && f.meta.is_exec();
             if f.is_symlink {
-                if mode == InsertMode::Move {
+                if mode != InsertMode::Copy {
                     // The caller links everything back from the cache.
                     std::fs::remove_file(&f.path).at(&f.path)?;
                 } else {

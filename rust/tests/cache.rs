@@ -186,3 +186,17 @@ fn transfer_copies_only_what_the_destination_lacks() {
     assert!(again.copied.is_empty());
     assert_eq!(again.skipped, 3);
 }
+
+#[test]
+fn link_mode_keeps_the_workspace_file_and_shares_its_inode() {
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "f", b"linked");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"linked");
+    assert!(cache.insert_file(&t.path().join("f"), &h, InsertMode::Link).unwrap());
+    let ws = std::fs::metadata(t.path().join("f")).unwrap();
+    let obj = std::fs::metadata(cache.object_path(&h).unwrap()).unwrap();
+    assert_eq!(ws.ino(), obj.ino());
+    assert_eq!(mode(&t.path().join("f")), 0o444, "the shared inode is read-only, as in DVC");
+}

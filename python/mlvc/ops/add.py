@@ -64,8 +64,12 @@ def _check_target(repo: Repo, path: Path) -> None:
         raise FileNotFoundError(2, "No such file or directory", rel)
 
 
-def _moves_into_cache(link_types: str) -> bool:
-    """Whether the workspace will end up linked to the cache (so moving is cheapest)."""
+def _links_to_cache(link_types: str) -> bool:
+    """Whether the workspace ends up linked to the cache (hardlink or symlink first).
+
+    Then files are hard-linked into the cache (no data is copied or moved, and a
+    killed `add` never leaves a workspace file missing) and linked back as configured.
+    """
     first = link_types.split(",")[0].strip()
     return first in ("hardlink", "symlink")
 
@@ -87,7 +91,8 @@ def add(
     for path in paths:
         _check_target(repo, path)
     link_types = repo.link_types
-    move = _moves_into_cache(link_types)
+    linked = _links_to_cache(link_types)
+    insert_mode = "link" if linked else "copy"
     with repo.lock():
         for path in paths:
             dvcfile_path = dvcfile_for(path)
@@ -99,7 +104,7 @@ def add(
                 else:
                     tree = repo.cache.add_tree(
                         path,
-                        move_files=move,
+                        mode=insert_mode,
                         jobs=jobs,
                         ignore_root=repo.root,
                         state=repo.state,
@@ -107,20 +112,28 @@ def add(
                         normalize=True,
                     )
                 out = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
-                if move and not no_commit:
+                if linked and not no_commit:
                     res = repo.cache.checkout_tree(
-                        tree.hash, path, link_types=link_types, jobs=jobs, state=repo.state
+                        tree.hash,
+                        path,
+                        link_types=link_types,
+                        relink=True,
+                        jobs=jobs,
+                        state=repo.state,
                     )
                     link_type = res.link_type
             else:
                 if no_commit:
                     (fh,) = repo.hash_files([path])
                 else:
-                    fh = repo.cache.add_file(path, move_file=move, state=repo.state, normalize=True)
+                    fh = repo.cache.add_file(path, mode=insert_mode, state=repo.state, normalize=True)
                 out = Output(path=path.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
-                if move and not no_commit:
+                if linked and not no_commit:
                     res = repo.cache.checkout_files(
-                        [(path, fh.hash, fh.isexec)], link_types=link_types, state=repo.state
+                        [(path, fh.hash, fh.isexec)],
+                        link_types=link_types,
+                        relink=True,
+                        state=repo.state,
                     )
                     link_type = res.link_type
             if previous is not None and previous.outs:

@@ -33,6 +33,18 @@ fn os(bytes: &[u8]) -> OsString {
     OsString::from_vec(bytes.to_vec())
 }
 
+/// Parses `"copy"`, `"link"` or `"move"`.
+fn insert_mode(name: &str) -> PyResult<InsertMode> {
+    match name {
+        "copy" => Ok(InsertMode::Copy),
+        "link" => Ok(InsertMode::Link),
+        "move" => Ok(InsertMode::Move),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown insert mode `{other}`; expected copy, link or move"
+        ))),
+    }
+}
+
 fn settle(normalize: bool) -> Settle {
     if normalize {
         Settle::Normalize
@@ -400,19 +412,9 @@ impl Cache {
     }
 
     /// Copies (or with `move=True` renames) a file into the cache under `hash`.
-    #[pyo3(signature = (path, hash, move_file=false))]
-    fn insert_file(
-        &self,
-        py: Python<'_>,
-        path: PathBuf,
-        hash: &str,
-        move_file: bool,
-    ) -> PyResult<bool> {
-        let mode = if move_file {
-            InsertMode::Move
-        } else {
-            InsertMode::Copy
-        };
+    #[pyo3(signature = (path, hash, mode="copy"))]
+    fn insert_file(&self, py: Python<'_>, path: PathBuf, hash: &str, mode: &str) -> PyResult<bool> {
+        let mode = insert_mode(mode)?;
         py.detach(|| self.inner.insert_file(&path, hash, mode))
             .map_err(to_py)
     }
@@ -427,21 +429,17 @@ impl Cache {
     ///
     /// With `normalize`, the workspace file ends as a DVC checkout leaves it:
     /// a symlink becomes a regular copy, the mode becomes 0644 (0744 if executable).
-    #[pyo3(signature = (path, move_file=false, state=None, normalize=false))]
+    #[pyo3(signature = (path, mode="copy", state=None, normalize=false))]
     fn add_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
-        move_file: bool,
+        mode: &str,
         state: Option<&Bound<'_, State>>,
         normalize: bool,
     ) -> PyResult<FileHash> {
         let db = state_of(state);
-        let mode = if move_file {
-            InsertMode::Move
-        } else {
-            InsertMode::Copy
-        };
+        let mode = insert_mode(mode)?;
         let r = run_long(py, None, |p| {
             let mut rs = digest::hash_files(
                 std::slice::from_ref(&path),
@@ -461,13 +459,13 @@ impl Cache {
     ///
     /// With `normalize`, workspace files end as a DVC checkout leaves them
     /// (symlinks become copies, modes 0644).
-    #[pyo3(signature = (path, move_files=false, jobs=0, ignore_root=None, state=None, progress=None, normalize=false))]
+    #[pyo3(signature = (path, mode="copy", jobs=0, ignore_root=None, state=None, progress=None, normalize=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_tree(
         &self,
         py: Python<'_>,
         path: PathBuf,
-        move_files: bool,
+        mode: &str,
         jobs: usize,
         ignore_root: Option<PathBuf>,
         state: Option<&Bound<'_, State>>,
@@ -480,11 +478,7 @@ impl Cache {
             ignore_root,
             ..DigestOptions::default()
         };
-        let mode = if move_files {
-            InsertMode::Move
-        } else {
-            InsertMode::Copy
-        };
+        let mode = insert_mode(mode)?;
         let r = run_long(py, progress, |p| {
             let tree = digest::hash_tree(&path, &opts, db.as_deref(), p)?;
             self.inner

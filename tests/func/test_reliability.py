@@ -1,0 +1,249 @@
+"""Interrupted, concurrent and failing commands leave the cache and workspace consistent."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mlvc
+from tests.interop.conftest import Runner
+
+MLVC = [sys.executable, "-m", "mlvc"]
+
+
+def make_data(root: Path, nfiles: int = 1500, size: int = 64 * 1024) -> dict[str, str]:
+    """Writes `nfiles` distinct files; returns relpath -> md5."""
+    rng = random.Random(7)
+    block = rng.randbytes(size)
+    want = {}
+    for i in range(nfiles):
+        rel = f"d{i % 30}/f{i}"
+        data = i.to_bytes(8, "little") + block[8:]
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        want[rel] = hashlib.md5(data).hexdigest()
+    return want
+
+
+def assert_data(root: Path, want: dict[str, str]) -> None:
+    got = {
+        p.relative_to(root).as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
+    assert got == want
+
+
+def assert_cache_sound(repo: Path) -> None:
+    cache = mlvc.Cache(repo / ".dvc" / "cache")
+    assert cache.verify() == [], "a cache object does not match its name"
+
+
+def start_and_kill(
+    args: list[str], repo: Path, env: dict[str, str], sig: int, delay: float
+) -> None:
+    proc = subprocess.Popen(
+        [*MLVC, *args], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(delay)
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("cache_type", ["reflink,copy", "hardlink"])
+def test_killed_add_then_rerun_is_consistent(
+    tools: tuple[Runner, Runner, Runner, Path], sig: int, cache_type: str
+) -> None:
+    mlvc_run, dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    if cache_type != "reflink,copy":
+        (repo / ".dvc" / "config").write_text(f"[cache]\n    type = {cache_type}\n")
+    want = make_data(repo / "data")
+    env = {**os.environ}
+    interrupted = 0
+    for delay in (0.15, 0.4, 0.8):
+        start_and_kill(["add", "data"], repo, env, sig, delay)
+        # The .dvc file is written last: its absence shows the kill landed mid-add.
+        interrupted += not (repo / "data.dvc").exists()
+        # Whatever happened, the workspace still holds every file, unchanged.
+        assert_data(repo / "data", want)
+        assert_cache_sound(repo)
+    assert interrupted, "no kill landed before `add` finished; the data set is too small"
+    mlvc_run("add", "data")
+    assert_data(repo / "data", want)
+    assert_cache_sound(repo)
+    assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_killed_checkout_then_rerun_restores_everything(
+    tools: tuple[Runner, Runner, Runner, Path], sig: int
+) -> None:
+    mlvc_run, _dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    want = make_data(repo / "data")
+    mlvc_run("add", "data")
+    partial = 0
+    for delay in (0.1, 0.2, 0.3):
+        shutil.rmtree(repo / "data")
+        start_and_kill(["checkout"], repo, dict(os.environ), sig, delay)
+        present = sum(1 for p in (repo / "data").rglob("f*")) if (repo / "data").exists() else 0
+        partial += 0 < present < len(want) or present == 0
+        leftovers = (
+            [p for p in (repo / "data").rglob("*.mlvc-tmp")] if (repo / "data").exists() else []
+        )
+        for p in leftovers:
+            # A temp name never carries the final name; the rerun replaces it.
+            assert p.name.startswith(".")
+        mlvc_run("checkout", "--force")
+        want_files = dict(want)
+        got = {
+            p.relative_to(repo / "data").as_posix(): hashlib.md5(p.read_bytes()).hexdigest()
+            for p in (repo / "data").rglob("*")
+            if p.is_file() and not p.name.endswith(".mlvc-tmp")
+        }
+        assert got == want_files
+    assert partial, "no kill landed before `checkout` finished"
+    assert json.loads(mlvc_run("status", "--json").stdout) == {}
+
+
+def test_lock_is_shared_with_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> None:
+    mlvc_run, dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    (repo / "f").write_text("x")
+    lock_path = repo / ".dvc" / "tmp" / "lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        # Held the way DVC holds it: mlvc must wait, then give up with a clear message.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        r = mlvc_run("add", "f", check=False)
+        assert r.returncode != 0
+        assert "locked" in r.stderr and "error:" in r.stderr
+    finally:
+        os.close(fd)
+    assert not (repo / "f.dvc").exists()
+    # And DVC sees mlvc's lock: hold it from mlvc's own lock class.
+    from mlvc.lock import RepoLock
+
+    with RepoLock(lock_path):
+        r = dvc("add", "f", check=False)
+        assert r.returncode != 0
+        assert "lock" in (r.stderr + r.stdout).lower()
+    mlvc_run("add", "f")
+
+
+def test_two_concurrent_adds_do_not_corrupt(tools: tuple[Runner, Runner, Runner, Path]) -> None:
+    mlvc_run, dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    want_a = make_data(repo / "a", nfiles=600)
+    want_b = make_data(repo / "b", nfiles=600, size=32 * 1024)
+    procs = [
+        subprocess.Popen([*MLVC, "add", t], cwd=repo, stderr=subprocess.PIPE, text=True)
+        for t in ("a", "b")
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    for rc, err in results:
+        assert rc == 0 or "locked" in err, err
+    assert_data(repo / "a", want_a)
+    assert_data(repo / "b", want_b)
+    assert_cache_sound(repo)
+    for t, (rc, _err) in zip(("a", "b"), results, strict=True):
+        if rc != 0:
+            mlvc_run("add", t)
+    assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+def test_full_disk_during_add_changes_nothing(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_run, _dvc, _git, repo = tools
+    mount = tmp_path / "small"
+    mount.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)])
+    assert r.returncode == 0, "needs root to mount a small tmpfs (CI runs as root)"
+    try:
+        mlvc_run("init", "-q")
+        (repo / ".dvc" / "config").write_text(f"[cache]\n    dir = {mount / 'cache'}\n")
+        want = make_data(repo / "data", nfiles=200, size=64 * 1024)  # 12.5 MiB > 4 MiB
+        r = mlvc_run("add", "data", check=False)
+        assert r.returncode == 1
+        assert "No space left on device" in r.stderr or "space" in r.stderr.lower()
+        assert r.stderr.count("\nerror:") + r.stderr.startswith("error:") == 1
+        assert not (repo / "data.dvc").exists()
+        assert_data(repo / "data", want)
+        cache = mlvc.Cache(mount / "cache")
+        assert cache.verify() == []
+        assert list((mount / "cache").rglob("*.mlvc-tmp")) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_malicious_dvc_file_cannot_write_outside(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc_run, _dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    (repo / "evil.dvc").write_text(
+        "outs:\n- md5: d41d8cd98f00b204e9800998ecf8427e\n  size: 0\n"
+        "  hash: md5\n  path: ../escaped\n"
+    )
+    r = mlvc_run("checkout", check=False)
+    assert r.returncode == 1
+    assert "evil.dvc" in r.stderr and "leaves the repository" in r.stderr
+    assert not (repo.parent / "escaped").exists()
+
+
+def test_malicious_dir_object_cannot_write_outside(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc_run, _dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    evil = b'[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "../../escaped"}]'
+    dir_id = hashlib.md5(evil).hexdigest() + ".dir"
+    cache = mlvc.Cache(repo / ".dvc" / "cache")
+    cache.insert_bytes(dir_id, evil)
+    empty = repo / "empty"
+    empty.write_bytes(b"")
+    cache.insert_file(empty, "d41d8cd98f00b204e9800998ecf8427e")
+    (repo / "data.dvc").write_text(
+        f"outs:\n- md5: {dir_id}\n  size: 0\n  nfiles: 1\n  hash: md5\n  path: data\n"
+    )
+    r = mlvc_run("checkout", check=False)
+    assert r.returncode == 1
+    assert "invalid directory object" in r.stderr
+    assert not (repo.parent / "escaped").exists()
+
+
+def test_malformed_files_give_one_line_errors(tools: tuple[Runner, Runner, Runner, Path]) -> None:
+    mlvc_run, _dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    (repo / "bad.dvc").write_text("outs:\n- md5: [unclosed\n")
+    r = mlvc_run("status", check=False)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[0].startswith("error: `") and "bad.dvc:" in r.stderr
+    (repo / "bad.dvc").unlink()
+    (repo / ".dvc" / "config").write_text("[core]\n    bogus_key = 1\n")
+    r = mlvc_run("status", check=False)
+    assert r.returncode == 251
+    assert "bogus_key" in r.stderr and "config" in r.stderr
+    (repo / ".dvc" / "config").write_text("")
+    (repo / "f").write_text("x")
+    mlvc_run("add", "f")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    (repo / "f").unlink()
+    r = mlvc_run("checkout", check=False)
+    assert r.returncode == 1
+    assert "missing from the cache" in r.stderr and "`f`" in r.stderr
