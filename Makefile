@@ -57,8 +57,9 @@ fmt: $(STAMP) ## Format Rust and Python sources.
 bench: dev ## Run the benchmarks against md5sum, cp and DVC; writes benches/results/.
 	$(PY) benches/run.py
 
-demo: dev ## Generate a dataset, hash it with mlvc and md5sum, compare.
+demo: dev ## Hash a generated dataset (vs md5sum), then version it: add, status, checkout, push, pull.
 	$(PY) benches/demo.py
+	$(PY) benches/demo_data.py
 
 clean: ## Remove build products and the venv.
 	rm -rf target $(VENV) $(DVC_VENV) benches/data benches/results

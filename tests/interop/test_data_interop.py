@@ -133,3 +133,42 @@ def test_checkout_refuses_to_overwrite_uncached_changes(
     assert (repo / "data" / "a.txt").read_bytes() == b"precious\n"
     mlvc("checkout", "--force")
     assert (repo / "data" / "a.txt").read_bytes() == b"alpha\n"
+
+
+def test_add_out_brings_outside_data_in_like_dvc(
+    tmp_path: Path, tools: tuple[Runner, Runner, Runner, Path]
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    outside = tmp_path / "outside"
+    make_tree(outside)
+    other = tmp_path / "other"
+    shutil.copytree(repo, other)
+    mlvc("init", "-q")
+    dvc("init", "-q", cwd=other)
+    mlvc("add", str(outside / "data"), "-o", "imported")
+    dvc("add", str(outside / "data"), "-o", "imported", cwd=other)
+    assert (repo / "imported.dvc").read_bytes() == (other / "imported.dvc").read_bytes()
+    assert (repo / "imported" / "sub" / "b.bin").read_bytes() == bytes(range(256)) * 8
+    assert (outside / "data" / "a.txt").exists(), "the source is left alone"
+    assert json.loads(dvc("status", "--json").stdout) == {}
+    r = mlvc("add", str(outside / "model.pkl"), "-o", "imported", check=False)
+    assert r.returncode == 1 and "--force" in r.stderr
+
+
+def test_add_inside_a_tracked_directory_updates_it_like_dvc(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    mlvc("init", "-q")
+    make_tree(repo)
+    mlvc("add", "data")
+    (repo / "data" / "sub" / "new.txt").write_text("new\n")
+    mlvc("add", "data/sub")
+    assert not (repo / "data" / "sub.dvc").exists()
+    assert json.loads(dvc("status", "--json").stdout) == {}
+    # A target that contains another tracked output is refused.
+    (repo / "outer").mkdir()
+    (repo / "outer" / "inner.txt").write_text("i\n")
+    mlvc("add", "outer/inner.txt")
+    r = mlvc("add", "outer", check=False)
+    assert r.returncode == 1 and "overlaps" in r.stderr and "outer/inner.txt" in r.stderr

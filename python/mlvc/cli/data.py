@@ -53,6 +53,13 @@ def register(app: typer.Typer) -> None:
         use_glob: Annotated[
             bool, typer.Option("--glob", help="Expand targets as glob patterns.")
         ] = False,
+        out: Annotated[
+            str | None,
+            typer.Option("--out", "-o", help="Put the (outside) target at this path in the repo."),
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="With --out: replace what is there.")
+        ] = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -65,7 +72,14 @@ def register(app: typer.Typer) -> None:
         repo = Repo.find()
         with Meter("adding", enabled=not quiet) as meter:
             result = add(
-                repo, targets, no_commit=no_commit, use_glob=use_glob, jobs=jobs, progress=meter
+                repo,
+                targets,
+                no_commit=no_commit,
+                use_glob=use_glob,
+                out=out,
+                force=force,
+                jobs=jobs,
+                progress=meter,
             )
         if result.to_stage:
             if repo.config.get_bool("core", "autostage") and repo.scm is not None:
@@ -87,6 +101,12 @@ def register(app: typer.Typer) -> None:
     def status_command(
         targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        cloud: Annotated[
+            bool, typer.Option("--cloud", "-c", help="Compare the cache with a remote.")
+        ] = False,
+        remote: Annotated[
+            str | None, typer.Option("--remote", "-r", help="Remote to compare with (implies -c).")
+        ] = None,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -96,6 +116,20 @@ def register(app: typer.Typer) -> None:
         from mlvc.repo import Repo
 
         repo = Repo.find()
+        if cloud or remote is not None:
+            from mlvc.ops import transfer
+
+            diff = transfer.cloud_status(repo, targets or [], remote=remote)
+            if as_json:
+                sys.stdout.write(json.dumps(diff) + "\n")
+            elif not quiet:
+                name = transfer.remote_name(repo, remote, None)
+                # DVC-compat: the clean message names the remote.
+                clean = f"Cache and remote '{name}' are in sync.\n"
+                sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
+            if quiet and diff:
+                sys.exit(1)
+            return
         found = st.status(repo, targets or [], jobs=jobs)
         if as_json:
             sys.stdout.write(json.dumps(st.as_json(repo, found)) + "\n")

@@ -20,6 +20,8 @@ Progress = Callable[[int, int], object]
 class AddError(MlvcError):
     """A target that cannot be added."""
 
+    hint: str | None = None
+
 
 @dataclass
 class Added:
@@ -49,6 +51,33 @@ def _expand(targets: list[str], cwd: Path, use_glob: bool) -> list[Path]:
         else:
             paths.append(Path(os.path.normpath(cwd / t)))
     return paths
+
+
+def _check_overlap(repo: Repo, path: Path, own_dvcfile: Path) -> Path | None:
+    """Checks a target against outputs other `.dvc` files track.
+
+    DVC-compat: a path inside a tracked directory means "update that directory",
+    so its path is returned; a target containing another output is refused.
+    """
+    for other in repo.dvcfiles():
+        if other == own_dvcfile:
+            continue
+        dvcfile = DvcFile.load(other)
+        for out in dvcfile.outs:
+            tracked = Path(os.path.normpath(dvcfile.out_path(out)))
+            if tracked in path.parents and dvcfile_for(tracked) == other:
+                return tracked
+            if path == tracked or tracked in path.parents or path in tracked.parents:
+                err = AddError(
+                    f"cannot add `{repo.relpath(path)}`: it overlaps output "
+                    f"`{repo.relpath(tracked)}` of `{repo.relpath(other)}`"
+                )
+                err.hint = (
+                    f"to include it, run `mlvc remove {repo.relpath(other)}`, then "
+                    f"`mlvc add {repo.relpath(path)}`"
+                )
+                raise err
+    return None
 
 
 def _check_target(repo: Repo, path: Path) -> None:
@@ -81,6 +110,8 @@ def add(
     cwd: Path | None = None,
     no_commit: bool = False,
     use_glob: bool = False,
+    out: str | None = None,
+    force: bool = False,
     jobs: int = 0,
     progress: Progress | None = None,
 ) -> AddResult:
@@ -88,8 +119,17 @@ def add(
     cwd = (cwd or Path.cwd()).absolute()
     result = AddResult()
     paths = _expand(targets, cwd, use_glob)
+    if out is not None:
+        if len(paths) != 1:
+            raise AddError("`--out` takes exactly one target")
+        return _add_to(repo, paths[0], Path(os.path.normpath(cwd / out)), force, jobs, progress)
+    resolved: list[Path] = []
     for path in paths:
         _check_target(repo, path)
+        path = _check_overlap(repo, path, dvcfile_for(path)) or path
+        if path not in resolved:
+            resolved.append(path)
+    paths = resolved
     link_types = repo.link_types
     linked = _links_to_cache(link_types)
     insert_mode = "link" if linked else "copy"
@@ -111,7 +151,7 @@ def add(
                         progress=progress,
                         normalize=True,
                     )
-                out = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
+                record = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
                 if linked and not no_commit:
                     res = repo.cache.checkout_tree(
                         tree.hash,
@@ -126,8 +166,10 @@ def add(
                 if no_commit:
                     (fh,) = repo.hash_files([path])
                 else:
-                    fh = repo.cache.add_file(path, mode=insert_mode, state=repo.state, normalize=True)
-                out = Output(path=path.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
+                    fh = repo.cache.add_file(
+                        path, mode=insert_mode, state=repo.state, normalize=True
+                    )
+                record = Output(path=path.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
                 if linked and not no_commit:
                     res = repo.cache.checkout_files(
                         [(path, fh.hash, fh.isexec)],
@@ -138,15 +180,58 @@ def add(
                     link_type = res.link_type
             if previous is not None and previous.outs:
                 old = previous.outs[0]
-                out.raw = old.raw
-                out.cache, out.push, out.remote = old.cache, old.push, old.remote
-                dvcfile = DvcFile(dvcfile_path, [out], previous.raw)
+                record.raw = old.raw
+                record.cache, record.push, record.remote = old.cache, old.push, old.remote
+                dvcfile = DvcFile(dvcfile_path, [record], previous.raw)
             else:
-                dvcfile = DvcFile(dvcfile_path, [out], {"outs": []})
+                dvcfile = DvcFile(dvcfile_path, [record], {"outs": []})
             dvcfile.save()
             result.to_stage.append(dvcfile_path)
             changed = gitignore.add_entry(path)
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
-            result.added.append(Added(path, dvcfile_path, out, link_type))
+            result.added.append(Added(path, dvcfile_path, record, link_type))
+    return result
+
+
+def _add_to(
+    repo: Repo, source: Path, dest: Path, force: bool, jobs: int, progress: Progress | None
+) -> AddResult:
+    """`add SOURCE -o DEST`: stores data from anywhere and checks it out at DEST in the repo."""
+    if not os.path.lexists(source):
+        raise FileNotFoundError(2, "No such file or directory", str(source))
+    if not repo.is_inside(dest) or dest == repo.root:
+        raise AddError(f"`--out` `{dest}` must be inside the repository `{repo.root}`")
+    if os.path.lexists(dest) and not force:
+        raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
+    dvcfile_path = dvcfile_for(dest)
+    _check_overlap(repo, dest, dvcfile_path)
+    result = AddResult()
+    with repo.lock():
+        if source.is_dir():
+            tree = repo.cache.add_tree(source, jobs=jobs, progress=progress)
+            out = Output(path=dest.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
+            res = repo.cache.checkout_tree(
+                tree.hash,
+                dest,
+                link_types=repo.link_types,
+                force=True,
+                jobs=jobs,
+                state=repo.state,
+            )
+        else:
+            fh = repo.cache.add_file(source)
+            out = Output(path=dest.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
+            res = repo.cache.checkout_files(
+                [(dest, fh.hash, fh.isexec)],
+                link_types=repo.link_types,
+                force=True,
+                state=repo.state,
+            )
+        DvcFile(dvcfile_path, [out], {"outs": []}).save()
+        result.to_stage.append(dvcfile_path)
+        changed = gitignore.add_entry(dest)
+        if changed is not None:
+            result.to_stage.append(changed)
+        result.added.append(Added(dest, dvcfile_path, out, res.link_type))
     return result
