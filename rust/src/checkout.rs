@@ -373,6 +373,8 @@ pub fn checkout_tree(
         let walk_opts = WalkOptions {
             ignore_root: opts.ignore_root.clone(),
             threads: opts.jobs,
+            // Checkout owns this directory: clear what killed writers left.
+            remove_stale_temps: true,
         };
         walk_files(dest, &walk_opts, Some(progress))?
             .into_iter()

@@ -192,6 +192,7 @@ pub fn hash_tree(
     let walk_opts = WalkOptions {
         ignore_root: opts.ignore_root.clone(),
         threads: opts.jobs,
+        remove_stale_temps: false,
     };
     let algo = opts.algorithm.name();
     let abs_root = absolute(root)?;

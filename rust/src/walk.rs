@@ -73,6 +73,29 @@ pub struct WalkOptions {
     pub ignore_root: Option<PathBuf>,
     /// Worker threads; 0 picks the number of cores.
     pub threads: usize,
+    /// Delete temp files left by mlvc processes that died (they are never
+    /// reported either way).
+    pub remove_stale_temps: bool,
+}
+
+/// Tells whether a file name is one of mlvc's in-flight temp names
+/// (`.<name>.<pid>.<n>.mlvc-tmp`); returns the writer's pid if so.
+pub fn temp_name_pid(name: &[u8]) -> Option<i32> {
+    let stem = name.strip_suffix(crate::cache::TEMP_SUFFIX.as_bytes())?;
+    if !name.starts_with(b".") {
+        return None;
+    }
+    let mut parts = stem.rsplitn(3, |&b| b == b'.');
+    let _counter = parts.next()?;
+    let pid = parts.next()?;
+    std::str::from_utf8(pid).ok()?.parse().ok()
+}
+
+/// Tells whether the process `pid` is gone (so its temp files are garbage).
+fn process_is_gone(pid: i32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
 /// The `.dvcignore` matchers that apply in one directory, shallowest first.
@@ -196,6 +219,7 @@ pub fn walk_files(
 struct WalkContext<'a, F> {
     visit: &'a F,
     progress: Option<&'a Progress>,
+    remove_stale_temps: bool,
 }
 
 /// Walks `root` in parallel and applies `visit` to every tracked file on the
@@ -227,6 +251,7 @@ where
     let ctx = WalkContext {
         visit: &visit,
         progress,
+        remove_stale_temps: opts.remove_stale_temps,
     };
     crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))
 }
@@ -269,6 +294,15 @@ where
         }
         let path = dir.join(&name);
         let is_dir = entry.file_type().at(&path)?.is_dir();
+        if !is_dir {
+            if let Some(pid) = temp_name_pid(name.as_bytes()) {
+                // Never data: an interrupted write's leftover, or one in flight.
+                if ctx.remove_stale_temps && process_is_gone(pid) {
+                    let _ = std::fs::remove_file(&path);
+                }
+                continue;
+            }
+        }
         if !stack.matchers.is_empty() && stack.is_ignored(&path, is_dir) {
             continue;
         }
@@ -320,6 +354,7 @@ mod tests {
         let opts = WalkOptions {
             ignore_root: Some(t.clone()),
             threads: 1,
+            remove_stale_temps: false,
         };
         let mut names: Vec<_> = walk_files(&t.join("d"), &opts, None)
             .unwrap()

@@ -194,9 +194,15 @@ fn link_mode_keeps_the_workspace_file_and_shares_its_inode() {
     write(t.path(), "f", b"linked");
     let cache = ObjectCache::new(t.path().join("cache"));
     let h = md5_hex(b"linked");
-    assert!(cache.insert_file(&t.path().join("f"), &h, InsertMode::Link).unwrap());
+    assert!(cache
+        .insert_file(&t.path().join("f"), &h, InsertMode::Link)
+        .unwrap());
     let ws = std::fs::metadata(t.path().join("f")).unwrap();
     let obj = std::fs::metadata(cache.object_path(&h).unwrap()).unwrap();
     assert_eq!(ws.ino(), obj.ino());
-    assert_eq!(mode(&t.path().join("f")), 0o444, "the shared inode is read-only, as in DVC");
+    assert_eq!(
+        mode(&t.path().join("f")),
+        0o444,
+        "the shared inode is read-only, as in DVC"
+    );
 }

@@ -42,6 +42,7 @@ fn applies_dvcignore_like_the_conformance_case() {
     let opts = WalkOptions {
         ignore_root: Some(repo.to_path_buf()),
         threads: 2,
+        remove_stale_temps: false,
     };
     assert_eq!(
         relpaths(&repo.join("ds"), &opts),
@@ -188,4 +189,28 @@ fn interrupt_stops_the_walk() {
         walk_files(t.path(), &WalkOptions::default(), Some(&p)),
         Err(Error::Interrupted)
     ));
+}
+
+#[test]
+fn temp_files_are_never_walked_and_stale_ones_can_be_cleared() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "data.bin", b"1");
+    // A dead writer's leftover (no process has pid i32::MAX) and a live one (ours).
+    let stale = format!(".data.bin.{}.0.mlvc-tmp", i32::MAX);
+    let live = format!(".data.bin.{}.0.mlvc-tmp", std::process::id());
+    write(root, &stale, b"partial");
+    write(root, &live, b"partial");
+    assert_eq!(relpaths(root, &WalkOptions::default()), ["data.bin"]);
+    assert!(root.join(&stale).exists(), "plain walks never delete");
+    let opts = WalkOptions {
+        remove_stale_temps: true,
+        ..WalkOptions::default()
+    };
+    assert_eq!(relpaths(root, &opts), ["data.bin"]);
+    assert!(!root.join(&stale).exists());
+    assert!(
+        root.join(&live).exists(),
+        "a running writer's temp file is left alone"
+    );
 }

@@ -308,6 +308,7 @@ fn walk(
     let opts = WalkOptions {
         ignore_root,
         threads: jobs,
+        remove_stale_temps: false,
     };
     let mut entries = run_long(py, None, |p| walk_files(&path, &opts, Some(p)))?;
     entries.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
