@@ -8,7 +8,7 @@ from typing import Any
 
 from mlvc import yamlio
 from mlvc.fsutil import atomic_write_text
-from mlvc.output import InvalidDvcFileError, Output
+from mlvc.output import InvalidDvcFileError, Output, check_relative_path
 
 SUFFIX = ".dvc"
 # Top-level keys DVC accepts in a `.dvc` file.
@@ -55,6 +55,10 @@ class DvcFile:
         if not isinstance(outs_raw, list):
             raise InvalidDvcFileError(f"`{origin}`: `outs` must be a list")
         outs = [Output.from_dict(o, origin) for o in outs_raw]
+        if "wdir" in data:
+            # With `path` also free of `..`, every output stays below this file's
+            # directory: a crafted `.dvc` file cannot reach outside the repository.
+            check_relative_path(str(data["wdir"]), origin, what="wdir")
         return cls(path=path, outs=outs, raw=data)
 
     def dumps(self) -> str:

@@ -40,12 +40,12 @@ def is_md5_name(value: str) -> bool:
     return len(hexpart) == 32 and set(hexpart) <= _HEX
 
 
-def check_relative_path(path: str, origin: str) -> None:
+def check_relative_path(path: str, origin: str, *, what: str = "output path") -> None:
     """Refuses paths that could write outside the repository (from a malicious commit)."""
     p = PurePosixPath(path)
-    if not path or p.is_absolute() or ".." in p.parts or ("\\" in path and ".." in path):
+    if not path or p.is_absolute() or ".." in p.parts:
         raise InvalidDvcFileError(
-            f"`{origin}`: output path `{path}` is absolute or leaves the repository"
+            f"`{origin}`: {what} `{path}` is absolute or leaves the repository"
         )
 
 
