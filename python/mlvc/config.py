@@ -186,12 +186,10 @@ class ConfigFile:
 def validate(sections: dict[str, dict[str, str]], origin: Path | str) -> None:
     """Rejects unknown sections and keys the way DVC's schema does."""
     for name, values in sections.items():
-        kind, sub = section_kind(name)
+        kind, _name = section_kind(name)
         if kind not in KNOWN_KEYS:
             raise ConfigError(f"`{origin}`: unknown section `[{name}]`")
         known = KNOWN_KEYS[kind]
-        if kind == "remote" and sub is not None and "url" not in values:
-            raise ConfigError(f"`{origin}`: remote `{sub}` has no `url`")
         for key in values:
             if known and key not in known:
                 raise ConfigError(f"`{origin}`: unknown key `{key}` in section `[{name}]`")
@@ -232,7 +230,14 @@ class Config:
             cf = ConfigFile.load(path)
             validate(cf.sections, path)
             files[level] = cf
-        return cls(files)
+        cfg = cls(files)
+        # A level may only modify a remote defined elsewhere (`remote modify --local`),
+        # so the url is required of the merged view, not of each file.
+        for name, values in cfg.sections().items():
+            kind, sub = section_kind(name)
+            if kind == "remote" and sub is not None and "url" not in values:
+                raise ConfigError(f"remote `{sub}` has no `url` in any config file")
+        return cfg
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         """The merged value; relative paths come back absolute."""

@@ -8,6 +8,8 @@ import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import typer
+
 from mlvc.exceptions import MlvcError
 
 # DVC-compat: exit codes scripts written for DVC rely on.
@@ -70,7 +72,7 @@ def handled(verbose_arg: str = "verbose") -> Callable[[Callable[P, R]], Callable
         def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
-            except SystemExit:
+            except (SystemExit, typer.Exit):
                 raise
             except BaseException as exc:
                 code = report(exc, verbose=bool(kwargs.get(verbose_arg, False)))
