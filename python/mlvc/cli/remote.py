@@ -1,0 +1,428 @@
+"""Remote and config commands: push, fetch, pull, remote ..., config, cache dir."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mlvc.cli._errors import handled
+
+if TYPE_CHECKING:
+    from mlvc.ops.configure import Editor
+    from mlvc.ops.transfer import TransferSummary
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Parallel transfers.")]
+Targets = Annotated[list[str] | None, typer.Argument(help="`.dvc` files or tracked paths.")]
+RemoteOpt = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
+AllBranches = Annotated[
+    bool, typer.Option("--all-branches", "-a", help="Also the outputs of every branch.")
+]
+AllTags = Annotated[bool, typer.Option("--all-tags", "-T", help="Also the outputs of every tag.")]
+AllCommits = Annotated[
+    bool, typer.Option("--all-commits", help="Also the outputs of every commit.")
+]
+Global = Annotated[bool, typer.Option("--global", help="Use the global config.")]
+System = Annotated[bool, typer.Option("--system", help="Use the system config.")]
+Project = Annotated[bool, typer.Option("--project", help="Use `.dvc/config`.")]
+Local = Annotated[bool, typer.Option("--local", help="Use `.dvc/config.local`.")]
+
+
+def _level(*, system: bool, global_: bool, project: bool, local: bool) -> str | None:
+    chosen = [
+        name
+        for name, on in (
+            ("system", system),
+            ("global", global_),
+            ("repo", project),
+            ("local", local),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        from mlvc.config import ConfigError
+
+        raise ConfigError("choose at most one of `--system`, `--global`, `--project`, `--local`")
+    return chosen[0] if chosen else None
+
+
+def _editor(level: str | None) -> Editor:
+    from mlvc.ops.configure import Editor
+    from mlvc.repo import NotARepoError, find_root
+
+    try:
+        dvc_dir: Path | None = find_root() / ".dvc"
+    except NotARepoError:
+        if level not in ("global", "system"):
+            raise
+        dvc_dir = None
+    return Editor.open(dvc_dir)
+
+
+def _warn_missing(missing: list[str]) -> None:
+    if missing:
+        # DVC-compat: the warning DVC prints; the command still succeeds.
+        sys.stderr.write(
+            "WARNING: Some of the cache files do not exist neither locally nor on remote. "
+            "Missing cache files:\n"
+        )
+        for h in sorted(set(missing)):
+            sys.stderr.write(f"md5: {h}\n")
+
+
+def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
+    from mlvc.ops.transfer import plural
+
+    _warn_missing(summary.missing)
+    if quiet:
+        return
+    if summary.transferred:
+        sys.stdout.write(f"{plural(summary.transferred)} {verb}\n")
+    else:
+        sys.stdout.write("Everything is up to date.\n")
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the commands to the app."""
+
+    @app.command("push")
+    @handled()
+    def push_command(
+        targets: Targets = None,
+        remote: RemoteOpt = None,
+        jobs: Jobs = 0,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Upload tracked data the remote lacks."""
+        from mlvc.cli._progress import Meter
+        from mlvc.ops.transfer import push
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        with Meter("pushing", enabled=not quiet) as meter:
+            summary = push(
+                repo,
+                targets or [],
+                remote=remote,
+                jobs=jobs,
+                progress=meter,
+                all_branches=all_branches,
+                all_tags=all_tags,
+                all_commits=all_commits,
+            )
+        _report(summary, "pushed", quiet)
+
+    @app.command("fetch")
+    @handled()
+    def fetch_command(
+        targets: Targets = None,
+        remote: RemoteOpt = None,
+        jobs: Jobs = 0,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Download tracked data the cache lacks (the workspace is not touched)."""
+        from mlvc.cli._progress import Meter
+        from mlvc.ops.transfer import fetch
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        with Meter("fetching", enabled=not quiet) as meter:
+            summary = fetch(
+                repo,
+                targets or [],
+                remote=remote,
+                jobs=jobs,
+                progress=meter,
+                all_branches=all_branches,
+                all_tags=all_tags,
+                all_commits=all_commits,
+            )
+        _report(summary, "fetched", quiet)
+
+    @app.command("pull")
+    @handled()
+    def pull_command(
+        targets: Targets = None,
+        remote: RemoteOpt = None,
+        jobs: Jobs = 0,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Overwrite workspace changes.")
+        ] = False,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Fetch tracked data, then check it out into the workspace."""
+        from mlvc.cli._progress import Meter
+        from mlvc.ops.checkout import CheckoutFailedError
+        from mlvc.ops.transfer import humanize_join, plural, pull
+        from mlvc.repo import Repo
+        from mlvc.revs import outs_at
+
+        repo = Repo.find()
+        with Meter("fetching", enabled=not quiet) as meter:
+            result = pull(
+                repo,
+                targets or [],
+                remote=remote,
+                jobs=jobs,
+                force=force,
+                progress=meter,
+                all_branches=all_branches,
+                all_tags=all_tags,
+                all_commits=all_commits,
+            )
+        _warn_missing(result.fetch.missing)
+        failure = (
+            CheckoutFailedError(
+                "could not restore (objects on neither the cache nor the remote): "
+                + ", ".join(f"`{p}`" for p in result.failed)
+            )
+            if result.failed
+            else None
+        )
+        if quiet:
+            if failure is not None:
+                raise failure
+            return
+        # DVC-compat: checkout counts files, so a directory output counts its `nfiles`.
+        nfiles = {
+            t.path + ("/" if t.out.is_dir else ""): (t.out.nfiles or 1) if t.out.is_dir else 1
+            for t in outs_at(repo, None)
+        }
+        done = result.checkout
+        for p in done.added:
+            sys.stdout.write(f"A       {p}\n")
+        for p in done.modified:
+            sys.stdout.write(f"M       {p}\n")
+        parts = []
+        if result.fetch.transferred:
+            parts.append(f"{plural(result.fetch.transferred)} fetched")
+        for word, paths in (("added", done.added), ("modified", done.modified)):
+            count = sum(nfiles.get(p, 1) for p in paths)
+            if count:
+                parts.append(f"{plural(count)} {word}")
+        sys.stdout.write((humanize_join(parts) or "Everything is up to date.") + "\n")
+        if failure is not None:
+            raise failure
+
+    # --- remote ---------------------------------------------------------------------------
+    remote_app = typer.Typer(
+        help="Add, list, change and remove storage remotes.", no_args_is_help=True
+    )
+    app.add_typer(remote_app, name="remote")
+
+    @remote_app.command("add")
+    @handled()
+    def remote_add(
+        name: Annotated[str, typer.Argument(help="Remote name.")],
+        url: Annotated[str, typer.Argument(help="Remote url or local path.")],
+        default: Annotated[
+            bool, typer.Option("--default", "-d", help="Make it the default remote.")
+        ] = False,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Overwrite an existing remote.")
+        ] = False,
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Add a remote."""
+        from mlvc.ops.configure import add_remote
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        stored = add_remote(
+            _editor(level), name, url, level=level or "repo", default=default, force=force
+        )
+        if default and not quiet:
+            sys.stdout.write(f"Setting '{stored}' as a default remote.\n")
+
+    @remote_app.command("default")
+    @handled()
+    def remote_default(
+        name: Annotated[str | None, typer.Argument(help="Remote to make the default.")] = None,
+        unset_: Annotated[bool, typer.Option("--unset", help="Unset the default.")] = False,
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show, set or unset the default remote."""
+        from mlvc.ops.configure import get_default, set_default
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        ed = _editor(level)
+        if unset_ or name is not None:
+            set_default(ed, None if unset_ else name, level=level or "repo")
+            return
+        current = get_default(ed, level)
+        if current is None:
+            # DVC-compat: printed on stdout, exit 1.
+            sys.stdout.write("No default remote set\n")
+            sys.exit(1)
+        sys.stdout.write(current + "\n")
+
+    @remote_app.command("list")
+    @handled()
+    def remote_list(
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """List remotes with their urls."""
+        from mlvc.ops.configure import list_remotes
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        for name, url, is_default in list_remotes(_editor(level), level):
+            # DVC-compat: tab-separated columns, expanded to 8-column stops.
+            line = f"{name}\t{url}" + ("\t(default)" if is_default else "")
+            sys.stdout.write(line.expandtabs() + "\n")
+
+    @remote_app.command("modify")
+    @handled()
+    def remote_modify(
+        name: Annotated[str, typer.Argument(help="Remote name.")],
+        option: Annotated[str, typer.Argument(help="Option name, e.g. `url`, `jobs`.")],
+        value: Annotated[str | None, typer.Argument(help="New value.")] = None,
+        unset_: Annotated[bool, typer.Option("--unset", "-u", help="Unset the option.")] = False,
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Set or unset an option of a remote."""
+        from mlvc.config import ConfigError
+        from mlvc.ops.configure import modify_remote
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        if value is None and not unset_:
+            raise ConfigError(f"`remote modify {name} {option}` needs a VALUE, or `--unset`")
+        modify_remote(
+            _editor(level), name, option, None if unset_ else value, level=level or "repo"
+        )
+
+    @remote_app.command("remove")
+    @handled()
+    def remote_remove(
+        name: Annotated[str, typer.Argument(help="Remote name.")],
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Remove a remote (and unset it as the default)."""
+        from mlvc.ops.configure import remove_remote
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        remove_remote(_editor(level), name, level=level or "repo")
+
+    @remote_app.command("rename")
+    @handled()
+    def remote_rename(
+        old: Annotated[str, typer.Argument(help="Current name.")],
+        new: Annotated[str, typer.Argument(help="New name.")],
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Rename a remote."""
+        from mlvc.ops.configure import rename_remote
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        rename_remote(_editor(level), old, new, level=level or "repo")
+
+    # --- config ---------------------------------------------------------------------------
+    @app.command("config")
+    @handled()
+    def config_command(
+        name: Annotated[
+            str | None, typer.Argument(help="`section.option` or `remote.NAME.option`.")
+        ] = None,
+        value: Annotated[str | None, typer.Argument(help="Value to set.")] = None,
+        unset_: Annotated[bool, typer.Option("--unset", "-u", help="Unset the option.")] = False,
+        list_: Annotated[bool, typer.Option("--list", "-l", help="List all options.")] = False,
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Get, set, unset or list config options."""
+        from mlvc.config import ConfigError
+        from mlvc.ops import configure as cfg
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        ed = _editor(level)
+        if list_:
+            if name is not None:
+                raise ConfigError("`config -l` takes no option name")
+            for line in cfg.list_lines(ed, level):
+                sys.stdout.write(line + "\n")
+            return
+        if name is None:
+            raise ConfigError("`config` needs an option name, or `-l` to list all")
+        if unset_:
+            cfg.unset(ed, name, level or "repo")
+        elif value is not None:
+            cfg.set_value(ed, name, value, level or "repo")
+        else:
+            found = cfg.get(ed, name, level)
+            if found is not None:
+                sys.stdout.write(found + "\n")
+
+    cache_app = typer.Typer(help="Cache settings.", no_args_is_help=True)
+    app.add_typer(cache_app, name="cache")
+
+    @cache_app.command("dir")
+    @handled()
+    def cache_dir(
+        path: Annotated[str | None, typer.Argument(help="New cache directory.")] = None,
+        unset_: Annotated[bool, typer.Option("--unset", "-u", help="Use the default.")] = False,
+        system: System = False,
+        global_: Global = False,
+        project: Project = False,
+        local: Local = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show or set the cache directory (stored relative to `.dvc/`)."""
+        from mlvc.ops import configure as cfg
+
+        level = _level(system=system, global_=global_, project=project, local=local)
+        ed = _editor(level)
+        if unset_:
+            cfg.unset(ed, "cache.dir", level or "repo")
+        elif path is not None:
+            cfg.set_cache_dir(ed, path, level=level or "repo")
+        else:
+            sys.stdout.write(cfg.get_cache_dir(ed, level) + "\n")

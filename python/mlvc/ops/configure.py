@@ -1,0 +1,427 @@
+"""`config`, `remote ...` and `cache dir`: editing DVC's config files the way DVC does.
+
+DVC-compat: the files written are byte-identical to DVC's for the same commands
+(configobj layout from `mlvc.config.ConfigFile`, relative paths stored relative
+to the config file's directory, remote names lower-cased).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlvc.config import (
+    KNOWN_KEYS,
+    LEVELS,
+    PATH_KEYS,
+    ConfigError,
+    ConfigFile,
+    is_local_path,
+    level_paths,
+    section_kind,
+)
+
+# DVC-compat: the CLI flag `--project` names the level DVC calls `repo`.
+LEVEL_FLAGS = {"system": "system", "global": "global", "project": "repo", "local": "local"}
+CACHE_TYPES = ("reflink", "hardlink", "symlink", "copy")
+_BOOL_KEYS = {
+    ("core", "autostage"),
+    ("core", "no_scm"),
+    ("core", "check_update"),
+    ("core", "analytics"),
+    ("core", "interactive"),
+    ("core", "hardlink_lock"),
+    ("cache", "protected"),
+    ("cache", "slow_link_warning"),
+    ("cache", "verify"),
+    ("remote", "worktree"),
+    ("remote", "version_aware"),
+    ("remote", "verify"),
+    ("remote", "no_traverse"),
+    ("remote", "listobjects"),
+    ("remote", "use_ssl"),
+    ("remote", "ask_password"),
+    ("remote", "allow_anonymous_login"),
+    ("exp", "auto_push"),
+    ("plots", "auto_open"),
+    ("hydra", "enabled"),
+    ("studio", "offline"),
+}
+_INT_KEYS = {
+    ("core", "checksum_jobs"),
+    ("remote", "jobs"),
+    ("remote", "checksum_jobs"),
+    ("remote", "port"),
+    ("state", "row_limit"),
+    ("state", "row_cleanup_quota"),
+}
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+class RemoteConfigError(ConfigError):
+    """A `remote` subcommand that cannot be applied to the config."""
+
+    hint = "list the configured remotes with `mlvc remote list`"
+
+
+@dataclass
+class Editor:
+    """Reads and writes the config levels of one repository (or only the user levels)."""
+
+    dvc_dir: Path | None
+    cwd: Path
+
+    @classmethod
+    def open(cls, dvc_dir: Path | None, cwd: Path | None = None) -> Editor:
+        """An editor for `dvc_dir` (None outside a repository)."""
+        return cls(dvc_dir, (cwd or Path.cwd()).absolute())
+
+    def path(self, level: str) -> Path:
+        """The file of a level; the repo levels need a repository."""
+        p = level_paths(self.dvc_dir).get(level)
+        if p is None:
+            raise ConfigError(
+                f"`{level}` config needs a repository: run inside one, or use `--global`"
+            )
+        return p
+
+    def load(self, level: str) -> ConfigFile:
+        """Loads one level's file (empty when it does not exist)."""
+        return ConfigFile.load(self.path(level))
+
+    def levels(self) -> Iterator[tuple[str, ConfigFile]]:
+        """Every readable level, lowest priority first."""
+        for level in LEVELS:
+            p = level_paths(self.dvc_dir).get(level)
+            if p is not None:
+                yield level, ConfigFile.load(p)
+
+    def merged(self) -> dict[str, dict[str, tuple[str, Path]]]:
+        """All sections merged; each value with the file it came from."""
+        merged: dict[str, dict[str, tuple[str, Path]]] = {}
+        for _level, cf in self.levels():
+            for name, values in cf.sections.items():
+                sect = merged.setdefault(name, {})
+                for k, v in values.items():
+                    sect[k] = (v, cf.path)
+        return merged
+
+    def store_path(self, value: str, cf: ConfigFile) -> str:
+        """DVC-compat: a relative local path typed at `cwd` is stored relative to the file."""
+        if not is_local_path(value) or os.path.isabs(value) or value.startswith("~"):
+            return value
+        absolute = os.path.normpath(os.path.join(self.cwd, value))
+        return Path(os.path.relpath(absolute, cf.path.parent)).as_posix()
+
+
+def show_path(value: str, origin: Path) -> str:
+    """A stored relative local path as an absolute one (how DVC prints paths back)."""
+    if not is_local_path(value) or os.path.isabs(value) or value.startswith("~"):
+        return value
+    return os.path.normpath(os.path.join(origin.parent, value))
+
+
+def parse_name(name: str) -> tuple[str, str]:
+    """`core.remote` -> (`core`, `remote`); `remote.store.url` -> (`remote "store"`, `url`)."""
+    parts = name.split(".")
+    if len(parts) == 2 and all(parts):
+        return parts[0], parts[1]
+    if len(parts) >= 3 and parts[0] in ("remote", "db", "machine") and parts[-1]:
+        sub = ".".join(parts[1:-1])
+        if sub:
+            return f'{parts[0]} "{sub}"', parts[-1]
+    raise ConfigError(
+        f"`{name}` is not a config option name; use `section.option` or `remote.NAME.option`"
+    )
+
+
+def check_value(section: str, key: str, value: str, origin: Path) -> None:
+    """Rejects unknown sections or keys and values DVC's schema refuses."""
+    kind, _ = section_kind(section)
+    if kind not in KNOWN_KEYS:
+        raise ConfigError(f"`{origin}`: unknown config section `{kind}`")
+    known = KNOWN_KEYS[kind]
+    if known and key not in known:
+        raise ConfigError(f"`{origin}`: unknown option `{key}` in section `{kind}`")
+    if (kind, key) in _BOOL_KEYS and value.strip().lower() not in _TRUE + _FALSE:
+        raise ConfigError(f"`{origin}`: `{kind}.{key}` expects true or false, got `{value}`")
+    if (kind, key) in _INT_KEYS:
+        try:
+            int(value)
+        except ValueError:
+            raise ConfigError(
+                f"`{origin}`: `{kind}.{key}` expects an integer, got `{value}`"
+            ) from None
+    if (kind, key) == ("cache", "type"):
+        bad = [t for t in (s.strip() for s in value.split(",")) if t not in CACHE_TYPES]
+        if bad:
+            raise ConfigError(
+                f"`{origin}`: unsupported cache type(s) `{','.join(bad)}`; "
+                f"use a comma list of {', '.join(CACHE_TYPES)}"
+            )
+    if (kind, key) == ("cache", "shared") and value != "group":
+        raise ConfigError(f"`{origin}`: `cache.shared` only accepts `group`, got `{value}`")
+
+
+def save(cf: ConfigFile) -> None:
+    """Writes `cf` with DVC's section order.
+
+    DVC-compat: DVC reads named sections (`remote`, `machine`, `db`) into their own
+    maps and writes them back after the plain sections, so they always come last.
+    """
+    plain = {n: v for n, v in cf.sections.items() if section_kind(n)[1] is None}
+    named = {
+        n: v
+        for kind in ("remote", "machine", "db")
+        for n, v in cf.sections.items()
+        if section_kind(n)[0] == kind and section_kind(n)[1] is not None
+    }
+    rest = {n: v for n, v in cf.sections.items() if n not in plain and n not in named}
+    cf.sections = {**plain, **named, **rest}
+    cf.save()
+
+
+# --- config -----------------------------------------------------------------------------------
+
+
+def get(ed: Editor, name: str, level: str | None = None) -> str | None:
+    """The value of `name`; None when unset (DVC prints nothing and succeeds).
+
+    With a level, an unset option is an error, as in DVC.
+    """
+    section, key = parse_name(name)
+    kind, _ = section_kind(section)
+    if level is None:
+        hit = ed.merged().get(section, {}).get(key)
+        if hit is None:
+            return None
+        value, origin = hit
+    else:
+        cf = ed.load(level)
+        raw = cf.sections.get(section, {}).get(key)
+        if raw is None:
+            raise ConfigError(f"`{cf.path}`: option `{name}` is not set in this file")
+        value, origin = raw, cf.path
+    return show_path(value, origin) if (kind, key) in PATH_KEYS else value
+
+
+def set_value(ed: Editor, name: str, value: str, level: str = "repo") -> Path:
+    """Sets `name` in a level's file; returns the file written."""
+    section, key = parse_name(name)
+    cf = ed.load(level)
+    check_value(section, key, value, cf.path)
+    kind, sub = section_kind(section)
+    if kind == "remote" and sub is not None and key != "url":
+        has_url = any(
+            "url" in other.sections.get(section, {}) for _lvl, other in ed.levels()
+        ) or "url" in cf.sections.get(section, {})
+        if not has_url:
+            raise RemoteConfigError(
+                f"`{cf.path}`: remote `{sub}` doesn't exist; add it with `mlvc remote add`"
+            )
+    if (kind, key) in PATH_KEYS:
+        value = ed.store_path(value, cf)
+    cf.sections.setdefault(section, {})[key] = value
+    save(cf)
+    return cf.path
+
+
+def unset(ed: Editor, name: str, level: str = "repo") -> Path:
+    """Removes `name` from a level's file; an option that is not there is an error."""
+    section, key = parse_name(name)
+    cf = ed.load(level)
+    values = cf.sections.get(section, {})
+    if key not in values:
+        raise ConfigError(f"`{cf.path}`: option `{name}` is not set in this file, nothing to unset")
+    del values[key]
+    if not values:
+        del cf.sections[section]
+    save(cf)
+    return cf.path
+
+
+def _flatten(cf: ConfigFile) -> list[str]:
+    # DVC-compat: named sections (remote, machine, db) are listed before the plain ones.
+    named: list[str] = []
+    plain: list[str] = []
+    for section, values in cf.sections.items():
+        kind, sub = section_kind(section)
+        prefix = f"{kind}.{sub}" if sub is not None else kind
+        for key, value in values.items():
+            shown = show_path(value, cf.path) if (kind, key) in PATH_KEYS else value
+            (named if sub is not None else plain).append(f"{prefix}.{key}={shown}")
+    return named + plain
+
+
+def list_lines(ed: Editor, level: str | None = None) -> list[str]:
+    """`config -l`: `section.key=value` lines of one level, or of every level in order."""
+    if level is not None:
+        return _flatten(ed.load(level))
+    return [line for _lvl, cf in ed.levels() for line in _flatten(cf)]
+
+
+# --- remotes ----------------------------------------------------------------------------------
+
+
+def _remote_section(name: str) -> str:
+    return f'remote "{name}"'
+
+
+def _remote_exists(ed: Editor, name: str) -> bool:
+    return any(_remote_section(name) in cf.sections for _lvl, cf in ed.levels())
+
+
+def add_remote(
+    ed: Editor,
+    name: str,
+    url: str,
+    *,
+    level: str = "repo",
+    default: bool = False,
+    force: bool = False,
+) -> str:
+    """Adds remote `name` (lower-cased, as DVC does); returns the stored name."""
+    name = name.lower()
+    cf = ed.load(level)
+    section = _remote_section(name)
+    if section in cf.sections and not force:
+        raise RemoteConfigError(
+            f"`{cf.path}`: remote `{name}` already exists; use `-f` to overwrite it"
+        )
+    cf.sections[section] = {"url": ed.store_path(url, cf)}
+    if default:
+        cf.sections.setdefault("core", {})["remote"] = name
+    save(cf)
+    return name
+
+
+def remove_remote(ed: Editor, name: str, *, level: str = "repo") -> None:
+    """Removes remote `name`, and unsets `core.remote` wherever it named it."""
+    name = name.lower()
+    cf = ed.load(level)
+    section = _remote_section(name)
+    if section not in cf.sections:
+        raise RemoteConfigError(f"`{cf.path}`: remote `{name}` doesn't exist")
+    del cf.sections[section]
+    save(cf)
+    # DVC-compat: a removed default remote stops being the default at every level.
+    for _lvl, other in ed.levels():
+        core = other.sections.get("core", {})
+        if core.get("remote", "").lower() == name:
+            del core["remote"]
+            if not core:
+                del other.sections["core"]
+            save(other)
+
+
+def rename_remote(ed: Editor, old: str, new: str, *, level: str = "repo") -> None:
+    """Renames a remote; it moves to the end of its file, and defaults follow it."""
+    old, new = old.lower(), new.lower()
+    cf = ed.load(level)
+    if _remote_section(old) not in cf.sections:
+        raise RemoteConfigError(f"`{cf.path}`: remote `{old}` doesn't exist")
+    if _remote_exists(ed, new):
+        raise RemoteConfigError(f"`{cf.path}`: remote `{new}` already exists; choose another name")
+    cf.sections[_remote_section(new)] = cf.sections.pop(_remote_section(old))
+    save(cf)
+    for _lvl, other in ed.levels():
+        core = other.sections.get("core", {})
+        if core.get("remote", "").lower() == old:
+            core["remote"] = new
+            save(other)
+
+
+def modify_remote(
+    ed: Editor,
+    name: str,
+    key: str,
+    value: str | None,
+    *,
+    level: str = "repo",
+) -> None:
+    """Sets (or with `value=None` unsets) one option of an existing remote."""
+    name = name.lower()
+    if not _remote_exists(ed, name):
+        path = ed.path(level)
+        raise RemoteConfigError(
+            f"`{path}`: remote `{name}` doesn't exist; add it with `mlvc remote add`"
+        )
+    cf = ed.load(level)
+    section = _remote_section(name)
+    if value is None:
+        values = cf.sections.get(section, {})
+        if key not in values:
+            raise RemoteConfigError(
+                f"`{cf.path}`: option `{key}` of remote `{name}` is not set in this file"
+            )
+        del values[key]
+        if not values:
+            del cf.sections[section]
+    else:
+        check_value(section, key, value, cf.path)
+        if key == "url":
+            value = ed.store_path(value, cf)
+        cf.sections.setdefault(section, {})[key] = value
+    save(cf)
+
+
+def set_default(ed: Editor, name: str | None, *, level: str = "repo") -> None:
+    """Sets `core.remote` (None unsets it); the remote must exist, as in DVC."""
+    cf = ed.load(level)
+    core = cf.sections.setdefault("core", {})
+    if name is None:
+        core.pop("remote", None)
+    else:
+        name = name.lower()
+        if not _remote_exists(ed, name):
+            raise RemoteConfigError(
+                f"`{cf.path}`: remote `{name}` doesn't exist, so it cannot be the default"
+            )
+        core["remote"] = name
+    if not core:
+        del cf.sections["core"]
+    save(cf)
+
+
+def get_default(ed: Editor, level: str | None = None) -> str | None:
+    """`core.remote` of a level, or merged; None when unset."""
+    if level is not None:
+        return ed.load(level).sections.get("core", {}).get("remote")
+    hit = ed.merged().get("core", {}).get("remote")
+    return hit[0] if hit else None
+
+
+def list_remotes(ed: Editor, level: str | None = None) -> list[tuple[str, str, bool]]:
+    """`(name, url as shown, is default)` of each remote with a url."""
+    default = get_default(ed, level)
+    files = [ed.load(level)] if level is not None else [cf for _lvl, cf in ed.levels()]
+    found: dict[str, str] = {}
+    for cf in files:
+        for section, values in cf.sections.items():
+            kind, sub = section_kind(section)
+            if kind == "remote" and sub is not None and "url" in values:
+                found[sub] = show_path(values["url"], cf.path)
+    return [(n, u, n == default) for n, u in found.items()]
+
+
+# --- cache dir --------------------------------------------------------------------------------
+
+
+def set_cache_dir(ed: Editor, path: str, *, level: str = "repo") -> None:
+    """`cache dir PATH`: stored relative to the config file's directory (`.dvc/`)."""
+    set_value(ed, "cache.dir", path, level)
+
+
+def get_cache_dir(ed: Editor, level: str | None = None) -> str:
+    """The cache directory in effect (DVC's default `.dvc/cache` when unset)."""
+    if level is not None:
+        return get(ed, "cache.dir", level) or ""
+    value = get(ed, "cache.dir")
+    if value is not None:
+        return value
+    if ed.dvc_dir is None:
+        raise ConfigError("no repository here, so there is no default cache; use `--global`")
+    return str(ed.dvc_dir / "cache")

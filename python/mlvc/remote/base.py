@@ -1,0 +1,79 @@
+"""The storage-remote protocol: what push, fetch, pull and `status -c` need from a backend.
+
+A backend works on content-addressed object ids (`<md5>` or `<md5>.dir`) only, so a
+new one (S3, SSH, ...) plugs in by implementing these few calls; choosing which
+objects to move stays in `mlvc.ops.transfer`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from mlvc.exceptions import MlvcError
+
+if TYPE_CHECKING:
+    import mlvc
+
+
+class Progress(Protocol):
+    """Progress hook: called with running totals of objects and bytes moved."""
+
+    def __call__(self, files: int, nbytes: int, /) -> None: ...
+
+
+@dataclass
+class TransferResult:
+    """What one upload or download did."""
+
+    transferred: list[str] = field(default_factory=list)
+    skipped: int = 0  # already present at the destination
+    missing: list[str] = field(default_factory=list)  # absent at the source
+
+
+class RemoteError(MlvcError):
+    """A remote that cannot be selected or used."""
+
+    hint = "list the configured remotes with `mlvc remote list`"
+
+
+class Remote(Protocol):
+    """One configured storage remote."""
+
+    name: str
+    url: str
+
+    def exists_many(self, ids: Iterable[str]) -> set[str]:
+        """The subset of `ids` the remote holds."""
+        ...
+
+    def list_ids(self) -> set[str]:
+        """Every object id the remote holds."""
+        ...
+
+    def upload(
+        self,
+        cache: mlvc.Cache,
+        ids: Iterable[str],
+        *,
+        jobs: int = 0,
+        progress: Progress | None = None,
+    ) -> TransferResult:
+        """Copies `ids` from the local cache; each object appears atomically."""
+        ...
+
+    def download(
+        self,
+        cache: mlvc.Cache,
+        ids: Iterable[str],
+        *,
+        jobs: int = 0,
+        progress: Progress | None = None,
+    ) -> TransferResult:
+        """Copies `ids` into the local cache; each object appears atomically."""
+        ...
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Deletes `ids` from the remote; returns how many were there."""
+        ...
