@@ -1,0 +1,247 @@
+"""Maintenance commands: gc, remove, move, unprotect, version (alias doctor)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlvc.cli._errors import handled
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        sys.stdout.write(text)
+
+
+def _stage_hint(repo_root: Path, paths: list[Path], quiet: bool, autostage: bool) -> None:
+    """Stages changed git files (`core.autostage`) or tells the user how to."""
+    unique = list(dict.fromkeys(paths))
+    if not unique:
+        return
+    if autostage:
+        # A deleted path can be staged only if git tracked it; otherwise `git add` fails.
+        r = subprocess.run(
+            ["git", "ls-files", "-z", "--", *map(str, unique)],
+            cwd=repo_root,
+            capture_output=True,
+            check=True,
+        )
+        tracked = {repo_root / n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0")}
+        stage = [p for p in unique if p.exists() or p in tracked]
+        if stage:
+            subprocess.run(
+                ["git", "add", "--all", "--", *map(str, stage)], cwd=repo_root, check=True
+            )
+        return
+    names = " ".join(shlex.quote(os.path.relpath(p, repo_root)) for p in unique)
+    # DVC-compat: the same advice block DVC prints after changing git-tracked files.
+    _say(
+        quiet,
+        "\nTo track the changes with git, run:\n\n"
+        f"\tgit add {names}\n\n"
+        "To enable auto staging, run:\n\n"
+        "\tmlvc config core.autostage true\n",
+    )
+
+
+def _confirm_gc(what: str) -> None:
+    """Asks before deleting; without a terminal to ask on, refuses instead."""
+    from mlvc.ops.gc import GcNeedsConfirmationError
+
+    if not sys.stdin.isatty():
+        # DVC prompts anyway, reads EOF as "no" and exits 1 without a word; mlvc says why.
+        raise GcNeedsConfirmationError("gc needs confirmation, but stdin is not a terminal")
+    if not typer.confirm("Are you sure you want to proceed?", default=False, err=True):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the commands to the app."""
+
+    @app.command("gc")
+    @handled()
+    def gc_command(
+        workspace: Annotated[
+            bool, typer.Option("--workspace", "-w", help="Keep data the workspace uses.")
+        ] = False,
+        all_branches: Annotated[
+            bool, typer.Option("--all-branches", "-a", help="Also keep data of branch tips.")
+        ] = False,
+        all_tags: Annotated[
+            bool, typer.Option("--all-tags", "-T", help="Also keep data of tags.")
+        ] = False,
+        all_commits: Annotated[
+            bool, typer.Option("--all-commits", help="Also keep data of every commit.")
+        ] = False,
+        cloud: Annotated[
+            bool, typer.Option("--cloud", "-c", help="Also delete unused data on the remote.")
+        ] = False,
+        remote: Annotated[
+            str | None, typer.Option("--remote", "-r", help="Remote for `--cloud`.")
+        ] = None,
+        dry: Annotated[bool, typer.Option("--dry", help="Only list what would go.")] = False,
+        force: Annotated[bool, typer.Option("--force", "-f", help="Do not ask.")] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Delete cached data that none of the kept revisions uses."""
+        from mlvc.ops.gc import Scope, gc
+        from mlvc.repo import Repo
+
+        scope = Scope(workspace, all_branches, all_tags, all_commits)
+        scope.check()
+        repo = Repo.find()
+        if remote is not None and not cloud:
+            sys.stderr.write("warning: `--remote` has no effect without `--cloud`\n")
+        if not quiet:
+            # DVC-compat: DVC's warning before deleting anything.
+            sys.stderr.write(
+                "warning: This will remove all cache except items used in the "
+                f"{scope.describe()} of the current repo.\n"
+            )
+        if not dry and not force:
+            _confirm_gc(scope.describe())
+        swept = gc(repo, scope, cloud=cloud, remote=remote, dry=dry, jobs=jobs)
+        verb = "Would remove" if dry else "Removed"
+        for s in swept:
+            if dry:
+                for p in s.objects + s.temp_files:
+                    _say(quiet, f"Would remove {p}\n")
+            if s.location == "remote":
+                if s.objects:
+                    _say(quiet, f"{verb} {len(s.objects)} objects from remote.\n")
+                else:
+                    _say(quiet, "No unused cache to remove from remote.\n")
+            elif s.objects:
+                _say(quiet, f"{verb} {len(s.objects)} objects from {s.location} cache.\n")
+            else:
+                _say(quiet, f"No unused '{s.location}' cache to remove.\n")
+            if s.temp_files:
+                _say(quiet, f"{verb} {len(s.temp_files)} stale temporary files from {s.root}.\n")
+
+    @app.command("remove")
+    @handled()
+    def remove_command(
+        targets: Annotated[list[str], typer.Argument(help="`.dvc` files to remove.")],
+        outs: Annotated[
+            bool, typer.Option("--outs", help="Also delete the data they track.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Stop tracking data: delete `.dvc` files and their `.gitignore` entries."""
+        from mlvc.ops.remove import remove
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        remove(repo, targets, outs=outs)
+
+    @app.command("move")
+    @handled()
+    def move_command(
+        src: Annotated[str, typer.Argument(help="Tracked file or directory.")],
+        dst: Annotated[str, typer.Argument(help="New path (or an existing directory).")],
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Move tracked data together with its `.dvc` file."""
+        from mlvc.ops.move import move
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        result = move(repo, src, dst)
+        if repo.scm is not None:
+            autostage = repo.config.get_bool("core", "autostage")
+            _stage_hint(repo.root, result.to_stage, quiet, autostage)
+
+    @app.command("unprotect")
+    @handled()
+    def unprotect_command(
+        targets: Annotated[list[str], typer.Argument(help="Files or directories.")],
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Replace linked checkouts with private, writable copies."""
+        from mlvc.ops.unprotect import unprotect
+        from mlvc.repo import Repo
+
+        unprotect(Repo.find(), targets)
+
+    def version_command(verbose: Verbose = False) -> None:
+        """Show mlvc's version and what this machine and repository support."""
+        sys.stdout.write(version_report())
+
+    app.command("version")(handled()(version_command))
+    app.command("doctor", help="Alias of `version`.")(handled()(version_command))
+
+
+def _filesystem_of(path: Path) -> str:
+    """`<fstype> on <device>` for the mount holding `path`, from /proc/mounts."""
+    best = ("", "unknown", "unknown")
+    try:
+        with open("/proc/mounts", encoding="utf-8") as f:
+            for line in f:
+                dev, mnt, fstype = line.split()[:3]
+                mnt = mnt.replace("\\040", " ")
+                target = str(path.absolute())
+                inside = target == mnt or target.startswith(mnt.rstrip("/") + "/")
+                if inside and len(mnt) >= len(best[0]):
+                    best = (mnt, fstype, dev)
+    except OSError:
+        return "unknown"
+    return f"{best[1]} on {best[2]}"
+
+
+def version_report() -> str:
+    """mlvc's counterpart of DVC's `dvc version` block. Cheap: no git, no hashing."""
+    import platform
+    from importlib import metadata
+
+    import mlvc
+
+    lines = [f"mlvc version: {mlvc.__version__}", "-" * 25]
+    lines.append(f"Platform: Python {platform.python_version()} on {platform.platform()}")
+    lines.append("Subprojects:")
+    for dist in ("typer", "PyYAML"):
+        try:
+            lines.append(f"\t{dist} = {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            lines.append(f"\t{dist} = not installed")
+    lines.append("Supports:\n\tlocal")
+    try:
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+    except Exception:
+        return "\n".join(lines) + "\n"
+    cache_dir = repo.cache_dir
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    lines.append(f"Cache types: {', '.join(mlvc.supported_link_types(cache_dir, repo.root))}")
+    lines.append(f"Cache directory: {_filesystem_of(cache_dir)}")
+    lines.append("Caches: local")
+    remotes = repo.config.remotes()
+    lines.append(f"Remotes: {', '.join(remotes) if remotes else 'None'}")
+    lines.append(f"Workspace directory: {_filesystem_of(repo.root)}")
+    lines.append(f"Repo: {_repo_kind(repo.root, repo.config.get_bool('core', 'no_scm'))}")
+    return "\n".join(lines) + "\n"
+
+
+def _repo_kind(root: Path, no_scm: bool) -> str:
+    """DVC's wording: `dvc, git`, `dvc (subdir), git` or `dvc (no_scm)`."""
+    if no_scm:
+        return "dvc (no_scm)"
+    for candidate in (root, *root.parents):
+        if (candidate / ".git").exists():
+            return "dvc, git" if candidate == root else "dvc (subdir), git"
+    return "dvc (no_scm)"

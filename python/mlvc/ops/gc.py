@@ -1,0 +1,338 @@
+"""`gc`: delete cache (and local-remote) objects that no kept revision uses.
+
+The set of objects to keep is computed first, from every `.dvc` file and
+`dvc.lock` of the kept revisions, with `.dir` manifests expanded. Only then is
+anything deleted, and only objects outside that set: a kept revision never
+loses data it references.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlvc
+from mlvc import yamlio
+from mlvc.exceptions import MlvcError
+from mlvc.output import is_md5_name
+from mlvc.repo import DVC_DIR, Repo
+from mlvc.revs import outs_at, revisions
+
+# Temp files younger than this may belong to a write still in progress elsewhere.
+TEMP_GRACE_SECONDS = 3600.0
+TEMP_SUFFIX = ".mlvc-tmp"
+LOCK_NAME = "dvc.lock"
+_LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
+_HEX2 = re.compile(r"^[0-9a-f]{2}$")
+
+
+class GcScopeError(MlvcError):
+    """`gc` was called without saying which revisions to keep."""
+
+    # DVC-compat: `dvc gc` without a scope flag exits 255.
+    exit_code = 255
+    hint = "pass `-w` to keep only what the workspace uses, or add `-a`, `-T`, `--all-commits`"
+
+
+class GcError(MlvcError):
+    """`gc` cannot tell safely what to keep, so it deletes nothing."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class GcNeedsConfirmationError(MlvcError):
+    """`gc` would delete data but nobody can confirm it."""
+
+    hint = "rerun with `-f` to delete without asking, or `--dry` to only list"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which revisions' objects are kept (the workspace always is)."""
+
+    workspace: bool = False
+    all_branches: bool = False
+    all_tags: bool = False
+    all_commits: bool = False
+
+    def check(self) -> None:
+        """Refuses an empty scope, as DVC does."""
+        if not (self.workspace or self.all_branches or self.all_tags or self.all_commits):
+            # DVC-compat: DVC's message, minus the flags mlvc does not have.
+            raise GcScopeError(
+                "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` "
+                "or `--all-commits` needs to be set."
+            )
+
+    def describe(self) -> str:
+        """DVC's wording of what is kept, for the warning before deleting."""
+        parts = ["workspace"]
+        if self.all_branches:
+            parts.append("all git branches")
+        if self.all_tags:
+            parts.append("all git tags")
+        if self.all_commits:
+            parts.append("all git commits")
+        return " and ".join(parts)
+
+
+@dataclass
+class Swept:
+    """What was (or, with `dry`, would be) removed from one place."""
+
+    location: str  # "repo", "legacy" or "remote"
+    root: Path
+    objects: list[Path] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)
+
+
+# --- what the kept revisions reference ------------------------------------------
+
+
+def _lock_files_at(repo: Repo, rev: str | None) -> Iterator[tuple[str, bytes]]:
+    """`(name, bytes)` of every `dvc.lock` of a revision (`None`: the workspace)."""
+    scm = repo.scm
+    if rev is None:
+        names: Iterable[str]
+        if scm is not None:
+            r = subprocess.run(
+                [*_LS_FILES, LOCK_NAME, f":(glob)**/{LOCK_NAME}"],
+                cwd=repo.root,
+                capture_output=True,
+                check=False,
+            )
+            names = [n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+        else:
+            names = [
+                f.relpath
+                for f in mlvc.walk(repo.root, ignore_root=repo.root)
+                if f.relpath.rsplit("/", 1)[-1] == LOCK_NAME
+            ]
+        for name in sorted(set(names)):
+            local = repo.root / name
+            if local.is_file() and not name.startswith(DVC_DIR + "/"):
+                yield name, local.read_bytes()
+        return
+    assert scm is not None  # revisions() yields commits only with git
+    git_root = Path(scm.workdir or repo.root)
+    sub = repo.root.relative_to(git_root).as_posix() if repo.root != git_root else ""
+    for path, _mode, _blob in scm.list_files(rev, "" if sub == "." else sub):
+        if path.rsplit("/", 1)[-1] == LOCK_NAME and f"/{DVC_DIR}/" not in f"/{path}":
+            data = scm.read_file(rev, path)
+            if data is not None:
+                yield f"{rev[:7]}:{path}", data
+
+
+def _lock_hashes(name: str, data: bytes) -> set[str]:
+    """Hashes of every stage output recorded in one `dvc.lock`."""
+    doc: Any = yamlio.loads(data.decode("utf-8"), name)
+    found: set[str] = set()
+    stages = doc.get("stages") if isinstance(doc, dict) else None
+    if not isinstance(stages, dict):
+        return found
+    for stage in stages.values():
+        outs = stage.get("outs") if isinstance(stage, dict) else None
+        for out in outs if isinstance(outs, list) else []:
+            md5 = out.get("md5") if isinstance(out, dict) else None
+            if isinstance(md5, str) and is_md5_name(md5):
+                found.add(md5)
+    return found
+
+
+def referenced_hashes(repo: Repo, revs: Iterable[str | None]) -> set[str]:
+    """Top-level hashes (files and `.dir` ids) the revisions' outputs use.
+
+    Outputs with `cache: false` are not counted (DVC-compat: they live in git).
+    Pipeline outputs from `dvc.lock` are always counted: the lock does not say
+    whether they are cached, and keeping too much is the safe mistake.
+    """
+    found: set[str] = set()
+    for rev in revs:
+        for t in outs_at(repo, rev):
+            if t.out.md5 is not None and t.out.cache:
+                found.add(t.out.md5)
+        for name, data in _lock_files_at(repo, rev):
+            found |= _lock_hashes(name, data)
+    return found
+
+
+def _legacy_path(root: Path, hash_id: str) -> Path:
+    return root / hash_id[:2] / hash_id[2:]
+
+
+def _read_manifest(stores: list[Path], dir_id: str) -> list[tuple[str, str]] | None:
+    """A `.dir` manifest from the first store holding it (3.x layout, then 2.x)."""
+    for root in stores:
+        cache = mlvc.Cache(root)
+        if cache.contains(dir_id):
+            return cache.read_manifest(dir_id)
+        legacy = _legacy_path(root, dir_id)
+        if legacy.is_file():
+            return mlvc.parse_manifest(legacy.read_bytes())
+    return None
+
+
+def expand(hashes: set[str], stores: list[Path]) -> set[str]:
+    """Adds the files of every `.dir` object; refuses if a manifest cannot be found.
+
+    DVC deletes the files of a directory whose manifest is missing; mlvc does not,
+    because it cannot tell which of them a kept revision still needs.
+    """
+    keep = set(hashes)
+    missing = []
+    for dir_id in sorted(h for h in hashes if h.endswith(".dir")):
+        manifest = _read_manifest(stores, dir_id)
+        if manifest is None:
+            missing.append(dir_id)
+            continue
+        keep.update(md5 for _rel, md5 in manifest)
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise GcError(
+            f"the manifest of directory object `{missing[0]}`{more} is not in the cache,"
+            " so gc cannot tell which files it uses",
+            hint="fetch the missing data first (`mlvc fetch`), or narrow the scope",
+        )
+    return keep
+
+
+# --- what is stored -----------------------------------------------------------
+
+
+def _legacy_objects(root: Path) -> dict[str, Path]:
+    """DVC 2.x objects at `<root>/<2 hex>/<30 hex>[.dir]`."""
+    found: dict[str, Path] = {}
+    try:
+        prefixes = [e for e in os.scandir(root) if _HEX2.match(e.name) and e.is_dir()]
+    except FileNotFoundError:
+        return found
+    for d in prefixes:
+        for f in os.scandir(d.path):
+            hash_id = d.name + f.name
+            if is_md5_name(hash_id) and f.is_file(follow_symlinks=False):
+                found[hash_id] = Path(f.path)
+    return found
+
+
+def _stale_temp_files(root: Path, now: float, grace: float) -> list[Path]:
+    """Temp files left by interrupted writes, in the object areas (never `runs/`)."""
+    stale: list[Path] = []
+    areas = [root / "files"]
+    try:
+        areas += [Path(e.path) for e in os.scandir(root) if _HEX2.match(e.name) and e.is_dir()]
+    except FileNotFoundError:
+        return stale
+    for area in areas:
+        for dirpath, _dirs, files in os.walk(area):
+            for name in files:
+                if not name.endswith(TEMP_SUFFIX):
+                    continue
+                p = Path(dirpath) / name
+                try:
+                    if now - p.lstat().st_mtime > grace:
+                        stale.append(p)
+                except FileNotFoundError:
+                    continue  # finished and renamed meanwhile
+    return sorted(stale)
+
+
+def _sweep_store(
+    root: Path, location: str, keep: set[str], *, now: float, grace: float
+) -> list[Swept]:
+    """Lists unused objects of one store: its 3.x part (plus temp files) and its 2.x part."""
+    cache = mlvc.Cache(root)
+    current = Swept("remote" if location == "remote" else "repo", root)
+    current.objects = [Path(cache.object_path(h)) for h in cache.list() if h not in keep]
+    current.temp_files = _stale_temp_files(root, now, grace)
+    legacy = Swept("remote" if location == "remote" else "legacy", root)
+    legacy.objects = [p for h, p in sorted(_legacy_objects(root).items()) if h not in keep]
+    return [current, legacy]
+
+
+def _delete(paths: list[Path], jobs: int) -> None:
+    def rm(p: Path) -> None:
+        # Already gone means another gc got there first: the goal is reached either way.
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+    workers = jobs or min(32, (os.cpu_count() or 1) * 4)
+    if workers <= 1 or len(paths) < 64:
+        for p in paths:
+            rm(p)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(rm, paths))
+
+
+def remote_root(repo: Repo, name: str | None) -> tuple[str, Path]:
+    """`(name, path)` of a local remote: `name`, or the default `core.remote`."""
+    chosen = name or repo.config.get("core", "remote")
+    if not chosen:
+        raise GcError(
+            "no remote given and no default remote (`core.remote`) is set",
+            hint="pass `-r NAME`, or set `core.remote` in `.dvc/config`",
+        )
+    url = repo.config.get(f'remote "{chosen}"', "url")
+    if url is None:
+        raise GcError(f"remote `{chosen}` is not configured")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("", "file"):
+        raise GcError(f"`gc -c` supports local remotes only; `{chosen}` is `{url}`")
+    path = Path(parsed.path if parsed.scheme == "file" else url)
+    if not path.is_dir():
+        raise GcError(f"remote `{chosen}` points to `{path}`, which is not a directory")
+    return chosen, path
+
+
+def gc(
+    repo: Repo,
+    scope: Scope,
+    *,
+    cloud: bool = False,
+    remote: str | None = None,
+    dry: bool = False,
+    jobs: int = 0,
+    temp_grace: float = TEMP_GRACE_SECONDS,
+) -> list[Swept]:
+    """Deletes unused objects from the cache (and with `cloud`, the remote).
+
+    Returns what was removed per place; with `dry`, what would be, and nothing
+    is deleted.
+    """
+    scope.check()
+    stores = [repo.cache_dir]
+    remote_path = remote_root(repo, remote)[1] if cloud else None
+    if remote_path is not None:
+        # A manifest evicted from the cache but still pushed tells what to keep.
+        stores.append(remote_path)
+    with repo.lock():
+        revs = revisions(
+            repo,
+            workspace=True,  # DVC-compat: every scope keeps the workspace too
+            all_branches=scope.all_branches,
+            all_tags=scope.all_tags,
+            all_commits=scope.all_commits,
+        )
+        keep = expand(referenced_hashes(repo, revs), stores)
+        now = time.time()
+        swept = _sweep_store(repo.cache_dir, "repo", keep, now=now, grace=temp_grace)
+        if remote_path is not None:
+            swept += _sweep_store(remote_path, "remote", keep, now=now, grace=temp_grace)
+        if not dry:
+            for s in swept:
+                _delete(s.objects + s.temp_files, jobs)
+    return swept

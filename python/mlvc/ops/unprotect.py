@@ -1,0 +1,122 @@
+"""`unprotect`: turn linked checkouts into private, writable copies.
+
+With `cache.type` hardlink or symlink the workspace file *is* the cache object,
+so editing it in place would corrupt the cache. Unprotecting copies the data
+into a new file that replaces the link.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from mlvc.exceptions import MlvcError
+from mlvc.fsutil import relpath
+from mlvc.repo import Repo
+
+PRIVATE_MODE = 0o644
+PRIVATE_EXEC_MODE = 0o744
+
+
+class OutsideRepoError(MlvcError):
+    """A path that resolves outside the repository."""
+
+    hint = "mlvc only changes files inside the repository; check the path (and `wdir`)"
+
+
+class NotFoundError(MlvcError):
+    """A target that does not exist."""
+
+    hint = "check the path, or run from another directory"
+
+
+def ensure_inside(repo: Repo, path: Path, what: str = "path", *, allow_root: bool = False) -> Path:
+    """`path` made absolute and normalised; refuses anything outside the repository.
+
+    Both the lexical path (`..`) and the real one (a symlinked parent directory)
+    must stay inside, so a crafted `.dvc` file cannot make mlvc touch other files.
+    The root itself is refused unless `allow_root`: no output may be the whole repo.
+    """
+    norm = Path(os.path.normpath(path.absolute()))
+    root = Path(os.path.normpath(repo.root.absolute()))
+    real_root = Path(os.path.realpath(root))
+    real_parent = Path(os.path.realpath(norm.parent))
+    if norm == root and allow_root:
+        return norm
+    if norm == root or not (norm.is_relative_to(root) and real_parent.is_relative_to(real_root)):
+        raise OutsideRepoError(f"{what} `{norm}` is outside the repository `{root}`")
+    return norm
+
+
+def is_linked(path: Path) -> bool:
+    """Whether `path` shares its data with another file (a symlink or a hardlink)."""
+    st = path.lstat()
+    return stat.S_ISLNK(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
+
+
+def make_private(path: Path) -> bool:
+    """Replaces a linked file by a copy of its data; returns whether it did.
+
+    A plain copy is left alone (its permissions too: they are the user's).
+    The copy gets 0644, or 0744 when the data is executable.
+    """
+    if not is_linked(path):
+        return False
+    executable = bool(path.stat().st_mode & stat.S_IXUSR)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.unprotect.mlvc-tmp")
+    try:
+        # copyfile follows the symlink: the copy holds the cache object's bytes.
+        shutil.copyfile(path, tmp)
+        # Deliberately not DVC's behaviour: DVC gives every unprotected file 0644 and
+        # so drops an executable's `x` bit, which `checkout` then puts back.
+        os.chmod(tmp, PRIVATE_EXEC_MODE if executable else PRIVATE_MODE)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return True
+
+
+def _files_under(path: Path) -> Iterable[Path]:
+    if path.is_symlink() or not path.is_dir():
+        yield path
+        return
+    # Symlinked directories are not followed: their files are not the output's.
+    for dirpath, _dirs, files in os.walk(path):
+        for name in sorted(files):
+            yield Path(dirpath) / name
+
+
+def unprotect_path(repo: Repo, path: Path) -> list[Path]:
+    """Unprotects one file or every file under a directory; returns those replaced."""
+    changed = []
+    for f in _files_under(path):
+        if make_private(f):
+            repo.state.forget(f)
+            changed.append(f)
+    return changed
+
+
+def unprotect(repo: Repo, targets: Iterable[str], *, cwd: Path | None = None) -> list[Path]:
+    """Makes every linked file of the targets a private copy.
+
+    All targets are checked before any is changed. Untracked targets are
+    allowed, as in DVC: unprotecting is about links, not about `.dvc` files.
+    """
+    cwd = (cwd or Path.cwd()).absolute()
+    paths = []
+    for t in targets:
+        p = ensure_inside(repo, cwd / t, "target", allow_root=True)
+        if not p.exists() and not p.is_symlink():
+            raise NotFoundError(f"cannot unprotect `{relpath(p, cwd)}`: it does not exist")
+        paths.append(p)
+    changed: list[Path] = []
+    with repo.lock():
+        for p in paths:
+            changed += unprotect_path(repo, p)
+    return changed
