@@ -28,10 +28,13 @@ def _root() -> None:
 
 
 def _register() -> None:
-    from mlvc.cli import data, hashing
+    from mlvc.cli import data, hashing, inspect, maintenance, remote
 
     data.register(app)
     hashing.register(app)
+    maintenance.register(app)
+    remote.register(app)
+    inspect.register(app)
 
 
 _register()

@@ -1,0 +1,159 @@
+"""Inspection commands: `data status`, `diff` and `ls`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlvc.cli._errors import handled
+
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _write(quiet: bool, text: str) -> None:
+    if not quiet and text:
+        sys.stdout.write(text)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds `data status`, `diff` and `ls` to the app."""
+    data_app = typer.Typer(
+        name="data",
+        help="Commands related to data management.",
+        no_args_is_help=True,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.add_typer(data_app, name="data")
+
+    @data_app.command("status")
+    @handled()
+    def data_status_command(
+        targets: Annotated[list[str] | None, typer.Argument(help="Limit to these paths.")] = None,
+        as_json: AsJson = False,
+        granular: Annotated[
+            bool, typer.Option("--granular", help="List the files inside tracked directories.")
+        ] = False,
+        unchanged: Annotated[
+            bool, typer.Option("--unchanged", help="Also list unchanged tracked data.")
+        ] = False,
+        untracked_files: Annotated[
+            bool,
+            typer.Option(
+                "--untracked-files",
+                help="Also list files git does not track (`--untracked-files no` turns it off).",
+            ),
+        ] = False,
+        not_in_remote: Annotated[
+            bool, typer.Option("--not-in-remote", help="List data the remote does not hold.")
+        ] = False,
+        remote: Annotated[
+            str | None,
+            typer.Option("--remote", "-r", help="Remote to check (with `--not-in-remote`)."),
+        ] = None,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show changes between the last git commit, the `.dvc` files and the workspace."""
+        from mlvc.ops.data_status import as_text, data_status
+        from mlvc.repo import Repo
+
+        targets = list(targets or [])
+        show_untracked = untracked_files
+        if untracked_files and targets and targets[0] in ("all", "no"):
+            # DVC-compat: `--untracked-files [{all,no}]` takes an optional value, which
+            # argparse reads from the next word. Typer has no optional-value options, so
+            # the word arrives as the first target and is taken back here.
+            show_untracked = targets.pop(0) == "all"
+        repo = Repo.find()
+        found = data_status(
+            repo,
+            targets,
+            granular=granular,
+            untracked_files=show_untracked,
+            not_in_remote=not_in_remote,
+            remote=remote,
+            jobs=jobs,
+        )
+        if as_json:
+            body = found.as_json(unchanged=unchanged, untracked=show_untracked)
+            sys.stdout.write(json.dumps(body) + "\n")
+        else:
+            _write(quiet, as_text(found, unchanged=unchanged, untracked=show_untracked))
+
+    @app.command("diff")
+    @handled()
+    def diff_command(
+        a_rev: Annotated[str | None, typer.Argument(help="Old commit (default: HEAD).")] = None,
+        b_rev: Annotated[
+            str | None, typer.Argument(help="New commit (default: the workspace).")
+        ] = None,
+        targets: Annotated[
+            list[str] | None,
+            typer.Option("--targets", help="Only these tracked paths (repeatable)."),
+        ] = None,
+        as_json: AsJson = False,
+        show_hash: Annotated[
+            bool, typer.Option("--show-hash", help="Show each entry's hash.")
+        ] = False,
+        markdown: Annotated[bool, typer.Option("--md", help="Print a Markdown table.")] = False,
+        hide_missing: Annotated[
+            bool, typer.Option("--hide-missing", help="Leave out data missing from the cache.")
+        ] = False,
+        jobs: Jobs = 0,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show data added, modified, deleted or renamed between commits or the workspace."""
+        from mlvc.ops import diff as df
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        result = df.diff(repo, a_rev, b_rev, targets=targets or [], jobs=jobs)
+        # DVC-compat: comparing two commits never reports missing cache entries.
+        hide = bool(b_rev) or hide_missing
+        if hide:
+            result.pop("not in cache", None)
+        if not show_hash:
+            result = df.hide_hashes(result)
+        if as_json:
+            sys.stdout.write(json.dumps(result) + "\n")
+        elif markdown:
+            _write(quiet, df.as_markdown(result, show_hash=show_hash, hide_missing=hide))
+        elif result:
+            _write(quiet, df.as_text(result, hide_missing=hide))
+
+    @app.command("ls")
+    @handled()
+    def ls_command(
+        url: Annotated[str, typer.Argument(help="The repository (a local path such as `.`).")],
+        path: Annotated[str | None, typer.Argument(help="A path inside it.")] = None,
+        rev: Annotated[
+            str | None, typer.Option("--rev", help="Git revision (SHA, branch, tag).")
+        ] = None,
+        recursive: Annotated[
+            bool, typer.Option("--recursive", "-R", help="List files recursively.")
+        ] = False,
+        dvc_only: Annotated[bool, typer.Option("--dvc-only", help="Only DVC outputs.")] = False,
+        as_json: AsJson = False,
+        size: Annotated[bool, typer.Option("--size", help="Show sizes.")] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """List git files and DVC outputs of a repository, at a revision or in its workspace."""
+        from mlvc.ops.ls import as_text, ls
+        from mlvc.repo import Repo
+
+        repo = Repo.find(Path(url))
+        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only)
+        if as_json:
+            sys.stdout.write(json.dumps(entries) + "\n")
+        else:
+            _write(quiet, as_text(entries, size=size))

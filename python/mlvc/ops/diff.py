@@ -1,0 +1,431 @@
+"""`diff`: what changed in tracked data between two revisions, or a revision and the workspace.
+
+The comparison works on *indexes*: flat maps from a repo-relative path to the
+hash recorded (or computed) for it. A revision's index comes from its `.dvc`
+files and, for directories, from their `.dir` manifests in the local cache; the
+workspace's comes from hashing the outputs through the state cache. The same
+machinery serves `data status` (see `mlvc.ops.data_status`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlvc.exceptions import GitError, MlvcError
+from mlvc.repo import Repo
+from mlvc.revs import TrackedOut, outs_at
+
+# DVC-compat: the change kinds of dvc_data's index diff.
+ADD = "added"
+DELETE = "deleted"
+MODIFY = "modified"
+RENAME = "renamed"
+UNCHANGED = "unchanged"
+UNKNOWN = "unknown"
+
+
+class UnknownRevisionError(MlvcError):
+    """A git revision named on the command line does not exist."""
+
+    hint = "check the name with `git log --oneline` or `git branch -a`"
+
+    def __init__(self, rev: str) -> None:
+        super().__init__(f"unknown Git revision `{rev}`")
+        self.rev = rev
+
+
+class TargetNotTrackedError(MlvcError):
+    """A target given on the command line is not tracked at any compared revision."""
+
+    hint = "name a path tracked by a `.dvc` file (see `mlvc ls . -R --dvc-only`)"
+
+    def __init__(self, target: str) -> None:
+        super().__init__(f"`{target}` is not tracked by DVC at the compared revisions")
+        self.target = target
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of an index: a tracked output, or a file inside a tracked directory."""
+
+    path: str  # repo-relative, `/`-separated, no trailing slash
+    hash: str | None
+    isdir: bool = False
+
+    @property
+    def display(self) -> str:
+        """The path as DVC prints it: directories end with `/`."""
+        # DVC-compat: directory entries are shown with a trailing separator.
+        return self.path + "/" if self.isdir else self.path
+
+
+@dataclass
+class Index:
+    """Every tracked path of one side of a comparison."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    # Tracked directories whose files could not be listed (their `.dir` is not cached).
+    unknown_dirs: set[str] = field(default_factory=set)
+    # Tracked directories whose files were listed.
+    listed_dirs: set[str] = field(default_factory=set)
+
+    def add(self, entry: Entry) -> None:
+        self.entries[entry.path] = entry
+
+    def only(self, targets: list[str]) -> Index:
+        """The entries inside the targets, plus the tracked directories that hold them.
+
+        Filtering before comparing (as DVC's index views do) keeps an entry outside
+        the targets from pairing with one inside as a rename.
+        """
+        if not targets:
+            return self
+        kept = {
+            p: e
+            for p, e in self.entries.items()
+            if in_targets(p, targets) or any(t.startswith(p + "/") for t in targets)
+        }
+        return Index(kept, set(self.unknown_dirs), set(self.listed_dirs))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two indexes."""
+
+    typ: str
+    old: Entry | None
+    new: Entry | None
+
+    @property
+    def path(self) -> str:
+        entry = self.new if self.typ == ADD else (self.old or self.new)
+        assert entry is not None
+        return entry.display
+
+
+def resolve_rev(repo: Repo, rev: str) -> str:
+    """The commit id of `rev`, or UnknownRevisionError naming it."""
+    scm = repo.scm
+    if scm is None:
+        raise UnknownRevisionError(rev)
+    try:
+        return scm.resolve(rev)
+    except GitError as exc:
+        raise UnknownRevisionError(rev) from exc
+
+
+def _parent_dirs(path: str) -> Iterator[str]:
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        yield "/".join(parts[:i])
+
+
+def rev_index(repo: Repo, outs: Iterable[TrackedOut], *, granular: bool = True) -> Index:
+    """The index recorded by `.dvc` files; directories are expanded from cached `.dir` files."""
+    index = Index()
+    for t in outs:
+        out = t.out
+        index.add(Entry(t.path, out.md5, out.is_dir))
+        if not (granular and out.is_dir and out.md5):
+            continue
+        if not repo.cache.contains(out.md5):
+            index.unknown_dirs.add(t.path)
+            continue
+        index.listed_dirs.add(t.path)
+        for rel, md5 in repo.cache.read_manifest(out.md5):
+            index.add(Entry(f"{t.path}/{rel}", md5))
+    return index
+
+
+def workspace_index(
+    repo: Repo, outs: Iterable[TrackedOut], *, granular: bool = True, jobs: int = 0
+) -> Index:
+    """The index of what is in the workspace now, hashed through the state cache."""
+    index = Index()
+    files: list[tuple[str, Path]] = []
+    for t in outs:
+        path = repo.root / t.path
+        if path.is_dir():
+            tree = repo.hash_tree(path, jobs=jobs)
+            index.add(Entry(t.path, tree.hash, True))
+            if granular:
+                index.listed_dirs.add(t.path)
+                for fh in tree.files:
+                    index.add(Entry(f"{t.path}/{fh.relpath}", fh.hash))
+        elif path.exists():
+            files.append((t.path, path))
+    if files:
+        # One call for all file outputs: the core hashes them in parallel.
+        for (rel, _), fh in zip(
+            files, repo.hash_files([p for _, p in files], jobs=jobs), strict=True
+        ):
+            index.add(Entry(rel, fh.hash))
+    return index
+
+
+def _owner(index: Index, path: str) -> str | None:
+    """The tracked directory of `index` that holds `path`, if any."""
+    for parent in _parent_dirs(path):
+        entry = index.entries.get(parent)
+        if entry is not None and entry.isdir:
+            return parent
+    return None
+
+
+def _kind(old: Entry | None, new: Entry | None, *, hash_only: bool) -> str:
+    """The change between two entries of one path, as dvc_data classifies it."""
+    old_h = old.hash if old else None
+    new_h = new.hash if new else None
+    if hash_only:
+        # DVC-compat: `data status` compares hashes only (`hash_only=True`).
+        if not old_h and new_h:
+            return ADD
+        if old_h and not new_h:
+            return DELETE
+        if old_h and new_h and old_h != new_h:
+            return MODIFY
+        return UNCHANGED
+    if old is None and new is not None:
+        return ADD
+    if old is not None and new is None:
+        return DELETE
+    assert old is not None and new is not None
+    # DVC-compat: `diff` compares hashes and whether the path is a directory.
+    if old.isdir != new.isdir or old_h != new_h:
+        return MODIFY
+    return UNCHANGED
+
+
+def _key(change: Change) -> tuple[str, ...]:
+    # DVC-compat: dvc_data orders keys as tuples of path parts, not as strings.
+    entry = change.new if change.typ == ADD else change.old
+    assert entry is not None
+    return tuple(entry.path.split("/"))
+
+
+def _detect_renames(changes: list[Change]) -> list[Change]:
+    """Pairs additions with deletions of the same hash, as dvc_data does."""
+    added = sorted((c for c in changes if c.typ == ADD), key=_key)
+    deleted = sorted((c for c in changes if c.typ == DELETE), key=_key)
+    rest = [c for c in changes if c.typ not in (ADD, DELETE)]
+    # DVC-compat: the first deletion (in path order) with the same hash pairs with each
+    # addition (in path order).
+    by_hash: dict[str | None, deque[Change]] = defaultdict(deque)
+    for d in deleted:
+        by_hash[d.old.hash if d.old else None].append(d)
+    for a in added:
+        h = a.new.hash if a.new else None
+        queue = by_hash.get(h) if h else None
+        if queue:
+            d = queue.popleft()
+            rest.append(Change(RENAME, d.old, a.new))
+        else:
+            rest.append(a)
+    for queue in by_hash.values():
+        rest.extend(queue)
+    return rest
+
+
+def compare(old: Index, new: Index, *, hash_only: bool, with_renames: bool = True) -> list[Change]:
+    """Every change (unchanged ones included) between two indexes."""
+    changes: list[Change] = []
+    for path in old.entries.keys() | new.entries.keys():
+        o = old.entries.get(path)
+        n = new.entries.get(path)
+        owner = _owner(old, path) or _owner(new, path)
+        if owner is not None and (owner in old.unknown_dirs or owner in new.unknown_dirs):
+            # DVC-compat: files of a directory whose `.dir` cannot be read on one side
+            # are "unknown", never added or deleted.
+            changes.append(Change(UNKNOWN, o, n))
+            continue
+        changes.append(Change(_kind(o, n, hash_only=hash_only), o, n))
+    return _detect_renames(changes) if with_renames else changes
+
+
+def in_targets(path: str, targets: list[str] | None) -> bool:
+    """Whether a path is one of the targets or lies inside one."""
+    if not targets:
+        return True
+    return any(path == t or path.startswith(t + "/") for t in targets)
+
+
+def target_keys(repo: Repo, targets: Iterable[str], cwd: Path | None = None) -> list[str]:
+    """Targets as repo-relative `/`-separated paths (no trailing slash)."""
+    base = (cwd or Path.cwd()).absolute()
+    keys = []
+    for t in targets:
+        rel = repo.relpath(base / t).rstrip("/")
+        keys.append("" if rel == "." else rel)
+    return keys
+
+
+def _entry_json(entry: Entry) -> dict[str, Any]:
+    return {"path": entry.display, "hash": entry.hash}
+
+
+def diff(
+    repo: Repo,
+    a_rev: str | None = None,
+    b_rev: str | None = None,
+    *,
+    targets: Iterable[str] = (),
+    cwd: Path | None = None,
+    jobs: int = 0,
+) -> dict[str, list[dict[str, Any]]]:
+    """DVC's `diff` result: `{"added": [...], ..., "not in cache": [...]}`, or `{}`.
+
+    `a_rev` defaults to HEAD, `b_rev` to the workspace. Entries carry `path` and
+    `hash` (`{"old", "new"}` for modifications); lists are sorted by path as
+    `dvc diff` prints them.
+    """
+    scm = repo.scm
+    if scm is None:
+        raise MlvcError("`diff` needs a Git repository (this one was initialised with `--no-scm`)")
+    if scm.head_commit() is None:
+        # DVC-compat: a repository without commits has nothing to compare.
+        return {}
+    a = resolve_rev(repo, a_rev or "HEAD")
+    b = resolve_rev(repo, b_rev) if b_rev else None
+    keys = target_keys(repo, targets, cwd)
+    old_outs = outs_at(repo, a)
+    new_outs = outs_at(repo, b)
+    if keys:
+        keys = _resolve_targets(keys, old_outs, new_outs)
+        old_outs = [t for t in old_outs if _touches(t.path, keys)]
+        new_outs = [t for t in new_outs if _touches(t.path, keys)]
+    with_missing = b is None
+    result: dict[str, list[dict[str, Any]]] = {
+        ADD: [],
+        DELETE: [],
+        MODIFY: [],
+        RENAME: [],
+        "not in cache": [],
+    }
+    if a == b:
+        # DVC-compat: both sides are the same commit, so nothing is compared.
+        return {}
+    old = rev_index(repo, old_outs).only(keys)
+    new = workspace_index(repo, new_outs, jobs=jobs) if b is None else rev_index(repo, new_outs)
+    new = new.only(keys)
+    for c in compare(old, new, hash_only=False):
+        key_path = (c.new if c.typ == RENAME else (c.old or c.new)).path  # type: ignore[union-attr]
+        if not in_targets(key_path, keys):
+            continue
+        if c.typ == ADD and c.new:
+            result[ADD].append(_entry_json(c.new))
+        elif c.typ == DELETE and c.old:
+            result[DELETE].append(_entry_json(c.old))
+        elif c.typ == MODIFY and c.old and c.new:
+            result[MODIFY].append(
+                {"path": c.old.display, "hash": {"old": c.old.hash, "new": c.new.hash}}
+            )
+        elif c.typ == RENAME and c.old and c.new:
+            result[RENAME].append(
+                {"path": {"old": c.old.display, "new": c.new.display}, "hash": c.old.hash}
+            )
+        if with_missing and c.old and c.old.hash and not repo.cache.contains(c.old.hash):
+            result["not in cache"].append(_entry_json(c.old))
+    if not any(result.values()):
+        return {}
+    for entries in result.values():
+        # DVC-compat: `dvc diff` sorts each list by path (the old path for renames).
+        entries.sort(key=lambda e: e["path"]["old"] if isinstance(e["path"], dict) else e["path"])
+    return result
+
+
+def _touches(out_path: str, keys: list[str]) -> bool:
+    """Whether an output is a target or holds one."""
+    return any(out_path == k or k.startswith(out_path + "/") for k in keys)
+
+
+def _resolve_targets(keys: list[str], *sides: list[TrackedOut]) -> list[str]:
+    """Targets as output paths; a `.dvc` file stands for its outputs.
+
+    Raises TargetNotTrackedError for a target that names no output, nor a path
+    inside one, at either revision.
+    """
+    outs = [t for side in sides for t in side]
+    resolved: list[str] = []
+    for k in keys:
+        # DVC-compat: `--targets` accepts outputs, paths inside tracked directories and
+        # `.dvc` files, but not a directory that merely contains outputs.
+        of_dvcfile = [t.path for t in outs if t.dvcfile == k]
+        if of_dvcfile:
+            resolved += of_dvcfile
+        elif any(_touches(t.path, [k]) for t in outs):
+            resolved.append(k)
+        else:
+            raise TargetNotTrackedError(k)
+    return resolved
+
+
+def hide_hashes(result: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The result without `hash` keys (what `dvc diff` prints without `--show-hash`)."""
+    return {k: [{"path": e["path"]} for e in v] for k, v in result.items()}
+
+
+def _digest(value: Any) -> str:
+    if isinstance(value, str):
+        return value[:8]
+    return f"{value['old'][:8]}..{value['new'][:8]}"
+
+
+def _path_text(entry: dict[str, Any]) -> str:
+    path = entry["path"]
+    return f"{path['old']} -> {path['new']}" if isinstance(path, dict) else str(path)
+
+
+# DVC-compat: the order in which `dvc diff` prints its groups.
+TEXT_STATES = (ADD, DELETE, RENAME, MODIFY, "not in cache")
+
+
+def as_text(result: dict[str, list[dict[str, Any]]], *, hide_missing: bool = False) -> str:
+    """DVC's text form: one group per state, then a `files summary:` line."""
+    lines: list[str] = []
+    summary: dict[str, int] = {}
+    states = [s for s in TEXT_STATES if not (hide_missing and s == "not in cache")]
+    for state in states:
+        entries = result.get(state, [])
+        summary[state] = 0
+        if not entries:
+            continue
+        lines.append(f"{state.capitalize()}:")
+        for e in entries:
+            path = _path_text(e)
+            if not path.endswith("/"):
+                # DVC-compat: directories are listed but not counted in the summary.
+                summary[state] += 1
+            digest = f"{_digest(e['hash'])}  " if e.get("hash") else ""
+            lines.append(f"    {digest}{path}")
+        lines.append("")
+    if sum(summary.values()):
+        counts = ", ".join(f"{n} {s}" for s, n in summary.items() if n)
+        lines.append(f"files summary: {counts}")
+    return "".join(line + "\n" for line in lines)
+
+
+def as_markdown(
+    result: dict[str, list[dict[str, Any]]], *, show_hash: bool, hide_missing: bool = False
+) -> str:
+    """DVC's `--md` form: a GitHub-flavoured table, padded like tabulate's `github` format."""
+    headers = ["Status", "Hash", "Path"] if show_hash else ["Status", "Path"]
+    rows: list[list[str]] = []
+    for state in TEXT_STATES:
+        if hide_missing and state == "not in cache":
+            continue
+        for e in result.get(state, []):
+            row = [state, _digest(e.get("hash", ""))] if show_hash else [state]
+            rows.append([*row, _path_text(e)])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+
+    def fmt(cells: list[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+    lines = [fmt(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += [fmt(r) for r in rows]
+    # DVC-compat: the table is followed by an empty line.
+    return "\n".join(lines) + "\n\n"

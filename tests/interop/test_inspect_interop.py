@@ -1,0 +1,318 @@
+"""`data status`, `diff` and `ls`: mlvc and real DVC print the same on the same repository."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.interop.conftest import Runner
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+
+def sorted_lists(value: Any) -> Any:
+    """`value` with every list sorted.
+
+    `dvc data status` builds its lists from set iteration (dvc_data's index diff),
+    so their order changes from run to run; only their contents can be compared.
+    """
+    if isinstance(value, dict):
+        return {k: sorted_lists(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return sorted((sorted_lists(v) for v in value), key=lambda v: json.dumps(v))
+    return value
+
+
+def both_json(tools: Tools, *args: str, unordered: bool = False) -> tuple[Any, Any]:
+    """Runs one command with mlvc and with dvc; returns both parsed outputs."""
+    mlvc, dvc, _git, _repo = tools
+    ours = json.loads(mlvc(*args).stdout)
+    theirs = json.loads(dvc(*args).stdout)
+    if unordered:
+        return sorted_lists(ours), sorted_lists(theirs)
+    return ours, theirs
+
+
+def assert_same_json(tools: Tools, *args: str, unordered: bool = False) -> Any:
+    ours, theirs = both_json(tools, *args, unordered=unordered)
+    assert ours == theirs, f"{' '.join(args)}\nmlvc: {ours}\ndvc:  {theirs}"
+    return ours
+
+
+def assert_same_text(tools: Tools, *args: str, unordered: bool = False) -> str:
+    mlvc, dvc, _git, _repo = tools
+    ours = mlvc(*args).stdout
+    theirs = dvc(*args).stdout
+    if unordered:
+        # Same lines, in any order (see `sorted_lists`).
+        assert sorted(ours.splitlines()) == sorted(theirs.splitlines()), f"{ours}\n---\n{theirs}"
+    else:
+        assert ours == theirs, f"{' '.join(args)}\nmlvc:\n{ours}\ndvc:\n{theirs}"
+    return ours
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def object_path(repo: Path, md5: str) -> Path:
+    return repo / ".dvc" / "cache" / "files" / "md5" / md5[:2] / md5[2:]
+
+
+def committed_repo(tools: Tools) -> Path:
+    """A repository with a tracked directory and two tracked files, all committed."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    git("commit", "-qm", "init")
+    write(
+        repo,
+        {
+            "data/a.txt": "alpha\n",
+            "data/c.txt": "gamma\n",
+            "data/sub/b.txt": "beta\n",
+            "model.pkl": "weights\n",
+            "gone.txt": "soon gone\n",
+            "src/run.py": "print(1)\n",
+        },
+    )
+    os.chmod(repo / "src" / "run.py", 0o755)
+    dvc("add", "-q", "data", "model.pkl", "gone.txt")
+    git("add", "-A")
+    git("commit", "-qm", "track data")
+    return repo
+
+
+# --- data status -------------------------------------------------------------
+
+
+def test_data_status_fresh_add_not_yet_committed(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    git("commit", "-qm", "init")
+    write(repo, {"data/a.txt": "a\n", "data/sub/b.txt": "b\n", "model.pkl": "m\n"})
+    mlvc("add", "-q", "data", "model.pkl")
+    found = assert_same_json(tools, "data", "status", "--json", "--granular", unordered=True)
+    assert found["committed"]["added"] == sorted(
+        ["data/", "data/a.txt", "data/sub/b.txt", "model.pkl"]
+    )
+    assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert_same_json(
+        tools,
+        "data",
+        "status",
+        "--json",
+        "--granular",
+        "--unchanged",
+        "--untracked-files",
+        unordered=True,
+    )
+    assert_same_text(tools, "data", "status", "--granular", unordered=True)
+    assert_same_text(tools, "data", "status", "--untracked-files", unordered=True)
+
+
+def test_data_status_workspace_changes_inside_a_tracked_directory(tools: Tools) -> None:
+    repo = committed_repo(tools)
+    (repo / "data" / "sub" / "b.txt").write_text("beta 2\n")
+    (repo / "data" / "c.txt").unlink()
+    (repo / "data" / "a.txt").rename(repo / "data" / "a2.txt")
+    (repo / "data" / "new.txt").write_text("new\n")
+    (repo / "model.pkl").write_text("weights 2\n")
+    (repo / "gone.txt").unlink()
+    found = assert_same_json(tools, "data", "status", "--json", "--granular", unordered=True)
+    assert found["uncommitted"]["renamed"] == [{"old": "data/a.txt", "new": "data/a2.txt"}]
+    assert "data/sub/b.txt" in found["uncommitted"]["modified"]
+    assert found["uncommitted"]["deleted"] == ["data/c.txt", "gone.txt"]
+    assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert_same_json(tools, "data", "status", "--json", "--granular", "data/sub", unordered=True)
+    assert_same_text(tools, "data", "status", "--granular", unordered=True)
+
+
+def test_data_status_reports_objects_missing_from_the_cache(tools: Tools) -> None:
+    repo = committed_repo(tools)
+    md5_a = hashlib.md5((repo / "data" / "a.txt").read_bytes()).hexdigest()
+    md5_model = hashlib.md5((repo / "model.pkl").read_bytes()).hexdigest()
+    object_path(repo, md5_a).unlink()
+    object_path(repo, md5_model).unlink()
+    found = assert_same_json(
+        tools, "data", "status", "--json", "--granular", "--unchanged", unordered=True
+    )
+    assert found["not_in_cache"] == ["data/a.txt", "model.pkl"]
+    assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert_same_text(tools, "data", "status")
+
+
+def test_data_status_committed_rename_and_git_dirty_hint(tools: Tools) -> None:
+    _mlvc, _dvc, git, repo = tools
+    committed_repo(tools)
+    git("mv", "model.pkl.dvc", "weights.dvc")
+    text = (repo / "weights.dvc").read_text().replace("path: model.pkl", "path: weights.pkl")
+    (repo / "weights.dvc").write_text(text)
+    shutil.copy(repo / "model.pkl", repo / "weights.pkl")
+    found = assert_same_json(tools, "data", "status", "--json", "--unchanged", unordered=True)
+    assert found["committed"] == {"renamed": [{"old": "model.pkl", "new": "weights.pkl"}]}
+    out = assert_same_text(tools, "data", "status")
+    assert out.endswith('(there are other changes not tracked by dvc, use "git status" to see)\n')
+
+
+def test_data_status_not_in_remote(tools: Tools, tmp_path: Path) -> None:
+    _mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    # With no remote configured DVC counts nothing as pushed.
+    assert_same_json(tools, "data", "status", "--json", "--not-in-remote", unordered=True)
+    dvc("remote", "add", "-q", "-d", "store", str(tmp_path / "store"))
+    dvc("push", "-q", "model.pkl.dvc")
+    found = assert_same_json(
+        tools, "data", "status", "--json", "--granular", "--not-in-remote", unordered=True
+    )
+    assert "model.pkl" not in found["not_in_remote"] and "data/a.txt" in found["not_in_remote"]
+    assert_same_json(tools, "data", "status", "--json", "--not-in-remote", "-r", "store", "data")
+    assert_same_text(tools, "data", "status", "--not-in-remote", unordered=True)
+
+
+def test_data_status_in_an_empty_git_repository(tools: Tools) -> None:
+    tools[1]("init", "-q")
+    # `dvc init` stages its files, so git is dirty and the hint follows.
+    text = assert_same_text(tools, "data", "status")
+    assert text.startswith("No changes in an empty git repo.\n(there are changes not tracked")
+    assert assert_same_json(tools, "data", "status", "--json") == {}
+
+
+# --- diff ----------------------------------------------------------------------
+
+
+def test_diff_head_against_the_workspace(tools: Tools) -> None:
+    repo = committed_repo(tools)
+    assert assert_same_json(tools, "diff", "--json") == {}
+    (repo / "data" / "sub" / "b.txt").write_text("beta 2\n")
+    (repo / "data" / "c.txt").unlink()
+    (repo / "data" / "a.txt").rename(repo / "data" / "a2.txt")
+    (repo / "data" / "new.txt").write_text("new\n")
+    (repo / "model.pkl").write_text("weights 2\n")
+    # `dvc diff` sorts every list itself, so the JSON must match exactly.
+    found = assert_same_json(tools, "diff", "--json", "--show-hash")
+    assert [e["path"] for e in found["modified"]] == ["data/", "data/sub/b.txt", "model.pkl"]
+    assert found["renamed"][0]["path"] == {"old": "data/a.txt", "new": "data/a2.txt"}
+    assert_same_json(tools, "diff", "--json")
+    assert_same_json(tools, "diff", "--json", "--hide-missing")
+    assert_same_json(tools, "diff", "--json", "--targets", "data/sub")
+    assert_same_json(tools, "diff", "--json", "--targets", "model.pkl.dvc")
+    assert_same_text(tools, "diff")
+    assert_same_text(tools, "diff", "--show-hash")
+    assert_same_text(tools, "diff", "--md")
+    assert_same_text(tools, "diff", "--md", "--show-hash")
+
+
+def test_diff_reports_head_objects_missing_from_the_cache(tools: Tools) -> None:
+    repo = committed_repo(tools)
+    object_path(repo, hashlib.md5(b"weights\n").hexdigest()).unlink()
+    (repo / "gone.txt").unlink()
+    found = assert_same_json(tools, "diff", "--json", "--show-hash")
+    assert [e["path"] for e in found["not in cache"]] == ["model.pkl"]
+    assert_same_text(tools, "diff")
+    assert_same_text(tools, "diff", "--hide-missing")
+
+
+def test_diff_between_two_commits(tools: Tools) -> None:
+    _mlvc, dvc, git, repo = tools
+    committed_repo(tools)
+    (repo / "data" / "sub" / "b.txt").write_text("beta 2\n")
+    (repo / "data" / "d.txt").write_text("delta\n")
+    dvc("add", "-q", "data")
+    git("add", "-A")
+    git("commit", "-qm", "more data")
+    found = assert_same_json(tools, "diff", "HEAD~1", "HEAD", "--json", "--show-hash")
+    assert [e["path"] for e in found["added"]] == ["data/d.txt"]
+    assert "not in cache" not in found
+    assert_same_json(tools, "diff", "HEAD", "HEAD~1", "--json")
+    assert_same_json(tools, "diff", "HEAD~1", "HEAD", "--json", "--targets", "data/sub")
+    assert_same_text(tools, "diff", "HEAD~1", "HEAD")
+    assert assert_same_json(tools, "diff", "HEAD", "HEAD", "--json") == {}
+
+
+# --- ls -----------------------------------------------------------------------
+
+
+def test_ls_lists_git_files_and_outputs_at_a_revision(tools: Tools) -> None:
+    _mlvc, dvc, git, repo = tools
+    committed_repo(tools)
+    write(repo, {"nested/deep/q.csv": "q\n"})
+    dvc("add", "-q", "nested/deep/q.csv")
+    git("add", "-A")
+    git("commit", "-qm", "nested")
+    (repo / "model.pkl").write_text("changed, not committed\n")
+    found = assert_same_json(tools, "ls", ".", "--rev", "HEAD", "--json")
+    by_path = {e["path"]: e for e in found}
+    assert by_path["data"]["isout"] and by_path["data"]["md5"].endswith(".dir")
+    assert by_path["src"]["isdir"] and not by_path["src"]["isout"]
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD", "-R", "--json")
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD", "--dvc-only", "--json")
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD", "-R", "--dvc-only", "--json")
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD~1", "-R", "--json")
+    assert_same_json(tools, "ls", ".", "data", "--rev", "HEAD", "--json")
+    assert_same_json(tools, "ls", ".", "nested", "--rev", "HEAD", "--json")
+    assert_same_json(tools, "ls", ".", "data/sub/b.txt", "--rev", "HEAD", "--json")
+    assert_same_text(tools, "ls", ".", "-R", "--rev", "HEAD", "--dvc-only")
+
+
+def test_ls_lists_the_workspace(tools: Tools) -> None:
+    committed_repo(tools)
+    assert_same_json(tools, "ls", ".", "--json")
+    assert_same_json(tools, "ls", ".", "-R", "--json")
+    assert_same_json(tools, "ls", ".", "data", "--json")
+    assert_same_text(tools, "ls", ".")
+    assert_same_text(tools, "ls", ".", "--size")
+
+
+# --- bad input -----------------------------------------------------------------
+
+
+def assert_one_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """stderr holds exactly one `error:` line naming every needle, then a `hint:` line."""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0], result.stderr
+
+
+def test_unknown_revision_is_one_line_naming_it(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    for args in (["diff", "no-such-rev"], ["ls", ".", "--rev", "no-such-rev"]):
+        ours = mlvc(*args, check=False)
+        assert ours.returncode == dvc(*args, check=False).returncode == 1
+        assert_one_error(ours, "no-such-rev")
+
+
+def test_untracked_targets_are_refused(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    ours = mlvc("diff", "--targets", "src/run.py", "--json", check=False)
+    # dvc fails too (with exit 255 and an "unexpected error").
+    assert ours.returncode == 1 and dvc("diff", "--targets", "src/run.py", check=False).returncode
+    assert_one_error(ours, "src/run.py")
+    assert ours.stdout == ""
+    ours = mlvc("ls", ".", "no/such/path", check=False)
+    assert ours.returncode == dvc("ls", ".", "no/such/path", check=False).returncode == 1
+    assert_one_error(ours, "no/such/path")
+
+
+def test_commands_outside_a_repository_exit_253(tools: Tools, tmp_path: Path) -> None:
+    mlvc, dvc, _git, _repo = tools
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    for args in (["data", "status"], ["diff"]):
+        ours = mlvc(*args, cwd=outside, check=False)
+        assert ours.returncode == dvc(*args, cwd=outside, check=False).returncode == 253
+        assert_one_error(ours, "not inside of a DVC repository")
+    ours = mlvc("ls", ".", cwd=outside, check=False)
+    assert ours.returncode == 253
+    assert_one_error(ours, "not inside of a DVC repository")
