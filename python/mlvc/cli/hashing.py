@@ -52,7 +52,9 @@ def register(app: typer.Typer) -> None:
     @app.command("hash")
     @handled()
     def hash_command(
-        paths: Annotated[list[Path], typer.Argument(help="Files or directories to hash.")],
+        paths: Annotated[
+            list[Path], typer.Argument(help="Files or directories to hash.", metavar="PATH")
+        ],
         algorithm: Annotated[
             Algorithm, typer.Option("--algorithm", "-a", help="md5 (DVC-compatible) or blake3.")
         ] = Algorithm.md5,
