@@ -47,23 +47,59 @@ def _root(
     """Version data and models, run pipelines and track experiments on Git (DVC-compatible)."""
 
 
-def _register() -> None:
-    from mlvc.cli import data, hashing, inspect, maintenance, remote
+# Command modules, in `--help` order, and the module that defines each top-level
+# command. typer builds every registered command from its signature on each run,
+# so only the module of the invoked command is registered (all for help or typos).
+MODULES = ("data", "hashing", "maintenance", "remote", "inspect")
+COMMAND_MODULES = {
+    "init": "data",
+    "add": "data",
+    "status": "data",
+    "commit": "data",
+    "checkout": "data",
+    "hash": "hashing",
+    "gc": "maintenance",
+    "remove": "maintenance",
+    "move": "maintenance",
+    "unprotect": "maintenance",
+    "version": "maintenance",
+    "doctor": "maintenance",
+    "push": "remote",
+    "fetch": "remote",
+    "pull": "remote",
+    "remote": "remote",
+    "config": "remote",
+    "cache": "remote",
+    "data": "inspect",
+    "diff": "inspect",
+    "ls": "inspect",
+}
+_registered: set[str] = set()
 
-    data.register(app)
-    hashing.register(app)
-    maintenance.register(app)
-    remote.register(app)
-    inspect.register(app)
+
+def register(command: str | None = None) -> typer.Typer:
+    """Registers the module defining `command` (every module when None or unknown)."""
+    import importlib
+
+    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else list(MODULES)
+    for name in wanted:
+        if name not in _registered:
+            importlib.import_module(f"mlvc.cli.{name}").register(app)
+            _registered.add(name)
+    return app
 
 
-_register()
+def _command_of(args: list[str]) -> str | None:
+    """The subcommand name in `args` (the first word that is not an option)."""
+    return next((a for a in args if not a.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Runs the CLI and exits with DVC's exit codes."""
+    args = sys.argv[1:] if argv is None else argv
+    register(_command_of(args))
     try:
-        app(args=argv, prog_name="mlvc")
+        app(args=args, prog_name="mlvc")
     except SystemExit as exc:
         # Usage errors exit 2 from the parser; scripts written for DVC expect 254.
         if exc.code == 2:
