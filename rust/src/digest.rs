@@ -75,6 +75,42 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
         .map_err(|e| Error::InvalidArgument(format!("cannot start worker threads: {e}")))
 }
 
+/// Turns a walked entry into a result: the remembered hash when `known`, else
+/// the hash of its content.
+fn digest_entry(
+    e: WalkEntry,
+    known: Option<String>,
+    opts: &DigestOptions,
+    progress: &Progress,
+) -> Result<FileResult> {
+    let from_state = known.is_some();
+    let hash = match known {
+        Some(h) => {
+            progress.add_bytes(e.meta.size);
+            h
+        }
+        None => {
+            hash_regular_file(
+                &e.path,
+                opts.algorithm,
+                opts.buffer_size,
+                Some(progress),
+                Some(e.meta.size),
+            )?
+            .hash
+        }
+    };
+    progress.add_file(0);
+    Ok(FileResult {
+        path: e.path,
+        relpath: e.relpath,
+        hash,
+        meta: e.meta,
+        from_state,
+        is_symlink: e.is_symlink,
+    })
+}
+
 /// Hashes walked entries, taking what it can from `state` and recording the rest.
 pub fn hash_entries(
     entries: Vec<WalkEntry>,
@@ -98,32 +134,7 @@ pub fn hash_entries(
             .zip(known.into_par_iter())
             .map(|(e, known)| {
                 progress.check()?;
-                let (hash, from_state) = match known {
-                    Some(h) => {
-                        progress.add_bytes(e.meta.size);
-                        (h, true)
-                    }
-                    None => (
-                        hash_regular_file(
-                            &e.path,
-                            opts.algorithm,
-                            opts.buffer_size,
-                            Some(progress),
-                            Some(e.meta.size),
-                        )?
-                        .hash,
-                        false,
-                    ),
-                };
-                progress.add_file(0);
-                Ok(FileResult {
-                    path: e.path,
-                    relpath: e.relpath,
-                    hash,
-                    meta: e.meta,
-                    from_state,
-                    is_symlink: e.is_symlink,
-                })
+                digest_entry(e, known, opts, progress)
             })
             .collect::<Result<Vec<_>>>()
     })?;
@@ -207,32 +218,8 @@ pub fn hash_tree(
     let started = now_ns();
     // Hash on the walking threads: no second pass over 50k entries.
     let mut files = walk_map(&abs_root, &walk_opts, Some(progress), |e| {
-        let (hash, from_state) = match snapshot.get(&e.relpath, &e.meta) {
-            Some(h) => {
-                progress.add_bytes(e.meta.size);
-                (h.to_string(), true)
-            }
-            None => (
-                hash_regular_file(
-                    &e.path,
-                    opts.algorithm,
-                    opts.buffer_size,
-                    Some(progress),
-                    Some(e.meta.size),
-                )?
-                .hash,
-                false,
-            ),
-        };
-        progress.add_file(0);
-        Ok(FileResult {
-            path: e.path,
-            relpath: e.relpath,
-            hash,
-            meta: e.meta,
-            from_state,
-            is_symlink: e.is_symlink,
-        })
+        let known = snapshot.get(&e.relpath, &e.meta).map(str::to_string);
+        digest_entry(e, known, opts, progress)
     })?;
     if let Some(db) = state {
         let fresh: Vec<(&Path, FileMeta, &str)> = files

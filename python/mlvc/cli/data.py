@@ -12,10 +12,7 @@ from typing import Annotated
 import typer
 
 from mlvc.cli._errors import handled
-
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
+from mlvc.cli._options import Jobs, Quiet, Verbose
 
 
 def _say(quiet: bool, text: str) -> None:

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
+from mlvc.cli._options import Quiet, Verbose
 
 if TYPE_CHECKING:
     from mlvc.ops.configure import Editor
     from mlvc.ops.transfer import TransferSummary
 
-Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Parallel transfers.")]
 Targets = Annotated[list[str] | None, typer.Argument(help="`.dvc` files or tracked paths.")]
 RemoteOpt = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
