@@ -52,6 +52,17 @@ def assert_cache_sound(repo: Path) -> None:
     assert cache.verify() == [], "a cache object does not match its name"
 
 
+def timed_run(args: list[str], repo: Path) -> float:
+    """Runs an mlvc command to completion; returns how long it took."""
+    started = time.perf_counter()
+    subprocess.run([*MLVC, *args], cwd=repo, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+# Kill points as fractions of a full run: early, middle, late, whatever the machine's speed.
+KILL_FRACTIONS = (0.3, 0.55, 0.8)
+
+
 def start_and_kill(
     args: list[str], repo: Path, env: dict[str, str], sig: int, delay: float
 ) -> None:
@@ -73,9 +84,13 @@ def test_killed_add_then_rerun_is_consistent(
     if cache_type != "reflink,copy":
         (repo / ".dvc" / "config").write_text(f"[cache]\n    type = {cache_type}\n")
     want = make_data(repo / "data")
+    scratch = repo.parent / "scratch"
+    shutil.copytree(repo, scratch, symlinks=True)
+    full = timed_run(["add", "data"], scratch)
+    shutil.rmtree(scratch)
     env = {**os.environ}
     interrupted = 0
-    for delay in (0.15, 0.4, 0.8):
+    for delay in (f * full for f in KILL_FRACTIONS):
         start_and_kill(["add", "data"], repo, env, sig, delay)
         # The .dvc file is written last: its absence shows the kill landed mid-add.
         interrupted += not (repo / "data.dvc").exists()
@@ -99,14 +114,16 @@ def test_killed_checkout_then_rerun_restores_everything(
 ) -> None:
     mlvc_run, _dvc, _git, repo = tools
     mlvc_run("init", "-q")
-    want = make_data(repo / "data")
+    want = make_data(repo / "data", nfiles=3000)
     mlvc_run("add", "data")
+    shutil.rmtree(repo / "data")
+    full = timed_run(["checkout"], repo)
     partial = 0
-    for delay in (0.1, 0.2, 0.3):
+    for delay in (f * full for f in KILL_FRACTIONS):
         shutil.rmtree(repo / "data")
         start_and_kill(["checkout"], repo, dict(os.environ), sig, delay)
         present = sum(1 for p in (repo / "data").rglob("f*")) if (repo / "data").exists() else 0
-        partial += 0 < present < len(want) or present == 0
+        partial += present < len(want)
         leftovers = (
             [p for p in (repo / "data").rglob("*.mlvc-tmp")] if (repo / "data").exists() else []
         )
