@@ -53,30 +53,39 @@ def _expand(targets: list[str], cwd: Path, use_glob: bool) -> list[Path]:
     return paths
 
 
-def _check_overlap(repo: Repo, path: Path, own_dvcfile: Path) -> Path | None:
+def _tracked_outputs(repo: Repo) -> list[tuple[Path, Path]]:
+    """`(dvcfile, output path)` of every output the workspace's `.dvc` files track."""
+    tracked = []
+    for other in repo.dvcfiles():
+        dvcfile = DvcFile.load(other)
+        for out in dvcfile.outs:
+            tracked.append((other, Path(os.path.normpath(dvcfile.out_path(out)))))
+    return tracked
+
+
+def _check_overlap(
+    repo: Repo, tracked_outputs: list[tuple[Path, Path]], path: Path, own_dvcfile: Path
+) -> Path | None:
     """Checks a target against outputs other `.dvc` files track.
 
     DVC-compat: a path inside a tracked directory means "update that directory",
     so its path is returned; a target containing another output is refused.
     """
-    for other in repo.dvcfiles():
+    for other, tracked in tracked_outputs:
         if other == own_dvcfile:
             continue
-        dvcfile = DvcFile.load(other)
-        for out in dvcfile.outs:
-            tracked = Path(os.path.normpath(dvcfile.out_path(out)))
-            if tracked in path.parents and dvcfile_for(tracked) == other:
-                return tracked
-            if path == tracked or tracked in path.parents or path in tracked.parents:
-                err = AddError(
-                    f"cannot add `{repo.relpath(path)}`: it overlaps output "
-                    f"`{repo.relpath(tracked)}` of `{repo.relpath(other)}`"
-                )
-                err.hint = (
-                    f"to include it, run `mlvc remove {repo.relpath(other)}`, then "
-                    f"`mlvc add {repo.relpath(path)}`"
-                )
-                raise err
+        if tracked in path.parents and dvcfile_for(tracked) == other:
+            return tracked
+        if path == tracked or tracked in path.parents or path in tracked.parents:
+            err = AddError(
+                f"cannot add `{repo.relpath(path)}`: it overlaps output "
+                f"`{repo.relpath(tracked)}` of `{repo.relpath(other)}`"
+            )
+            err.hint = (
+                f"to include it, run `mlvc remove {repo.relpath(other)}`, then "
+                f"`mlvc add {repo.relpath(path)}`"
+            )
+            raise err
     return None
 
 
@@ -124,9 +133,11 @@ def add(
             raise AddError("`--out` takes exactly one target")
         return _add_to(repo, paths[0], Path(os.path.normpath(cwd / out)), force, jobs, progress)
     resolved: list[Path] = []
+    # Read the workspace's `.dvc` files once, not once per target.
+    tracked_outputs = _tracked_outputs(repo)
     for path in paths:
         _check_target(repo, path)
-        path = _check_overlap(repo, path, dvcfile_for(path)) or path
+        path = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path)) or path
         if path not in resolved:
             resolved.append(path)
     paths = resolved
@@ -205,7 +216,7 @@ def _add_to(
     if os.path.lexists(dest) and not force:
         raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
     dvcfile_path = dvcfile_for(dest)
-    _check_overlap(repo, dest, dvcfile_path)
+    _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     result = AddResult()
     with repo.lock():
         if source.is_dir():
