@@ -35,15 +35,15 @@ class Algorithm(StrEnum):
     blake3 = "blake3"
 
 
-def find_repo_root(start: Path) -> Path | None:
-    """Returns the nearest directory at or above `start` that holds a `.dvc` directory."""
-    here = start.resolve()
-    if not here.is_dir():
-        here = here.parent
-    for candidate in (here, *here.parents):
-        if (candidate / ".dvc").is_dir():
-            return candidate
-    return None
+def _repo_root_of(path: Path) -> Path | None:
+    """The repository holding `path`, or None when it is outside any."""
+    from mlvc.repo import NotARepoError, find_root
+
+    start = path if path.is_dir() else path.absolute().parent
+    try:
+        return find_root(start)
+    except NotARepoError:
+        return None
 
 
 def register(app: typer.Typer) -> None:
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
 
         with Meter("hashing", enabled=not quiet) as meter:
             for path in paths:
-                root = find_repo_root(path)
+                root = _repo_root_of(path)
                 state = None
                 if root is not None and not no_state:
                     state = mlvc.State(root / ".dvc" / "tmp" / "mlvc" / "state.db")
