@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -130,13 +131,11 @@ class Repo:
         return sorted(found)
 
     # Hashing with this repository's state cache and `.dvcignore` rules.
-    def hash_tree(self, path: Path, *, jobs: int = 0, progress: object = None) -> mlvc.TreeHash:
+    def hash_tree(
+        self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
+    ) -> mlvc.TreeHash:
         return mlvc.hash_tree(
-            path,
-            jobs=jobs,
-            ignore_root=self.root,
-            state=self.state,
-            progress=progress,  # type: ignore[arg-type]
+            path, jobs=jobs, ignore_root=self.root, state=self.state, progress=progress
         )
 
     def hash_files(self, paths: list[Path], *, jobs: int = 0) -> list[mlvc.FileHash]:
