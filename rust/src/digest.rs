@@ -111,6 +111,15 @@ fn digest_entry(
     })
 }
 
+/// The state-cache rows of the results that were hashed rather than remembered.
+fn fresh_rows(results: &[FileResult]) -> Vec<(&Path, FileMeta, &str)> {
+    results
+        .iter()
+        .filter(|r| !r.from_state)
+        .map(|r| (r.path.as_path(), r.meta, r.hash.as_str()))
+        .collect()
+}
+
 /// Hashes walked entries, taking what it can from `state` and recording the rest.
 pub fn hash_entries(
     entries: Vec<WalkEntry>,
@@ -139,12 +148,7 @@ pub fn hash_entries(
             .collect::<Result<Vec<_>>>()
     })?;
     if let Some(db) = state {
-        let fresh: Vec<(&Path, FileMeta, &str)> = results
-            .iter()
-            .filter(|r| !r.from_state)
-            .map(|r| (r.path.as_path(), r.meta, r.hash.as_str()))
-            .collect();
-        db.record_many(algo, &fresh, started)?;
+        db.record_many(algo, &fresh_rows(&results), started)?;
     }
     Ok(results)
 }
@@ -222,11 +226,7 @@ pub fn hash_tree(
         digest_entry(e, known, opts, progress)
     })?;
     if let Some(db) = state {
-        let fresh: Vec<(&Path, FileMeta, &str)> = files
-            .iter()
-            .filter(|r| !r.from_state)
-            .map(|r| (r.path.as_path(), r.meta, r.hash.as_str()))
-            .collect();
+        let fresh = fresh_rows(&files);
         // An unchanged tree leaves the database untouched: a no-op stays read-only.
         if !fresh.is_empty() || files.len() != snapshot.len() {
             db.record_many(algo, &fresh, started)?;

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OpenFlags};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::walk::FileMeta;
 
 /// Where a repository keeps its state database, relative to the repo root.
@@ -463,15 +463,6 @@ fn prefix_upper_bound(prefix: &[u8]) -> Vec<u8> {
     // Every byte was 0xFF (or the prefix was empty): no finite bound; use a byte
     // string that sorts after any path.
     vec![0xFF; 4097]
-}
-
-/// Makes sure the directory of a state database can be created; used by callers
-/// that want a clear error before starting a long hash.
-pub fn ensure_parent(path: &Path) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).at(parent)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
