@@ -291,6 +291,17 @@ pub fn special_kind(ft: &std::fs::FileType) -> Option<&'static str> {
     }
 }
 
+/// Names a special file type from the `S_IFMT` bits of a mode.
+pub fn special_kind_of_mode(kind: u32) -> Option<&'static str> {
+    match kind {
+        libc::S_IFIFO => Some("fifo"),
+        libc::S_IFSOCK => Some("socket"),
+        libc::S_IFBLK => Some("block device"),
+        libc::S_IFCHR => Some("character device"),
+        _ => None,
+    }
+}
+
 /// Tells whether `s` looks like an md5 hex digest, optionally with a `.dir` suffix.
 pub fn is_valid_md5_name(s: &str) -> bool {
     let hex = s.strip_suffix(".dir").unwrap_or(s);

@@ -1,7 +1,6 @@
 //! Parallel directory walking with `.dvcignore` applied the way DVC applies it.
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +9,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::hash::special_kind;
+use crate::hash::special_kind_of_mode;
 use crate::progress::Progress;
 
 /// The ignore file DVC reads; gitignore syntax, anchored at its own directory.
@@ -175,36 +174,6 @@ pub fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).at(p)
 }
 
-/// Classifies one directory entry: `Ok(Some)` for a file to track, `Ok(None)` to skip.
-fn classify(
-    entry: &std::fs::DirEntry,
-    path: PathBuf,
-    relpath: Vec<u8>,
-) -> Result<Option<WalkEntry>> {
-    let ft = entry.file_type().at(&path)?;
-    let (meta, is_symlink) = if ft.is_symlink() {
-        // DVC-compat: a link to a file is followed; a link to a directory is skipped;
-        // a dangling link or a loop is an error.
-        let m = std::fs::metadata(&path).at(&path)?;
-        if m.is_dir() {
-            return Ok(None);
-        }
-        (m, true)
-    } else {
-        // Relative to the open directory (fstatat): no path lookup from the root.
-        (entry.metadata().at(&path)?, false)
-    };
-    if let Some(kind) = special_kind(&meta.file_type()) {
-        return Err(Error::SpecialFile { path, kind });
-    }
-    Ok(Some(WalkEntry {
-        relpath,
-        path,
-        meta: FileMeta::from_metadata(&meta),
-        is_symlink,
-    }))
-}
-
 /// Lists every tracked file below `root`, in no particular order.
 ///
 /// Symlinks to directories are not followed, so link loops cannot trap the walk.
@@ -256,6 +225,166 @@ where
     crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))
 }
 
+/// An open directory read with readdir(3): entries come from libc's buffer,
+/// so listing 50,000 names allocates nothing per name.
+struct OpenDir(*mut libc::DIR);
+
+impl OpenDir {
+    fn open(path: &Path) -> std::io::Result<Self> {
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+        // SAFETY: `c` is a valid NUL-terminated string for the duration of the call.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is an open directory descriptor that the DIR now owns.
+        let dirp = unsafe { libc::fdopendir(fd) };
+        if dirp.is_null() {
+            let e = std::io::Error::last_os_error();
+            // SAFETY: fdopendir failed, so `fd` is still ours to close.
+            unsafe { libc::close(fd) };
+            return Err(e);
+        }
+        Ok(OpenDir(dirp))
+    }
+
+    /// The descriptor, for `fstatat` relative to this directory.
+    fn fd(&self) -> libc::c_int {
+        // SAFETY: `self.0` is an open DIR until drop.
+        unsafe { libc::dirfd(self.0) }
+    }
+
+    /// Calls `f(name, d_type)` for every entry but `.` and `..`.
+    fn for_each(
+        &mut self,
+        mut f: impl FnMut(&[u8], u8) -> Result<()>,
+    ) -> Result<Option<std::io::Error>> {
+        loop {
+            // SAFETY: errno is thread-local; readdir reports errors only through it.
+            unsafe { *libc::__errno_location() = 0 };
+            // SAFETY: `self.0` is open and only this thread reads from it.
+            let ent = unsafe { libc::readdir64(self.0) };
+            if ent.is_null() {
+                let e = std::io::Error::last_os_error();
+                return Ok((e.raw_os_error() != Some(0)).then_some(e));
+            }
+            // SAFETY: `ent` points at a valid entry until the next readdir call.
+            let (name, d_type) = unsafe {
+                let ent = &*ent;
+                (
+                    std::ffi::CStr::from_ptr(ent.d_name.as_ptr()).to_bytes(),
+                    ent.d_type,
+                )
+            };
+            if name != b"." && name != b".." {
+                f(name, d_type)?;
+            }
+        }
+    }
+}
+
+impl Drop for OpenDir {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is open and is closed exactly once, here.
+        unsafe { libc::closedir(self.0) };
+    }
+}
+
+/// `fstatat` of `name` in the directory `dir_fd`; follows a symlink when `follow`.
+fn stat_at(dir_fd: libc::c_int, name: &[u8], follow: bool) -> std::io::Result<libc::stat64> {
+    let mut cname = [0u8; 256];
+    if name.len() >= cname.len() {
+        return Err(std::io::Error::from_raw_os_error(libc::ENAMETOOLONG));
+    }
+    cname[..name.len()].copy_from_slice(name);
+    let flags = if follow { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    let mut st = std::mem::MaybeUninit::<libc::stat64>::uninit();
+    // SAFETY: `cname` is NUL-terminated and `st` is large enough for the result.
+    let r = unsafe { libc::fstatat64(dir_fd, cname.as_ptr().cast(), st.as_mut_ptr(), flags) };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fstatat succeeded, so it filled `st`.
+    Ok(unsafe { st.assume_init() })
+}
+
+fn meta_of(st: &libc::stat64) -> FileMeta {
+    FileMeta {
+        ino: st.st_ino,
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime * 1_000_000_000 + st.st_mtime_nsec,
+        ctime_ns: st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
+        mode: st.st_mode & 0o7777,
+    }
+}
+
+/// `dir/name` as one allocation.
+fn child_path(dir: &Path, name: &[u8]) -> PathBuf {
+    let d = dir.as_os_str().as_bytes();
+    let mut v = Vec::with_capacity(d.len() + 1 + name.len());
+    v.extend_from_slice(d);
+    if d.last() != Some(&b'/') {
+        v.push(b'/');
+    }
+    v.extend_from_slice(name);
+    PathBuf::from(std::ffi::OsString::from_vec(v))
+}
+
+/// One entry of a directory being walked.
+struct Child {
+    /// Path relative to the walk root; the name is `relpath[name_at..]`.
+    relpath: Vec<u8>,
+    name_at: usize,
+    is_symlink: bool,
+}
+
+impl Child {
+    fn name(&self) -> &[u8] {
+        &self.relpath[self.name_at..]
+    }
+}
+
+/// Stats one file of an open directory and visits it; `Ok(None)` to skip it.
+fn visit_file<T, F>(
+    ctx: &WalkContext<'_, F>,
+    dir: &Path,
+    dir_fd: libc::c_int,
+    c: Child,
+) -> Result<Option<T>>
+where
+    F: Fn(WalkEntry) -> Result<T> + Sync,
+{
+    // DVC-compat: a link to a file is followed; a link to a directory is skipped;
+    // a dangling link or a loop is an error.
+    let st = match stat_at(dir_fd, c.name(), c.is_symlink) {
+        Ok(st) => st,
+        Err(e) => return Err(Error::io(child_path(dir, c.name()), e)),
+    };
+    let kind = st.st_mode & libc::S_IFMT;
+    if kind == libc::S_IFDIR {
+        return Ok(None);
+    }
+    if let Some(kind) = special_kind_of_mode(kind) {
+        return Err(Error::SpecialFile {
+            path: child_path(dir, c.name()),
+            kind,
+        });
+    }
+    let path = child_path(dir, c.name());
+    (ctx.visit)(WalkEntry {
+        relpath: c.relpath,
+        path,
+        meta: meta_of(&st),
+        is_symlink: c.is_symlink,
+    })
+    .map(Some)
+}
+
 fn walk_dir<T, F>(
     ctx: &WalkContext<'_, F>,
     dir: &Path,
@@ -269,74 +398,109 @@ where
     if let Some(p) = ctx.progress {
         p.check()?;
     }
-    let entries: Vec<std::fs::DirEntry> = std::fs::read_dir(dir)
-        .at(dir)?
-        .collect::<std::io::Result<_>>()
-        .at(dir)?;
-    let own;
-    let stack = if entries.iter().any(|e| e.file_name() == IGNORE_FILENAME) {
-        match IgnoreStack::load_file(dir)? {
-            Some(m) => {
-                own = parent.with(m);
-                &own
+    let mut handle = OpenDir::open(dir).at(dir)?;
+    let dir_fd = handle.fd();
+    let mut children: Vec<(Child, bool)> = Vec::new();
+    let mut has_ignore_file = false;
+    let read_error = handle.for_each(|name, d_type| {
+        if ALWAYS_IGNORED.iter().any(|n| name == n.as_bytes()) {
+            return Ok(());
+        }
+        has_ignore_file |= name == IGNORE_FILENAME.as_bytes();
+        let (is_dir, is_symlink) = match d_type {
+            libc::DT_DIR => (true, false),
+            libc::DT_LNK => (false, true),
+            libc::DT_UNKNOWN => {
+                // Some filesystems do not say: ask.
+                let st = stat_at(dir_fd, name, false).at(child_path(dir, name))?;
+                let kind = st.st_mode & libc::S_IFMT;
+                (kind == libc::S_IFDIR, kind == libc::S_IFLNK)
             }
-            None => parent,
-        }
-    } else {
-        parent
-    };
-    let mut files = Vec::new();
-    let mut subdirs = Vec::new();
-    for entry in entries {
-        let name = entry.file_name();
-        if ALWAYS_IGNORED.iter().any(|n| name == OsStr::new(n)) {
-            continue;
-        }
-        let path = dir.join(&name);
-        let is_dir = entry.file_type().at(&path)?.is_dir();
+            _ => (false, false),
+        };
         if !is_dir {
-            if let Some(pid) = temp_name_pid(name.as_bytes()) {
+            if let Some(pid) = temp_name_pid(name) {
                 // Never data: an interrupted write's leftover, or one in flight.
                 if ctx.remove_stale_temps && process_is_gone(pid) {
-                    let _ = std::fs::remove_file(&path);
+                    let _ = std::fs::remove_file(child_path(dir, name));
                 }
-                continue;
+                return Ok(());
             }
-        }
-        if !stack.matchers.is_empty() && stack.is_ignored(&path, is_dir) {
-            continue;
         }
         let mut relpath = Vec::with_capacity(rel.len() + 1 + name.len());
         if !rel.is_empty() {
             relpath.extend_from_slice(rel);
             relpath.push(b'/');
         }
-        relpath.extend_from_slice(name.as_bytes());
-        if is_dir {
-            subdirs.push((path, relpath));
-        } else {
-            files.push((entry, path, relpath));
-        }
+        let name_at = relpath.len();
+        relpath.extend_from_slice(name);
+        children.push((
+            Child {
+                relpath,
+                name_at,
+                is_symlink,
+            },
+            is_dir,
+        ));
+        Ok(())
+    })?;
+    if let Some(e) = read_error {
+        return Err(Error::io(dir, e));
     }
+    let own;
+    let stack = match has_ignore_file
+        .then(|| IgnoreStack::load_file(dir))
+        .transpose()?
+        .flatten()
+    {
+        Some(m) => {
+            own = parent.with(m);
+            &own
+        }
+        None => parent,
+    };
+    if !stack.matchers.is_empty() {
+        children.retain(|(c, is_dir)| !stack.is_ignored(&child_path(dir, c.name()), *is_dir));
+    }
+    // Children in byte order of their relpaths (a directory's entries follow
+    // `name/`), so the whole walk comes out sorted, as manifests and the state
+    // snapshot are: callers need no global sort.
+    children.sort_unstable_by(|(a, a_dir), (b, b_dir)| {
+        child_key(&a.relpath, *a_dir).cmp(child_key(&b.relpath, *b_dir))
+    });
+    let order: Vec<bool> = children.iter().map(|(_, is_dir)| *is_dir).collect();
+    let (subdirs, files): (Vec<_>, Vec<_>) = children.into_iter().partition(|(_, is_dir)| *is_dir);
     // Files of one directory fan out too: a few large files must not share one core.
     let visited: Vec<Option<T>> = files
         .into_par_iter()
-        .map(|(entry, path, relpath)| classify(&entry, path, relpath)?.map(ctx.visit).transpose())
+        .map(|(c, _)| visit_file(ctx, dir, dir_fd, c))
         .collect::<Result<_>>()?;
-    let mut out: Vec<T> = visited.into_iter().flatten().collect();
-    if subdirs.len() == 1 {
-        let (p, r) = &subdirs[0];
-        out.extend(walk_dir(ctx, p, r, stack)?);
-    } else if !subdirs.is_empty() {
-        let nested: Vec<Vec<T>> = subdirs
+    drop(handle);
+    let walk_sub = |c: &Child| walk_dir(ctx, &child_path(dir, c.name()), &c.relpath, stack);
+    let nested: Vec<Vec<T>> = if subdirs.len() == 1 {
+        vec![walk_sub(&subdirs[0].0)?]
+    } else {
+        subdirs
             .par_iter()
-            .map(|(p, r)| walk_dir(ctx, p, r, stack))
-            .collect::<Result<_>>()?;
-        for v in nested {
-            out.extend(v);
+            .map(|(c, _)| walk_sub(c))
+            .collect::<Result<_>>()?
+    };
+    let mut out = Vec::with_capacity(visited.len() + nested.iter().map(Vec::len).sum::<usize>());
+    let mut visited = visited.into_iter();
+    let mut nested = nested.into_iter();
+    for is_dir in order {
+        if is_dir {
+            out.extend(nested.next().into_iter().flatten());
+        } else {
+            out.extend(visited.next().flatten());
         }
     }
     Ok(out)
+}
+
+/// A child's sort key: its relpath, followed by `/` for a directory.
+fn child_key(rel: &[u8], is_dir: bool) -> impl Iterator<Item = u8> + '_ {
+    rel.iter().copied().chain(is_dir.then_some(b'/'))
 }
 
 #[cfg(test)]

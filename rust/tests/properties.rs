@@ -66,3 +66,33 @@ fn tree_hash_does_not_depend_on_thread_count() {
         .collect();
     assert!(hashes.windows(2).all(|w| w[0] == w[1]), "{hashes:?}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The walk yields byte order of relpaths by itself (state lookups rely on it),
+    /// including names that sort around `/` such as `a.b`, `a0` and `a/x`.
+    #[test]
+    fn walk_output_is_in_byte_order(names in proptest::collection::btree_set("[a.0]{1,3}(/[a.0]{1,3}){0,2}", 1..30), jobs in 1usize..4) {
+        let t = tempfile::tempdir().unwrap();
+        for n in &names {
+            if n.split('/').any(|c| c == "." || c == "..") {
+                continue;
+            }
+            // A name that clashes with another's directory is skipped.
+            let p = t.path().join(n);
+            if std::fs::create_dir_all(p.parent().unwrap()).is_ok() && !p.is_dir() {
+                std::fs::write(&p, n.as_bytes()).unwrap();
+            }
+        }
+        let opts = mlvc::walk::WalkOptions { threads: jobs, ..Default::default() };
+        let walked: Vec<Vec<u8>> = mlvc::walk::walk_files(t.path(), &opts, None)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.relpath)
+            .collect();
+        let mut sorted = walked.clone();
+        sorted.sort();
+        prop_assert_eq!(walked, sorted);
+    }
+}
