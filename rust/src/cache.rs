@@ -323,7 +323,7 @@ impl ObjectCache {
                 })
                 .sum::<Result<u64>>()
         })?;
-        self.insert_bytes(&tree.hash, &tree.manifest)?;
+        self.insert_bytes(&tree.hash, tree.manifest())?;
         Ok(inserted)
     }
 

@@ -2,6 +2,7 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
@@ -49,6 +50,8 @@ pub struct FileResult {
     pub meta: FileMeta,
     /// Whether the hash came from the state cache.
     pub from_state: bool,
+    /// For a hash from the state cache of a tree: when it was recorded.
+    pub recorded_ns: Option<i64>,
     /// Whether the path is a symlink whose target was hashed.
     pub is_symlink: bool,
 }
@@ -58,12 +61,32 @@ pub struct FileResult {
 pub struct TreeResult {
     /// The directory's object id (`<hash>.dir`).
     pub hash: String,
-    /// The manifest bytes the id is the hash of.
-    pub manifest: Vec<u8>,
     /// Total bytes of all files.
     pub size: u64,
     /// Files, in manifest order.
     pub files: Vec<FileResult>,
+    /// The manifest key (`md5`, `blake3`).
+    key: &'static str,
+    /// Built on first use: an unchanged tree's id comes from the state cache.
+    manifest: OnceLock<Vec<u8>>,
+}
+
+impl TreeResult {
+    /// The manifest bytes (the `.dir` object) the id is the hash of.
+    pub fn manifest(&self) -> &[u8] {
+        self.manifest
+            .get_or_init(|| manifest_of(&self.files, self.key))
+    }
+}
+
+/// Serialises sorted files into manifest bytes.
+fn manifest_of(files: &[FileResult], key: &str) -> Vec<u8> {
+    tree::serialize_pairs(
+        files
+            .iter()
+            .map(|f| (f.relpath.as_slice(), f.hash.as_str())),
+        key,
+    )
 }
 
 /// Builds a rayon pool with `jobs` threads (0 = cores).
@@ -79,25 +102,25 @@ pub fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
 /// the hash of its content.
 fn digest_entry(
     e: WalkEntry,
-    known: Option<String>,
+    known: Option<(String, Option<i64>)>,
     opts: &DigestOptions,
     progress: &Progress,
 ) -> Result<FileResult> {
     let from_state = known.is_some();
-    let hash = match known {
-        Some(h) => {
+    let (hash, recorded_ns) = match known {
+        Some(k) => {
             progress.add_bytes(e.meta.size);
-            h
+            k
         }
         None => {
-            hash_regular_file(
+            let hashed = hash_regular_file(
                 &e.path,
                 opts.algorithm,
                 opts.buffer_size,
                 Some(progress),
                 Some(e.meta.size),
-            )?
-            .hash
+            )?;
+            (hashed.hash, None)
         }
     };
     progress.add_file(0);
@@ -107,6 +130,7 @@ fn digest_entry(
         hash,
         meta: e.meta,
         from_state,
+        recorded_ns,
         is_symlink: e.is_symlink,
     })
 }
@@ -143,7 +167,7 @@ pub fn hash_entries(
             .zip(known.into_par_iter())
             .map(|(e, known)| {
                 progress.check()?;
-                digest_entry(e, known, opts, progress)
+                digest_entry(e, known.map(|h| (h, None)), opts, progress)
             })
             .collect::<Result<Vec<_>>>()
     })?;
@@ -222,51 +246,54 @@ pub fn hash_tree(
     let started = now_ns();
     // Hash on the walking threads: no second pass over 50k entries.
     let mut files = walk_map(&abs_root, &walk_opts, Some(progress), |e| {
-        let known = snapshot.get(&e.relpath, &e.meta).map(str::to_string);
+        let known = snapshot
+            .get(&e.relpath, &e.meta)
+            .map(|k| (k.hash.to_string(), Some(k.recorded_ns)));
         digest_entry(e, known, opts, progress)
     })?;
-    if let Some(db) = state {
-        let fresh = fresh_rows(&files);
-        // An unchanged tree leaves the database untouched: a no-op stays read-only.
-        if !fresh.is_empty() || files.len() != snapshot.len() {
-            db.record_many(algo, &fresh, started)?;
-            let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
-                .iter()
-                .map(|r| {
-                    let rec = if r.from_state {
-                        snapshot.recorded_ns(&r.relpath).unwrap_or(started)
-                    } else {
-                        started
-                    };
-                    (r.relpath.as_slice(), r.meta, r.hash.as_str(), rec)
-                })
-                .collect();
-            db.record_tree(algo, &prefix, &whole)?;
-        }
-    }
     tree::sort_by_relpath(&mut files, |f| &f.relpath);
     let key = match opts.algorithm {
         HashAlgorithm::Md5 | HashAlgorithm::Md5Dos2Unix => "md5",
         HashAlgorithm::Blake3 => "blake3",
     };
-    let manifest = tree::serialize_pairs(
-        files
-            .iter()
-            .map(|f| (f.relpath.as_slice(), f.hash.as_str())),
-        key,
-    );
-    let hash = match opts.algorithm {
-        HashAlgorithm::Blake3 => format!(
-            "{}.dir",
-            crate::hash::hash_bytes(&manifest, HashAlgorithm::Blake3)
-        ),
-        _ => tree::dir_hash(&manifest),
+    let manifest = OnceLock::new();
+    let fresh = fresh_rows(&files);
+    // Same names, each still matching its record: the recorded id still holds.
+    let unchanged = fresh.is_empty() && files.len() == snapshot.len();
+    let hash = match snapshot.dir_hash().filter(|_| unchanged) {
+        Some(h) => h.to_string(),
+        None => {
+            let bytes = manifest.get_or_init(|| manifest_of(&files, key));
+            match opts.algorithm {
+                HashAlgorithm::Blake3 => format!(
+                    "{}.dir",
+                    crate::hash::hash_bytes(bytes, HashAlgorithm::Blake3)
+                ),
+                _ => tree::dir_hash(bytes),
+            }
+        }
     };
+    if let Some(db) = state {
+        // An unchanged tree leaves the database untouched: a no-op stays read-only.
+        if !unchanged || snapshot.dir_hash() != Some(hash.as_str()) {
+            db.record_many(algo, &fresh, started)?;
+            let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
+                .iter()
+                .map(|r| {
+                    let rec = r.recorded_ns.unwrap_or(started);
+                    (r.relpath.as_slice(), r.meta, r.hash.as_str(), rec)
+                })
+                .collect();
+            db.record_tree(algo, &prefix, &whole, &hash)?;
+        }
+    }
+    drop(fresh);
     let size = files.iter().map(|f| f.meta.size).sum();
     Ok(TreeResult {
         hash,
-        manifest,
         size,
         files,
+        key,
+        manifest,
     })
 }

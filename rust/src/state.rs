@@ -4,6 +4,7 @@
 //! SQLite in WAL mode: readers never block, and several processes (two `mlvc`
 //! commands, or `mlvc` beside a test) can share one database.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -72,67 +73,184 @@ struct Row {
 impl Row {
     /// The hash, if it still describes a file with `meta`.
     fn valid_for(&self, meta: &FileMeta) -> Option<&str> {
-        (self.meta.ino == meta.ino
-            && self.meta.size == meta.size
-            && self.meta.mtime_ns == meta.mtime_ns
-            && self.meta.ctime_ns == meta.ctime_ns
-            && !is_racily_clean(meta, self.recorded_ns))
-        .then_some(self.hash.as_str())
+        still_valid(&self.meta, self.recorded_ns, meta).then_some(self.hash.as_str())
     }
 }
 
-/// FNV-1a: a fast hash for map keys that are our own file paths (no
-/// untrusted input, so SipHash's flooding resistance buys nothing here).
-#[derive(Default, Clone, Copy)]
-pub struct PathHasher(u64);
-
-impl std::hash::Hasher for PathHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
+/// Tells whether a hash recorded for a file with `recorded` status at
+/// `recorded_ns` still describes the file now that its status is `now`.
+fn still_valid(recorded: &FileMeta, recorded_ns: i64, now: &FileMeta) -> bool {
+    recorded.ino == now.ino
+        && recorded.size == now.size
+        && recorded.mtime_ns == now.mtime_ns
+        && recorded.ctime_ns == now.ctime_ns
+        && !is_racily_clean(now, recorded_ns)
 }
 
-type PathMap<V> = HashMap<Vec<u8>, V, std::hash::BuildHasherDefault<PathHasher>>;
+/// One record of a snapshot: offsets into the snapshot's bytes, so decoding
+/// 50,000 records allocates nothing per record.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    rel_start: u32,
+    rel_len: u32,
+    hash_start: u32,
+    hash_len: u8,
+    meta: FileMeta,
+    recorded_ns: i64,
+}
 
 /// Every remembered hash below one directory, keyed by path relative to it and
 /// read in a single query, so that workers consult it without the database.
+///
+/// Records are kept in byte order of their relpaths and found by binary
+/// search: files of one directory sit together, so lookups stay in cache.
 #[derive(Debug, Default)]
 pub struct StateSnapshot {
-    rows: PathMap<Row>,
+    data: Vec<u8>,
+    records: Vec<Record>,
+    dir_hash: Option<String>,
+}
+
+/// A remembered hash that still holds, and when it was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known<'a> {
+    /// The hex digest.
+    pub hash: &'a str,
+    /// When it was recorded (nanoseconds since the epoch).
+    pub recorded_ns: i64,
 }
 
 impl StateSnapshot {
-    /// The remembered hash of `relpath`, if its status still matches `meta`.
-    pub fn get(&self, relpath: &[u8], meta: &FileMeta) -> Option<&str> {
-        self.rows.get(relpath)?.valid_for(meta)
+    /// Reads encoded records (see [`encode_record`]); `None` if they are damaged.
+    fn decode(data: Vec<u8>, dir_hash: Option<String>) -> Option<Self> {
+        // Advances `pos` by `n` bytes and returns where they start, if they exist.
+        fn take(pos: &mut usize, n: usize, len: usize) -> Option<usize> {
+            let at = *pos;
+            *pos = pos.checked_add(n).filter(|&end| end <= len)?;
+            Some(at)
+        }
+        let len = data.len();
+        let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
+        let mut records = Vec::with_capacity(len / 80);
+        let mut sorted = true;
+        let mut pos = 0usize;
+        while pos < len {
+            let at = take(&mut pos, 4, len)?;
+            let rel_len = u32::from_le_bytes(data[at..at + 4].try_into().ok()?);
+            let rel_start = take(&mut pos, rel_len as usize, len)?;
+            let fields = take(&mut pos, 40, len)?;
+            let hash_len = data[take(&mut pos, 1, len)?];
+            let hash_start = take(&mut pos, usize::from(hash_len), len)?;
+            if !data[hash_start..hash_start + usize::from(hash_len)].is_ascii() {
+                return None;
+            }
+            let rec = Record {
+                rel_start: u32::try_from(rel_start).ok()?,
+                rel_len,
+                hash_start: u32::try_from(hash_start).ok()?,
+                hash_len,
+                meta: FileMeta {
+                    ino: u64_at(fields),
+                    size: u64_at(fields + 8),
+                    mtime_ns: u64_at(fields + 16) as i64,
+                    ctime_ns: u64_at(fields + 24) as i64,
+                    mode: 0,
+                },
+                recorded_ns: u64_at(fields + 32) as i64,
+            };
+            if let Some(prev) = records.last() {
+                sorted &= rel_of(&data, prev) < rel_of(&data, &rec);
+            }
+            records.push(rec);
+        }
+        if !sorted {
+            // Written in manifest order, which differs from byte order only for
+            // names that are not UTF-8; a duplicate name is dropped (rehashed).
+            records.sort_unstable_by(|a, b| rel_of(&data, a).cmp(rel_of(&data, b)));
+            records.dedup_by(|a, b| rel_of(&data, a) == rel_of(&data, b));
+        }
+        Some(StateSnapshot {
+            data,
+            records,
+            dir_hash,
+        })
     }
 
-    /// When the hash of `relpath` was recorded.
-    pub fn recorded_ns(&self, relpath: &[u8]) -> Option<i64> {
-        self.rows.get(relpath).map(|r| r.recorded_ns)
+    /// The remembered hash of `relpath`, if its status still matches `meta`.
+    pub fn get(&self, relpath: &[u8], meta: &FileMeta) -> Option<Known<'_>> {
+        let r = &self.records[self.find(relpath)?];
+        if !still_valid(&r.meta, r.recorded_ns, meta) {
+            return None;
+        }
+        let start = r.hash_start as usize;
+        let hash = std::str::from_utf8(&self.data[start..start + usize::from(r.hash_len)]);
+        Some(Known {
+            hash: hash.ok()?,
+            recorded_ns: r.recorded_ns,
+        })
+    }
+
+    /// The index of `relpath`'s record. Walks visit files in sorted order, so
+    /// the search gallops forward from the thread's previous hit: usually one
+    /// or two comparisons instead of a full binary search.
+    fn find(&self, relpath: &[u8]) -> Option<usize> {
+        thread_local! {
+            static PREVIOUS: Cell<usize> = const { Cell::new(0) };
+        }
+        let recs = &self.records;
+        let rel = |i: usize| rel_of(&self.data, &recs[i]);
+        let prev = PREVIOUS.get();
+        let (mut lo, mut hi) = (0, recs.len());
+        if prev < recs.len() && rel(prev) <= relpath {
+            lo = prev;
+            let mut step = 1;
+            while lo + step < recs.len() && rel(lo + step) <= relpath {
+                lo += step;
+                step *= 2;
+            }
+            hi = (lo + step).min(recs.len());
+        }
+        let i = lo
+            + recs[lo..hi]
+                .binary_search_by(|r| rel_of(&self.data, r).cmp(relpath))
+                .ok()?;
+        PREVIOUS.set(i);
+        Some(i)
+    }
+
+    /// The directory hash recorded with the tree, which holds while every file
+    /// still matches its record and no file came or went.
+    pub fn dir_hash(&self) -> Option<&str> {
+        self.dir_hash.as_deref()
     }
 
     /// Number of remembered entries.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.records.len()
     }
 
     /// Tells whether nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.records.is_empty()
     }
+}
+
+fn rel_of<'d>(data: &'d [u8], r: &Record) -> &'d [u8] {
+    let start = r.rel_start as usize;
+    &data[start..start + r.rel_len as usize]
+}
+
+/// Appends one file's record in the snapshot encoding.
+fn encode_record(data: &mut Vec<u8>, rel: &[u8], m: &FileMeta, hash: &str, recorded_ns: i64) {
+    data.extend_from_slice(&(rel.len() as u32).to_le_bytes());
+    data.extend_from_slice(rel);
+    data.extend_from_slice(&m.ino.to_le_bytes());
+    data.extend_from_slice(&m.size.to_le_bytes());
+    data.extend_from_slice(&m.mtime_ns.to_le_bytes());
+    data.extend_from_slice(&m.ctime_ns.to_le_bytes());
+    data.extend_from_slice(&recorded_ns.to_le_bytes());
+    data.push(hash.len() as u8);
+    data.extend_from_slice(hash.as_bytes());
 }
 
 impl StateDb {
@@ -170,10 +288,13 @@ impl StateDb {
                 recorded_ns INTEGER NOT NULL,
                 PRIMARY KEY (algo, path)
             ) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS trees (
+            -- Superseded by tree_snapshots; a cache, so dropping it loses nothing.
+            DROP TABLE IF EXISTS trees;
+            CREATE TABLE IF NOT EXISTS tree_snapshots (
                 algo TEXT NOT NULL,
                 root BLOB NOT NULL,
                 data BLOB NOT NULL,
+                dir_hash TEXT,
                 PRIMARY KEY (algo, root)
             ) WITHOUT ROWID;",
         )
@@ -208,48 +329,49 @@ impl StateDb {
     /// one (a single row), else every per-file entry in the range.
     pub fn snapshot(&self, algo: &str, prefix: &[u8]) -> Result<StateSnapshot> {
         let conn = self.lock()?;
-        let blob: Option<Vec<u8>> = conn
-            .prepare_cached("SELECT data FROM trees WHERE algo = ?1 AND root = ?2")
+        let stored: Option<(Vec<u8>, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT data, dir_hash FROM tree_snapshots WHERE algo = ?1 AND root = ?2",
+            )
             .and_then(|mut st| {
                 let mut rows = st.query(params![algo, prefix])?;
-                rows.next()?.map(|r| r.get(0)).transpose()
+                rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
             })
             .map_err(|e| self.sql_err(e))?;
-        if let Some(rows) = blob.as_deref().and_then(decode_tree) {
-            return Ok(StateSnapshot { rows });
+        if let Some(snap) = stored.and_then(|(data, dir)| StateSnapshot::decode(data, dir)) {
+            return Ok(snap);
         }
-        let rows = self
-            .range(&conn, algo, prefix, 0)?
-            .into_iter()
-            .map(|(k, v)| (k[prefix.len()..].to_vec(), v))
-            .collect();
-        Ok(StateSnapshot { rows })
+        // No (usable) tree record: the per-file entries, in the same encoding.
+        let mut data = Vec::new();
+        for (path, row) in self.range(&conn, algo, prefix, 0)? {
+            encode_record(
+                &mut data,
+                &path[prefix.len()..],
+                &row.meta,
+                &row.hash,
+                row.recorded_ns,
+            );
+        }
+        Ok(StateSnapshot::decode(data, None).unwrap_or_default())
     }
 
     /// Remembers a whole tree below `prefix` as one record: `(relpath, meta, hash,
-    /// recorded_ns)` for every file.
+    /// recorded_ns)` for every file, and the directory hash they make up.
     pub fn record_tree(
         &self,
         algo: &str,
         prefix: &[u8],
         files: &[(&[u8], FileMeta, &str, i64)],
+        dir_hash: &str,
     ) -> Result<()> {
         let mut data = Vec::with_capacity(files.len() * 96);
         for (rel, m, h, rec) in files {
-            data.extend_from_slice(&(rel.len() as u32).to_le_bytes());
-            data.extend_from_slice(rel);
-            data.extend_from_slice(&m.ino.to_le_bytes());
-            data.extend_from_slice(&m.size.to_le_bytes());
-            data.extend_from_slice(&m.mtime_ns.to_le_bytes());
-            data.extend_from_slice(&m.ctime_ns.to_le_bytes());
-            data.extend_from_slice(&rec.to_le_bytes());
-            data.push(h.len() as u8);
-            data.extend_from_slice(h.as_bytes());
+            encode_record(&mut data, rel, m, h, *rec);
         }
         let conn = self.lock()?;
         conn.execute(
-            "INSERT OR REPLACE INTO trees (algo, root, data) VALUES (?1, ?2, ?3)",
-            params![algo, prefix, data],
+            "INSERT OR REPLACE INTO tree_snapshots (algo, root, data, dir_hash) VALUES (?1, ?2, ?3, ?4)",
+            params![algo, prefix, data, dir_hash],
         )
         .map_err(|e| self.sql_err(e))?;
         Ok(())
@@ -376,46 +498,6 @@ impl StateDb {
         )
         .map_err(|e| self.sql_err(e))
     }
-}
-
-/// Decodes a tree record; `None` (ignore it) if it is damaged.
-fn decode_tree(mut d: &[u8]) -> Option<PathMap<Row>> {
-    fn take<'a>(d: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
-        let (head, tail) = d.split_at_checked(n)?;
-        *d = tail;
-        Some(head)
-    }
-    fn u64_of(d: &mut &[u8]) -> Option<u64> {
-        Some(u64::from_le_bytes(take(d, 8)?.try_into().ok()?))
-    }
-    let mut rows = PathMap::default();
-    while !d.is_empty() {
-        let len = u32::from_le_bytes(take(&mut d, 4)?.try_into().ok()?) as usize;
-        let rel = take(&mut d, len)?.to_vec();
-        let ino = u64_of(&mut d)?;
-        let size = u64_of(&mut d)?;
-        let mtime_ns = u64_of(&mut d)? as i64;
-        let ctime_ns = u64_of(&mut d)? as i64;
-        let recorded_ns = u64_of(&mut d)? as i64;
-        let hlen = *take(&mut d, 1)?.first()? as usize;
-        let hash = String::from_utf8(take(&mut d, hlen)?.to_vec()).ok()?;
-        let meta = FileMeta {
-            ino,
-            size,
-            mtime_ns,
-            ctime_ns,
-            mode: 0,
-        };
-        rows.insert(
-            rel,
-            Row {
-                meta,
-                hash,
-                recorded_ns,
-            },
-        );
-    }
-    Some(rows)
 }
 
 fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, Row)> {

@@ -44,7 +44,7 @@ fn tree_hash_matches_reference_construction() {
         .collect::<Vec<_>>()
         .join(", ");
     let json = format!("[{json}]");
-    assert_eq!(String::from_utf8(r.manifest.clone()).unwrap(), json);
+    assert_eq!(String::from_utf8(r.manifest().to_vec()).unwrap(), json);
     assert_eq!(r.hash, format!("{}.dir", md5_hex(json.as_bytes())));
     assert_eq!(r.size, 4);
     assert_eq!(r.files.len(), 5);
@@ -59,7 +59,7 @@ fn blake3_tree_uses_its_own_key() {
         ..DigestOptions::default()
     };
     let r = hash_tree(t.path(), &opts, None, &Progress::new()).unwrap();
-    let s = String::from_utf8(r.manifest).unwrap();
+    let s = String::from_utf8(r.manifest().to_vec()).unwrap();
     assert!(s.starts_with("[{\"blake3\": \""), "{s}");
 }
 
@@ -96,7 +96,7 @@ fn manifest_round_trip_through_parse() {
     write(t.path(), "x/y", b"1");
     write(t.path(), "z", b"2");
     let r = hash_tree(t.path(), &DigestOptions::default(), None, &Progress::new()).unwrap();
-    let parsed = tree::parse(&r.manifest, t.path()).unwrap();
+    let parsed = tree::parse(r.manifest(), t.path()).unwrap();
     assert_eq!(parsed.len(), 2);
     assert_eq!(parsed[0].relpath, b"x/y");
 }

@@ -151,3 +151,60 @@ fn range_scan_lookup_agrees_with_point_lookups() {
         .iter()
         .all(|h| h.as_deref() == Some("h")));
 }
+
+fn aged_tree(root: &Path, n: usize) {
+    for i in 0..n {
+        write(root, &format!("d{}/f{i}", i % 7), format!("{i}").as_bytes());
+    }
+    // Older than the racy window, so the second hash trusts the state.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+}
+
+fn hash_with(db: &StateDb, root: &Path) -> mlvc::digest::TreeResult {
+    hash_tree(root, &DigestOptions::default(), Some(db), &Progress::new()).unwrap()
+}
+
+#[test]
+fn an_unchanged_tree_reuses_its_recorded_id_and_a_change_replaces_it() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("d");
+    aged_tree(&data, 50);
+    let db = StateDb::open(&t.path().join("db")).unwrap();
+    let first = hash_with(&db, &data);
+    let hit = hash_with(&db, &data);
+    assert!(hit.files.iter().all(|f| f.from_state));
+    assert_eq!(hit.hash, first.hash);
+    // The manifest built on demand is the one the id names.
+    assert_eq!(mlvc::tree::dir_hash(hit.manifest()), hit.hash);
+
+    // A new file, a removed file and a changed file each change the id.
+    write(&data, "d0/new", b"new");
+    let added = hash_with(&db, &data);
+    assert_ne!(added.hash, first.hash);
+    assert_eq!(mlvc::tree::dir_hash(added.manifest()), added.hash);
+    std::fs::remove_file(data.join("d0/new")).unwrap();
+    assert_eq!(hash_with(&db, &data).hash, first.hash);
+    std::fs::write(data.join("d1/f1"), b"changed").unwrap();
+    let changed = hash_with(&db, &data);
+    assert_ne!(changed.hash, first.hash);
+    assert_eq!(mlvc::tree::dir_hash(changed.manifest()), changed.hash);
+}
+
+#[test]
+fn names_that_are_not_utf8_are_remembered_too() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("d");
+    std::fs::create_dir_all(&data).unwrap();
+    // Manifest order (Python's code points) and byte order differ for these.
+    for name in [&b"a\xffz"[..], b"a\xc3\xa9", b"ab", b"a\xed\xa0\x80"] {
+        std::fs::write(data.join(std::ffi::OsStr::from_bytes(name)), name).unwrap();
+    }
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let db = StateDb::open(&t.path().join("db")).unwrap();
+    let first = hash_with(&db, &data);
+    let hit = hash_with(&db, &data);
+    assert!(hit.files.iter().all(|f| f.from_state));
+    assert_eq!(hit.hash, first.hash);
+    assert_eq!(mlvc::tree::dir_hash(hit.manifest()), hit.hash);
+}

@@ -118,7 +118,7 @@ impl TreeHash {
     /// The manifest bytes (`.dir` object content).
     #[getter]
     fn manifest<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.result.manifest)
+        PyBytes::new(py, self.result.manifest())
     }
 
     /// Every file, in manifest order.
