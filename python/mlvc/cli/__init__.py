@@ -7,10 +7,23 @@ that use them, so ``mlvc --help`` starts fast.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import typer
 
 from mlvc.cli import _errors
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class CommandSink(Protocol):
+    """What a command module registers its commands on: the app, or a filter of it."""
+
+    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]: ...
+
+    def add_typer(self, group: typer.Typer, *, name: str) -> None: ...
+
 
 app = typer.Typer(
     name="mlvc",
@@ -77,12 +90,38 @@ COMMAND_MODULES = {
 _registered: set[str] = set()
 
 
+class _OnlyCommand:
+    """Stands in for the app while a module registers, keeping only one command.
+
+    typer builds a parser for every registered command from its signature on
+    each run; a module's other commands would cost milliseconds for nothing.
+    """
+
+    def __init__(self, target: typer.Typer, command: str) -> None:
+        self._target = target
+        self._command = command
+
+    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]:
+        if name != self._command:
+            return lambda f: f
+        return self._target.command(name, **kwargs)
+
+    def add_typer(self, group: typer.Typer, *, name: str) -> None:
+        if name == self._command:
+            self._target.add_typer(group, name=name)
+
+
 def register(command: str | None = None) -> typer.Typer:
-    """Registers the module defining `command` (every module when None or unknown)."""
+    """Registers `command` from the module defining it (everything when None or unknown)."""
     import importlib
 
-    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else list(MODULES)
-    for name in wanted:
+    if command in COMMAND_MODULES:
+        name = COMMAND_MODULES[command]
+        if name not in _registered:
+            importlib.import_module(f"mlvc.cli.{name}").register(_OnlyCommand(app, command))
+            _registered.add(name)
+        return app
+    for name in MODULES:
         if name not in _registered:
             importlib.import_module(f"mlvc.cli.{name}").register(app)
             _registered.add(name)

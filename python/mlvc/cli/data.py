@@ -7,12 +7,15 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlvc.cli._errors import handled
 from mlvc.cli._options import Jobs, Quiet, Verbose
+
+if TYPE_CHECKING:
+    from mlvc.cli import CommandSink
 
 
 def _say(quiet: bool, text: str) -> None:
@@ -20,7 +23,7 @@ def _say(quiet: bool, text: str) -> None:
         sys.stdout.write(text)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CommandSink) -> None:
     """Adds the commands to the app."""
 
     @app.command("init")

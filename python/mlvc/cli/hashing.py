@@ -8,11 +8,14 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlvc.cli._errors import handled
+
+if TYPE_CHECKING:
+    from mlvc.cli import CommandSink
 
 
 def md5sum_line(digest: str, path: str) -> bytes:
@@ -46,7 +49,7 @@ def _repo_root_of(path: Path) -> Path | None:
         return None
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CommandSink) -> None:
     """Adds the command to the app."""
 
     @app.command("hash")

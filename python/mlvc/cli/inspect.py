@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mlvc.cli._errors import handled
 from mlvc.cli._options import AsJson, Jobs, Quiet, Verbose
+
+if TYPE_CHECKING:
+    from mlvc.cli import CommandSink
 
 
 def _write(quiet: bool, text: str) -> None:
@@ -18,7 +21,7 @@ def _write(quiet: bool, text: str) -> None:
         sys.stdout.write(text)
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CommandSink) -> None:
     """Adds `data status`, `diff` and `ls` to the app."""
     data_app = typer.Typer(
         name="data",

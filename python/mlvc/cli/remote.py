@@ -12,6 +12,7 @@ from mlvc.cli._errors import handled
 from mlvc.cli._options import Quiet, Verbose
 
 if TYPE_CHECKING:
+    from mlvc.cli import CommandSink
     from mlvc.ops.configure import Editor
     from mlvc.ops.transfer import TransferSummary
 
@@ -85,7 +86,7 @@ def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
         sys.stdout.write("Everything is up to date.\n")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: CommandSink) -> None:
     """Adds the commands to the app."""
 
     @app.command("push")
