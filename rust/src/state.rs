@@ -273,6 +273,9 @@ impl StateDb {
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(err)?;
+        // Read pages straight from the mapped file: a tree snapshot spans thousands.
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)
+            .map_err(err)?;
         // The database is a cache: losing the last transactions on power loss is fine.
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err)?;
