@@ -69,6 +69,16 @@ def _typename(value: Any) -> str:
     )
 
 
+def suggest(word: str, choices: Collection[str]) -> str | None:
+    """The closest of `choices` to a mistyped `word`, if any is close."""
+    # Swapped letters (`dpes`) first: difflib rates `desc` as close as `deps`.
+    for choice in choices:
+        if sorted(choice) == sorted(word):
+            return choice
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 class Checker:
     """Reports problems as `file:line:column: message` using the YAML marks."""
 
@@ -88,8 +98,8 @@ class Checker:
     def unknown_keys(self, d: dict[Any, Any], allowed: Collection[str], what: str) -> None:
         for key in d:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), list(allowed), n=1, cutoff=0.6)
-                hint = f"did you mean `{close[0]}`?" if close else None
+                close = suggest(str(key), allowed)
+                hint = f"did you mean `{close}`?" if close else None
                 listing = f"allowed: {', '.join(allowed)}"
                 self.fail(
                     d,
