@@ -38,7 +38,8 @@ class FileReader:
         self._data: dict[str, Any] = {}
 
     def exists(self, relpath: str) -> bool:
-        return (self.root / relpath).is_file()
+        # DVC-compat: a directory counts, and reading it then fails with a clear error.
+        return (self.root / relpath).exists()
 
     def __call__(self, relpath: str) -> Any:
         if relpath not in self._data:
