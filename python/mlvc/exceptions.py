@@ -22,12 +22,50 @@ from mlvc._core import (
 
 __all__ = [
     "CorruptObjectError",
+    "DvcYamlError",
     "GitError",
     "InvalidManifestError",
     "LinkError",
     "MissingObjectError",
     "MlvcError",
+    "ParamsFileError",
+    "PipelineError",
     "RefConflictError",
+    "ResolveError",
     "SpecialFileError",
+    "StageNotFoundError",
     "StateError",
 ]
+
+
+class PipelineError(MlvcError):
+    """A pipeline definition (`dvc.yaml` and the files it reads) that cannot be loaded.
+
+    Messages start with the file, line and column (`dvc.yaml:12:5`) when known;
+    `hint` says what to do.
+    """
+
+    # DVC-compat: DVC exits with 255 for these (a DvcException).
+    exit_code = 255
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class DvcYamlError(PipelineError):
+    """`dvc.yaml` does not follow DVC's schema: an unknown key, a wrong type, a bad name."""
+
+
+class ResolveError(PipelineError):
+    """Templating failed: an undefined or redefined variable, a bad `${...}`, a bad type."""
+
+
+class ParamsFileError(PipelineError):
+    """A params or `vars` file that is missing or cannot be parsed."""
+
+
+class StageNotFoundError(PipelineError):
+    """No stage has the requested name."""

@@ -99,6 +99,16 @@ class Repo:
 
     def dvcfiles(self) -> list[Path]:
         """Every `.dvc` file of the workspace (ignored data directories are skipped)."""
+        return self._workspace_files(["*.dvc", ":(glob)**/*.dvc"], lambda p: p.endswith(".dvc"))
+
+    def pipeline_files(self) -> list[Path]:
+        """Every `dvc.yaml` of the workspace, sorted by path."""
+        return self._workspace_files(
+            ["dvc.yaml", ":(glob)**/dvc.yaml"],
+            lambda p: p == "dvc.yaml" or p.endswith("/dvc.yaml"),
+        )
+
+    def _workspace_files(self, pathspecs: list[str], match: Callable[[str], bool]) -> list[Path]:
         if self.scm is not None:
             # git already knows what is ignored, so data directories are never walked.
             r = subprocess.run(
@@ -110,8 +120,7 @@ class Repo:
                     "--others",
                     "--exclude-standard",
                     "--",
-                    "*.dvc",
-                    ":(glob)**/*.dvc",
+                    *pathspecs,
                 ],
                 cwd=self.root,
                 capture_output=True,
@@ -126,7 +135,7 @@ class Repo:
                 )
         found = []
         for f in mlvc.walk(self.root, ignore_root=self.root):
-            if f.relpath.endswith(".dvc") and not f.relpath.startswith(DVC_DIR + "/"):
+            if match(f.relpath) and not f.relpath.startswith(DVC_DIR + "/"):
                 found.append(self.root / f.relpath)
         return sorted(found)
 

@@ -1,0 +1,170 @@
+"""Resolved pipeline definitions: what `dvc.yaml` says once templating is done."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from mlvc.exceptions import StageNotFoundError
+from mlvc.pipeline.params import ParamsRef
+
+OutKind = Literal["outs", "metrics", "plots"]
+PROJECT_FILE = "dvc.yaml"
+
+
+@dataclass(slots=True)
+class Out:
+    """An output of a stage, from `outs`, `metrics` or `plots`.
+
+    `path` is as written, relative to the stage's `wdir`. `plot` holds the plot
+    properties (`x`, `y`, `template`, ...) of a `plots` entry.
+    """
+
+    path: str
+    kind: OutKind = "outs"
+    cache: bool = True
+    persist: bool = False
+    push: bool = True
+    remote: str | None = None
+    desc: str | None = None
+    type: str | None = None
+    labels: list[str] = field(default_factory=list)
+    meta: Any = None
+    plot: dict[str, Any] | None = None
+
+    @property
+    def is_metric(self) -> bool:
+        return self.kind == "metrics"
+
+    @property
+    def is_plot(self) -> bool:
+        return self.kind == "plots"
+
+
+@dataclass(slots=True)
+class Stage:
+    """One resolved stage (a generated one has a name like `train@small`).
+
+    Paths in `deps`, `params` and `outs` are as written, relative to `wdir`;
+    `wdir` is relative to the repository root (`.` for the root).
+    `line`/`column` locate the stage's name in `dvcfile` (for a generated stage:
+    its `foreach`/`matrix` entry).
+    """
+
+    name: str
+    dvcfile: str
+    cmd: str | list[str]
+    wdir: str = "."
+    deps: list[str] = field(default_factory=list)
+    params: list[ParamsRef] = field(default_factory=list)
+    outs: list[Out] = field(default_factory=list)
+    frozen: bool = False
+    always_changed: bool = False
+    desc: str | None = None
+    meta: Any = None
+    generated_from: str | None = None
+    line: int = 0
+    column: int = 0
+
+    @property
+    def addressing(self) -> str:
+        """How DVC names the stage on the command line and in `DVC_STAGE`."""
+        if self.dvcfile == PROJECT_FILE:
+            return self.name
+        return f"{self.dvcfile}:{self.name}"
+
+    @property
+    def commands(self) -> list[str]:
+        """The command lines to run: a list `cmd` as is, a string split into lines."""
+        return list(self.cmd) if isinstance(self.cmd, list) else self.cmd.splitlines()
+
+    def repo_path(self, path: str) -> str:
+        """A dep/out/params path made relative to the repository root (normalised)."""
+        if posixpath.isabs(path):
+            return path
+        return posixpath.normpath(posixpath.join(self.wdir, path))
+
+    @property
+    def params_files(self) -> list[str]:
+        """Repository-relative paths of the params files this stage depends on."""
+        return [self.repo_path(p.path) for p in self.params]
+
+
+@dataclass(slots=True)
+class PipelineFile:
+    """One `dvc.yaml`: its stages in DVC's order and its top-level sections.
+
+    `path` is relative to the repository root. The top-level sections are resolved
+    on first use (as DVC does), so a mistake there does not stop stages loading.
+    """
+
+    path: str
+    stages: dict[str, Stage]
+    _sections: Callable[[str], Any] = field(repr=False)
+    _resolved: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def _section(self, key: str) -> Any:
+        if key not in self._resolved:
+            self._resolved[key] = self._sections(key)
+        return self._resolved[key]
+
+    @property
+    def params(self) -> list[str]:
+        """Top-level `params`: extra params files (relative to the file's directory)."""
+        value: list[str] = self._section("params")
+        return value
+
+    @property
+    def metrics(self) -> list[str]:
+        value: list[str] = self._section("metrics")
+        return value
+
+    @property
+    def plots(self) -> list[Any]:
+        value: list[Any] = self._section("plots")
+        return value
+
+    @property
+    def artifacts(self) -> dict[str, dict[str, Any]]:
+        value: dict[str, dict[str, Any]] = self._section("artifacts")
+        return value
+
+    @property
+    def datasets(self) -> list[Any]:
+        value: list[Any] = self._section("datasets")
+        return value
+
+
+@dataclass(slots=True)
+class Pipelines:
+    """Every `dvc.yaml` of a workspace, loaded and resolved."""
+
+    root: Path
+    files: list[PipelineFile]
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [s for f in self.files for s in f.stages.values()]
+
+    def __iter__(self) -> Iterator[Stage]:
+        return iter(self.stages)
+
+    def __len__(self) -> int:
+        return sum(len(f.stages) for f in self.files)
+
+    def get(self, target: str) -> Stage:
+        """The stage named `name` (in `dvc.yaml`) or `path/dvc.yaml:name`."""
+        path, sep, name = target.rpartition(":")
+        if not sep:
+            path, name = PROJECT_FILE, target
+        elif not path.endswith(PROJECT_FILE):
+            path = posixpath.join(path, PROJECT_FILE)
+        path = posixpath.normpath(path)
+        for f in self.files:
+            if f.path == path and name in f.stages:
+                return f.stages[name]
+        known = ", ".join(s.addressing for s in self.stages[:10]) or "none"
+        raise StageNotFoundError(f"stage `{name}` not found in `{path}`", f"stages are: {known}")

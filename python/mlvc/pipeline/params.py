@@ -1,0 +1,191 @@
+"""Params files as DVC reads them: YAML, JSON, TOML and Python, chosen by suffix.
+
+Used both for `vars` (templating) and for a stage's `params` dependencies.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlvc import yamlio
+from mlvc.exceptions import ParamsFileError
+
+DEFAULT_PARAMS_FILE = "params.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class ParamsRef:
+    """A stage's dependency on keys of one params file.
+
+    `path` is as written (relative to the stage's `wdir`); empty `keys` means the
+    whole file is tracked.
+    """
+
+    path: str
+    keys: tuple[str, ...] = ()
+
+    @property
+    def whole_file(self) -> bool:
+        return not self.keys
+
+
+def read_params_file(path: Path, shown: str | None = None) -> Any:
+    """Parses a params file by its suffix; YAML unless `.json`, `.toml` or `.py`.
+
+    `shown` is how errors name the file (default: `path`).
+    """
+    name = shown or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParamsFileError(f"`{name}` is not valid UTF-8") from exc
+    return parse_params(text, path.suffix.lower(), name)
+
+
+def parse_params(text: str, suffix: str, shown: str) -> Any:
+    """Parses params text of the given suffix (`.yaml`, `.json`, `.toml`, `.py`, ...)."""
+    # DVC-compat: an empty (falsy) YAML or JSON document reads as `{}`.
+    if suffix == ".json":
+        try:
+            return json.loads(text) or {}
+        except json.JSONDecodeError as exc:
+            raise ParamsFileError(
+                f"`{shown}:{exc.lineno}:{exc.colno}`: invalid JSON: {exc.msg}",
+                "fix the file's syntax",
+            ) from exc
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ParamsFileError(
+                f"`{shown}`: invalid TOML: {exc}", "fix the file's syntax"
+            ) from exc
+    if suffix == ".py":
+        try:
+            tree = ast.parse(text, filename=shown)
+        except SyntaxError as exc:
+            raise ParamsFileError(
+                f"`{shown}:{exc.lineno}:{exc.offset}`: invalid Python: {exc.msg}",
+                "fix the file's syntax",
+            ) from exc
+        return _module_params(tree.body)
+    try:
+        data, _ = yamlio.loads_marked(text, shown)
+    except yamlio.YamlError as exc:
+        raise ParamsFileError(str(exc), "fix the file's YAML syntax") from exc
+    return data or {}
+
+
+# DVC-compat: `.py` params are module-level assignments of literals, classes'
+# attributes (nested dicts) and `self.x = ...` inside `__init__`; anything else
+# (calls, expressions, tuple targets) is skipped silently.
+def _module_params(body: Iterable[ast.stmt], only_self: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for node in body:
+        try:
+            if isinstance(node, ast.Assign | ast.AnnAssign):
+                result.update(_assignment(node, only_self))
+            elif isinstance(node, ast.ClassDef):
+                result[node.name] = _module_params(node.body)
+            elif isinstance(node, ast.FunctionDef) and node.name == "__init__":
+                result.update(_module_params(node.body, only_self=True))
+        except (ValueError, TypeError, SyntaxError, _Skip):
+            continue
+    return result
+
+
+class _Skip(Exception):
+    """An assignment DVC does not read as a param."""
+
+
+def _assignment(node: ast.Assign | ast.AnnAssign, only_self: bool) -> dict[str, Any]:
+    if isinstance(node, ast.AnnAssign):
+        target: ast.expr = node.target
+    elif len(node.targets) == 1:
+        target = node.targets[0]
+    else:
+        raise _Skip
+    if isinstance(target, ast.Name) and not only_self:
+        name = target.id
+    elif (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    ):
+        name = target.attr
+    else:
+        raise _Skip
+    value_node = node.value
+    if value_node is None:
+        raise _Skip
+    value: Any
+    if isinstance(value_node, ast.Dict):
+        if any(k is None for k in value_node.keys):  # `{**other}`
+            raise _Skip
+        value = {
+            ast.literal_eval(k): ast.literal_eval(v)  # type: ignore[arg-type]
+            for k, v in zip(value_node.keys, value_node.values, strict=True)
+        }
+    elif isinstance(value_node, ast.List):
+        value = [ast.literal_eval(v) for v in value_node.elts]
+    elif isinstance(value_node, ast.Set):
+        value = {ast.literal_eval(v) for v in value_node.elts}
+    elif isinstance(value_node, ast.Tuple):
+        value = tuple(ast.literal_eval(v) for v in value_node.elts)
+    else:
+        value = ast.literal_eval(value_node)
+    return {name: value}
+
+
+def select_params(data: Any, keys: Iterable[str]) -> dict[str, Any]:
+    """The values of dotted `keys` (`train.lr`, `layers.0`) in `data`; missing keys are left out.
+
+    DVC-compat: a dotted key walks into mappings and, with a number, into lists.
+    """
+    out: dict[str, Any] = {}
+    for key in keys:
+        node: Any = data
+        for part in key.split("."):
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                break
+        else:
+            out[key] = node
+    return out
+
+
+def merge_params_refs(entries: Iterable[str | dict[str, Any]]) -> list[ParamsRef]:
+    """Groups a stage's `params` list by file, as DVC does.
+
+    A bare key belongs to `params.yaml`; `{file: [keys]}` adds keys of `file`;
+    `{file: null}` (or an empty list) tracks the whole file, and then keys listed
+    for that file elsewhere are dropped.
+    """
+    entries = list(entries)
+    whole: set[str] = set()
+    for entry in entries:
+        if isinstance(entry, dict):
+            whole.update(str(k) for k, v in entry.items() if not v)
+    grouped: dict[str, list[str]] = {}
+    for entry in entries:
+        if isinstance(entry, str):
+            if DEFAULT_PARAMS_FILE not in whole:
+                grouped.setdefault(DEFAULT_PARAMS_FILE, []).append(entry)
+            continue
+        for file, keys in entry.items():
+            file = str(file)
+            if file in whole:
+                grouped[file] = []
+                continue
+            grouped.setdefault(file, []).extend(keys)
+    # DVC-compat: a key listed twice stays twice (readers take each once).
+    return [ParamsRef(path, tuple(keys)) for path, keys in grouped.items()]
