@@ -118,3 +118,97 @@ def register(app: typer.Typer) -> None:
             _say(quiet, "Use `mlvc push` to send your updates to remote storage.\n")
         elif not result.to_stage:
             _say(quiet, "Data and pipelines are up to date.\n")
+
+    stage_app = typer.Typer(
+        name="stage",
+        help="List pipeline stages.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    app.add_typer(stage_app, name="stage")
+
+    @stage_app.command("list")
+    @handled()
+    def stage_list_command(
+        targets: Annotated[
+            list[str] | None,
+            typer.Argument(help="Stages or `dvc.yaml` files (default: ./dvc.yaml)."),
+        ] = None,
+        all_stages: Annotated[bool, typer.Option("--all", "-A", help="Every stage.")] = False,
+        name_only: Annotated[
+            bool, typer.Option("--name-only", "--names-only", help="Only the names.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """List stages with a short description."""
+        from mlvc.ops.repro import ordered_stages, select
+        from mlvc.pipeline.load import load_pipelines
+        from mlvc.pipeline.model import PROJECT_FILE
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        stages = ordered_stages(load_pipelines(repo))
+        if not all_stages:
+            chosen = select(repo, stages, targets or [PROJECT_FILE], Path.cwd())
+            stages = [stages[i] for i in chosen]
+        rows = [(s.addressing, "" if name_only else _describe(s)) for s in stages]
+        width = max((len(n) for n, _ in rows), default=0)
+        for name, desc in rows:
+            _say(quiet, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
+
+    @app.command("dag")
+    @handled()
+    def dag_command(
+        target: Annotated[str | None, typer.Argument(help="Only this stage's pipeline.")] = None,
+        dot: Annotated[bool, typer.Option("--dot", help="Graphviz DOT.")] = False,
+        mermaid: Annotated[bool, typer.Option("--mermaid", help="Mermaid flowchart.")] = False,
+        markdown: Annotated[
+            bool, typer.Option("--md", help="Mermaid inside a Markdown code block.")
+        ] = False,
+        full: Annotated[
+            bool, typer.Option("--full", help="With a target: its whole pipeline.")
+        ] = False,
+        outs: Annotated[
+            bool, typer.Option("--outs", "-o", help="Outputs instead of stages.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show the stages (or outputs) and how they depend on each other."""
+        from mlvc.ops.dag import dag_edges, render_ascii, render_dot, render_mermaid
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        nodes, edges = dag_edges(repo, target, outs=outs, full=full)
+        if dot:
+            text = render_dot(nodes, edges)
+        elif mermaid or markdown:
+            text = render_mermaid(nodes, edges, markdown=markdown)
+        else:
+            text = render_ascii(nodes, edges)
+        _say(quiet, text)
+
+
+def _describe(stage: object) -> str:
+    """DVC-compat `stage list` description: `desc`'s first line, or outputs/deps."""
+    from mlvc.pipeline.model import Stage
+
+    assert isinstance(stage, Stage)
+    if stage.desc:
+        line = next((ln.strip() for ln in stage.desc.splitlines() if ln.strip()), "")
+        if line:
+            return line if len(line) <= 80 else line[:79] + "…"
+    if not stage.deps and not stage.outs:
+        return "No outputs or dependencies"
+    if not stage.outs:
+        return "Depends on " + ", ".join(stage.deps)
+    parts = []
+    plain = [o.path for o in stage.outs if o.kind == "outs"]
+    reports = [o.path for o in stage.outs if o.kind != "outs"]
+    if plain:
+        parts.append("Outputs " + ", ".join(plain))
+    if reports:
+        parts.append("Reports " + ", ".join(reports))
+    text = "; ".join(parts)
+    return text if len(text) <= 80 else text[:79] + "…"

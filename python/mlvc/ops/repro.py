@@ -17,9 +17,16 @@ from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
 from mlvc.ops.unprotect import unprotect_path
+from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
 from mlvc.pipeline.load import load_pipelines
-from mlvc.pipeline.lockfile import HashInfo, lock_path_for, recorded_hash, stage_entry
+from mlvc.pipeline.lockfile import (
+    HashInfo,
+    entry_hashes,
+    lock_path_for,
+    recorded_hash,
+    stage_entry,
+)
 from mlvc.pipeline.model import PROJECT_FILE, Pipelines, Stage
 from mlvc.pipeline.run import Processes, run_commands
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
@@ -252,6 +259,10 @@ class _Runner:
 
     def commit(self, stage: Stage, params: Any, *, save_run: bool) -> None:
         """Hashes and caches the outputs, records the run and updates `dvc.lock`."""
+        self.write_locks([(stage, self.record(stage, params, save_run=save_run))])
+
+    def record(self, stage: Stage, params: Any, *, save_run: bool) -> dict[str, Any]:
+        """Hashes and caches the outputs, records the run; returns the lock entry."""
         for dep in stage.deps:
             self.ws.invalidate(stage.repo_path(dep))
         deps = self._dep_infos(stage)
@@ -263,8 +274,7 @@ class _Runner:
             self.ws.invalidate(rel)
             if not os.path.lexists(path):
                 raise ReproError(
-                    f"stage `{stage.addressing}`: output `{rel}` does not exist after the "
-                    "command ran",
+                    f"stage `{stage.addressing}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
                 )
             info = self._save_output(path, store=out.cache or cache_uncached)
@@ -277,7 +287,7 @@ class _Runner:
         entry = stage_entry(stage.cmd, deps, params, outs)
         if cache_uncached:
             self.runs.save(entry)
-        self.write_lock(stage, entry)
+        return entry
 
     def _save_output(self, path: Path, *, store: bool) -> HashInfo:
         repo = self.repo
@@ -310,17 +320,26 @@ class _Runner:
             (fh,) = repo.hash_files([path])
         return fh.hash, fh.size, None, fh.isexec
 
-    def write_lock(self, stage: Stage, entry: dict[str, Any]) -> None:
-        lock = self.ws.lock(stage.dvcfile)
-        shown = lock_path_for(stage.dvcfile)
-        if not lock.exists:
-            self.echo(f"Generating lock file '{shown}'\n")
-        if lock.set(stage.name, entry) or not lock.exists:
-            self.echo(f"Updating lock file '{shown}'\n")
-            lock.save()
-            path = self.repo.root / shown
-            if path not in self.result.to_stage:
-                self.result.to_stage.append(path)
+    def write_locks(self, entries: list[tuple[Stage, dict[str, Any]]]) -> None:
+        """Records entries in their lock files, each file written once (atomically)."""
+        by_file: dict[str, list[tuple[Stage, dict[str, Any]]]] = {}
+        for stage, entry in entries:
+            by_file.setdefault(lock_path_for(stage.dvcfile), []).append((stage, entry))
+        for shown, group in by_file.items():
+            lock = self.ws.lock(group[0][0].dvcfile)
+            if not lock.exists:
+                self.echo(f"Generating lock file '{shown}'\n")
+            modified = False
+            for stage, entry in group:
+                modified = lock.set(stage.name, entry) or modified
+            if modified or not lock.exists:
+                # DVC-compat: said once per file and write, only when an entry changed.
+                if modified:
+                    self.echo(f"Updating lock file '{shown}'\n")
+                lock.save()
+                path = self.repo.root / shown
+                if path not in self.result.to_stage:
+                    self.result.to_stage.append(path)
 
 
 def repro(
@@ -615,3 +634,72 @@ def pull_missing(
     files = {h for h in files if not repo.cache.contains(h)}
     got += len(backend.download(repo.cache, files & backend.exists_many(files)).transferred)
     return got
+
+
+def locked_outputs(
+    repo: Repo, targets: list[str] | None = None, *, cwd: Path | None = None
+) -> list[tuple[Path, Output]]:
+    """`(workspace path, recorded output)` of the stages' cached outputs, from `dvc.lock`.
+
+    No targets means every stage; a stage without a lock entry has nothing recorded.
+    """
+    if not repo.pipeline_files():
+        return []
+    cwd = (cwd or Path.cwd()).absolute()
+    stages = ordered_stages(load_pipelines(repo))
+    chosen = select(repo, stages, targets, cwd) if targets else range(len(stages))
+    ws = Workspace(repo)
+    found = []
+    for i in chosen:
+        stage = stages[i]
+        recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
+        for out in stage.outs:
+            item = recorded.get(out.path)
+            md5 = recorded_hash(item)
+            if not out.cache or item is None or md5 is None or md5.startswith("legacy:"):
+                continue
+            record = Output(
+                path=out.path,
+                md5=md5,
+                size=item.get("size"),
+                nfiles=item.get("nfiles"),
+                isexec=bool(item.get("isexec")),
+            )
+            found.append((repo.root / stage.repo_path(out.path), record))
+    return found
+
+
+def commit_stages(
+    repo: Repo,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    echo: Echo = _stdout,
+) -> ReproResult:
+    """`commit` for pipeline stages: records current deps and outputs in `dvc.lock`.
+
+    Outputs are stored in the cache; the stages do not run.
+    """
+    cwd = (cwd or Path.cwd()).absolute()
+    result = ReproResult()
+    if not repo.pipeline_files():
+        return result
+    stages = ordered_stages(load_pipelines(repo))
+    chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
+    graph = Graph(stages)
+    runner = _Runner(
+        repo,
+        graph,
+        force=False,
+        dry=False,
+        allow_missing=False,
+        run_cache=True,
+        echo=echo,
+        result=result,
+    )
+    entries = []
+    for i in chosen:
+        stage = stages[i]
+        entries.append((stage, runner.record(stage, param_values(runner.ws, stage), save_run=True)))
+    runner.write_locks(entries)
+    return result
