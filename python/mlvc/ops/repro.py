@@ -58,6 +58,11 @@ class ReproResult:
     to_stage: list[Path] = field(default_factory=list)
 
 
+def _stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 def _stdout(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
@@ -137,6 +142,7 @@ class _Runner:
         run_cache: bool,
         echo: Echo,
         result: ReproResult,
+        warn: Echo = _stderr,
     ) -> None:
         self.repo = repo
         self.graph = graph
@@ -145,7 +151,12 @@ class _Runner:
         self.allow_missing = allow_missing
         self.use_run_cache = run_cache
         self.echo = echo
+        self.warn = warn
         self.result = result
+        self.parallel = False
+        # (lock file, stage name) -> position in the plan
+        self.plan_pos: dict[tuple[str, str], int] = {}
+        self._added: dict[str, list[str]] = {}
         self.ws = Workspace(repo)
         self.runs = RunCache(repo.cache_dir)
         self.processes = Processes()
@@ -320,6 +331,21 @@ class _Runner:
             (fh,) = repo.hash_files([path])
         return fh.hash, fh.size, None, fh.isexec
 
+    def _place_new(self, lock_path: str, stages: dict[str, Any], name: str) -> None:
+        """Keeps entries this run adds in plan order, whatever order parallel runs end in.
+
+        DVC-compat: new stages are appended in the order DVC (serial) writes them.
+        """
+        added = self._added.setdefault(lock_path, [])
+        added.append(name)
+        fresh = {n: stages[n] for n in added}
+        kept = [(k, v) for k, v in stages.items() if k not in fresh]
+        last = len(self.plan_pos)
+        order = sorted(added, key=lambda n: self.plan_pos.get((lock_path, n), last))
+        stages.clear()
+        stages.update(kept)
+        stages.update((n, fresh[n]) for n in order)
+
     def write_locks(self, entries: list[tuple[Stage, dict[str, Any]]]) -> None:
         """Records entries in their lock files, each file written once (atomically)."""
         by_file: dict[str, list[tuple[Stage, dict[str, Any]]]] = {}
@@ -331,7 +357,10 @@ class _Runner:
                 self.echo(f"Generating lock file '{shown}'\n")
             modified = False
             for stage, entry in group:
+                new = stage.name not in lock.stages
                 modified = lock.set(stage.name, entry) or modified
+                if new and self.parallel:
+                    self._place_new(shown, lock.stages, stage.name)
             if modified or not lock.exists:
                 # DVC-compat: said once per file and write, only when an entry changed.
                 if modified:
@@ -389,6 +418,10 @@ def repro(
         echo=echo,
         result=result,
     )
+    runner.parallel = jobs > 1
+    runner.plan_pos = {
+        (lock_path_for(stages[i].dvcfile), stages[i].name): k for k, i in enumerate(steps)
+    }
     with repo.lock():
         try:
             _execute(runner, steps, single_item, keep_going, max(1, jobs))
@@ -444,10 +477,10 @@ def _execute(
                 skipped.add(d)
                 todo.extend(downstream[d])
         if keep_going:
-            runner.echo(f"warning: {exc}\n")
+            runner.warn(f"warning: {exc}\n")
             names = [stages[d].addressing for d in steps if d in skipped]
             if names:
-                runner.echo(
+                runner.warn(
                     f"warning: {'stages' if len(names) > 1 else 'stage'} "
                     f"{', '.join(repr(n) for n in names)} will be skipped due to this failure\n"
                 )
@@ -472,6 +505,8 @@ def _execute(
             started = False
             if not stop:
                 for i in list(waiting):
+                    if failures and not keep_going:
+                        break
                     if i in skipped:
                         waiting.remove(i)
                         continue
@@ -519,13 +554,12 @@ def _execute(
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
     if failures:
-        if len(failures) == 1 and not keep_going:
+        if len(failures) == 1:
             raise failures[0][1]
         names = ", ".join(f"`{stages[i].addressing}`" for i, _ in failures)
-        first = failures[0][1]
         raise ReproError(
-            f"failed to reproduce {'stages ' if len(failures) > 1 else ''}{names}: {first}",
-            "fix the failing stages; the others were recorded in `dvc.lock`",
+            f"failed to reproduce stages {names}",
+            "see the warnings above; the stages that succeeded were recorded in `dvc.lock`",
         )
 
 
