@@ -446,6 +446,12 @@ def _execute(
     stages = graph.stages
     result = runner.result
     in_plan = set(steps)
+    # One batch for every path the plan reads: per-stage hashing calls add up.
+    runner.ws.prefetch(
+        stages[i].repo_path(p)
+        for i in steps
+        for p in [*stages[i].deps, *(o.path for o in stages[i].outs)]
+    )
     pending_ups = {
         i: {u for u in ([] if stages[i].frozen else graph.upstream[i]) if u in in_plan}
         for i in steps

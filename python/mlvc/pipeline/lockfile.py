@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +85,7 @@ class LockFile:
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
     exists: bool = False
+    _blocks: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path, shown: str | None = None) -> LockFile:
@@ -133,11 +135,22 @@ class LockFile:
 
     def dumps(self) -> str:
         # DVC-compat: `schema` first, then `stages`, then anything else read.
-        data: dict[str, Any] = {"schema": SCHEMA, "stages": self.stages}
-        for key, value in self.data.items():
-            if key not in data:
-                data[key] = value
-        return yamlio.dumps(data)
+        rest = {k: v for k, v in self.data.items() if k not in ("schema", "stages")}
+        if not self.stages:
+            return yamlio.dumps({"schema": SCHEMA, "stages": {}, **rest})
+        # Each stage's block is dumped once and reused: the file is rewritten after
+        # every stage, and dumping a thousand entries each time would be quadratic.
+        parts = [yamlio.dumps({"schema": SCHEMA}), "stages:\n"]
+        for name, entry in self.stages.items():
+            cached = self._blocks.get(name)
+            if cached is None or cached[0] != entry:
+                text = yamlio.dumps({"stages": {name: entry}})
+                cached = (copy.deepcopy(entry), text[len("stages:\n") :])
+                self._blocks[name] = cached
+            parts.append(cached[1])
+        if rest:
+            parts.append(yamlio.dumps(rest))
+        return "".join(parts)
 
     def save(self) -> None:
         """Writes the file atomically (temp file + rename)."""
