@@ -9,6 +9,7 @@ Loading uses libyaml's parser where available, with the same 1.2 resolver, so
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 from typing import Any
@@ -240,6 +241,139 @@ class _Dumper(
         )
         Yaml12Resolver.__init__(self)
 
+    def choose_scalar_style(self) -> str:
+        # DVC-compat: ruamel double-quotes a string holding `'` or a line break
+        # where PyYAML would single-quote it.
+        style: str = super().choose_scalar_style()
+        event: Any = self.event
+        value = event.value
+        if style == "'" and not event.style and ("'" in value or "\n" in value):
+            return '"'
+        return style
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        """ruamel.yaml's double-quoted writer: folds at a space without `\\` where it can."""
+        self.write_indicator('"', True)
+        start = end = 0
+        while end <= len(text):
+            ch = text[end] if end < len(text) else None
+            if (
+                ch is None
+                or ch in '"\\\x85\u2028\u2029\ufeff'
+                or not (
+                    "\x20" <= ch <= "\x7e"
+                    or (
+                        self.allow_unicode
+                        and (
+                            ("\xa0" <= ch <= "\ud7ff")
+                            or ("\ue000" <= ch <= "\ufffd")
+                            or ("\U00010000" <= ch <= "\U0010ffff")
+                        )
+                    )
+                )
+            ):
+                if start < end:
+                    data = text[start:end]
+                    self.column += len(data)
+                    self.stream.write(data)
+                    start = end
+                if ch is not None:
+                    if ch in self.ESCAPE_REPLACEMENTS:
+                        data = "\\" + self.ESCAPE_REPLACEMENTS[ch]
+                    elif ch <= "\xff":
+                        data = f"\\x{ord(ch):02X}"
+                    elif ch <= "\uffff":
+                        data = f"\\u{ord(ch):04X}"
+                    else:
+                        data = f"\\U{ord(ch):08X}"
+                    self.column += len(data)
+                    self.stream.write(data)
+                    start = end + 1
+            if (
+                0 < end < len(text) - 1
+                and (ch == " " or start >= end)
+                and self.column + (end - start) > self.best_width
+                and split
+            ):
+                need_backslash = _needs_backslash(text, start, end)
+                data = text[start:end] + ("\\" if need_backslash else "")
+                if start < end:
+                    start = end
+                self.column += len(data)
+                self.stream.write(data)
+                self.write_indent()
+                self.whitespace = False
+                self.indention = False
+                if text[start] == " ":
+                    if not need_backslash:
+                        # the line break reads back as this space
+                        start += 1
+                    data = "\\" if need_backslash else ""
+                    self.column += len(data)
+                    self.stream.write(data)
+            end += 1
+        self.write_indicator('"', False)
+
+    def write_plain(self, text: str, split: bool = True) -> None:
+        """ruamel.yaml's plain-scalar writer (PyYAML's folds long lines differently).
+
+        DVC-compat: ruamel breaks at a space once the column *reaches* the width,
+        and puts a word that would overflow on a line of its own.
+        """
+        if self.root_context:
+            self.open_ended = True
+        if not text:
+            return
+        if not self.whitespace:
+            self.column += 1
+            self.stream.write(" ")
+        self.whitespace = False
+        self.indention = False
+        spaces = False
+        breaks = False
+        start = end = 0
+        while end <= len(text):
+            ch = text[end] if end < len(text) else None
+            if spaces:
+                if ch != " ":
+                    if start + 1 == end and self.column >= self.best_width and split:
+                        self.write_indent()
+                        self.whitespace = False
+                        self.indention = False
+                    else:
+                        data = text[start:end]
+                        self.column += len(data)
+                        self.stream.write(data)
+                    start = end
+            elif breaks:
+                if ch is None or ch not in "\n\x85\u2028\u2029":
+                    if text[start] == "\n":
+                        self.write_line_break()
+                    for br in text[start:end]:
+                        if br == "\n":
+                            self.write_line_break()
+                        else:
+                            self.write_line_break(br)
+                    self.write_indent()
+                    self.whitespace = False
+                    self.indention = False
+                    start = end
+            elif ch is None or ch in " \n\x85\u2028\u2029":
+                data = text[start:end]
+                if (
+                    len(data) + self.column > self.best_width
+                    and self.indent is not None
+                    and self.column > self.indent
+                ):
+                    self.write_indent()
+                self.column += len(data)
+                self.stream.write(data)
+                start = end
+            if ch is not None:
+                spaces = ch == " "
+                breaks = ch in "\n\x85\u2028\u2029"
+            end += 1
+
     def represent_none(self, data: Any) -> yaml.ScalarNode:
         # DVC-compat: ruamel writes a null inside a document as nothing (`key:`).
         if not self.represented_objects:
@@ -257,6 +391,27 @@ class _Dumper(
         else:
             value = repr(data).lower()
         return self.represent_scalar("tag:yaml.org,2002:float", value)
+
+
+def _needs_backslash(text: str, start: int, end: int) -> bool:
+    # DVC-compat: ruamel's rule for when a folded double-quoted line ends in `\\`.
+    try:
+        space_pos = text.index(" ", end)
+        with contextlib.suppress(ValueError):
+            space_pos = text.index("\n", end, space_pos)
+        if text[space_pos] == "\n" and text[space_pos + 1] != " ":
+            return True
+        if (
+            '"' not in text[end:space_pos]
+            and "'" not in text[end:space_pos]
+            and text[space_pos + 1] not in " \n"
+            and text[end - 1 : end + 1] != "  "
+            and start != end
+        ):
+            return False
+    except (ValueError, IndexError):
+        pass
+    return True
 
 
 _Dumper.add_representer(type(None), _Dumper.represent_none)

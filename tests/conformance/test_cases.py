@@ -13,7 +13,14 @@ from tests.conftest import shared_dir
 CASES = shared_dir() / "conformance" / "cases"
 RUNNER = shared_dir() / "conformance" / "tools" / "dvcconf.py"
 # The cases whose commands mlvc implements so far.
-SUPPORTED = ["add-files", "add-directory", "dvcignore", "symlinks"]
+SUPPORTED = [
+    "add-files",
+    "add-directory",
+    "dvcignore",
+    "symlinks",
+    "pipeline-basic",
+    "pipeline-templating",
+]
 
 
 @pytest.mark.parametrize("case", SUPPORTED)

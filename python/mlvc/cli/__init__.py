@@ -63,13 +63,16 @@ def _root(
 # Command modules, in `--help` order, and the module that defines each top-level
 # command. typer builds every registered command from its signature on each run,
 # so only the module of the invoked command is registered (all for help or typos).
-MODULES = ("data", "hashing", "maintenance", "remote", "inspect")
+MODULES = ("data", "pipeline", "hashing", "maintenance", "remote", "inspect")
 COMMAND_MODULES = {
     "init": "data",
     "add": "data",
     "status": "data",
     "commit": "data",
     "checkout": "data",
+    "repro": "pipeline",
+    "stage": "pipeline",
+    "dag": "pipeline",
     "hash": "hashing",
     "gc": "maintenance",
     "remove": "maintenance",

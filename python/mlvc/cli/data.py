@@ -111,7 +111,7 @@ def register(app: CommandSink) -> None:
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
-        """Show outputs that differ from their `.dvc` files (exit 1 with `-q` if any)."""
+        """Show changed stages and outputs differing from `.dvc` files (`-q`: exit 1 if any)."""
         from mlvc.ops import status as st
         from mlvc.repo import Repo
 
@@ -130,11 +130,11 @@ def register(app: CommandSink) -> None:
             if quiet and diff:
                 sys.exit(1)
             return
-        found = st.status(repo, targets or [], jobs=jobs)
+        found = st.full_status(repo, targets or [], jobs=jobs)
         if as_json:
-            sys.stdout.write(json.dumps(st.as_json(repo, found)) + "\n")
+            sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:
-            sys.stdout.write(st.as_text(repo, found))
+            sys.stdout.write(st.render_text(found))
         if quiet and found:
             raise typer.Exit(1)
 
@@ -156,9 +156,12 @@ def register(app: CommandSink) -> None:
 
         repo = Repo.find()
         with Meter("committing", enabled=not quiet) as meter:
-            changed = commit(repo, targets or [], jobs=jobs, progress=meter)
+            changed = commit(
+                repo, targets or [], jobs=jobs, progress=meter, echo=lambda t: _say(quiet, t)
+            )
         for path in changed:
-            _say(quiet, f"Updated {repo.relpath(path)}\n")
+            if path.name != "dvc.lock":
+                _say(quiet, f"Updated {repo.relpath(path)}\n")
 
     @app.command("checkout")
     @handled()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
-from mlvc.ops.status import select_dvcfiles
+from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
 
@@ -48,12 +48,20 @@ def checkout(
     link_types = repo.link_types
     with repo.lock():
         plans = []
-        for path in select_dvcfiles(repo, targets or [], cwd):
-            dvcfile = DvcFile.load(path)
-            for out in dvcfile.outs:
-                if out.md5 is None or not out.cache:
-                    continue
-                plans.append((dvcfile.out_path(out), out))
+        # Targets that are not `.dvc` files (or their data) name pipeline stages.
+        data_targets = [t for t in targets or [] if is_dvcfile_target(cwd, t)]
+        stage_targets = [t for t in targets or [] if t not in data_targets]
+        if data_targets or not targets:
+            for path in select_dvcfiles(repo, data_targets, cwd):
+                dvcfile = DvcFile.load(path)
+                for out in dvcfile.outs:
+                    if out.md5 is None or not out.cache:
+                        continue
+                    plans.append((dvcfile.out_path(out), out))
+        if stage_targets or not targets:
+            from mlvc.ops.repro import locked_outputs
+
+            plans.extend(locked_outputs(repo, stage_targets, cwd=cwd))
         conflicts: list[str] = []
         for dest, out in plans:
             existed = dest.exists()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
 from mlvc.ops.add import Progress
-from mlvc.ops.status import select_dvcfiles
+from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
 
@@ -17,15 +18,27 @@ def commit(
     cwd: Path | None = None,
     jobs: int = 0,
     progress: Progress | None = None,
+    echo: Callable[[str], None] = lambda _: None,
 ) -> list[Path]:
     """Hashes outputs, stores them in the cache and rewrites changed `.dvc` files.
 
-    Returns the `.dvc` files that changed.
+    Targets that are not `.dvc` files (or their data) name pipeline stages, whose
+    current deps and outputs go to `dvc.lock`; no targets means everything.
+    Returns the `.dvc` and lock files that changed.
     """
     cwd = (cwd or Path.cwd()).absolute()
-    changed = []
+    changed: list[Path] = []
+    data_targets = [t for t in targets or [] if is_dvcfile_target(cwd, t)]
+    stage_targets = [t for t in targets or [] if t not in data_targets]
     with repo.lock():
-        for path in select_dvcfiles(repo, targets or [], cwd):
+        if stage_targets or not targets:
+            from mlvc.ops.repro import commit_stages
+
+            done = commit_stages(repo, stage_targets, cwd=cwd, echo=echo)
+            changed.extend(p for p in done.to_stage if p.name == "dvc.lock")
+        if targets and not data_targets:
+            return changed
+        for path in select_dvcfiles(repo, data_targets, cwd):
             dvcfile = DvcFile.load(path)
             dirty = False
             for out in dvcfile.outs:

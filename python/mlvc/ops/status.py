@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mlvc.dvcfile import DvcFile
 from mlvc.output import Output
@@ -62,6 +63,72 @@ def select_dvcfiles(repo: Repo, targets: Iterable[str], cwd: Path) -> list[Path]
         else:
             raise FileNotFoundError(2, "not tracked by any `.dvc` file", t)
     return chosen if chosen else repo.dvcfiles()
+
+
+def is_dvcfile_target(cwd: Path, target: str) -> bool:
+    p = (cwd / target).absolute()
+    return (p.suffix == ".dvc" and p.is_file()) or p.with_name(p.name + ".dvc").is_file()
+
+
+def full_status(
+    repo: Repo, targets: Iterable[str] = (), *, cwd: Path | None = None, jobs: int = 0
+) -> dict[str, list[Any]]:
+    """DVC's `status --json` for `.dvc` files and pipeline stages together.
+
+    Targets may be `.dvc` files, the data they track, stage names (`train`,
+    `sub/dvc.yaml:train`) or `dvc.yaml` files; no targets means everything.
+    """
+    from mlvc.ops.repro import ordered_stages, select
+    from mlvc.pipeline.load import load_pipelines
+    from mlvc.pipeline.status import Workspace, stage_status
+
+    cwd = (cwd or Path.cwd()).absolute()
+    targets = list(targets)
+    data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
+    stage_targets = [t for t in targets if t not in data_targets]
+    result: dict[str, list[Any]] = {}
+    if data_targets or not targets:
+        result.update(as_json(repo, status(repo, data_targets, cwd=cwd, jobs=jobs)))
+    if stage_targets or not targets:
+        files = repo.pipeline_files()
+        if not files and not stage_targets:
+            return result
+        from mlvc.pipeline.model import Pipelines
+
+        pipelines: Pipelines = load_pipelines(repo)
+        stages = ordered_stages(pipelines)
+        chosen = select(repo, stages, stage_targets, cwd) if stage_targets else range(len(stages))
+        ws = Workspace(repo)
+        picked = [stages[i] for i in chosen]
+        ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
+        for stage in picked:
+            found = stage_status(ws, stage, cwd=cwd)
+            if found.changed:
+                result[stage.addressing] = found.items
+    return result
+
+
+def render_text(found: dict[str, list[Any]]) -> str:
+    """DVC's text form: the stage or file, then what changed, indented with tabs."""
+    if not found:
+        return "Data and pipelines are up to date.\n"
+    lines: list[str] = []
+    for name, items in found.items():
+        lines.append(f"{name}:")
+        for item in items:
+            if isinstance(item, str):
+                lines.append(f"\t{item}")
+                continue
+            for title, entries in item.items():
+                lines.append(f"\t{title}:")
+                for path, state in entries.items():
+                    if isinstance(state, dict):
+                        lines.append(f"\t\t{path}:")
+                        for key, sub in state.items():
+                            lines.append(f"\t\t\t{(sub + ':').ljust(20)}{key}")
+                    else:
+                        lines.append(f"\t\t{(state + ':').ljust(20)}{path}")
+    return "\n".join(lines) + "\n"
 
 
 def status(

@@ -1,0 +1,214 @@
+"""Pipeline commands: repro, stage, dag, freeze, unfreeze."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlvc.cli._errors import handled
+from mlvc.cli._options import Quiet, Verbose
+
+
+def _say(quiet: bool, text: str) -> None:
+    if not quiet:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _git_add_hint(repo: object, paths: list[Path], quiet: bool) -> None:
+    from mlvc.repo import Repo
+
+    assert isinstance(repo, Repo)
+    if not paths:
+        return
+    if repo.config.get_bool("core", "autostage") and repo.scm is not None:
+        subprocess.run(["git", "add", "--", *map(str, paths)], cwd=repo.root, check=True)
+        return
+    names = " ".join(shlex.quote(repo.relpath(p)) for p in paths)
+    _say(
+        quiet,
+        "\nTo track the changes with git, run:\n\n"
+        f"\tgit add {names}\n\n"
+        "To enable auto staging, run:\n\n"
+        "\tmlvc config core.autostage true\n",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Adds the commands to the app."""
+
+    @app.command("repro")
+    @handled()
+    def repro_command(
+        targets: Annotated[
+            list[str] | None,
+            typer.Argument(help="Stages or `dvc.yaml` files (default: ./dvc.yaml)."),
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Run even stages that did not change.")
+        ] = False,
+        single_item: Annotated[
+            bool, typer.Option("--single-item", "-s", help="Only the targets, not their upstream.")
+        ] = False,
+        downstream: Annotated[
+            bool, typer.Option("--downstream", help="The targets and the stages that follow them.")
+        ] = False,
+        pipeline: Annotated[
+            bool, typer.Option("--pipeline", "-p", help="The whole pipelines of the targets.")
+        ] = False,
+        all_pipelines: Annotated[
+            bool, typer.Option("--all-pipelines", "-P", help="Every pipeline of the repository.")
+        ] = False,
+        dry: Annotated[
+            bool, typer.Option("--dry", help="Print what would run; change nothing.")
+        ] = False,
+        keep_going: Annotated[
+            bool,
+            typer.Option("--keep-going", "-k", help="After a failure, finish independent stages."),
+        ] = False,
+        allow_missing: Annotated[
+            bool,
+            typer.Option("--allow-missing", help="Skip stages whose only change is missing data."),
+        ] = False,
+        pull: Annotated[
+            bool, typer.Option("--pull", help="Fetch missing deps and cached runs from the remote.")
+        ] = False,
+        no_run_cache: Annotated[
+            bool, typer.Option("--no-run-cache", help="Do not restore outputs of recorded runs.")
+        ] = False,
+        jobs: Annotated[
+            int, typer.Option("--jobs", "-j", min=1, help="Stages to run at once (default 1).")
+        ] = 1,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Run the stages whose command, deps, params or outputs changed."""
+        from mlvc.ops.repro import repro
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        if pull:
+            from mlvc.ops.repro import pull_missing
+
+            pull_missing(repo, targets or [], all_pipelines=all_pipelines)
+        result = repro(
+            repo,
+            targets or [],
+            force=force,
+            single_item=single_item,
+            downstream=downstream,
+            whole_pipeline=pipeline,
+            all_pipelines=all_pipelines,
+            dry=dry,
+            keep_going=keep_going,
+            allow_missing=allow_missing,
+            run_cache=not no_run_cache,
+            jobs=jobs,
+            echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
+        )
+        if dry:
+            return
+        _git_add_hint(repo, result.to_stage, quiet)
+        if result.ran or result.restored:
+            _say(quiet, "Use `mlvc push` to send your updates to remote storage.\n")
+        elif not result.to_stage:
+            _say(quiet, "Data and pipelines are up to date.\n")
+
+    stage_app = typer.Typer(
+        name="stage",
+        help="List pipeline stages.",
+        no_args_is_help=True,
+        rich_markup_mode=None,
+    )
+    app.add_typer(stage_app, name="stage")
+
+    @stage_app.command("list")
+    @handled()
+    def stage_list_command(
+        targets: Annotated[
+            list[str] | None,
+            typer.Argument(help="Stages or `dvc.yaml` files (default: ./dvc.yaml)."),
+        ] = None,
+        all_stages: Annotated[bool, typer.Option("--all", "-A", help="Every stage.")] = False,
+        name_only: Annotated[
+            bool, typer.Option("--name-only", "--names-only", help="Only the names.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """List stages with a short description."""
+        from mlvc.ops.repro import ordered_stages, select
+        from mlvc.pipeline.load import load_pipelines
+        from mlvc.pipeline.model import PROJECT_FILE
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        stages = ordered_stages(load_pipelines(repo))
+        if not all_stages:
+            chosen = select(repo, stages, targets or [PROJECT_FILE], Path.cwd())
+            stages = [stages[i] for i in chosen]
+        rows = [(s.addressing, "" if name_only else _describe(s)) for s in stages]
+        width = max((len(n) for n, _ in rows), default=0)
+        for name, desc in rows:
+            _say(quiet, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
+
+    @app.command("dag")
+    @handled()
+    def dag_command(
+        target: Annotated[str | None, typer.Argument(help="Only this stage's pipeline.")] = None,
+        dot: Annotated[bool, typer.Option("--dot", help="Graphviz DOT.")] = False,
+        mermaid: Annotated[bool, typer.Option("--mermaid", help="Mermaid flowchart.")] = False,
+        markdown: Annotated[
+            bool, typer.Option("--md", help="Mermaid inside a Markdown code block.")
+        ] = False,
+        full: Annotated[
+            bool, typer.Option("--full", help="With a target: its whole pipeline.")
+        ] = False,
+        outs: Annotated[
+            bool, typer.Option("--outs", "-o", help="Outputs instead of stages.")
+        ] = False,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Show the stages (or outputs) and how they depend on each other."""
+        from mlvc.ops.dag import dag_edges, render_ascii, render_dot, render_mermaid
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        nodes, edges = dag_edges(repo, target, outs=outs, full=full)
+        if dot:
+            text = render_dot(nodes, edges)
+        elif mermaid or markdown:
+            text = render_mermaid(nodes, edges, markdown=markdown)
+        else:
+            text = render_ascii(nodes, edges)
+        _say(quiet, text)
+
+
+def _describe(stage: object) -> str:
+    """DVC-compat `stage list` description: `desc`'s first line, or outputs/deps."""
+    from mlvc.pipeline.model import Stage
+
+    assert isinstance(stage, Stage)
+    if stage.desc:
+        line = next((ln.strip() for ln in stage.desc.splitlines() if ln.strip()), "")
+        if line:
+            return line if len(line) <= 80 else line[:79] + "…"
+    if not stage.deps and not stage.outs:
+        return "No outputs or dependencies"
+    if not stage.outs:
+        return "Depends on " + ", ".join(stage.deps)
+    parts = []
+    plain = [o.path for o in stage.outs if o.kind == "outs"]
+    reports = [o.path for o in stage.outs if o.kind != "outs"]
+    if plain:
+        parts.append("Outputs " + ", ".join(plain))
+    if reports:
+        parts.append("Reports " + ", ".join(reports))
+    text = "; ".join(parts)
+    return text if len(text) <= 80 else text[:79] + "…"

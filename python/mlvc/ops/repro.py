@@ -1,0 +1,745 @@
+"""`repro`: run the stages whose command, deps, params or outs changed, in graph order."""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import shutil
+import sys
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlvc import gitignore
+from mlvc.dvcfile import DvcFile
+from mlvc.exceptions import MlvcError, PipelineError
+from mlvc.ops.unprotect import unprotect_path
+from mlvc.output import Output
+from mlvc.pipeline.graph import Graph, build_graph, plan
+from mlvc.pipeline.load import load_pipelines
+from mlvc.pipeline.lockfile import (
+    HashInfo,
+    entry_hashes,
+    lock_path_for,
+    recorded_hash,
+    stage_entry,
+)
+from mlvc.pipeline.model import PROJECT_FILE, Pipelines, Stage
+from mlvc.pipeline.run import Processes, run_commands
+from mlvc.pipeline.runcache import RunCache, can_cache, can_save
+from mlvc.pipeline.status import (
+    DELETED,
+    NOT_IN_CACHE,
+    Workspace,
+    outs_cached,
+    param_values,
+    stage_status,
+)
+from mlvc.repo import Repo
+
+Echo = Callable[[str], None]
+
+
+class ReproError(PipelineError):
+    """One or more stages could not be reproduced."""
+
+    exit_code = 255
+
+
+@dataclass
+class ReproResult:
+    ran: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    # Files to `git add`: changed `.gitignore` files and lock files.
+    to_stage: list[Path] = field(default_factory=list)
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
+def _stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def ordered_stages(pipelines: Pipelines) -> list[Stage]:
+    """Stages in DVC's collection order: a directory's `dvc.yaml` before its subdirectories'."""
+    files = sorted(pipelines.files, key=lambda f: posixpath.dirname(f.path).split("/"))
+    return [s for f in files for s in f.stages.values()]
+
+
+def dvcfile_outputs(repo: Repo) -> list[tuple[str, str]]:
+    """`(output path, .dvc file)` for every output tracked by a `.dvc` file."""
+    found = []
+    for path in repo.dvcfiles():
+        dvcfile = DvcFile.load(path)
+        for out in dvcfile.outs:
+            found.append((repo.relpath(dvcfile.out_path(out)), repo.relpath(path)))
+    return found
+
+
+def select(repo: Repo, stages: list[Stage], targets: list[str], cwd: Path) -> list[int]:
+    """Indices of the stages named by targets: `name`, `file:name`, a `dvc.yaml`, a group."""
+    chosen: list[int] = []
+    for target in targets:
+        path, sep, name = target.rpartition(":")
+        if not sep:
+            full = (cwd / target).absolute()
+            if target.endswith(PROJECT_FILE) or full.is_dir():
+                if full.is_dir():
+                    full = full / PROJECT_FILE
+                rel = repo.relpath(full)
+                hits = [i for i, s in enumerate(stages) if s.dvcfile == rel]
+                if not hits and not full.is_file():
+                    raise ReproError(
+                        f"`{rel}` does not exist", "run from the directory holding `dvc.yaml`"
+                    )
+                chosen.extend(h for h in hits if h not in chosen)
+                continue
+            path, name = PROJECT_FILE, target
+            base = cwd
+        else:
+            base = cwd
+            if not path.endswith(PROJECT_FILE):
+                path = posixpath.join(path, PROJECT_FILE)
+        rel = repo.relpath((base / path).absolute())
+        hits = [
+            i
+            for i, s in enumerate(stages)
+            if s.dvcfile == rel and (s.name == name or s.generated_from == name)
+        ]
+        if not hits:
+            known = ", ".join(s.addressing for s in stages[:8]) or "none"
+            raise ReproError(f"stage `{name}` not found in `{rel}`", f"stages are: {known}")
+        chosen.extend(h for h in hits if h not in chosen)
+    return chosen
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+class _Runner:
+    """Decides, runs and records stages one at a time (commands may run in parallel)."""
+
+    def __init__(
+        self,
+        repo: Repo,
+        graph: Graph,
+        *,
+        force: bool,
+        dry: bool,
+        allow_missing: bool,
+        run_cache: bool,
+        echo: Echo,
+        result: ReproResult,
+        warn: Echo = _stderr,
+    ) -> None:
+        self.repo = repo
+        self.graph = graph
+        self.force = force
+        self.dry = dry
+        self.allow_missing = allow_missing
+        self.use_run_cache = run_cache
+        self.echo = echo
+        self.warn = warn
+        self.result = result
+        self.parallel = False
+        # (lock file, stage name) -> position in the plan
+        self.plan_pos: dict[tuple[str, str], int] = {}
+        self._added: dict[str, list[str]] = {}
+        self.ws = Workspace(repo)
+        self.runs = RunCache(repo.cache_dir)
+        self.processes = Processes()
+        self._insert_mode = (
+            "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
+        )
+
+    # -- deciding -----------------------------------------------------------------
+    def needs_run(self, stage: Stage) -> bool:
+        if self.force:
+            return True
+        if not self.allow_missing:
+            return stage_status(self.ws, stage, first_only=True).changed
+        status = stage_status(self.ws, stage)
+        for item in status.items:
+            if isinstance(item, str):
+                return True
+            if "changed outs" in item:
+                if any(s not in (DELETED, NOT_IN_CACHE) for s in item["changed outs"].values()):
+                    return True
+            elif any(s != DELETED for s in item["changed deps"].values()):
+                return True
+        return False
+
+    def _dep_infos(self, stage: Stage) -> list[tuple[str, HashInfo]]:
+        self.ws.prefetch(stage.repo_path(d) for d in stage.deps)
+        infos = []
+        for dep in stage.deps:
+            info = self.ws.hash(stage.repo_path(dep))
+            if info is None:
+                raise ReproError(
+                    f"failed to reproduce `{stage.addressing}`: dependency "
+                    f"`{stage.repo_path(dep)}` does not exist",
+                    "create it, or add the stage that produces it to the pipeline",
+                )
+            infos.append((dep, info))
+        return infos
+
+    # -- restoring from the cache -------------------------------------------------
+    def try_restore(self, stage: Stage, deps: list[tuple[str, HashInfo]], params: Any) -> bool:
+        """Checks outputs out of the cache instead of running, when a recorded run matches."""
+        if not can_cache(stage):
+            return False
+        lock_entry = self.ws.lock(stage.dvcfile).get(stage.name)
+        current = stage_entry(stage.cmd, deps, params, [])
+        cached: dict[str, Any] | None = None
+        if lock_entry is not None and all(
+            lock_entry.get(k) == current.get(k) for k in ("cmd", "deps", "params")
+        ):
+            outs = lock_entry.get("outs") or []
+            recorded = {o.get("path") for o in outs if recorded_hash(o)}
+            if all(o.path in recorded for o in stage.outs):
+                # DVC-compat: an unchanged stage whose outputs are gone is restored
+                # from its own lock entry, even with --no-run-cache.
+                cached = dict(current, outs=outs)
+        if cached is None and self.use_run_cache:
+            keyed = dict(
+                current, outs=[{"path": o.path} for o in sorted(stage.outs, key=lambda o: o.path)]
+            )
+            cached = self.runs.lookup(keyed)
+        if cached is None:
+            return False
+        outs_by_path = {o["path"]: o for o in cached.get("outs", []) if isinstance(o, dict)}
+        if set(outs_by_path) != {o.path for o in stage.outs}:
+            return False
+        wanted = [(p, str(recorded_hash(o))) for p, o in outs_by_path.items()]
+        if not outs_cached(self.repo, wanted):
+            return False
+        self.echo(f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs\n")
+        if self.dry:
+            return True
+        for out in stage.outs:
+            item = outs_by_path[out.path]
+            md5 = str(recorded_hash(item))
+            dest = self.repo.root / stage.repo_path(out.path)
+            # DVC-compat: uncached outputs are restored as plain copies (git tracks them).
+            link_types = self.repo.link_types if out.cache else "copy"
+            if md5.endswith(".dir"):
+                self.repo.cache.checkout_tree(
+                    md5,
+                    dest,
+                    link_types=link_types,
+                    force=True,
+                    ignore_root=self.repo.root,
+                    state=self.repo.state,
+                )
+            else:
+                if dest.is_dir():
+                    shutil.rmtree(dest)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                self.repo.cache.checkout_files(
+                    [(dest, md5, bool(item.get("isexec")))],
+                    link_types=link_types,
+                    force=True,
+                    state=self.repo.state,
+                )
+            self.ws.invalidate(stage.repo_path(out.path))
+        return True
+
+    # -- running ------------------------------------------------------------------
+    def prepare_run(self, stage: Stage) -> None:
+        """DVC-compat: outputs are deleted before the command runs, unless persistent."""
+        for out in stage.outs:
+            path = self.repo.root / stage.repo_path(out.path)
+            if out.persist:
+                if path.exists():
+                    unprotect_path(self.repo, path)
+                continue
+            _remove(path)
+            self.ws.invalidate(stage.repo_path(out.path))
+
+    def commit(self, stage: Stage, params: Any, *, save_run: bool) -> None:
+        """Hashes and caches the outputs, records the run and updates `dvc.lock`."""
+        self.write_locks([(stage, self.record(stage, params, save_run=save_run))])
+
+    def record(self, stage: Stage, params: Any, *, save_run: bool) -> dict[str, Any]:
+        """Hashes and caches the outputs, records the run; returns the lock entry."""
+        for dep in stage.deps:
+            self.ws.invalidate(stage.repo_path(dep))
+        deps = self._dep_infos(stage)
+        outs: list[tuple[str, HashInfo]] = []
+        cache_uncached = save_run and can_save(stage)
+        for out in stage.outs:
+            rel = stage.repo_path(out.path)
+            path = self.repo.root / rel
+            self.ws.invalidate(rel)
+            if not os.path.lexists(path):
+                raise ReproError(
+                    f"stage `{stage.addressing}`: output `{rel}` does not exist",
+                    "make the command write it, or remove it from the stage's outputs",
+                )
+            info = self._save_output(path, store=out.cache or cache_uncached)
+            self.ws.put(rel, info)
+            outs.append((out.path, info))
+            if out.cache:
+                changed = gitignore.add_entry(path)
+                if changed is not None and changed not in self.result.to_stage:
+                    self.result.to_stage.append(changed)
+        entry = stage_entry(stage.cmd, deps, params, outs)
+        if cache_uncached:
+            self.runs.save(entry)
+        return entry
+
+    def _save_output(self, path: Path, *, store: bool) -> HashInfo:
+        repo = self.repo
+        if path.is_dir():
+            if store:
+                tree = repo.cache.add_tree(
+                    path, mode=self._insert_mode, ignore_root=repo.root, state=repo.state
+                )
+                if self._insert_mode == "link":
+                    repo.cache.checkout_tree(
+                        tree.hash,
+                        path,
+                        link_types=repo.link_types,
+                        relink=True,
+                        state=repo.state,
+                    )
+            else:
+                tree = repo.hash_tree(path)
+            return tree.hash, tree.size, tree.nfiles, False
+        if store:
+            fh = repo.cache.add_file(path, mode=self._insert_mode, state=repo.state)
+            if self._insert_mode == "link":
+                repo.cache.checkout_files(
+                    [(path, fh.hash, fh.isexec)],
+                    link_types=repo.link_types,
+                    relink=True,
+                    state=repo.state,
+                )
+        else:
+            (fh,) = repo.hash_files([path])
+        return fh.hash, fh.size, None, fh.isexec
+
+    def _place_new(self, lock_path: str, stages: dict[str, Any], name: str) -> None:
+        """Keeps entries this run adds in plan order, whatever order parallel runs end in.
+
+        DVC-compat: new stages are appended in the order DVC (serial) writes them.
+        """
+        added = self._added.setdefault(lock_path, [])
+        added.append(name)
+        fresh = {n: stages[n] for n in added}
+        kept = [(k, v) for k, v in stages.items() if k not in fresh]
+        last = len(self.plan_pos)
+        order = sorted(added, key=lambda n: self.plan_pos.get((lock_path, n), last))
+        stages.clear()
+        stages.update(kept)
+        stages.update((n, fresh[n]) for n in order)
+
+    def write_locks(self, entries: list[tuple[Stage, dict[str, Any]]]) -> None:
+        """Records entries in their lock files, each file written once (atomically)."""
+        by_file: dict[str, list[tuple[Stage, dict[str, Any]]]] = {}
+        for stage, entry in entries:
+            by_file.setdefault(lock_path_for(stage.dvcfile), []).append((stage, entry))
+        for shown, group in by_file.items():
+            lock = self.ws.lock(group[0][0].dvcfile)
+            if not lock.exists:
+                self.echo(f"Generating lock file '{shown}'\n")
+            modified = False
+            for stage, entry in group:
+                new = stage.name not in lock.stages
+                modified = lock.set(stage.name, entry) or modified
+                if new and self.parallel:
+                    self._place_new(shown, lock.stages, stage.name)
+            if modified or not lock.exists:
+                # DVC-compat: said once per file and write, only when an entry changed.
+                if modified:
+                    self.echo(f"Updating lock file '{shown}'\n")
+                lock.save()
+                path = self.repo.root / shown
+                if path not in self.result.to_stage:
+                    self.result.to_stage.append(path)
+
+
+def repro(
+    repo: Repo,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    force: bool = False,
+    single_item: bool = False,
+    downstream: bool = False,
+    all_pipelines: bool = False,
+    whole_pipeline: bool = False,
+    dry: bool = False,
+    keep_going: bool = False,
+    allow_missing: bool = False,
+    run_cache: bool = True,
+    jobs: int = 1,
+    echo: Echo = _stdout,
+) -> ReproResult:
+    """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning."""
+    cwd = (cwd or Path.cwd()).absolute()
+    pipelines = load_pipelines(repo)
+    stages = ordered_stages(pipelines)
+    graph = build_graph(stages, dvcfile_outputs(repo))
+    if all_pipelines:
+        chosen: list[int] | None = None
+        single_item = downstream = False
+    else:
+        chosen = select(repo, stages, targets or [PROJECT_FILE], cwd)
+    if whole_pipeline:
+        single_item = downstream = False
+    steps = plan(
+        graph,
+        chosen,
+        downstream=downstream,
+        single_item=single_item,
+        whole_pipelines=whole_pipeline,
+    )
+    result = ReproResult()
+    runner = _Runner(
+        repo,
+        graph,
+        force=force,
+        dry=dry,
+        allow_missing=allow_missing,
+        run_cache=run_cache,
+        echo=echo,
+        result=result,
+    )
+    runner.parallel = jobs > 1
+    runner.plan_pos = {
+        (lock_path_for(stages[i].dvcfile), stages[i].name): k for k, i in enumerate(steps)
+    }
+    with repo.lock():
+        try:
+            _execute(runner, steps, single_item, keep_going, max(1, jobs))
+        except KeyboardInterrupt:
+            runner.processes.kill_all()
+            raise
+    return result
+
+
+@dataclass
+class _Job:
+    index: int
+    params: Any
+    buffer: io.BytesIO | None
+    header: str
+
+
+def _execute(
+    runner: _Runner, steps: list[int], single_item: bool, keep_going: bool, jobs: int
+) -> None:
+    graph = runner.graph
+    stages = graph.stages
+    result = runner.result
+    in_plan = set(steps)
+    # One batch for every path the plan reads: per-stage hashing calls add up.
+    runner.ws.prefetch(
+        stages[i].repo_path(p)
+        for i in steps
+        for p in [*stages[i].deps, *(o.path for o in stages[i].outs)]
+    )
+    pending_ups = {
+        i: {u for u in ([] if stages[i].frozen else graph.upstream[i]) if u in in_plan}
+        for i in steps
+    }
+    if single_item:
+        pending_ups = {i: set() for i in steps}
+    downstream: dict[int, list[int]] = {i: [] for i in steps}
+    for i, ups in pending_ups.items():
+        for u in ups:
+            downstream[u].append(i)
+    waiting = list(steps)
+    skipped: set[int] = set()
+    failures: list[tuple[int, BaseException]] = []
+    running: dict[Future[None], _Job] = {}
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    last_ran = False
+
+    def finish(i: int) -> None:
+        for d in downstream[i]:
+            pending_ups[d].discard(i)
+
+    def fail(i: int, exc: BaseException) -> None:
+        failures.append((i, exc))
+        result.failed.append(stages[i].addressing)
+        todo = list(downstream[i])
+        while todo:
+            d = todo.pop()
+            if d not in skipped:
+                skipped.add(d)
+                todo.extend(downstream[d])
+        if keep_going:
+            runner.warn(f"warning: {exc}\n")
+            names = [stages[d].addressing for d in steps if d in skipped]
+            if names:
+                runner.warn(
+                    f"warning: {'stages' if len(names) > 1 else 'stage'} "
+                    f"{', '.join(repr(n) for n in names)} will be skipped due to this failure\n"
+                )
+
+    def complete(job: _Job, fut: Future[None]) -> None:
+        nonlocal last_ran
+        stage = stages[job.index]
+        if job.buffer is not None:
+            runner.echo(job.header + job.buffer.getvalue().decode("utf-8", "replace"))
+        try:
+            fut.result()
+            runner.commit(stage, job.params, save_run=True)
+            result.ran.append(stage.addressing)
+            last_ran = True
+        except (MlvcError, OSError) as exc:
+            fail(job.index, exc)
+        finish(job.index)
+
+    try:
+        while waiting or running:
+            stop = bool(failures) and not keep_going
+            started = False
+            if not stop:
+                for i in list(waiting):
+                    if failures and not keep_going:
+                        break
+                    if i in skipped:
+                        waiting.remove(i)
+                        continue
+                    if pending_ups[i]:
+                        continue
+                    if pool is not None and len(running) >= jobs:
+                        break
+                    waiting.remove(i)
+                    started = True
+                    if last_ran:
+                        runner.echo("\n")
+                    last_ran = False
+                    try:
+                        job = _start(runner, i, pool)
+                    except (MlvcError, OSError) as exc:
+                        fail(i, exc)
+                        finish(i)
+                        if not keep_going:
+                            break
+                        continue
+                    if job is None:
+                        finish(i)
+                        continue
+                    if isinstance(job, _Job):
+                        fut = job_future(runner, job, pool)
+                        if pool is None:
+                            complete(job, fut)
+                        else:
+                            running[fut] = job
+                        continue
+                    # restored from the cache or verified: already recorded
+                    last_ran = True
+                    finish(i)
+                    if pool is None:
+                        continue
+            if stop and not running:
+                break
+            if running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in done:
+                    complete(running.pop(fut), fut)
+            elif not started and waiting and all(pending_ups[i] or i in skipped for i in waiting):
+                break
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    if failures:
+        if len(failures) == 1:
+            raise failures[0][1]
+        names = ", ".join(f"`{stages[i].addressing}`" for i, _ in failures)
+        raise ReproError(
+            f"failed to reproduce stages {names}",
+            "see the warnings above; the stages that succeeded were recorded in `dvc.lock`",
+        )
+
+
+def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> Future[None]:
+    stage = runner.graph.stages[job.index]
+
+    buffer = job.buffer
+    echo = runner.echo
+    if buffer is not None:
+
+        def echo(text: str) -> None:
+            buffer.write(text.encode())
+
+    def work() -> None:
+        run_commands(stage, runner.repo.root, processes=runner.processes, out=buffer, echo=echo)
+
+    if pool is not None:
+        return pool.submit(work)
+    fut: Future[None] = Future()
+    try:
+        work()
+        fut.set_result(None)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # handed to the caller as a pool would
+        fut.set_exception(exc)
+    return fut
+
+
+def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | bool | None:
+    """Decides stage `i`: None = unchanged, True = restored/verified, a job = to run."""
+    stage = runner.graph.stages[i]
+    if not runner.needs_run(stage):
+        runner.echo(f"Stage '{stage.addressing}' didn't change, skipping\n")
+        return None
+    if stage.frozen:
+        # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
+        runner.echo(f"Verifying outputs in frozen stage: '{stage.addressing}'\n")
+        if not runner.dry:
+            runner.commit(stage, param_values(runner.ws, stage), save_run=False)
+        runner.result.restored.append(stage.addressing)
+        return True
+    deps = runner._dep_infos(stage)
+    params = param_values(runner.ws, stage)
+    if not runner.force and runner.try_restore(stage, deps, params):
+        if not runner.dry:
+            runner.commit(stage, params, save_run=True)
+        runner.result.restored.append(stage.addressing)
+        return True
+    header = f"Running stage '{stage.addressing}':\n"
+    if runner.dry:
+        runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
+        runner.result.ran.append(stage.addressing)
+        return True
+    runner.prepare_run(stage)
+    if pool is None:
+        runner.echo(f"Running stage '{stage.addressing}':\n")
+        return _Job(i, params, None, "")
+    return _Job(i, params, io.BytesIO(), header)
+
+
+def pull_missing(
+    repo: Repo, targets: list[str], *, all_pipelines: bool = False, cwd: Path | None = None
+) -> int:
+    """`repro --pull`: brings from the default remote what the stages need and lack.
+
+    Deps tracked by `.dvc` files that are missing are pulled; objects of outputs
+    recorded in `dvc.lock` are fetched into the cache, so unchanged stages are
+    checked out instead of run. Returns the number of objects downloaded.
+    """
+    from mlvc.ops import transfer
+    from mlvc.remote import open_remote
+
+    cwd = (cwd or Path.cwd()).absolute()
+    stages = ordered_stages(load_pipelines(repo))
+    chosen = (
+        range(len(stages))
+        if all_pipelines
+        else select(repo, stages, targets or [PROJECT_FILE], cwd)
+    )
+    tracked = {path for path, _ in dvcfile_outputs(repo)}
+    missing_deps: list[str] = []
+    wanted: dict[str, bool] = {}
+    ws = Workspace(repo)
+    for i in chosen:
+        stage = stages[i]
+        for dep in stage.deps:
+            rel = stage.repo_path(dep)
+            if rel in tracked and not (repo.root / rel).exists():
+                missing_deps.append(rel)
+        entry = ws.lock(stage.dvcfile).get(stage.name) or {}
+        for item in entry.get("outs") or []:
+            md5 = recorded_hash(item) if isinstance(item, dict) else None
+            if md5 and not md5.startswith("legacy:"):
+                wanted[md5] = md5.endswith(".dir")
+    if missing_deps:
+        transfer.pull(repo, [str(repo.root / p) for p in missing_deps], cwd=repo.root)
+    name = transfer.remote_name(repo, None, None)
+    backend = open_remote(repo.config, name)
+    dirs = {h for h, is_dir in wanted.items() if is_dir and not repo.cache.contains(h)}
+    got = len(backend.download(repo.cache, dirs & backend.exists_many(dirs)).transferred)
+    files = {h for h, is_dir in wanted.items() if not is_dir}
+    for d in wanted:
+        if wanted[d] and repo.cache.contains(d):
+            files.update(h for _, h in repo.cache.read_manifest(d))
+    files = {h for h in files if not repo.cache.contains(h)}
+    got += len(backend.download(repo.cache, files & backend.exists_many(files)).transferred)
+    return got
+
+
+def locked_outputs(
+    repo: Repo, targets: list[str] | None = None, *, cwd: Path | None = None
+) -> list[tuple[Path, Output]]:
+    """`(workspace path, recorded output)` of the stages' cached outputs, from `dvc.lock`.
+
+    No targets means every stage; a stage without a lock entry has nothing recorded.
+    """
+    if not repo.pipeline_files():
+        return []
+    cwd = (cwd or Path.cwd()).absolute()
+    stages = ordered_stages(load_pipelines(repo))
+    chosen = select(repo, stages, targets, cwd) if targets else range(len(stages))
+    ws = Workspace(repo)
+    found = []
+    for i in chosen:
+        stage = stages[i]
+        recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
+        for out in stage.outs:
+            item = recorded.get(out.path)
+            md5 = recorded_hash(item)
+            if not out.cache or item is None or md5 is None or md5.startswith("legacy:"):
+                continue
+            record = Output(
+                path=out.path,
+                md5=md5,
+                size=item.get("size"),
+                nfiles=item.get("nfiles"),
+                isexec=bool(item.get("isexec")),
+            )
+            found.append((repo.root / stage.repo_path(out.path), record))
+    return found
+
+
+def commit_stages(
+    repo: Repo,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    echo: Echo = _stdout,
+) -> ReproResult:
+    """`commit` for pipeline stages: records current deps and outputs in `dvc.lock`.
+
+    Outputs are stored in the cache; the stages do not run.
+    """
+    cwd = (cwd or Path.cwd()).absolute()
+    result = ReproResult()
+    if not repo.pipeline_files():
+        return result
+    stages = ordered_stages(load_pipelines(repo))
+    chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
+    graph = Graph(stages)
+    runner = _Runner(
+        repo,
+        graph,
+        force=False,
+        dry=False,
+        allow_missing=False,
+        run_cache=True,
+        echo=echo,
+        result=result,
+    )
+    entries = []
+    for i in chosen:
+        stage = stages[i]
+        entries.append((stage, runner.record(stage, param_values(runner.ws, stage), save_run=True)))
+    runner.write_locks(entries)
+    return result

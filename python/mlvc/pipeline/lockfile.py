@@ -1,0 +1,181 @@
+"""`dvc.lock`: what each stage's last run recorded, read and written as DVC does."""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlvc import yamlio
+from mlvc.exceptions import PipelineError
+from mlvc.fsutil import atomic_write_text
+
+LOCK_FILE = "dvc.lock"
+SCHEMA = "2.0"
+
+# (md5, size, nfiles or None for a file, isexec)
+HashInfo = tuple[str, int, int | None, bool]
+
+
+class LockFileError(PipelineError):
+    """A `dvc.lock` that cannot be read."""
+
+
+def lock_path_for(dvcfile: str) -> str:
+    """The repository-relative `dvc.lock` beside a `dvc.yaml`."""
+    parent = posixpath.dirname(dvcfile)
+    return posixpath.join(parent, LOCK_FILE) if parent else LOCK_FILE
+
+
+def hash_entry(path: str, info: HashInfo) -> dict[str, Any]:
+    """A dep/out entry: DVC-compat key order `path, hash, md5, size, nfiles, isexec`."""
+    md5, size, nfiles, isexec = info
+    entry: dict[str, Any] = {"path": path, "hash": "md5", "md5": md5, "size": size}
+    if nfiles is not None:
+        entry["nfiles"] = nfiles
+    if isexec:
+        entry["isexec"] = True
+    return entry
+
+
+def plain(value: Any) -> Any:
+    """`value` with tuples (from `.py` params) as lists, the way DVC's YAML writes them."""
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def stage_entry(
+    cmd: str | list[str],
+    deps: list[tuple[str, HashInfo]],
+    params: dict[str, dict[str, Any]],
+    outs: list[tuple[str, HashInfo]],
+) -> dict[str, Any]:
+    """One stage's lock entry: `cmd, deps, params, outs`, empty ones left out.
+
+    DVC-compat: deps and outs sorted by path as written; `params.yaml` first,
+    then the other files by name; keys within a file sorted (values as they are).
+    """
+    entry: dict[str, Any] = {"cmd": list(cmd) if isinstance(cmd, list) else cmd}
+    if deps:
+        entry["deps"] = [hash_entry(p, i) for p, i in sorted(deps, key=lambda d: d[0])]
+    if params:
+        ordered: dict[str, Any] = {}
+        names = sorted(params)
+        if "params.yaml" in params:
+            names.remove("params.yaml")
+            names.insert(0, "params.yaml")
+        for name in names:
+            values = params[name]
+            ordered[name] = {k: plain(values[k]) for k in sorted(values)}
+        entry["params"] = ordered
+    if outs:
+        entry["outs"] = [hash_entry(p, i) for p, i in sorted(outs, key=lambda o: o[0])]
+    return entry
+
+
+@dataclass
+class LockFile:
+    """One `dvc.lock`; `stages` keeps the file's order (new stages are appended)."""
+
+    path: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    exists: bool = False
+    _blocks: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: Path, shown: str | None = None) -> LockFile:
+        name = shown or str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return cls(path)
+        try:
+            data = yamlio.loads(text, name)
+        except yamlio.YamlError as exc:
+            raise LockFileError(str(exc), "fix or delete the lock file, then rerun") from exc
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise LockFileError(f"`{name}`: expected a mapping at the top level")
+        if data and str(data.get("schema")) != SCHEMA:
+            raise LockFileError(
+                f"`{name}`: unsupported lock file schema `{data.get('schema')}`",
+                "only the DVC 3 format (`schema: '2.0'`) is supported; rerun `dvc repro` "
+                "with DVC 2+ to upgrade it",
+            )
+        stages = data.get("stages") or {}
+        if not isinstance(stages, dict):
+            raise LockFileError(f"`{name}`: `stages` must be a mapping")
+        data["stages"] = stages
+        return cls(path, data, exists=True)
+
+    @property
+    def stages(self) -> dict[str, Any]:
+        stages: dict[str, Any] = self.data.setdefault("stages", {})
+        return stages
+
+    def get(self, name: str) -> dict[str, Any] | None:
+        entry = self.stages.get(name)
+        return entry if isinstance(entry, dict) else None
+
+    def set(self, name: str, entry: dict[str, Any]) -> bool:
+        """Records a stage's entry in place; returns whether it changed."""
+        if self.stages.get(name) == entry:
+            return False
+        self.stages[name] = entry
+        return True
+
+    def remove(self, name: str) -> bool:
+        return self.stages.pop(name, None) is not None
+
+    def dumps(self) -> str:
+        # DVC-compat: `schema` first, then `stages`, then anything else read.
+        rest = {k: v for k, v in self.data.items() if k not in ("schema", "stages")}
+        if not self.stages:
+            return yamlio.dumps({"schema": SCHEMA, "stages": {}, **rest})
+        # Each stage's block is dumped once and reused: the file is rewritten after
+        # every stage, and dumping a thousand entries each time would be quadratic.
+        parts = [yamlio.dumps({"schema": SCHEMA}), "stages:\n"]
+        for name, entry in self.stages.items():
+            cached = self._blocks.get(name)
+            if cached is None or cached[0] != entry:
+                text = yamlio.dumps({"stages": {name: entry}})
+                cached = (copy.deepcopy(entry), text[len("stages:\n") :])
+                self._blocks[name] = cached
+            parts.append(cached[1])
+        if rest:
+            parts.append(yamlio.dumps(rest))
+        return "".join(parts)
+
+    def save(self) -> None:
+        """Writes the file atomically (temp file + rename)."""
+        if not self.stages and not any(k not in ("schema", "stages") for k in self.data):
+            self.path.unlink(missing_ok=True)
+            self.exists = False
+            return
+        atomic_write_text(self.path, self.dumps())
+        self.exists = True
+
+
+def entry_hashes(entry: dict[str, Any] | None, key: str) -> dict[str, dict[str, Any]]:
+    """`{path: item}` of a lock entry's `deps` or `outs`."""
+    if not entry:
+        return {}
+    items = entry.get(key) or []
+    return {i["path"]: i for i in items if isinstance(i, dict) and "path" in i}
+
+
+def recorded_hash(item: dict[str, Any] | None) -> str | None:
+    """The md5 a dep/out entry records, None when absent or not a DVC 3 md5."""
+    if not item:
+        return None
+    md5 = item.get("md5")
+    # DVC-compat: an entry without `hash: md5` is a DVC 2 md5-dos2unix hash.
+    if not isinstance(md5, str) or item.get("hash") != "md5":
+        return None if not isinstance(md5, str) else "legacy:" + md5
+    return md5

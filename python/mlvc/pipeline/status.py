@@ -1,0 +1,301 @@
+"""What changed in a stage since `dvc.lock` recorded it (DVC's rules, in DVC's order)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlvc.exceptions import ParamsFileError
+from mlvc.pipeline.lockfile import (
+    HashInfo,
+    LockFile,
+    entry_hashes,
+    lock_path_for,
+    plain,
+    recorded_hash,
+)
+from mlvc.pipeline.model import Stage
+from mlvc.pipeline.params import read_params_file, select_params
+
+if TYPE_CHECKING:
+    from mlvc.repo import Repo
+
+# DVC-compat: the words `dvc status` uses.
+MODIFIED = "modified"
+DELETED = "deleted"
+NEW = "new"
+NOT_IN_CACHE = "not in cache"
+CHANGED_COMMAND = "changed command"
+ALWAYS_CHANGED = "always changed"
+
+StatusItem = str | dict[str, dict[str, Any]]
+
+
+class Workspace:
+    """Hashes of workspace paths and params values, computed once and kept until invalidated.
+
+    Files are hashed in one batch through the Rust core and its state cache, so
+    checking many stages costs one call rather than one per path.
+    """
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._hashes: dict[str, HashInfo | None] = {}
+        self._params: dict[str, Any] = {}
+        self._locks: dict[str, LockFile] = {}
+
+    def lock(self, dvcfile: str) -> LockFile:
+        path = lock_path_for(dvcfile)
+        if path not in self._locks:
+            self._locks[path] = LockFile.load(self.repo.root / path, path)
+        return self._locks[path]
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Hashes the (repository-relative) paths not known yet, files in one batch."""
+        files: list[str] = []
+        for p in paths:
+            if p in self._hashes or p in files:
+                continue
+            full = self.repo.root / p
+            try:
+                st = full.stat()
+            except (FileNotFoundError, NotADirectoryError):
+                self._hashes[p] = None
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                tree = self.repo.hash_tree(full)
+                self._hashes[p] = (tree.hash, tree.size, tree.nfiles, False)
+            else:
+                files.append(p)
+        if files:
+            for p, fh in zip(
+                files, self.repo.hash_files([self.repo.root / p for p in files]), strict=True
+            ):
+                self._hashes[p] = (fh.hash, fh.size, None, fh.isexec)
+
+    def hash(self, path: str) -> HashInfo | None:
+        """`(md5, size, nfiles, isexec)` of a repository-relative path, None if missing."""
+        if path not in self._hashes:
+            self.prefetch([path])
+        return self._hashes[path]
+
+    def put(self, path: str, info: HashInfo | None) -> None:
+        self._hashes[path] = info
+
+    def invalidate(self, path: str) -> None:
+        """Forgets `path`, what is inside it and the directories holding it."""
+        prefix = path + "/"
+        for known in [
+            k for k in self._hashes if k == path or k.startswith(prefix) or path.startswith(k + "/")
+        ]:
+            del self._hashes[known]
+        self._params.pop(path, None)
+
+    def params(self, path: str) -> Any:
+        """Parsed params file (None when it does not exist)."""
+        if path not in self._params:
+            full = self.repo.root / path
+            if not full.is_file():
+                self._params[path] = None
+            else:
+                self._params[path] = read_params_file(full, path)
+        return self._params[path]
+
+
+def param_values(ws: Workspace, stage: Stage) -> dict[str, dict[str, Any]]:
+    """Current values of the stage's params, by params file as written (for the lock).
+
+    Raises when a file or a key is missing, as DVC does before running.
+    """
+    result: dict[str, dict[str, Any]] = {}
+    for ref in stage.params:
+        repo_path = stage.repo_path(ref.path)
+        data = ws.params(repo_path)
+        if data is None:
+            raise ParamsFileError(
+                f"stage `{stage.addressing}`: params file `{repo_path}` does not exist",
+                "create it, or remove it from the stage's `params`",
+            )
+        if ref.whole_file:
+            values = dict(data) if isinstance(data, dict) else {}
+        else:
+            values = select_params(data, ref.keys)
+            missing = [k for k in dict.fromkeys(ref.keys) if k not in values]
+            if missing:
+                raise ParamsFileError(
+                    f"stage `{stage.addressing}`: params {', '.join(map(repr, missing))} "
+                    f"are missing from `{repo_path}`",
+                    "add them to the file, or remove them from the stage's `params`",
+                )
+        result[ref.path] = values
+    return result
+
+
+@dataclass
+class StageStatus:
+    """How a stage differs from its lock entry; empty `items` means unchanged."""
+
+    stage: Stage
+    items: list[StatusItem] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.items)
+
+
+def _shown(repo: Repo, repo_path: str, cwd: Path) -> str:
+    # DVC-compat: status names paths relative to the current directory.
+    if cwd == repo.root:
+        return repo_path
+    return os.path.relpath(repo.root / repo_path, cwd)
+
+
+def _params_status(
+    ws: Workspace, stage: Stage, lock_entry: dict[str, Any] | None
+) -> list[tuple[str, str | dict[str, str]]]:
+    recorded = (lock_entry or {}).get("params") or {}
+    found: list[tuple[str, str | dict[str, str]]] = []
+    for ref in stage.params:
+        repo_path = stage.repo_path(ref.path)
+        data = ws.params(repo_path)
+        if data is None:
+            found.append((repo_path, DELETED))
+            continue
+        info = recorded.get(ref.path) if isinstance(recorded, dict) else None
+        if info is None or not isinstance(info, dict):
+            found.append((repo_path, NEW))
+            continue
+        if ref.whole_file:
+            actual = dict(data) if isinstance(data, dict) else {}
+            keys = list(dict.fromkeys([*actual, *info]))
+        else:
+            actual = select_params(data, ref.keys)
+            keys = list(dict.fromkeys(ref.keys))
+        states: dict[str, str] = {}
+        for key in keys:
+            if key not in actual:
+                states[key] = DELETED
+            elif key not in info:
+                states[key] = NEW
+            elif plain(actual[key]) != info[key]:
+                states[key] = MODIFIED
+        if states:
+            found.append((repo_path, states))
+    return found
+
+
+def stage_status(
+    ws: Workspace,
+    stage: Stage,
+    *,
+    cwd: Path | None = None,
+    check_cache: bool = True,
+    first_only: bool = False,
+) -> StageStatus:
+    """DVC's `status` of one stage: changed deps, changed outs, always changed, command.
+
+    With `first_only`, stops at the first difference (enough to decide to rerun).
+    """
+    repo = ws.repo
+    cwd = (cwd or repo.root).absolute()
+    entry = ws.lock(stage.dvcfile).get(stage.name)
+    result = StageStatus(stage)
+    cmd_changed = entry is not None and entry.get("cmd") != stage.cmd
+    if first_only and cmd_changed:
+        result.items.append(CHANGED_COMMAND)
+        return result
+    # DVC-compat: a stage with a command and nothing else is always run ("callback").
+    always = stage.always_changed or (not stage.deps and not stage.outs and not stage.params)
+    if not stage.frozen:
+        if first_only and always:
+            result.items.append(ALWAYS_CHANGED)
+            return result
+        recorded = entry_hashes(entry, "deps")
+        ws.prefetch(stage.repo_path(d) for d in stage.deps)
+        deps: dict[str, Any] = {}
+        for dep in stage.deps:
+            current = ws.hash(stage.repo_path(dep))
+            state = None
+            if current is None:
+                state = DELETED
+            elif recorded_hash(recorded.get(dep)) != current[0]:
+                state = MODIFIED
+            if state is not None:
+                deps[_shown(repo, stage.repo_path(dep), cwd)] = state
+                if first_only:
+                    break
+        if not (first_only and deps):
+            for path, pstate in _params_status(ws, stage, entry):
+                deps[_shown(repo, path, cwd)] = pstate
+        if deps:
+            result.items.append({"changed deps": deps})
+            if first_only:
+                return result
+    outs = _outs_status(ws, stage, entry, cwd, check_cache, first_only)
+    if outs:
+        result.items.append({"changed outs": outs})
+        if first_only:
+            return result
+    # DVC-compat: reported for a frozen stage too, though it does not make it run.
+    if always:
+        result.items.append(ALWAYS_CHANGED)
+    if cmd_changed:
+        result.items.append(CHANGED_COMMAND)
+    return result
+
+
+def _outs_status(
+    ws: Workspace,
+    stage: Stage,
+    entry: dict[str, Any] | None,
+    cwd: Path,
+    check_cache: bool,
+    first_only: bool,
+) -> dict[str, str]:
+    repo = ws.repo
+    recorded = entry_hashes(entry, "outs")
+    ws.prefetch(stage.repo_path(o.path) for o in stage.outs)
+    outs: dict[str, str] = {}
+    for out in stage.outs:
+        repo_path = stage.repo_path(out.path)
+        md5 = recorded_hash(recorded.get(out.path))
+        state = None
+        # DVC-compat: "not in cache" is checked first, even for a deleted output.
+        if md5 is not None and out.cache and check_cache and not _in_cache(repo, md5):
+            state = NOT_IN_CACHE
+        else:
+            current = ws.hash(repo_path)
+            if current is None:
+                state = DELETED
+            elif md5 != current[0]:
+                state = MODIFIED
+        if state is not None:
+            outs[_shown(repo, repo_path, cwd)] = state
+            if first_only:
+                break
+    return outs
+
+
+def _in_cache(repo: Repo, md5: str) -> bool:
+    if md5.startswith("legacy:"):
+        return False
+    return repo.cache.contains(md5)
+
+
+def outs_cached(repo: Repo, outs: list[tuple[str, str]]) -> bool:
+    """Whether every `(path, md5)` can be checked out from the cache (directories: each file)."""
+    for _, md5 in outs:
+        if not _in_cache(repo, md5):
+            return False
+        if md5.endswith(".dir"):
+            try:
+                manifest = repo.cache.read_manifest(md5)
+            except (OSError, ValueError):
+                return False
+            if not all(repo.cache.contains(h) for _, h in manifest):
+                return False
+    return True

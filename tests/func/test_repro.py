@@ -1,0 +1,213 @@
+"""`mlvc repro` scenarios: errors, failures, --keep-going, parallel runs, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.interop.conftest import Runner, base_env
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+
+def setup(tools: Tools, dvc_yaml: str, files: dict[str, str] | None = None) -> Path:
+    mlvc, _dvc, git, repo = tools
+    mlvc("init", "-q")
+    (repo / "dvc.yaml").write_text(dvc_yaml)
+    for rel, text in (files or {}).items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git("add", "-A")
+    git("commit", "-qm", "init")
+    return repo
+
+
+def test_cycle_is_refused_naming_its_stages(tools: Tools) -> None:
+    mlvc = tools[0]
+    setup(
+        tools,
+        "stages:\n"
+        "  a: {cmd: cp c.txt a.txt, deps: [c.txt], outs: [a.txt]}\n"
+        "  b: {cmd: cp a.txt b.txt, deps: [a.txt], outs: [b.txt]}\n"
+        "  c: {cmd: cp b.txt c.txt, deps: [b.txt], outs: [c.txt]}\n",
+    )
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255
+    first = r.stderr.splitlines()[0]
+    assert "cycle" in first and all(f"`{n}`" in first for n in "abc"), r.stderr
+
+
+def test_duplicate_output_names_both_stages(tools: Tools) -> None:
+    mlvc = tools[0]
+    setup(
+        tools,
+        "stages:\n"
+        "  one: {cmd: echo 1 > o.txt, outs: [o.txt]}\n"
+        "  two: {cmd: echo 2 > o.txt, outs: [o.txt]}\n",
+    )
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255
+    assert "`o.txt`" in r.stderr and "`one`" in r.stderr and "`two`" in r.stderr
+    assert not (tools[3] / "o.txt").exists()
+
+
+def test_output_inside_another_output_is_refused(tools: Tools) -> None:
+    mlvc = tools[0]
+    setup(
+        tools,
+        "stages:\n"
+        "  d: {cmd: mkdir -p d && touch d/x, outs: [d]}\n"
+        "  y: {cmd: touch d/y, outs: [d/y]}\n",
+    )
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255 and "`d/y`" in r.stderr and "inside output `d`" in r.stderr
+
+
+def test_missing_dep_names_it_and_the_stage(tools: Tools) -> None:
+    mlvc = tools[0]
+    repo = setup(tools, "stages:\n  s: {cmd: cp nope.txt o.txt, deps: [nope.txt], outs: [o.txt]}\n")
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255
+    assert "`s`" in r.stderr and "`nope.txt`" in r.stderr and "does not exist" in r.stderr
+    assert not (repo / "dvc.lock").exists()
+
+
+def test_failing_command_reports_exit_code_and_keeps_lock(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  s:\n"
+        '    cmd: cat in.txt > o.txt && test "$(cat in.txt)" = ok\n'
+        "    deps: [in.txt]\n"
+        "    outs: [o.txt]\n",
+        {"in.txt": "ok\n"},
+    )
+    mlvc("repro")
+    lock = (repo / "dvc.lock").read_bytes()
+    (repo / "in.txt").write_text("bad\n")
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255
+    assert r.stderr.splitlines()[0].startswith("error: failed to reproduce `s`")
+    assert "exited with 1" in r.stderr
+    assert (repo / "dvc.lock").read_bytes() == lock
+    # The failed run's output was not stored; both tools still see the stage as changed.
+    status = json.loads(mlvc("status", "--json").stdout)
+    assert status == json.loads(dvc("status", "--json").stdout)
+    assert status["s"][0] == {"changed deps": {"in.txt": "modified"}}
+
+
+def test_keep_going_finishes_independent_branches(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  bad: {cmd: exit 7, deps: [in.txt], outs: [bad.txt]}\n"
+        "  after_bad: {cmd: cp bad.txt x.txt, deps: [bad.txt], outs: [x.txt]}\n"
+        "  good: {cmd: cp in.txt good.txt, deps: [in.txt], outs: [good.txt]}\n",
+        {"in.txt": "in\n"},
+    )
+    r = mlvc("repro", check=False)
+    assert r.returncode == 255 and not (repo / "good.txt").exists()
+    r = mlvc("repro", "--keep-going", check=False)
+    assert r.returncode == 255
+    assert "exited with 7" in r.stderr and "'after_bad'" in r.stderr
+    assert (repo / "good.txt").read_text() == "in\n"
+    lock = (repo / "dvc.lock").read_text()
+    assert "good:" in lock and "bad:" not in lock.replace("after_bad", "")
+
+
+def test_parallel_jobs_write_the_serial_lock(tools: Tools) -> None:
+    mlvc, _dvc, git, repo = tools
+    stages = "".join(
+        f"  s{i}: {{cmd: sleep 0.{9 - i} && echo {i} > o{i}.txt, deps: [in.txt], "
+        f"outs: [o{i}.txt]}}\n"
+        for i in range(6)
+    )
+    stages += "  join: {cmd: cat o*.txt > all.txt, deps: [o0.txt, o5.txt], outs: [all.txt]}\n"
+    setup(tools, "stages:\n" + stages, {"in.txt": "x\n"})
+    r = mlvc("repro", "-j", "4")
+    # Each stage's output comes as one block, never interleaved with another's.
+    for i in range(6):
+        assert f"Running stage 's{i}':\n> sleep 0.{9 - i} && echo {i} > o{i}.txt\n" in r.stdout
+    parallel_lock = (repo / "dvc.lock").read_bytes()
+    git("clean", "-qfdx", "-e", ".dvc")
+    (repo / "dvc.lock").unlink(missing_ok=True)
+    mlvc("repro", "--no-run-cache")
+    assert (repo / "dvc.lock").read_bytes() == parallel_lock
+    assert (repo / "all.txt").read_text() == "0\n1\n2\n3\n4\n5\n"
+
+
+def test_ctrl_c_stops_the_command_and_keeps_lock(tools: Tools, tmp_path: Path) -> None:
+    _mlvc, _dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  slow:\n"
+        "    cmd: echo $$ > pid.txt && sleep 60 && echo done > o.txt\n"
+        "    deps: [in.txt]\n"
+        "    outs: [o.txt]\n",
+        {"in.txt": "x\n"},
+    )
+    env = base_env(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlvc", "repro"],
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    pid_file = repo / "pid.txt"
+    for _ in range(600):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        time.sleep(0.05)
+    shell_pid = int(pid_file.read_text())
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 252, err
+    # The command's shell (and its sleep) is gone, nothing was recorded.
+    for _ in range(100):
+        try:
+            os.kill(shell_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the stage's command survived Ctrl-C")
+    assert not (repo / "dvc.lock").exists() and not (repo / "o.txt").exists()
+
+
+def test_dry_runs_nothing(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n  s: {cmd: echo 1 > o.txt, deps: [in.txt], outs: [o.txt]}\n",
+        {"in.txt": "1"},
+    )
+    r = mlvc("repro", "--dry")
+    assert "Running stage 's':\n> echo 1 > o.txt" in r.stdout
+    assert not (repo / "o.txt").exists() and not (repo / "dvc.lock").exists()
+
+
+def test_single_item_and_downstream_select_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  a: {cmd: cp in.txt a.txt, deps: [in.txt], outs: [a.txt]}\n"
+        "  b: {cmd: cp a.txt b.txt, deps: [a.txt], outs: [b.txt]}\n"
+        "  c: {cmd: cp b.txt c.txt, deps: [b.txt], outs: [c.txt]}\n",
+        {"in.txt": "1\n"},
+    )
+    out = mlvc("repro", "-s", "a").stdout
+    assert "Running stage 'a'" in out and "'b'" not in out
+    out = mlvc("repro", "--downstream", "b").stdout
+    assert "Running stage 'b'" in out and "Running stage 'c'" in out and "'a'" not in out
+    assert json.loads(dvc("status", "--json").stdout) == {}
