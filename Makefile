@@ -46,13 +46,13 @@ lint: dev ## fmt, clippy, ruff, mypy.
 	cargo fmt --check
 	cargo clippy --all-targets --quiet -- -D warnings
 	cargo clippy --all-targets --features python --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests benches
-	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/ruff check python tests benches examples
+	$(VENV)/bin/ruff format --check python tests benches examples
 	$(VENV)/bin/mypy
 
 fmt: $(STAMP) ## Format Rust and Python sources.
 	cargo fmt
-	$(VENV)/bin/ruff format python tests benches
+	$(VENV)/bin/ruff format python tests benches examples
 
 bench: dev ## Run the benchmarks against md5sum, cp and DVC; writes benches/results/.
 	$(PY) benches/run.py

@@ -92,6 +92,7 @@ class _Writer:
                 header = _HEADER.pack(file_id, chunk_index)
                 n = min(_CHUNK, size - written)
                 off = self._offsets.randrange(_POOL_SIZE)
+                parts: list[bytes | memoryview]
                 if n <= len(header):
                     parts = [header[:n]]
                 else:

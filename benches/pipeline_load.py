@@ -66,7 +66,7 @@ def write_repo(root: Path, stages: int) -> None:
     (root / "dvc.yaml").write_text("\n".join(lines) + "\n")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stages", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=7)
@@ -94,6 +94,7 @@ def main() -> None:
                 check=True,
             ).stdout.split()
             print(f"dvc:  {out[0]} stages in {float(out[1]) * 1000:.1f} ms")
+    return 0
 
 
 if __name__ == "__main__":
