@@ -57,9 +57,10 @@ fmt: $(STAMP) ## Format Rust and Python sources.
 bench: dev ## Run the benchmarks against md5sum, cp and DVC; writes benches/results/.
 	$(PY) benches/run.py
 
-demo: dev ## Hash a generated dataset (vs md5sum), then version it: add, status, checkout, push, pull.
+demo: dev ## Hash a dataset (vs md5sum); version it (add, checkout, push, pull); run an ML pipeline.
 	$(PY) benches/demo.py
 	$(PY) benches/demo_data.py
+	$(PY) benches/demo_pipeline.py
 
 clean: ## Remove build products and the venv.
 	rm -rf target $(VENV) $(DVC_VENV) benches/data benches/results
