@@ -33,6 +33,9 @@ dvc: $(DVC_STAMP) ## Install the pinned real DVC (test oracle) into .venv-dvc.
 
 dev: $(STAMP) ## Build the Rust core (release) into .venv and install mlvc there.
 	$(VENV)/bin/maturin develop --release --quiet
+	@# An editable install compiles nothing; without bytecode every command pays
+	@# for compiling its modules (and never saves them under PYTHONDONTWRITEBYTECODE).
+	$(PY) -m compileall -q python/mlvc
 
 test: test-rust test-python ## Run the whole test suite (Rust, then Python).
 
