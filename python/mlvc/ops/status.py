@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlvc.dvcfile import DvcFile
 from mlvc.output import Output
 from mlvc.repo import Repo
+
+if TYPE_CHECKING:
+    from mlvc.pipeline.status import Workspace
 
 # DVC-compat: the words `dvc status` uses for an output's state.
 MODIFIED = "modified"
@@ -27,8 +30,16 @@ class OutStatus:
     state: str
 
 
-def current_hash(repo: Repo, path: Path, *, jobs: int = 0) -> tuple[str, int, int | None] | None:
-    """`(hash, size, nfiles)` of a workspace path, or None when it does not exist."""
+def current_hash(
+    repo: Repo, path: Path, *, jobs: int = 0, workspace: Workspace | None = None
+) -> tuple[str, int, int | None] | None:
+    """`(hash, size, nfiles)` of a workspace path, or None when it does not exist.
+
+    With `workspace`, a path hashed before in the same command is not hashed again.
+    """
+    if workspace is not None:
+        info = workspace.hash(repo.relpath(path))
+        return None if info is None else (info[0], info[1], info[2])
     if path.is_dir():
         tree = repo.hash_tree(path, jobs=jobs)
         return tree.hash, tree.size, tree.nfiles
@@ -38,10 +49,17 @@ def current_hash(repo: Repo, path: Path, *, jobs: int = 0) -> tuple[str, int, in
     return fh.hash, fh.size, None
 
 
-def out_state(repo: Repo, dvcfile: DvcFile, out: Output, *, jobs: int = 0) -> str | None:
+def out_state(
+    repo: Repo,
+    dvcfile: DvcFile,
+    out: Output,
+    *,
+    jobs: int = 0,
+    workspace: Workspace | None = None,
+) -> str | None:
     """The state word for one output, or None when it matches its record."""
     path = dvcfile.out_path(out)
-    current = current_hash(repo, path, jobs=jobs)
+    current = current_hash(repo, path, jobs=jobs, workspace=workspace)
     if current is None:
         return DELETED
     if out.md5 is None or current[0] != out.md5:
@@ -87,8 +105,12 @@ def full_status(
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
     result: dict[str, list[Any]] = {}
+    # One workspace for both halves: a stage dep that is also tracked by a
+    # `.dvc` file is hashed once.
+    ws = Workspace(repo)
     if data_targets or not targets:
-        result.update(as_json(repo, status(repo, data_targets, cwd=cwd, jobs=jobs)))
+        changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws)
+        result.update(as_json(repo, changed_outs))
     if stage_targets or not targets:
         files = repo.pipeline_files()
         if not files and not stage_targets:
@@ -98,7 +120,6 @@ def full_status(
         pipelines: Pipelines = load_pipelines(repo)
         stages = ordered_stages(pipelines)
         chosen = select(repo, stages, stage_targets, cwd) if stage_targets else range(len(stages))
-        ws = Workspace(repo)
         picked = [stages[i] for i in chosen]
         ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
         for stage in picked:
@@ -132,7 +153,12 @@ def render_text(found: dict[str, list[Any]]) -> str:
 
 
 def status(
-    repo: Repo, targets: Iterable[str] = (), *, cwd: Path | None = None, jobs: int = 0
+    repo: Repo,
+    targets: Iterable[str] = (),
+    *,
+    cwd: Path | None = None,
+    jobs: int = 0,
+    workspace: Workspace | None = None,
 ) -> list[OutStatus]:
     """Lists outputs that changed, were deleted or are missing from the cache."""
     cwd = (cwd or Path.cwd()).absolute()
@@ -140,7 +166,7 @@ def status(
     for path in select_dvcfiles(repo, list(targets), cwd):
         dvcfile = DvcFile.load(path)
         for out in dvcfile.outs:
-            state = out_state(repo, dvcfile, out, jobs=jobs)
+            state = out_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
             if state is not None:
                 found.append(OutStatus(path, out, dvcfile.out_path(out), state))
     return found
