@@ -45,6 +45,9 @@ class Workspace:
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self._hashes: dict[str, HashInfo | None] = {}
+        # Known paths below each directory, so forgetting an output costs the
+        # paths it touches rather than a scan of everything known.
+        self._below: dict[str, set[str]] = {}
         self._params: dict[str, Any] = {}
         self._locks: dict[str, LockFile] = {}
 
@@ -64,18 +67,18 @@ class Workspace:
             try:
                 st = full.stat()
             except (FileNotFoundError, NotADirectoryError):
-                self._hashes[p] = None
+                self._remember(p, None)
                 continue
             if stat.S_ISDIR(st.st_mode):
                 tree = self.repo.hash_tree(full)
-                self._hashes[p] = (tree.hash, tree.size, tree.nfiles, False)
+                self._remember(p, (tree.hash, tree.size, tree.nfiles, False))
             else:
                 files.append(p)
         if files:
             for p, fh in zip(
                 files, self.repo.hash_files([self.repo.root / p for p in files]), strict=True
             ):
-                self._hashes[p] = (fh.hash, fh.size, None, fh.isexec)
+                self._remember(p, (fh.hash, fh.size, None, fh.isexec))
 
     def hash(self, path: str) -> HashInfo | None:
         """`(md5, size, nfiles, isexec)` of a repository-relative path, None if missing."""
@@ -84,15 +87,24 @@ class Workspace:
         return self._hashes[path]
 
     def put(self, path: str, info: HashInfo | None) -> None:
+        self._remember(path, info)
+
+    def _remember(self, path: str, info: HashInfo | None) -> None:
         self._hashes[path] = info
+        parent = path
+        while "/" in parent:
+            parent = parent.rsplit("/", 1)[0]
+            self._below.setdefault(parent, set()).add(path)
 
     def invalidate(self, path: str) -> None:
         """Forgets `path`, what is inside it and the directories holding it."""
-        prefix = path + "/"
-        for known in [
-            k for k in self._hashes if k == path or k.startswith(prefix) or path.startswith(k + "/")
-        ]:
-            del self._hashes[known]
+        self._hashes.pop(path, None)
+        for known in self._below.pop(path, ()):
+            self._hashes.pop(known, None)
+        parent = path
+        while "/" in parent:
+            parent = parent.rsplit("/", 1)[0]
+            self._hashes.pop(parent, None)
         self._params.pop(path, None)
 
     def params(self, path: str) -> Any:
