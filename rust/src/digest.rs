@@ -1,8 +1,9 @@
 //! Hashing many files and whole trees in parallel, consulting the state cache.
 
+use std::collections::HashMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -89,13 +90,28 @@ fn manifest_of(files: &[FileResult], key: &str) -> Vec<u8> {
     )
 }
 
-/// Builds a rayon pool with `jobs` threads (0 = cores).
-pub fn pool(jobs: usize) -> Result<rayon::ThreadPool> {
-    rayon::ThreadPoolBuilder::new()
+/// The worker pool with `jobs` threads (0 = cores), started once per process.
+///
+/// Starting threads on every call costs little on an idle machine but a
+/// scheduling round-trip each on a busy one, and a pipeline hashes a few
+/// files per stage, many times over.
+pub fn pool(jobs: usize) -> Result<Arc<rayon::ThreadPool>> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let mut pools = POOLS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(p) = pools.get(&jobs) {
+        return Ok(Arc::clone(p));
+    }
+    let p = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .thread_name(|i| format!("mlvc-worker-{i}"))
         .build()
-        .map_err(|e| Error::InvalidArgument(format!("cannot start worker threads: {e}")))
+        .map_err(|e| Error::InvalidArgument(format!("cannot start worker threads: {e}")))?;
+    let p = Arc::new(p);
+    pools.insert(jobs, Arc::clone(&p));
+    Ok(p)
 }
 
 /// Turns a walked entry into a result: the remembered hash when `known`, else
@@ -161,16 +177,26 @@ pub fn hash_entries(
         None => vec![None; entries.len()],
     };
     let started = now_ns();
-    let results: Vec<FileResult> = pool(opts.jobs)?.install(|| {
+    let digest = |(e, known): (WalkEntry, Option<String>)| {
+        progress.check()?;
+        digest_entry(e, known.map(|h| (h, None)), opts, progress)
+    };
+    let results: Vec<FileResult> = if entries.len() == 1 {
+        // One file: no hand-off to another thread.
         entries
-            .into_par_iter()
-            .zip(known.into_par_iter())
-            .map(|(e, known)| {
-                progress.check()?;
-                digest_entry(e, known.map(|h| (h, None)), opts, progress)
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
+            .into_iter()
+            .zip(known)
+            .map(digest)
+            .collect::<Result<_>>()?
+    } else {
+        pool(opts.jobs)?.install(|| {
+            entries
+                .into_par_iter()
+                .zip(known.into_par_iter())
+                .map(digest)
+                .collect::<Result<Vec<_>>>()
+        })?
+    };
     if let Some(db) = state {
         db.record_many(algo, &fresh_rows(&results), started)?;
     }
