@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod checkout;
+pub mod copy;
 pub mod digest;
 pub mod error;
 pub mod git;
