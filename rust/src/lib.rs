@@ -16,6 +16,7 @@ pub mod link;
 pub mod md5;
 pub mod progress;
 pub mod state;
+pub mod transfer;
 pub mod tree;
 pub mod walk;
 
