@@ -1,15 +1,16 @@
 //! The content-addressed object cache, in DVC 3.x's layout:
 //! `<cache>/files/md5/<h[0:2]>/<h[2:]>` (and `.dir` objects beside them).
 
-use std::fs::{File, Permissions};
+use std::fs::Permissions;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
+use crate::copy::{copy_new, fix_mode};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::progress::Progress;
@@ -24,16 +25,21 @@ pub const TEMP_SUFFIX: &str = ".mlvc-tmp";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// Returns a unique temporary file name for the final name `name`.
+pub fn temp_name(name: &str) -> String {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    static PID: OnceLock<u32> = OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
+    format!(".{name}.{pid}.{n}{TEMP_SUFFIX}")
+}
+
 /// Returns a unique temporary name next to `final_path`.
 pub fn temp_path_for(final_path: &Path) -> PathBuf {
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = final_path
         .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    static PID: OnceLock<u32> = OnceLock::new();
-    let pid = *PID.get_or_init(std::process::id);
-    final_path.with_file_name(format!(".{name}.{pid}.{n}{TEMP_SUFFIX}"))
+    final_path.with_file_name(temp_name(&name))
 }
 
 /// How a file enters the cache.
@@ -125,7 +131,7 @@ impl ObjectCache {
         Ok(self.object_path(hash)?.is_file())
     }
 
-    fn ensure_dir(&self, dir: &Path) -> Result<()> {
+    pub(crate) fn ensure_dir(&self, dir: &Path) -> Result<()> {
         if dir.is_dir() {
             return Ok(());
         }
@@ -155,25 +161,28 @@ impl ObjectCache {
         let parent = dest.parent().expect("object paths have a parent");
         self.ensure_dir(parent)?;
         let tmp = temp_path_for(&dest);
+        // A copy is created read-only; a moved or linked file still needs its mode set.
         let staged = match mode {
-            InsertMode::Move => std::fs::rename(src, &tmp).at(src),
-            InsertMode::Copy => copy_file(src, &tmp).map(|_| ()),
+            InsertMode::Move => std::fs::rename(src, &tmp).at(src).map(|_| true),
+            InsertMode::Copy => copy_new(src, &tmp, OBJECT_MODE).map(|_| false),
             InsertMode::Link => match std::fs::hard_link(src, &tmp) {
-                Ok(()) => Ok(()),
+                Ok(()) => Ok(true),
                 Err(e)
                     if e.raw_os_error() == Some(libc::EXDEV)
                         || e.raw_os_error() == Some(libc::EPERM) =>
                 {
-                    copy_file(src, &tmp).map(|_| ())
+                    copy_new(src, &tmp, OBJECT_MODE).map(|_| false)
                 }
                 Err(e) => Err(Error::io(src, e)),
             },
         };
-        if let Err(e) = staged {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
+        match staged {
+            Ok(chmod) => self.finish_object(&tmp, &dest, chmod)?,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
         }
-        self.finish_object(&tmp, &dest)?;
         Ok(true)
     }
 
@@ -187,7 +196,13 @@ impl ObjectCache {
         self.ensure_dir(parent)?;
         let tmp = temp_path_for(&dest);
         let written = (|| {
-            let mut f = File::create(&tmp).at(&tmp)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(OBJECT_MODE)
+                .open(&tmp)
+                .at(&tmp)?;
+            fix_mode(&f, OBJECT_MODE).at(&tmp)?;
             f.write_all(data).at(&tmp)?;
             f.sync_data().at(&tmp)
         })();
@@ -195,14 +210,18 @@ impl ObjectCache {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
         }
-        self.finish_object(&tmp, &dest)?;
+        self.finish_object(&tmp, &dest, false)?;
         Ok(true)
     }
 
-    fn finish_object(&self, tmp: &Path, dest: &Path) -> Result<()> {
-        let done = std::fs::set_permissions(tmp, Permissions::from_mode(OBJECT_MODE))
-            .at(tmp)
-            .and_then(|_| std::fs::rename(tmp, dest).at(dest));
+    /// Gives a complete temp file its final name (read-only first, if `chmod`).
+    fn finish_object(&self, tmp: &Path, dest: &Path, chmod: bool) -> Result<()> {
+        let done = if chmod {
+            std::fs::set_permissions(tmp, Permissions::from_mode(OBJECT_MODE)).at(tmp)
+        } else {
+            Ok(())
+        }
+        .and_then(|_| std::fs::rename(tmp, dest).at(dest));
         if done.is_err() {
             let _ = std::fs::remove_file(tmp);
         }
@@ -351,14 +370,7 @@ impl ObjectCache {
                 } else {
                     let obj = self.object_path(&f.hash)?;
                     let tmp = temp_path_for(&f.path);
-                    let placed = copy_file(&obj, &tmp)
-                        .and_then(|_| {
-                            std::fs::set_permissions(
-                                &tmp,
-                                Permissions::from_mode(crate::link::workspace_mode(exec)),
-                            )
-                            .at(&tmp)
-                        })
+                    let placed = copy_new(&obj, &tmp, crate::link::workspace_mode(exec))
                         .and_then(|_| std::fs::rename(&tmp, &f.path).at(&f.path));
                     if placed.is_err() {
                         let _ = std::fs::remove_file(&tmp);
@@ -374,88 +386,4 @@ impl ObjectCache {
         }
         Ok(new)
     }
-}
-
-/// What a transfer between two caches did.
-#[derive(Debug, Clone, Default)]
-pub struct TransferReport {
-    /// Objects copied.
-    pub copied: Vec<String>,
-    /// Objects the destination already had.
-    pub skipped: usize,
-    /// Objects the source does not have.
-    pub missing: Vec<String>,
-}
-
-impl ObjectCache {
-    /// Copies objects into `dest` (another cache, or a local remote: same layout),
-    /// in parallel, each atomically; objects `dest` has are not sent again, so an
-    /// interrupted transfer resumes where it stopped.
-    ///
-    /// File objects go first and `.dir` objects after them, so a present `.dir`
-    /// object always implies its files are present.
-    pub fn transfer_to(
-        &self,
-        dest: &ObjectCache,
-        hashes: &[String],
-        jobs: usize,
-        progress: &Progress,
-    ) -> Result<TransferReport> {
-        let (dirs, files): (Vec<&String>, Vec<&String>) =
-            hashes.iter().partition(|h| h.ends_with(".dir"));
-        let pool = crate::digest::pool(jobs)?;
-        let mut report = TransferReport::default();
-        for batch in [files, dirs] {
-            let outcomes: Vec<(String, Option<bool>)> = pool.install(|| {
-                batch
-                    .par_iter()
-                    .map(|h| {
-                        progress.check()?;
-                        let src = self.object_path(h)?;
-                        if dest.contains(h)? {
-                            return Ok(((*h).clone(), Some(false)));
-                        }
-                        let size = match std::fs::metadata(&src) {
-                            Ok(m) if m.is_file() => m.len(),
-                            Ok(_) => return Ok(((*h).clone(), None)),
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                                return Ok(((*h).clone(), None))
-                            }
-                            Err(e) => return Err(Error::io(&src, e)),
-                        };
-                        let copied = dest.insert_file(&src, h, InsertMode::Copy)?;
-                        progress.add_file(size);
-                        Ok(((*h).clone(), Some(copied)))
-                    })
-                    .collect::<Result<_>>()
-            })?;
-            for (h, outcome) in outcomes {
-                match outcome {
-                    Some(true) => report.copied.push(h),
-                    Some(false) => report.skipped += 1,
-                    None => report.missing.push(h),
-                }
-            }
-        }
-        Ok(report)
-    }
-}
-
-/// Whether cloning has failed once in this process: then every later copy
-/// goes straight to a byte copy instead of failing a clone call per file.
-static REFLINK_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
-
-/// Copies a file, cloning it (reflink) where the filesystem can.
-pub fn copy_file(src: &Path, dest: &Path) -> Result<u64> {
-    if !REFLINK_UNSUPPORTED.load(Ordering::Relaxed) {
-        match reflink_copy::reflink(src, dest) {
-            Ok(()) => return Ok(std::fs::metadata(dest).at(dest)?.len()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::io(src, e)),
-            Err(_) => {
-                REFLINK_UNSUPPORTED.store(true, Ordering::Relaxed);
-                let _ = std::fs::remove_file(dest);
-            }
-        }
-    }
-    std::fs::copy(src, dest).at(src)
 }

@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod checkout;
+pub mod copy;
 pub mod digest;
 pub mod error;
 pub mod git;
@@ -15,6 +16,7 @@ pub mod link;
 pub mod md5;
 pub mod progress;
 pub mod state;
+pub mod transfer;
 pub mod tree;
 pub mod walk;
 

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
-use crate::cache::{copy_file, temp_path_for};
+use crate::cache::temp_path_for;
+use crate::copy::copy_new;
 use crate::error::{Error, IoContext, Result};
 
 /// A way to make a workspace file out of a cache object.
@@ -231,13 +232,12 @@ fn link_as(
             let abs = std::path::absolute(src)?;
             std::os::unix::fs::symlink(abs, &tmp)
         }
-        LinkType::Copy => copy_file(src, &tmp)
+        // Created with its final mode: no chmod.
+        LinkType::Copy => copy_new(src, &tmp, workspace_mode(isexec))
+            .map(|_| ())
             .map_err(|e| match e {
                 Error::Io { source, .. } => source,
                 other => std::io::Error::other(other.to_string()),
-            })
-            .and_then(|_| {
-                std::fs::set_permissions(&tmp, PermissionsExt::from_mode(workspace_mode(isexec)))
             }),
     };
     if let Err(e) = made {

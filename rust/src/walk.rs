@@ -91,7 +91,7 @@ pub fn temp_name_pid(name: &[u8]) -> Option<i32> {
 }
 
 /// Tells whether the process `pid` is gone (so its temp files are garbage).
-fn process_is_gone(pid: i32) -> bool {
+pub(crate) fn process_is_gone(pid: i32) -> bool {
     // SAFETY: kill with signal 0 only checks for existence and permission.
     let r = unsafe { libc::kill(pid, 0) };
     r == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)

@@ -206,3 +206,108 @@ fn link_mode_keeps_the_workspace_file_and_shares_its_inode() {
         "the shared inode is read-only, as in DVC"
     );
 }
+
+/// A pid no process has now, for temp files of a writer that was killed.
+fn dead_pid() -> i32 {
+    (100_000..4_000_000)
+        .step_by(7919)
+        .find(|&pid| {
+            // SAFETY: signal 0 only checks whether the process exists.
+            let gone = unsafe { libc::kill(pid, 0) } == -1;
+            gone && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+        })
+        .expect("some pid is free")
+}
+
+#[test]
+fn transfer_writes_read_only_objects_in_many_directories() {
+    let t = tempfile::tempdir().unwrap();
+    let local = ObjectCache::new(t.path().join("cache"));
+    let mut ids = Vec::new();
+    // Enough objects that some directories are listed and large ones are chunked.
+    for i in 0..600u32 {
+        let data = format!("object {i}").repeat(i as usize % 50 + 1);
+        let h = md5_hex(data.as_bytes());
+        local.insert_bytes(&h, data.as_bytes()).unwrap();
+        ids.push(h);
+    }
+    let remote = ObjectCache::new(t.path().join("remote"));
+    let p = Progress::new();
+    let r = local.transfer_to(&remote, &ids, 2, &p).unwrap();
+    assert_eq!(r.copied.len(), ids.len());
+    assert_eq!(p.snapshot().0, ids.len() as u64);
+    for h in &ids {
+        let obj = remote.object_path(h).unwrap();
+        assert_eq!(mode(&obj), 0o444, "{h}");
+    }
+    assert_eq!(
+        remote.verify_many(&remote.list().unwrap(), 2, &p).unwrap(),
+        vec![]
+    );
+    let present = remote.contains_many(&ids, 2).unwrap();
+    assert!(present.iter().all(|&p| p));
+    let mut probe = ids[..3].to_vec();
+    probe.push(md5_hex(b"nowhere"));
+    assert_eq!(
+        remote.contains_many(&probe, 1).unwrap(),
+        vec![true, true, true, false]
+    );
+    assert!(matches!(
+        remote.contains_many(&["not-a-hash".to_string()], 1),
+        Err(Error::InvalidHash(_))
+    ));
+}
+
+#[test]
+fn transfer_clears_a_dead_writers_temp_files_and_keeps_live_ones() {
+    let t = tempfile::tempdir().unwrap();
+    let local = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"payload");
+    local.insert_bytes(&h, b"payload").unwrap();
+    let remote = ObjectCache::new(t.path().join("remote"));
+    let dir = remote
+        .object_path(&h)
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    std::fs::create_dir_all(&dir).unwrap();
+    let dead = dir.join(format!(".{}.{}.0{TEMP_SUFFIX}", &h[2..], dead_pid()));
+    let live = dir.join(format!(
+        ".{}.{}.0{TEMP_SUFFIX}",
+        &h[2..],
+        std::process::id()
+    ));
+    std::fs::write(&dead, b"pay").unwrap();
+    std::fs::write(&live, b"pa").unwrap();
+    let p = Progress::new();
+    let r = local
+        .transfer_to(&remote, std::slice::from_ref(&h), 1, &p)
+        .unwrap();
+    assert_eq!(r.copied, vec![h.clone()]);
+    assert!(!dead.exists(), "a killed transfer's temp file is removed");
+    assert!(live.exists(), "a running transfer's temp file is kept");
+    assert_eq!(remote.list().unwrap(), vec![h]);
+}
+
+#[test]
+fn interrupted_transfer_leaves_no_partial_object() {
+    let t = tempfile::tempdir().unwrap();
+    let local = ObjectCache::new(t.path().join("cache"));
+    let ids: Vec<String> = (0..50u32)
+        .map(|i| {
+            let data = format!("x{i}");
+            let h = md5_hex(data.as_bytes());
+            local.insert_bytes(&h, data.as_bytes()).unwrap();
+            h
+        })
+        .collect();
+    let remote = ObjectCache::new(t.path().join("remote"));
+    let p = Progress::new();
+    p.interrupt();
+    assert!(matches!(
+        local.transfer_to(&remote, &ids, 2, &p),
+        Err(Error::Interrupted)
+    ));
+    assert!(walkdir(&t.path().join("remote")).is_empty());
+}

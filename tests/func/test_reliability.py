@@ -142,6 +142,69 @@ def test_killed_checkout_then_rerun_restores_everything(
     assert json.loads(mlvc_run("status", "--json").stdout) == {}
 
 
+def count_files(root: Path) -> int:
+    """Files below `root` (temp names included), cheaply enough to poll."""
+    return sum(len(files) for _dir, _dirs, files in os.walk(root))
+
+
+def object_names(root: Path, *, temps: bool = False) -> list[str]:
+    """Names of the files in a cache's object dirs; temp files only when `temps`."""
+    return [
+        p.name
+        for p in (root / "files" / "md5").rglob("*")
+        if p.is_file() and (temps or not p.name.endswith(".mlvc-tmp"))
+    ]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+@pytest.mark.parametrize("phase", ["fetch", "checkout"])
+def test_killed_pull_then_rerun_restores_everything(
+    tools: tuple[Runner, Runner, Runner, Path], sig: int, phase: str
+) -> None:
+    mlvc_run, dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    mlvc_run("remote", "add", "-d", "store", "../remote")
+    want = make_data(repo / "data", nfiles=4000, size=16 * 1024)
+    mlvc_run("add", "data")
+    mlvc_run("push")
+    cache = repo / ".dvc" / "cache"
+    shutil.rmtree(cache)
+    shutil.rmtree(repo / "data")
+    # Kill once the phase has visibly started: objects in the cache, or files in the workspace.
+    watched = cache if phase == "fetch" else repo / "data"
+    proc = subprocess.Popen(
+        [*MLVC, "pull", "-j", "2"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if watched.exists() and count_files(watched) > 200:
+            break
+        time.sleep(0.002)
+    killed = proc.poll() is None
+    if killed:
+        proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert killed, f"`pull` finished before its {phase} could be interrupted"
+    fetched = len(object_names(cache))
+    # Whatever was cut short, nothing carries a final name with partial content.
+    assert_cache_sound(repo)
+    for p in (repo / "data").rglob("*") if (repo / "data").exists() else []:
+        if p.is_file() and not p.name.endswith(".mlvc-tmp"):
+            rel = p.relative_to(repo / "data").as_posix()
+            assert hashlib.md5(p.read_bytes()).hexdigest() == want[rel], rel
+    if phase == "fetch":
+        assert fetched < len(want) + 1, "the kill landed after the fetch"
+    # The rerun completes: it fetches only what is missing, then restores the workspace.
+    r = mlvc_run("pull")
+    if phase == "fetch":
+        assert f"{len(want) + 1 - fetched} files fetched" in r.stdout, r.stdout
+    assert_data(repo / "data", want)
+    assert_cache_sound(repo)
+    assert len(object_names(cache, temps=True)) == len(want) + 1, "temp files left in the cache"
+    assert json.loads(mlvc_run("status", "--json").stdout) == {}
+    assert json.loads(dvc("status", "--json").stdout) == {}
+
+
 def test_lock_is_shared_with_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> None:
     mlvc_run, dvc, _git, repo = tools
     mlvc_run("init", "-q")

@@ -184,7 +184,8 @@ def fetch(
             summary.transferred += len(first.transferred)
             objects, unexpanded = revs.objects_of(repo, group)
             summary.missing.extend(sorted(unexpanded))
-            todo = {o for o in objects - unexpanded if not repo.cache.contains(o)}
+            wanted = objects - unexpanded
+            todo = wanted - set(repo.cache.contains_many(sorted(wanted), jobs=jobs))
             result = backend.download(repo.cache, todo, jobs=jobs, progress=progress)
             summary.transferred += len(result.transferred)
             summary.missing.extend(result.missing)
@@ -217,18 +218,32 @@ def pull(
         cwd=cwd,
         progress=progress,
     )
-    ready, failed = _checkout_plan(repo, targets, (cwd or Path.cwd()).absolute())
+    ready, failed = _checkout_plan(repo, targets, (cwd or Path.cwd()).absolute(), jobs=jobs)
     done = checkout(repo, ready, cwd=cwd, force=force, jobs=jobs) if ready else CheckoutSummary()
     return PullSummary(fetched, done, failed)
 
 
-def _complete(repo: Repo, md5: str, is_dir: bool) -> bool:
-    if not repo.cache.contains(md5):
-        return False
-    return not is_dir or all(repo.cache.contains(h) for _r, h in repo.cache.read_manifest(md5))
+def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
+    """The `(md5, is_dir)` outputs whose object, or one of whose files, is not cached.
+
+    One core call checks every object (a directory listing per prefix, not a stat each).
+    """
+    manifests: dict[str, list[str]] = {}
+    for md5, is_dir in outs:
+        if is_dir and md5 not in manifests and repo.cache.contains(md5):
+            manifests[md5] = [h for _r, h in repo.cache.read_manifest(md5)]
+    needed = {md5 for md5, _ in outs}.union(*manifests.values())
+    present = set(repo.cache.contains_many(sorted(needed), jobs=jobs))
+    return {
+        md5
+        for md5, is_dir in outs
+        if md5 not in present or (is_dir and not present.issuperset(manifests.get(md5, ())))
+    }
 
 
-def _checkout_plan(repo: Repo, targets: list[str], cwd: Path) -> tuple[list[str], list[str]]:
+def _checkout_plan(
+    repo: Repo, targets: list[str], cwd: Path, *, jobs: int = 0
+) -> tuple[list[str], list[str]]:
     """`.dvc` files whose objects are all cached, and outputs that cannot be restored.
 
     DVC-compat: an output missing from the cache is no error when the workspace already
@@ -236,17 +251,22 @@ def _checkout_plan(repo: Repo, targets: list[str], cwd: Path) -> tuple[list[str]
     """
     ready: list[str] = []
     failed: list[str] = []
-    for path in select_dvcfiles(repo, targets, cwd):
-        dvcfile = DvcFile.load(path)
+    dvcfiles = [DvcFile.load(path) for path in select_dvcfiles(repo, targets, cwd)]
+    incomplete = _incomplete(
+        repo,
+        [(o.md5, o.is_dir) for d in dvcfiles for o in d.outs if o.cache and o.md5 is not None],
+        jobs,
+    )
+    for dvcfile in dvcfiles:
         complete = True
         for out in dvcfile.outs:
-            if not out.cache or out.md5 is None or _complete(repo, out.md5, out.is_dir):
+            if not out.cache or out.md5 is None or out.md5 not in incomplete:
                 continue
             complete = False
             if out_state(repo, dvcfile, out) != NOT_IN_CACHE:
                 failed.append(repo.relpath(dvcfile.out_path(out)))
         if complete:
-            ready.append(str(path))
+            ready.append(str(dvcfile.path))
     return ready, failed
 
 
@@ -279,8 +299,9 @@ def cloud_status(
                         (f"{t.path}/{rel}", h) for rel, h in repo.cache.read_manifest(md5)
                     )
             on_remote = backend.exists_many({h for _p, h in entries})
+            cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
             for path, h in entries:
-                local = repo.cache.contains(h)
+                local = h in cached
                 remote_has = h in on_remote
                 if local and not remote_has:
                     found[path] = NEW

@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import mlvc
 from mlvc.remote.base import Progress, TransferResult
 
-# The core names in-flight objects `.<name>.<pid>.<n>.mlvc-tmp` beside their final path.
-_TEMP = re.compile(r"^\.[0-9a-f]{30}(?:\.dir)?\.(\d+)\.\d+\.mlvc-tmp$")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def sweep_stale_temps(root: Path, ids: Iterable[str]) -> int:
-    """Removes temp files a killed transfer left in the object dirs `ids` will use.
-
-    Objects only ever appear by rename, so a leftover temp file is never mistaken
-    for data; this just keeps the store tidy after a SIGKILL. A temp file whose pid
-    is alive on this host belongs to a running transfer and is kept. (On a shared
-    mount another host's pid may look dead here: deleting its temp file only makes
-    that upload fail, and its rerun completes.)
-    """
-    removed = 0
-    for prefix in sorted({i[:2] for i in ids}):
-        folder = root / "files" / "md5" / prefix
-        try:
-            entries = list(os.scandir(folder))
-        except FileNotFoundError:
-            continue
-        for entry in entries:
-            m = _TEMP.match(entry.name)
-            if m and not _alive(int(m.group(1))):
-                try:
-                    os.unlink(entry.path)
-                    removed += 1
-                except FileNotFoundError:
-                    pass
-    return removed
-
 
 class LocalRemote:
     """A directory laid out like a DVC 3 cache (`files/md5/<2>/<30>[.dir]`).
 
     DVC-compat: a local remote has exactly the cache's layout and writes objects 0444.
+    The core lists each object directory once per call rather than checking objects
+    one by one, and clears temp files that killed transfers left there (objects only
+    ever appear by rename, so such a file is never taken for data).
     """
 
     def __init__(self, name: str, url: str) -> None:
@@ -65,7 +26,7 @@ class LocalRemote:
 
     def exists_many(self, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` present under the remote directory."""
-        return {i for i in ids if self._store.contains(i)}
+        return set(self._store.contains_many(sorted(set(ids))))
 
     def list_ids(self) -> set[str]:
         """Every object id under the remote directory."""
@@ -80,10 +41,8 @@ class LocalRemote:
         progress: Progress | None = None,
     ) -> TransferResult:
         """Copies objects from `cache` to the remote (temp file + rename, so reruns resume)."""
-        ids = set(ids)
-        sweep_stale_temps(Path(self.url), ids)
         copied, skipped, missing = cache.transfer(
-            self.url, sorted(set(ids)), jobs=jobs, progress=progress
+            self._store, sorted(set(ids)), jobs=jobs, progress=progress
         )
         return TransferResult(list(copied), skipped, list(missing))
 
@@ -96,10 +55,8 @@ class LocalRemote:
         progress: Progress | None = None,
     ) -> TransferResult:
         """Copies objects from the remote into `cache`."""
-        ids = set(ids)
-        sweep_stale_temps(Path(cache.root), ids)
         copied, skipped, missing = self._store.transfer(
-            cache.root, sorted(set(ids)), jobs=jobs, progress=progress
+            cache, sorted(set(ids)), jobs=jobs, progress=progress
         )
         return TransferResult(list(copied), skipped, list(missing))
 

@@ -528,21 +528,40 @@ impl Cache {
         self.inner.remove(hash).map_err(to_py)
     }
 
-    /// Copies objects to another cache or local remote at `dest_root`; returns
-    /// `(copied, skipped, missing)`: ids copied, how many were already there, ids
-    /// this cache lacks.
-    #[pyo3(signature = (dest_root, hashes, jobs=0, progress=None))]
+    /// Tells which of `hashes` are present: returns those ids, in one call
+    /// (one directory listing per prefix where that beats a stat per object).
+    #[pyo3(signature = (hashes, jobs=0))]
+    fn contains_many(
+        &self,
+        py: Python<'_>,
+        hashes: Vec<String>,
+        jobs: usize,
+    ) -> PyResult<Vec<String>> {
+        let present = py
+            .detach(|| self.inner.contains_many(&hashes, jobs))
+            .map_err(to_py)?;
+        Ok(hashes
+            .into_iter()
+            .zip(present)
+            .filter_map(|(h, p)| p.then_some(h))
+            .collect())
+    }
+
+    /// Copies objects into `dest` (another cache, or a local remote in the
+    /// cache layout); returns `(copied, skipped, missing)`: ids copied, how many
+    /// `dest` already had, ids this cache lacks.
+    #[pyo3(signature = (dest, hashes, jobs=0, progress=None))]
     fn transfer(
         &self,
         py: Python<'_>,
-        dest_root: PathBuf,
+        dest: &Bound<'_, Cache>,
         hashes: Vec<String>,
         jobs: usize,
         progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(Vec<String>, usize, Vec<String>)> {
-        let dest = ObjectCache::new(dest_root);
+        let dest = &dest.get().inner;
         let r = run_long(py, progress, |p| {
-            self.inner.transfer_to(&dest, &hashes, jobs, p)
+            self.inner.transfer_to(dest, &hashes, jobs, p)
         })?;
         Ok((r.copied, r.skipped, r.missing))
     }

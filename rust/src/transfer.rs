@@ -1,0 +1,320 @@
+//! Moving objects between two stores of the cache layout: the local cache and
+//! a local remote (`<root>/files/md5/<2>/<30>[.dir]`).
+//!
+//! Objects are handled per two-hex-digit directory. Each destination directory
+//! is listed once instead of one `stat` per object (and cleared of temp files
+//! that killed transfers left), created at most once, and used through an open
+//! handle. A copied object then costs: open the source, `fstat`, create the temp
+//! file already read-only, one `copy_file_range`, two closes, and the rename that
+//! gives it its name (so a partial object never carries it).
+
+use std::collections::HashSet;
+use std::ffi::{CStr, CString, OsString};
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cache::{temp_name, ObjectCache, OBJECT_MODE};
+use crate::copy::{fill, fix_mode};
+use crate::error::{Error, IoContext, Result};
+use crate::hash::is_valid_md5_name;
+use crate::progress::Progress;
+use crate::walk::{process_is_gone, temp_name_pid};
+
+/// A group of at least this many objects lists its directory whatever its size.
+const LIST_MIN_NAMES: usize = 8;
+/// A directory this small (ext4: a few hundred entries) is listed even for one object.
+const LIST_MAX_DIR_BYTES: u64 = 16 * 1024;
+
+/// What a transfer between two stores did.
+#[derive(Debug, Clone, Default)]
+pub struct TransferReport {
+    /// Objects copied.
+    pub copied: Vec<String>,
+    /// Objects the destination already had.
+    pub skipped: usize,
+    /// Objects the source does not have.
+    pub missing: Vec<String>,
+}
+
+/// The objects of one two-hex-digit directory: their indexes in the caller's
+/// list and their names inside the directory.
+struct Group<'a> {
+    prefix: &'a str,
+    members: Vec<(usize, &'a str)>,
+}
+
+/// Validates `hashes` and groups them by directory.
+fn groups<'a>(hashes: &[&'a str]) -> Result<Vec<Group<'a>>> {
+    let mut keyed: Vec<(usize, &str)> = Vec::with_capacity(hashes.len());
+    for (i, h) in hashes.iter().enumerate() {
+        if !is_valid_md5_name(h) {
+            return Err(Error::InvalidHash((*h).to_string()));
+        }
+        keyed.push((i, h));
+    }
+    keyed.sort_unstable_by(|a, b| a.1.cmp(b.1));
+    let mut out: Vec<Group<'a>> = Vec::new();
+    for (i, h) in keyed {
+        let (prefix, name) = h.split_at(2);
+        match out.last_mut() {
+            Some(g) if g.prefix == prefix => g.members.push((i, name)),
+            _ => out.push(Group {
+                prefix,
+                members: vec![(i, name)],
+            }),
+        }
+    }
+    Ok(out)
+}
+
+impl ObjectCache {
+    fn prefix_dir(&self, prefix: &str) -> PathBuf {
+        self.root().join("files").join("md5").join(prefix)
+    }
+
+    /// Tells, for each of `hashes`, whether the object is present: one listing
+    /// per directory where that is cheaper than one `stat` per object.
+    pub fn contains_many(&self, hashes: &[String], jobs: usize) -> Result<Vec<bool>> {
+        let refs: Vec<&str> = hashes.iter().map(String::as_str).collect();
+        let groups = groups(&refs)?;
+        let found: Vec<Vec<(usize, bool)>> = crate::digest::pool(jobs)?.install(|| {
+            groups
+                .par_iter()
+                .map(|g| {
+                    let names: Vec<&str> = g.members.iter().map(|m| m.1).collect();
+                    let present = present_in(&self.prefix_dir(g.prefix), &names, false)?;
+                    Ok(g.members.iter().map(|m| m.0).zip(present).collect())
+                })
+                .collect::<Result<_>>()
+        })?;
+        let mut out = vec![false; hashes.len()];
+        for (i, p) in found.into_iter().flatten() {
+            out[i] = p;
+        }
+        Ok(out)
+    }
+
+    /// Copies objects into `dest` (another cache, or a local remote: same
+    /// layout), in parallel, each atomically; objects `dest` has are not sent
+    /// again, so an interrupted transfer resumes where it stopped.
+    ///
+    /// File objects go first and `.dir` objects after them, so a present `.dir`
+    /// object always implies its files are present.
+    pub fn transfer_to(
+        &self,
+        dest: &ObjectCache,
+        hashes: &[String],
+        jobs: usize,
+        progress: &Progress,
+    ) -> Result<TransferReport> {
+        let (dirs, files): (Vec<&str>, Vec<&str>) = hashes
+            .iter()
+            .map(String::as_str)
+            .partition(|h| h.ends_with(".dir"));
+        let pool = crate::digest::pool(jobs)?;
+        let mut report = TransferReport::default();
+        for batch in [files, dirs] {
+            let groups = groups(&batch)?;
+            let parts: Vec<TransferReport> = pool.install(|| {
+                groups
+                    .par_iter()
+                    .map(|g| self.send_group(dest, g, progress))
+                    .collect::<Result<_>>()
+            })?;
+            for p in parts {
+                report.copied.extend(p.copied);
+                report.skipped += p.skipped;
+                report.missing.extend(p.missing);
+            }
+        }
+        Ok(report)
+    }
+
+    /// Copies the objects of one directory that `dest` lacks.
+    fn send_group(
+        &self,
+        dest: &ObjectCache,
+        g: &Group<'_>,
+        progress: &Progress,
+    ) -> Result<TransferReport> {
+        progress.check()?;
+        let mut report = TransferReport::default();
+        let dest_dir = dest.prefix_dir(g.prefix);
+        let names: Vec<&str> = g.members.iter().map(|m| m.1).collect();
+        let present = present_in(&dest_dir, &names, true)?;
+        let todo: Vec<&str> = names
+            .iter()
+            .zip(&present)
+            .filter(|(_, &p)| !p)
+            .map(|(n, _)| *n)
+            .collect();
+        report.skipped = names.len() - todo.len();
+        if todo.is_empty() {
+            return Ok(report);
+        }
+        let src_dir = self.prefix_dir(g.prefix);
+        let from_dir = match File::open(&src_dir) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                report.missing = todo.iter().map(|n| format!("{}{n}", g.prefix)).collect();
+                return Ok(report);
+            }
+            Err(e) => return Err(Error::io(&src_dir, e)),
+        };
+        dest.ensure_dir(&dest_dir)?;
+        let to_dir = File::open(&dest_dir).at(&dest_dir)?;
+        let outcomes: Vec<(&str, bool)> = todo
+            .par_iter()
+            .map(|name| {
+                progress.check()?;
+                let copied = copy_object(&from_dir, &src_dir, &to_dir, &dest_dir, name, progress)?;
+                progress.add_file(0);
+                Ok((*name, copied))
+            })
+            .collect::<Result<_>>()?;
+        for (name, copied) in outcomes {
+            let id = format!("{}{name}", g.prefix);
+            if copied {
+                report.copied.push(id);
+            } else {
+                report.missing.push(id);
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Copies object `name` between two open directories; `false` when the source lacks it.
+fn copy_object(
+    from_dir: &File,
+    src_dir: &Path,
+    to_dir: &File,
+    dest_dir: &Path,
+    name: &str,
+    progress: &Progress,
+) -> Result<bool> {
+    let cname = CString::new(name).expect("hex object names hold no NUL");
+    let from = match openat(from_dir, &cname, libc::O_RDONLY, 0) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(src_dir.join(name), e)),
+    };
+    let meta = from.metadata().at(src_dir.join(name))?;
+    if !meta.is_file() {
+        return Ok(false);
+    }
+    let tmp = temp_name(name);
+    let ctmp = CString::new(tmp.as_str()).expect("temp names hold no NUL");
+    let to = openat(
+        to_dir,
+        &ctmp,
+        libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
+        OBJECT_MODE,
+    )
+    .at(dest_dir.join(&tmp))?;
+    let written = fill(&from, &to, meta.len(), true, Some(progress))
+        .map_err(|e| Error::io(src_dir.join(name), e))
+        .and_then(|_| fix_mode(&to, OBJECT_MODE).at(dest_dir.join(&tmp)));
+    drop(to);
+    drop(from);
+    let placed = written.and_then(|_| renameat(to_dir, &ctmp, &cname).at(dest_dir.join(name)));
+    if let Err(e) = placed {
+        let _ = unlinkat(to_dir, &ctmp);
+        return Err(if progress.is_interrupted() {
+            Error::Interrupted
+        } else {
+            e
+        });
+    }
+    Ok(true)
+}
+
+/// Tells which of `names` `dir` holds (as files, or links to them).
+///
+/// One listing when the group is large or the directory small, else one `stat`
+/// per name (a big remote with a few objects to check). With `sweep`, the
+/// listing also deletes temp files whose writer is gone.
+fn present_in(dir: &Path, names: &[&str], sweep: bool) -> Result<Vec<bool>> {
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(vec![false; names.len()]),
+        Err(e) => return Err(Error::io(dir, e)),
+    };
+    if names.len() < LIST_MIN_NAMES && meta.len() > LIST_MAX_DIR_BYTES {
+        return Ok(names
+            .iter()
+            .map(|n| std::fs::metadata(dir.join(n)).is_ok_and(|m| m.is_file()))
+            .collect());
+    }
+    let mut found: HashSet<OsString> = HashSet::new();
+    for entry in std::fs::read_dir(dir).at(dir)? {
+        let entry = entry.at(dir)?;
+        let name = entry.file_name();
+        if let Some(pid) = temp_name_pid(name.as_bytes()) {
+            if sweep && process_is_gone(pid) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+            continue;
+        }
+        // The entry's type comes with the listing; only a link needs a stat.
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_dir() => false,
+            _ => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()),
+        };
+        if is_file {
+            found.insert(name);
+        }
+    }
+    Ok(names
+        .iter()
+        .map(|n| found.contains(std::ffi::OsStr::new(n)))
+        .collect())
+}
+
+fn openat(dir: &File, name: &CStr, flags: i32, mode: u32) -> io::Result<File> {
+    loop {
+        // SAFETY: `dir` is an open directory and `name` a NUL-terminated string.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                flags | libc::O_CLOEXEC,
+                mode as libc::c_uint,
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: `fd` was just opened and is owned by nothing else.
+            return Ok(unsafe { File::from_raw_fd(fd) });
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+fn renameat(dir: &File, from: &CStr, to: &CStr) -> io::Result<()> {
+    // SAFETY: both names are NUL-terminated and relative to the open `dir`.
+    let r = unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn unlinkat(dir: &File, name: &CStr) -> io::Result<()> {
+    // SAFETY: `name` is NUL-terminated and relative to the open `dir`.
+    let r = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
