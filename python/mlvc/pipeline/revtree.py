@@ -70,7 +70,10 @@ class Tree:
     def read(self, rel: str) -> bytes:
         """The file's bytes; FileNotFoundError when this revision has no such file."""
         if self._files is None:
-            return (self.repo.root / rel).read_bytes()
+            try:
+                return (self.repo.root / rel).read_bytes()
+            except FileNotFoundError as exc:
+                raise FileNotFoundError(exc.errno, exc.strerror, rel) from None
         git_path = self._files.get(rel)
         data = None
         if git_path is not None:
