@@ -32,7 +32,6 @@ class UnknownRevisionError(MlvcError):
     """A git revision named on the command line does not exist."""
 
     hint = "check the name with `git log --oneline` or `git branch -a`"
-    exit_code = 255  # DVC-compat: DVC reports a bad revision as a DvcException
 
     def __init__(self, rev: str) -> None:
         super().__init__(f"unknown Git revision `{rev}`")

@@ -18,7 +18,7 @@ from typing import Any
 
 from mlvc import yamlio
 from mlvc.exceptions import MlvcError
-from mlvc.ops.diff import resolve_rev
+from mlvc.ops.diff import UnknownRevisionError, resolve_rev
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.revtree import Tree
 from mlvc.repo import Repo
@@ -28,6 +28,12 @@ DEFAULT_PRECISION = 5
 
 RevResult = dict[str, Any]
 Collector = Callable[[Tree], dict[str, Any]]
+
+
+class BadRevisionError(UnknownRevisionError):
+    """An unknown revision given to `metrics diff`/`params diff`."""
+
+    exit_code = 255  # DVC-compat: these commands fail with 255 (`dvc diff` with 1)
 
 
 class MetricsFileError(MlvcError):
@@ -204,7 +210,10 @@ def compared_revisions(repo: Repo, a_rev: str, b_rev: str) -> list[tuple[str, st
         return None
     out: list[tuple[str, str | None]] = []
     for rev in (a_rev, b_rev):
-        out.append((rev, None if rev == WORKSPACE else resolve_rev(repo, rev)))
+        try:
+            out.append((rev, None if rev == WORKSPACE else resolve_rev(repo, rev)))
+        except UnknownRevisionError as exc:
+            raise BadRevisionError(rev) from exc
     return out
 
 
