@@ -63,7 +63,7 @@ def _root(
 # Command modules, in `--help` order, and the module that defines each top-level
 # command. typer builds every registered command from its signature on each run,
 # so only the module of the invoked command is registered (all for help or typos).
-MODULES = ("data", "pipeline", "hashing", "maintenance", "remote", "inspect")
+MODULES = ("data", "pipeline", "reports", "hashing", "maintenance", "remote", "inspect")
 COMMAND_MODULES = {
     "init": "data",
     "add": "data",
@@ -73,6 +73,10 @@ COMMAND_MODULES = {
     "repro": "pipeline",
     "stage": "pipeline",
     "dag": "pipeline",
+    "freeze": "pipeline",
+    "unfreeze": "pipeline",
+    "params": "reports",
+    "metrics": "reports",
     "hash": "hashing",
     "gc": "maintenance",
     "remove": "maintenance",

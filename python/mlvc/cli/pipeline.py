@@ -121,11 +121,111 @@ def register(app: typer.Typer) -> None:
 
     stage_app = typer.Typer(
         name="stage",
-        help="List pipeline stages.",
+        help="Add and list pipeline stages.",
         no_args_is_help=True,
         rich_markup_mode=None,
     )
     app.add_typer(stage_app, name="stage")
+
+    @stage_app.command(
+        "add",
+        # DVC-compat: everything after the first word of the command belongs to it.
+        context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+    )
+    @handled()
+    def stage_add_command(
+        command: Annotated[
+            list[str] | None, typer.Argument(help="The command to run, with its arguments.")
+        ] = None,
+        name: Annotated[str, typer.Option("--name", "-n", help="Name of the stage.")] = "",
+        deps: Annotated[
+            list[str] | None, typer.Option("--deps", "-d", help="A dependency (repeatable).")
+        ] = None,
+        params: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--params", "-p", metavar="[FILE:]KEYS", help="Params the stage depends on."
+            ),
+        ] = None,
+        outs: Annotated[
+            list[str] | None, typer.Option("--outs", "-o", help="An output (cached).")
+        ] = None,
+        outs_no_cache: Annotated[
+            list[str] | None,
+            typer.Option("--outs-no-cache", "-O", help="An output kept out of the cache."),
+        ] = None,
+        outs_persist: Annotated[
+            list[str] | None,
+            typer.Option("--outs-persist", help="An output not removed before a run."),
+        ] = None,
+        outs_persist_no_cache: Annotated[
+            list[str] | None,
+            typer.Option("--outs-persist-no-cache", help="A persistent output, not cached."),
+        ] = None,
+        metrics: Annotated[
+            list[str] | None, typer.Option("--metrics", "-m", help="A metrics file.")
+        ] = None,
+        metrics_no_cache: Annotated[
+            list[str] | None,
+            typer.Option("--metrics-no-cache", "-M", help="A metrics file, not cached."),
+        ] = None,
+        plots: Annotated[list[str] | None, typer.Option("--plots", help="A plots file.")] = None,
+        plots_no_cache: Annotated[
+            list[str] | None,
+            typer.Option("--plots-no-cache", help="A plots file, not cached."),
+        ] = None,
+        wdir: Annotated[
+            str | None, typer.Option("--wdir", "-w", help="Directory to run the command in.")
+        ] = None,
+        force: Annotated[
+            bool, typer.Option("--force", "-f", help="Overwrite a stage of the same name.")
+        ] = False,
+        run: Annotated[bool, typer.Option("--run", help="Run the stage once added.")] = False,
+        always_changed: Annotated[
+            bool, typer.Option("--always-changed", help="Always consider the stage changed.")
+        ] = False,
+        desc: Annotated[str | None, typer.Option("--desc", help="A description.")] = None,
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Add a stage to `dvc.yaml` (keeping the file's comments and layout)."""
+        from mlvc.ops.stage_add import StageSpec, add_stage, ignore_outputs, join_command
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        spec = StageSpec(
+            name=name,
+            cmd=join_command(command or []),
+            deps=deps or [],
+            params=params or [],
+            outs=outs or [],
+            outs_no_cache=outs_no_cache or [],
+            outs_persist=outs_persist or [],
+            outs_persist_no_cache=outs_persist_no_cache or [],
+            metrics=metrics or [],
+            metrics_no_cache=metrics_no_cache or [],
+            plots=plots or [],
+            plots_no_cache=plots_no_cache or [],
+            wdir=wdir,
+            always_changed=always_changed,
+            desc=desc,
+        )
+        with repo.lock():
+            stage = add_stage(repo, spec, force=force)
+            to_stage = [*ignore_outputs(repo, stage), repo.root / stage.dvcfile]
+        _say(quiet, f"Added stage '{stage.addressing}' in '{stage.dvcfile}'\n")
+        if run:
+            from mlvc.ops.repro import repro
+
+            result = repro(
+                repo,
+                [stage.addressing],
+                force=True,
+                single_item=True,
+                echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
+            )
+            to_stage += [p for p in result.to_stage if p not in to_stage]
+        _git_add_hint(repo, to_stage, quiet)
 
     @stage_app.command("list")
     @handled()
@@ -156,6 +256,35 @@ def register(app: typer.Typer) -> None:
         width = max((len(n) for n, _ in rows), default=0)
         for name, desc in rows:
             _say(quiet, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
+
+    def _freeze(targets: list[str], frozen: bool, quiet: bool) -> None:
+        from mlvc.ops.stage_add import set_frozen
+        from mlvc.repo import Repo
+
+        repo = Repo.find()
+        with repo.lock():
+            for dvcfile, name in set_frozen(repo, targets, frozen):
+                _say(quiet, f"Modifying stage '{name}' in '{dvcfile}'\n")
+
+    @app.command("freeze")
+    @handled()
+    def freeze_command(
+        targets: Annotated[list[str], typer.Argument(help="Stages to freeze.")],
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Mark stages `frozen`: repro will not run them or check their deps."""
+        _freeze(targets, True, quiet)
+
+    @app.command("unfreeze")
+    @handled()
+    def unfreeze_command(
+        targets: Annotated[list[str], typer.Argument(help="Stages to unfreeze.")],
+        quiet: Quiet = False,
+        verbose: Verbose = False,
+    ) -> None:
+        """Remove `frozen` from stages."""
+        _freeze(targets, False, quiet)
 
     @app.command("dag")
     @handled()

@@ -89,11 +89,16 @@ class LockFile:
 
     @classmethod
     def load(cls, path: Path, shown: str | None = None) -> LockFile:
-        name = shown or str(path)
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls(path)
+        return cls.loads(text, shown or str(path), path)
+
+    @classmethod
+    def loads(cls, text: str, name: str, path: Path | None = None) -> LockFile:
+        """Parses lock file text; errors name the file as `name`."""
+        path = path if path is not None else Path(name)
         try:
             data = yamlio.loads(text, name)
         except yamlio.YamlError as exc:

@@ -1,0 +1,417 @@
+"""`metrics show` and `metrics diff`, and the comparison `params diff` shares with them.
+
+Results have DVC's shape: `{rev: {"data": {path: {"data": value} | {"error": exc}}}}`
+(or `{rev: {"error": exc}}` when a revision's pipelines cannot be loaded), so the
+`--json` output is DVC's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import subprocess
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from mlvc import yamlio
+from mlvc.exceptions import MlvcError
+from mlvc.ops.diff import UnknownRevisionError, resolve_rev
+from mlvc.pipeline.params import parse_params
+from mlvc.pipeline.revtree import Tree
+from mlvc.repo import Repo
+
+WORKSPACE = "workspace"
+DEFAULT_PRECISION = 5
+
+RevResult = dict[str, Any]
+Collector = Callable[[Tree], dict[str, Any]]
+
+
+class BadRevisionError(UnknownRevisionError):
+    """An unknown revision given to `metrics diff`/`params diff`."""
+
+    exit_code = 255  # DVC-compat: these commands fail with 255 (`dvc diff` with 1)
+
+
+class MetricsFileError(MlvcError):
+    """A metrics or params file that cannot be parsed."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        # DVC-compat: the error type named in `--json` output.
+        self.kind = kind
+
+
+def repo_target(repo: Repo, target: str) -> str:
+    """A path given on the command line (relative to the cwd) made repository-relative."""
+    return repo.relpath(Path(os.path.abspath(target)))
+
+
+def shown_path(repo: Repo, rel: str) -> str:
+    """A repository-relative path as DVC prints it: relative to the cwd."""
+    return os.path.relpath(repo.root / rel, Path.cwd())
+
+
+def parse_file(data: bytes, rel: str) -> Any:
+    """Parses a metrics/params file by its suffix (YAML unless `.json`, `.toml`, `.py`)."""
+    suffix = posixpath.splitext(rel)[1].lower()
+    kind = {".json": "JSON", ".toml": "TOML", ".py": "PythonFile"}.get(suffix, "YAML")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetricsFileError(f"`{rel}` is not valid UTF-8", f"{kind}FileCorruptedError") from exc
+    try:
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".py":
+            return parse_params(text, suffix, rel)
+        return yamlio.loads(text, rel)
+    except json.JSONDecodeError as exc:
+        raise MetricsFileError(
+            f"`{rel}:{exc.lineno}:{exc.colno}`: invalid JSON: {exc.msg}", "JSONFileCorruptedError"
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise MetricsFileError(f"`{rel}`: invalid TOML: {exc}", "TOMLFileCorruptedError") from exc
+    except MlvcError as exc:
+        raise MetricsFileError(str(exc), f"{kind}FileCorruptedError") from exc
+
+
+def extract_metrics(value: Any) -> Any:
+    """DVC-compat: only numbers, strings and mappings of them are metrics (lists are dropped)."""
+    if isinstance(value, int | float | str):
+        return value
+    if not isinstance(value, dict):
+        return None
+    out = {}
+    for key, item in value.items():
+        m = extract_metrics(item)
+        if m not in (None, {}):
+            out[key] = m
+    return out
+
+
+def expand(tree: Tree, paths: Iterable[str]) -> list[str]:
+    """Directories replaced by the files under them; duplicates dropped, order kept."""
+    out: dict[str, None] = {}
+    for p in paths:
+        if tree.isdir(p):
+            out.update(dict.fromkeys(tree.find(p)))
+        else:
+            out[p] = None
+    return list(out)
+
+
+def collect_metrics(tree: Tree, targets: list[str]) -> dict[str, Any]:
+    """`{path: {"data": ...} | {"error": exc}}` for the metrics files of one revision."""
+    if targets:
+        paths = list(targets)
+    else:
+        paths = []
+        pipelines = tree.pipelines()
+        for stage in pipelines.stages:
+            paths += [stage.repo_path(o.path) for o in stage.outs if o.is_metric]
+        for file in pipelines.files:
+            base = posixpath.dirname(file.path)
+            paths += [posixpath.normpath(posixpath.join(base, m)) for m in file.metrics]
+    result: dict[str, Any] = {}
+    for path in expand(tree, paths):
+        try:
+            value = extract_metrics(parse_file(tree.read_output(path), path))
+            result[path] = {"data": value or {}}
+        except (OSError, MetricsFileError) as exc:
+            result[path] = {"error": exc}
+    return result
+
+
+def gather(
+    repo: Repo, revs: list[tuple[str, str | None]], collect: Collector
+) -> dict[str, RevResult]:
+    """Runs `collect` on the tree of each `(name, commit)` (commit None: the workspace)."""
+    out: dict[str, RevResult] = {}
+    for name, commit in revs:
+        try:
+            out[name] = {"data": collect(Tree(repo, commit))}
+        except MlvcError as exc:
+            out[name] = {"error": exc}
+    return out
+
+
+def selected_revisions(
+    repo: Repo, *, all_branches: bool, all_tags: bool, all_commits: bool
+) -> list[tuple[str, str | None]]:
+    """DVC's brancher: `("", None)` alone, or the workspace plus the selected commits.
+
+    DVC-compat: a commit is named by its branch/tag names joined with `,` (`-A`: its id).
+    """
+    if not (all_branches or all_tags or all_commits):
+        return [("", None)]
+    revs: list[tuple[str, str | None]] = [(WORKSPACE, None)]
+    scm = repo.scm
+    if scm is None:
+        return revs
+    names: dict[str, list[str]] = {}
+    if all_commits:
+        r = subprocess.run(
+            ["git", "rev-list", "--all"], cwd=repo.root, capture_output=True, text=True, check=True
+        )
+        for sha in r.stdout.split():
+            names.setdefault(sha, []).append(sha)
+    else:
+        refs: list[str] = []
+        if all_branches:
+            refs += [name.removeprefix("refs/heads/") for name, _ in scm.list_refs("refs/heads/")]
+        if all_tags:
+            refs += [name.removeprefix("refs/tags/") for name, _ in scm.list_refs("refs/tags/")]
+        for ref in refs:
+            sha = scm.resolve(ref)
+            if ref not in names.setdefault(sha, []):
+                names[sha].append(ref)
+    revs += [(",".join(n), sha) for sha, n in names.items()]
+    return revs
+
+
+def hide_workspace(repo: Repo, results: dict[str, RevResult]) -> None:
+    """DVC-compat: the workspace is not shown when it equals the current branch."""
+    scm = repo.scm
+    branch = scm.head_branch() if scm is not None else None
+    if branch is not None:
+        branch = branch.removeprefix("refs/heads/")
+        if branch in results and results.get(WORKSPACE) == results[branch]:
+            results.pop(WORKSPACE, None)
+
+
+def show(
+    repo: Repo,
+    targets: list[str],
+    *,
+    all_branches: bool = False,
+    all_tags: bool = False,
+    all_commits: bool = False,
+) -> dict[str, RevResult]:
+    """Metrics of the workspace (or of the selected revisions), keyed by revision name."""
+    revs = selected_revisions(
+        repo, all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+    )
+    rel = [repo_target(repo, t) for t in targets]
+    results = gather(repo, revs, lambda tree: collect_metrics(tree, rel))
+    hide_workspace(repo, results)
+    return results
+
+
+def compared_revisions(repo: Repo, a_rev: str, b_rev: str) -> list[tuple[str, str | None]] | None:
+    """`(name, commit)` of both sides of a diff; None when the repository has no commits."""
+    scm = repo.scm
+    if scm is None or scm.head_commit() is None:
+        return None
+    out: list[tuple[str, str | None]] = []
+    for rev in (a_rev, b_rev):
+        try:
+            out.append((rev, None if rev == WORKSPACE else resolve_rev(repo, rev)))
+        except UnknownRevisionError as exc:
+            raise BadRevisionError(rev) from exc
+    return out
+
+
+# Diffs (DVC's dvc/utils/diff.py) -----------------------------------------------------
+
+
+def format_dict(d: dict[Any, Any]) -> dict[Any, Any]:
+    """DVC-compat: lists are compared and shown as their Python text."""
+    out: dict[Any, Any] = {}
+    for key, value in d.items():
+        if isinstance(value, dict):
+            out[key] = format_dict(value)
+        elif isinstance(value, list):
+            out[key] = str(value)
+        else:
+            out[key] = value
+    return out
+
+
+def flatten(d: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level with dotted keys (empty mappings disappear)."""
+    out: dict[str, Any] = {}
+    for key, value in d.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.update(flatten(value, name))
+        else:
+            out[name] = value
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float)
+
+
+def _diff_vals(old: Any, new: Any, with_unchanged: bool) -> dict[str, Any]:
+    if isinstance(new, list) and isinstance(old, list) and len(old) == len(new) == 1:
+        return _diff_vals(old[0], new[0], with_unchanged)
+    if not with_unchanged and old == new:
+        return {}
+    res = {"old": old, "new": new}
+    if _is_number(new) and _is_number(old):
+        res["diff"] = new - old
+    return res
+
+
+def _flat_or(d: Any) -> Callable[[str], Any]:
+    if not d:
+        return lambda _k: None
+    if isinstance(d, dict):
+        flat = flatten(d)
+        return lambda k: flat.get(k)
+    return lambda _k: "unable to parse"
+
+
+def _diff_file(old: Any, new: Any, with_unchanged: bool) -> dict[str, Any]:
+    if isinstance(new, dict) or isinstance(old, dict):
+        keys = dict.fromkeys(
+            [
+                *(flatten(old) if isinstance(old, dict) else {}),
+                *(flatten(new) if isinstance(new, dict) else {}),
+            ]
+        )
+        get_old, get_new = _flat_or(old), _flat_or(new)
+        out = {}
+        for key in keys:
+            d = _diff_vals(get_old(key), get_new(key), with_unchanged)
+            if d:
+                out[key] = d
+        return out
+    d = _diff_vals(old, new, with_unchanged)
+    return {"": d} if d else {}
+
+
+def diff_results(
+    results: dict[str, RevResult], a_rev: str, b_rev: str, *, with_unchanged: bool
+) -> dict[str, dict[str, Any]]:
+    """`{path: {key: {"old", "new"[, "diff"]}}}` between two revisions' results."""
+    old_data = format_dict(results.get(a_rev, {}).get("data", {}))
+    new_data = format_dict(results.get(b_rev, {}).get("data", {}))
+    out: dict[str, dict[str, Any]] = {}
+    for path in dict.fromkeys([*old_data, *new_data]):
+        d = _diff_file(
+            old_data.get(path, {}).get("data", {}),
+            new_data.get(path, {}).get("data", {}),
+            with_unchanged,
+        )
+        if d:
+            out[path] = d
+    return out
+
+
+def diff(
+    repo: Repo, a_rev: str, b_rev: str, targets: list[str], *, with_unchanged: bool = False
+) -> tuple[dict[str, dict[str, Any]], dict[str, RevResult]]:
+    """Changed metrics between two revisions, and the results they came from."""
+    revs = compared_revisions(repo, a_rev, b_rev)
+    if revs is None:
+        return {}, {}
+    rel = [repo_target(repo, t) for t in targets]
+    results = gather(repo, revs, lambda tree: collect_metrics(tree, rel))
+    return diff_results(results, a_rev, b_rev, with_unchanged=with_unchanged), results
+
+
+# Output -------------------------------------------------------------------------------
+
+
+def errors(results: dict[str, RevResult]) -> list[tuple[str, str | None, BaseException]]:
+    """`(revision, path or None, error)` for everything that failed to load."""
+    found: list[tuple[str, str | None, BaseException]] = []
+    for rev, res in results.items():
+        if "error" in res:
+            found.append((rev, None, res["error"]))
+        for path, file in res.get("data", {}).items():
+            if "error" in file:
+                found.append((rev, path, file["error"]))
+    return found
+
+
+def error_json(exc: BaseException) -> dict[str, str]:
+    """DVC-compat: errors in `--json` output are `{"type", "msg"}`."""
+    kind = getattr(exc, "kind", None) or type(exc).__name__
+    return {"type": kind, "msg": str(exc)}
+
+
+def to_json(value: Any) -> str:
+    def default(o: Any) -> Any:
+        if isinstance(o, BaseException):
+            return error_json(o)
+        if isinstance(o, tuple | set):
+            return list(o)
+        raise TypeError(type(o).__name__)
+
+    return json.dumps(value, default=default)
+
+
+def format_field(value: Any, precision: int | None = None, round_digits: bool = False) -> str:
+    """DVC-compat: a cell's text; floats rounded to `precision` digits."""
+
+    def fmt(v: Any) -> Any:
+        if isinstance(v, float) and precision:
+            return round(v, precision) if round_digits else f"{v:.{precision}g}"
+        if isinstance(v, dict):
+            return {k: fmt(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fmt(x) for x in v]
+        return v
+
+    return str(fmt(value))
+
+
+def metrics_rows(
+    results: dict[str, RevResult],
+    precision: int,
+    *,
+    with_revision: bool,
+    shown: Callable[[str], str],
+) -> tuple[list[str], list[list[str]]]:
+    """Headers and rows of `metrics show`: one row per revision and file, one column per key."""
+    rows: list[dict[str, str]] = []
+    columns: dict[str, None] = {}
+    for rev, res in results.items():
+        for path, file in res.get("data", {}).items():
+            value = file.get("data", {})
+            flat = flatten(format_dict(value)) if isinstance(value, dict) else {"": value}
+            cells = {k: format_field(v, precision, True) for k, v in flat.items()}
+            columns.update(dict.fromkeys(cells))
+            rows.append({"\0rev": rev, "\0path": shown(path), **cells})
+    keys = sorted(columns)
+    headers = (["Revision"] if with_revision else []) + ["Path", *keys]
+    fields = (["\0rev"] if with_revision else []) + ["\0path", *keys]
+    return headers, [[r.get(f, "-") for f in fields] for r in rows]
+
+
+def diff_rows(
+    diff_data: dict[str, dict[str, Any]],
+    *,
+    precision: int | None,
+    with_change: bool,
+    no_path: bool,
+    shown: Callable[[str], str],
+) -> list[list[str]]:
+    """Rows of a `metrics diff`/`params diff` table: path, key, old, new[, change]."""
+    rows = []
+    for path, changes in diff_data.items():
+        for key in sorted(changes):
+            change = changes[key]
+            cells = [
+                shown(path),
+                str(key),
+                *(
+                    "-" if change.get(f) is None else format_field(change.get(f), precision, True)
+                    for f in ("old", "new", "diff")
+                ),
+            ]
+            if not with_change:
+                cells.pop()
+            if no_path:
+                cells.pop(0)
+            rows.append(cells)
+    return rows

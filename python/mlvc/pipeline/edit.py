@@ -1,0 +1,191 @@
+"""Editing a user's `dvc.yaml` as text, so comments and layout survive.
+
+PyYAML cannot round-trip comments, so edits work on lines: the loader's marks
+say where each stage's block starts, and a new or replaced block is written by
+DVC's YAML dumper. Only when the stages are in flow style (`stages: {...}`) is
+the whole file re-dumped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlvc import yamlio
+from mlvc.exceptions import DvcYamlError
+
+STAGES = "stages"
+
+
+@dataclass
+class _Layout:
+    lines: list[str]  # with line endings
+    data: dict[str, Any]
+    marks: yamlio.Marks
+
+
+def _parse(text: str, origin: str) -> _Layout:
+    try:
+        data, marks = yamlio.loads_marked(text, origin)
+    except yamlio.YamlError as exc:
+        raise DvcYamlError(str(exc), "fix the YAML syntax there") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise DvcYamlError(f"`{origin}`: expected a mapping at the top level")
+    return _Layout(text.splitlines(keepends=True), data, marks)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
+
+
+def _section_end(layout: _Layout, key: str) -> int:
+    """0-based index of the first line after the top-level `key`'s value."""
+    start = layout.marks.of(layout.data, key)
+    assert start is not None
+    later = [
+        pos[0] - 1
+        for k in layout.data
+        if (pos := layout.marks.of(layout.data, k)) is not None and pos[0] > start[0]
+    ]
+    return min(later, default=len(layout.lines))
+
+
+def _trim(lines: list[str], start: int, end: int, indent: int) -> int:
+    """`end` moved up past blank lines and comments that belong to what follows.
+
+    A comment indented no deeper than the block's key introduces the next key.
+    """
+    while end > start + 1:
+        line = lines[end - 1]
+        if not line.strip() or (line.strip().startswith("#") and _indent(line) <= indent):
+            end -= 1
+        else:
+            break
+    return end
+
+
+def _stage_span(layout: _Layout, name: str) -> tuple[int, int, int] | None:
+    """`(first line, end line, indent)` (0-based, end exclusive) of a stage's block."""
+    stages = layout.data.get(STAGES)
+    if not isinstance(stages, dict) or name not in stages:
+        return None
+    pos = layout.marks.of(stages, name)
+    assert pos is not None
+    start, indent = pos[0] - 1, pos[1] - 1
+    later = [
+        p[0] - 1
+        for k in stages
+        if (p := layout.marks.of(stages, k)) is not None and p[0] - 1 > start
+    ]
+    end = min(later, default=_section_end(layout, STAGES))
+    return start, _trim(layout.lines, start, end, indent), indent
+
+
+def _flow_stages(layout: _Layout) -> bool:
+    stages = layout.data.get(STAGES)
+    if not isinstance(stages, dict) or not stages:
+        return False
+    outer = layout.marks.of(layout.data, STAGES)
+    first = layout.marks.of(stages, next(iter(stages)))
+    return outer is None or first is None or first[0] == outer[0]
+
+
+def _block(name: str, stage: dict[str, Any], indent: int) -> list[str]:
+    # Dumped under `stages:` so long lines fold where DVC folds them.
+    text = yamlio.dumps({STAGES: {name: stage}})
+    lines = text.splitlines(keepends=True)[1:]
+    shift = indent - 2
+    if shift > 0:
+        return [" " * shift + ln if ln.strip() else ln for ln in lines]
+    if shift < 0:
+        return [ln[-shift:] if ln.startswith(" " * -shift) else ln for ln in lines]
+    return lines
+
+
+def _ends_with_newline(lines: list[str]) -> list[str]:
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return lines
+
+
+def set_stage(text: str | None, name: str, stage: dict[str, Any], origin: str) -> str:
+    """`dvc.yaml` text with stage `name` added (at the end of `stages`) or replaced."""
+    if not text or not text.strip():
+        return yamlio.dumps({STAGES: {name: stage}})
+    layout = _parse(text, origin)
+    if _flow_stages(layout) or (
+        STAGES in layout.data and not isinstance(layout.data[STAGES], dict | None)
+    ):
+        data = dict(layout.data)
+        stages = dict(data.get(STAGES) or {})
+        stages[name] = stage
+        data[STAGES] = stages
+        return yamlio.dumps(data)
+    lines = _ends_with_newline(list(layout.lines))
+    span = _stage_span(layout, name)
+    if span is not None:
+        start, end, indent = span
+        lines[start:end] = _block(name, stage, indent)
+        return "".join(lines)
+    existing = layout.data.get(STAGES)
+    if existing:
+        assert isinstance(existing, dict)
+        last = next(reversed(existing))
+        last_span = _stage_span(layout, last)
+        assert last_span is not None
+        _start, end, indent = last_span
+        lines[end:end] = _block(name, stage, indent)
+        return "".join(lines)
+    if STAGES in layout.data:
+        # `stages:` with nothing under it: fill it in.
+        pos = layout.marks.of(layout.data, STAGES)
+        assert pos is not None
+        i = pos[0] - 1
+        lines[i] = "stages:\n"
+        lines[i + 1 : i + 1] = _block(name, stage, 2)
+        return "".join(lines)
+    return "".join(lines) + yamlio.dumps({STAGES: {name: stage}})
+
+
+def set_frozen(text: str, name: str, frozen: bool, origin: str) -> str:
+    """`dvc.yaml` text with `frozen: true` set on (or removed from) stage `name`."""
+    layout = _parse(text, origin)
+    stages = layout.data.get(STAGES)
+    span = _stage_span(layout, name)
+    definition = stages.get(name) if isinstance(stages, dict) else None
+    if span is None or not isinstance(definition, dict):
+        raise KeyError(name)
+    start, end, _ = span
+    lines = _ends_with_newline(list(layout.lines))
+    keys = layout.marks.of(definition, next(iter(definition))) if definition else None
+    block_style = keys is not None and keys[0] - 1 > start
+    if block_style and keys is not None:
+        key_indent = keys[1] - 1
+        if "frozen" in definition:
+            fpos = layout.marks.of(definition, "frozen")
+            assert fpos is not None
+            i = fpos[0] - 1
+            single = i + 1 >= len(lines) or _indent(lines[i + 1]) <= key_indent
+            if single:
+                if frozen:
+                    lines[i] = " " * key_indent + "frozen: true\n"
+                else:
+                    del lines[i]
+                return "".join(lines)
+        elif not frozen:
+            return text
+        else:
+            lines[end:end] = [" " * key_indent + "frozen: true\n"]
+            return "".join(lines)
+    # Flow style or an unusual `frozen` value: rewrite this stage's block.
+    new = {k: v for k, v in definition.items() if k != "frozen"}
+    if frozen:
+        new["frozen"] = True
+    return set_stage(text, name, new, origin)

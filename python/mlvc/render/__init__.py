@@ -1,0 +1,1 @@
+"""Rendering command output: tables as DVC prints them."""

@@ -1,0 +1,335 @@
+"""`stage add`, `freeze`/`unfreeze`, `params diff` and `metrics show/diff` against real DVC."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.interop.conftest import Runner
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+STAGE_ARGS = [
+    "-n", "train", "-d", "b.txt", "-d", "a.txt", "-o", "out", "-O", "nocache.txt",
+    "-p", "lr,epochs", "-p", "extra.json:th,a", "-p", "whole.yaml:",
+    "-m", "m.json", "-M", "mn.json", "--plots", "p.csv", "--plots-no-cache", "pn.csv",
+    "-w", "sub", "--always-changed", "--desc", "my stage",
+    "python", "train.py", "a b", 'x"y', "", "-n", "kept",
+]  # fmt: skip
+
+COMMENTED = """\
+# top comment
+vars:
+  - x: 1   # inline
+
+stages:
+  # about a
+  a:
+    cmd: echo a   # cmt
+    deps: [in.txt]   # flow
+    outs:
+      - a.txt
+
+  b:
+    cmd: echo b
+    # trailing comment in b
+
+# before metrics
+metrics:
+- m.json
+"""
+
+
+def _init(tools: Tools, repo: Path | None = None) -> Path:
+    _mlvc, dvc, git, root = tools
+    repo = repo or root
+    repo.mkdir(exist_ok=True)
+    git("init", "-q", cwd=repo)
+    dvc("init", "-q", cwd=repo)
+    return repo
+
+
+def _twin(tools: Tools) -> tuple[Path, Path]:
+    root = tools[3]
+    a = _init(tools, root / "m")
+    b = _init(tools, root / "d")
+    return a, b
+
+
+def _comments(text: str) -> list[str]:
+    return [ln.split("#", 1)[1] for ln in text.splitlines() if "#" in ln]
+
+
+def test_stage_add_fresh_file_is_byte_identical(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for repo in (m, d):
+        (repo / "sub").mkdir()
+    r = mlvc("stage", "add", *STAGE_ARGS, cwd=m)
+    dvc("stage", "add", *STAGE_ARGS, cwd=d)
+    assert (m / "dvc.yaml").read_bytes() == (d / "dvc.yaml").read_bytes()
+    assert (m / "sub/.gitignore").read_bytes() == (d / "sub/.gitignore").read_bytes()
+    assert "Added stage 'train' in 'dvc.yaml'" in r.stdout
+    assert 'cmd: python train.py "a b" x"y "" -n kept' in (m / "dvc.yaml").read_text()
+
+
+def test_stage_add_keeps_comments_and_layout(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(COMMENTED)
+    mlvc("stage", "add", "-n", "c", "-d", "a.txt", "-o", "c.txt", "echo", "c", cwd=m)
+    dvc("stage", "add", "-n", "c", "-d", "a.txt", "-o", "c.txt", "echo", "c", cwd=d)
+    text = (m / "dvc.yaml").read_text()
+    assert _comments(text) == _comments(COMMENTED)
+    # The user's lines are untouched; the new block sits at the end of `stages`.
+    assert text.startswith(COMMENTED.split("\n# before metrics")[0])
+    assert "    # trailing comment in b\n  c:\n    cmd: echo c\n" in text
+    assert yaml.safe_load(text) == yaml.safe_load((d / "dvc.yaml").read_text())
+    listed = dvc("stage", "list", "--name-only", cwd=m).stdout.split()
+    assert listed == ["a", "b", "c"]
+
+
+def test_stage_add_force_replaces_only_that_stage(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    args = ["stage", "add", "-f", "-n", "a", "-d", "x.txt", "-o", "y.txt", "echo", "A"]
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(COMMENTED)
+    mlvc(*args, cwd=m)
+    dvc(*args, cwd=d)
+    text = (m / "dvc.yaml").read_text()
+    assert yaml.safe_load(text) == yaml.safe_load((d / "dvc.yaml").read_text())
+    assert "# about a\n  a:\n    cmd: echo A\n" in text
+    assert "# trailing comment in b" in text and "# before metrics" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-n", "a", "echo", "again"], "stage `a` already exists in `dvc.yaml`"),
+        (["-n", "bad/name", "echo"], "cannot contain punctuation"),
+        (["-n", "t", "-d", "x", "-o", "x", "echo"], "`x` is specified as an output and as a dep"),
+        (["-n", "t"], "command is not specified"),
+        (["-n", "t", "-o", "dvc.yaml", "echo"], "DVC file `dvc.yaml` cannot be an output"),
+        (["-n", "t", "-o", "a.txt", "echo"], "output `a.txt` is specified in stages"),
+        (["-n", "t", "-o", "a.txt/x", "echo"], "is inside output `a.txt`"),
+        (["-n", "t", "-w", "nodir", "echo"], "`nodir` does not exist"),
+        (["-n", "t", "-d", "a.txt", "-o", "in.txt", "echo"], "cycle"),
+    ],
+)
+def test_stage_add_errors_like_dvc(tools: Tools, args: list[str], message: str) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(COMMENTED)
+    r = mlvc("stage", "add", *args, cwd=m, check=False)
+    expected = dvc("stage", "add", *args, cwd=d, check=False)
+    assert r.returncode == expected.returncode == 255, (r.stderr, expected.stderr)
+    assert message in r.stderr
+    assert r.stderr.startswith("error: ")
+    assert (m / "dvc.yaml").read_text() == COMMENTED
+
+
+def test_stage_add_run_leaves_dvc_status_clean(tools: Tools) -> None:
+    mlvc, dvc, _git, root = tools
+    _init(tools)
+    (root / "in.txt").write_text("x\n")
+    r = mlvc("stage", "add", "-n", "copy", "-d", "in.txt", "-o", "out.txt", "--run",
+             "cp", "in.txt", "out.txt")  # fmt: skip
+    assert "Running stage 'copy'" in r.stdout
+    assert (root / "out.txt").read_text() == "x\n"
+    assert "/out.txt" in (root / ".gitignore").read_text()
+    assert dvc("status").stdout.strip() == "Data and pipelines are up to date."
+
+
+def test_freeze_and_unfreeze_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(COMMENTED)
+    for args in (["freeze", "a", "b"], ["unfreeze", "a"]):
+        r = mlvc(*args, cwd=m)
+        dvc(*args, cwd=d)
+        text = (m / "dvc.yaml").read_text()
+        assert yaml.safe_load(text) == yaml.safe_load((d / "dvc.yaml").read_text())
+        assert _comments(text) == _comments(COMMENTED)
+    assert "Modifying stage 'a' in 'dvc.yaml'" in r.stdout
+    assert "    # trailing comment in b\n    frozen: true\n" in text
+    # DVC itself sees the stage as frozen.
+    assert "b" in dvc("stage", "list", cwd=m).stdout
+
+
+def test_freeze_unknown_stage_suggests_a_name(tools: Tools) -> None:
+    mlvc, dvc, _git, root = tools
+    _init(tools)
+    (root / "dvc.yaml").write_text(COMMENTED)
+    r = mlvc("freeze", "bb", check=False)
+    assert r.returncode == dvc("freeze", "bb", check=False).returncode == 1
+    assert r.stderr.splitlines() == [
+        "error: stage `bb` not found in `dvc.yaml`",
+        "hint: did you mean `b`?",
+    ]
+
+
+# params diff / metrics ---------------------------------------------------------------
+
+DVC_YAML = """\
+stages:
+  train:
+    cmd: echo hi
+    params:
+    - lr
+    - nested.a
+    - extra.json:
+      - th
+    metrics:
+    - m.json:
+        cache: false
+    - sub/deep.yaml:
+        cache: false
+metrics:
+- top.yaml
+"""
+
+
+def _reports_repo(tools: Tools) -> Path:
+    _mlvc, _dvc, git, root = tools
+    _init(tools)
+    (root / "sub").mkdir()
+    (root / "dvc.yaml").write_text(DVC_YAML)
+    (root / "params.yaml").write_text("lr: 0.1\nnested:\n  a: 1\n  b: [1, 2]\nother: x\n")
+    (root / "extra.json").write_text('{"th": 0.5, "z": 1}')
+    (root / "m.json").write_text(
+        '{"acc": 0.912345678, "loss": {"train": 1.5, "val": 2}, "n": 3, "lst": [1, 2], "s": "a"}'
+    )
+    (root / "sub/deep.yaml").write_text("f1: 0.333333333\nflag: true\n")
+    (root / "top.yaml").write_text("auc: 0.7\nsub:\n  x: 1\n")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    return root
+
+
+def _change(root: Path) -> None:
+    (root / "params.yaml").write_text("lr: 0.2\nnested:\n  a: 1\n  b: [1, 3]\nother: y\n")
+    (root / "m.json").write_text(
+        '{"acc": 0.95, "loss": {"train": 1.2, "val": 2}, "n": 3, "lst": [1, 3], "s": "b"}'
+    )
+    (root / "extra.json").write_text('{"th": 0.75}')
+
+
+def _rows(text: str) -> list[str]:
+    # DVC orders files of a diff by a set's iteration order: compare rows, not their order.
+    lines = text.splitlines()
+    return lines[:1] + sorted(lines[1:])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show"],
+        ["metrics", "show", "--md"],
+        ["metrics", "show", "--precision", "2"],
+        ["metrics", "show", "m.json"],
+        ["metrics", "show", "-a"],
+        ["metrics", "show", "-a", "-T"],
+        ["metrics", "diff"],
+        ["metrics", "diff", "--all"],
+        ["metrics", "diff", "--md", "--all"],
+        ["metrics", "diff", "--precision", "2", "--no-path"],
+        ["metrics", "diff", "--targets", "m.json"],
+        ["params", "diff"],
+        ["params", "diff", "--all"],
+        ["params", "diff", "--deps"],
+        ["params", "diff", "--md"],
+        ["params", "diff", "--targets", "extra.json"],
+        ["params", "diff", "v1", "--all"],
+    ],
+)
+def test_reports_text_like_dvc(tools: Tools, args: list[str]) -> None:
+    mlvc, dvc, git, root = tools
+    _reports_repo(tools)
+    git("tag", "v1")
+    _change(root)
+    mine = mlvc(*args)
+    theirs = dvc(*args)
+    assert _rows(mine.stdout) == _rows(theirs.stdout)
+    if args[1] == "show" or "--targets" in args:
+        assert mine.stdout == theirs.stdout
+    assert mine.stdout.strip(), "the scenario should print something"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "--json"],
+        ["metrics", "show", "-a", "--json"],
+        ["metrics", "diff", "--json", "--all"],
+        ["params", "diff", "--json", "--all"],
+    ],
+)
+def test_reports_json_like_dvc(tools: Tools, args: list[str]) -> None:
+    mlvc, dvc, _git, root = tools
+    _reports_repo(tools)
+    _change(root)
+    assert json.loads(mlvc(*args).stdout) == json.loads(dvc(*args).stdout)
+
+
+def test_reports_from_a_subdirectory(tools: Tools) -> None:
+    mlvc, dvc, _git, root = tools
+    _reports_repo(tools)
+    _change(root)
+    sub = root / "sub"
+    for args in (["metrics", "show"], ["params", "diff"], ["metrics", "diff", "--all"]):
+        assert _rows(mlvc(*args, cwd=sub).stdout) == _rows(dvc(*args, cwd=sub).stdout)
+
+
+def test_metrics_diff_between_commits_reads_cached_metrics(tools: Tools) -> None:
+    mlvc, dvc, git, root = tools
+    _init(tools)
+    (root / "dvc.yaml").write_text(
+        "stages:\n  s:\n    cmd: python3 gen.py\n    deps:\n    - gen.py\n"
+        "    metrics:\n    - c.json\n"
+    )
+    gen = "import json\njson.dump({{'v': {}}}, open('c.json', 'w'))\n"
+    (root / "gen.py").write_text(gen.format(1.5))
+    dvc("repro")
+    git("add", "-A")
+    git("commit", "-qm", "a")
+    (root / "gen.py").write_text(gen.format(2.5))
+    dvc("repro")
+    git("add", "-A")
+    git("commit", "-qm", "b")
+    (root / "c.json").unlink(missing_ok=True)
+    args = ["metrics", "diff", "HEAD~1", "HEAD"]
+    mine = mlvc(*args).stdout
+    assert mine == dvc(*args).stdout
+    assert "1.5" in mine and "2.5" in mine
+
+
+def test_metrics_show_bad_file_warns_and_shows_the_rest(tools: Tools) -> None:
+    mlvc, dvc, _git, root = tools
+    _reports_repo(tools)
+    (root / "m.json").write_text('{"acc": 0.9,\n')
+    mine = mlvc("metrics", "show")
+    assert mine.returncode == 0
+    assert mine.stdout == dvc("metrics", "show").stdout
+    assert "`m.json:2:1`: invalid JSON" in mine.stderr
+    data = json.loads(mlvc("metrics", "show", "--json").stdout)
+    assert data[""]["data"]["m.json"]["error"]["type"] == "JSONFileCorruptedError"
+    (root / "m.json").unlink()
+    r = mlvc("metrics", "show")
+    assert r.stdout == dvc("metrics", "show").stdout
+    assert "`m.json` does not exist" in r.stderr
+
+
+def test_unknown_revision_is_an_error(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    _reports_repo(tools)
+    for args in (["metrics", "diff", "nosuch"], ["params", "diff", "nosuch"]):
+        r = mlvc(*args, check=False)
+        assert r.returncode == dvc(*args, check=False).returncode == 255
+        assert r.stderr.splitlines()[0] == "error: unknown Git revision `nosuch`"
