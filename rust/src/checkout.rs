@@ -145,6 +145,7 @@ fn first_look(
     obj: &Path,
     dest_dir_absent: bool,
     opts: &CheckoutOptions,
+    preferred: LinkType,
 ) -> Result<Plan> {
     use std::os::unix::fs::MetadataExt;
     let obj_meta = match std::fs::symlink_metadata(obj) {
@@ -179,13 +180,22 @@ fn first_look(
             Plan::Conflict
         });
     }
-    let linked = if m.file_type().is_symlink() {
-        std::fs::read_link(&item.dest).is_ok_and(|t| t == obj)
+    let (linked, linked_as) = if m.file_type().is_symlink() {
+        (
+            std::fs::read_link(&item.dest).is_ok_and(|t| t == obj),
+            LinkType::Symlink,
+        )
     } else {
-        m.dev() == obj_meta.dev() && m.ino() == obj_meta.ino()
+        (
+            m.dev() == obj_meta.dev() && m.ino() == obj_meta.ino(),
+            LinkType::Hardlink,
+        )
     };
     Ok(match (linked, opts.relink) {
         (true, false) => Plan::Keep,
+        // Relinking would make this very link again (`add` with hardlinks
+        // leaves every file so): keep it.
+        (true, true) if linked_as == preferred => Plan::Keep,
         (true, true) => relink,
         (false, _) => Plan::Check { mode: m.mode() },
     })
@@ -225,7 +235,7 @@ fn checkout_with_removals(
         items
             .par_iter()
             .zip(objects.par_iter())
-            .map(|(item, obj)| first_look(item, obj, dest_dir_absent, opts))
+            .map(|(item, obj)| first_look(item, obj, dest_dir_absent, opts, linker.preferred()))
             .collect::<Result<_>>()
     })?;
     let unknown: Vec<usize> = (0..items.len())

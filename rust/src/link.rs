@@ -126,6 +126,11 @@ impl Linker {
         }
     }
 
+    /// The first configured type: what a link would be made with if it works.
+    pub fn preferred(&self) -> LinkType {
+        self.types[0]
+    }
+
     /// Returns the type in use once one has worked.
     pub fn settled(&self) -> Option<LinkType> {
         match *self
