@@ -159,10 +159,9 @@ impl ObjectCache {
             return Ok(false);
         }
         let parent = dest.parent().expect("object paths have a parent");
-        self.ensure_dir(parent)?;
         let tmp = temp_path_for(&dest);
         // A copy is created read-only; a moved or linked file still needs its mode set.
-        let staged = match mode {
+        let stage = || match mode {
             InsertMode::Move => std::fs::rename(src, &tmp).at(src).map(|_| true),
             InsertMode::Copy => copy_new(src, &tmp, OBJECT_MODE).map(|_| false),
             InsertMode::Link => match std::fs::hard_link(src, &tmp) {
@@ -176,6 +175,14 @@ impl ObjectCache {
                 Err(e) => Err(Error::io(src, e)),
             },
         };
+        // The object's directory usually exists: make it only when staging says so,
+        // instead of a `stat` per object. (Another thread may have made it since:
+        // retry whenever staging found something missing.)
+        let mut staged = stage();
+        if staged.as_ref().is_err_and(Error::is_not_found) {
+            self.ensure_dir(parent)?;
+            staged = stage();
+        }
         match staged {
             Ok(chmod) => self.finish_object(&tmp, &dest, chmod)?,
             Err(e) => {

@@ -93,6 +93,11 @@ impl Error {
             source,
         }
     }
+
+    /// Tells whether this is an I/O error saying something does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::NotFound)
+    }
 }
 
 /// Adds the path to an `io::Result`.

@@ -74,6 +74,27 @@ fn tree_insert_writes_files_then_manifest() {
 }
 
 #[test]
+fn threads_creating_the_same_object_directory_all_succeed() {
+    // Object directories are made on demand by whichever thread needs one first;
+    // 2,000 objects in 256 directories on 8 threads make them race for it.
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    for i in 0..2000 {
+        write(&data, &format!("f{i}"), format!("{i}").as_bytes());
+    }
+    let p = Progress::new();
+    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    for (round, mode) in [InsertMode::Copy, InsertMode::Link].into_iter().enumerate() {
+        let cache = ObjectCache::new(t.path().join(format!("cache{round}")));
+        let inserted = cache
+            .insert_tree(&tree, mode, Settle::Leave, 8, &p)
+            .unwrap();
+        assert_eq!(inserted, 2000);
+        assert_eq!(cache.list().unwrap().len(), 2001);
+    }
+}
+
+#[test]
 fn verify_reports_a_corrupt_object() {
     let t = tempfile::tempdir().unwrap();
     write(t.path(), "f", b"good");
