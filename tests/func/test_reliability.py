@@ -74,6 +74,31 @@ def start_and_kill(
     proc.wait(timeout=60)
 
 
+def count_files(root: Path) -> int:
+    """Files below `root` (temp names included), cheaply enough to poll."""
+    return sum(len(files) for _dir, _dirs, files in os.walk(root))
+
+
+def kill_on_progress(
+    args: list[str], repo: Path, env: dict[str, str], sig: int, watched: Path, at_least: int
+) -> bool:
+    """Kills the command once `watched` holds `at_least` files: certainly mid-way,
+    however fast the machine. Returns whether it was still running then."""
+    proc = subprocess.Popen(
+        [*MLVC, *args], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if watched.exists() and count_files(watched) >= at_least:
+            break
+        time.sleep(0.002)
+    running = proc.poll() is None
+    if running:
+        proc.send_signal(sig)
+    proc.wait(timeout=60)
+    return running
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 @pytest.mark.parametrize("cache_type", ["reflink,copy", "hardlink"])
 def test_killed_add_then_rerun_is_consistent(
@@ -89,7 +114,13 @@ def test_killed_add_then_rerun_is_consistent(
     full = timed_run(["add", "data"], scratch)
     shutil.rmtree(scratch)
     env = {**os.environ}
-    interrupted = 0
+    # Once mid-way for certain (a third of the objects stored), then at fractions
+    # of a full run's time, which may also land in start-up or after the end.
+    objects = repo / ".dvc" / "cache" / "files" / "md5"
+    landed = kill_on_progress(["add", "data"], repo, env, sig, objects, len(want) // 3)
+    interrupted = int(landed and not (repo / "data.dvc").exists())
+    assert_data(repo / "data", want, allow_temps=True)
+    assert_cache_sound(repo)
     for delay in (f * full for f in KILL_FRACTIONS):
         start_and_kill(["add", "data"], repo, env, sig, delay)
         # The .dvc file is written last: its absence shows the kill landed mid-add.
@@ -119,9 +150,15 @@ def test_killed_checkout_then_rerun_restores_everything(
     shutil.rmtree(repo / "data")
     full = timed_run(["checkout"], repo)
     partial = 0
-    for delay in (f * full for f in KILL_FRACTIONS):
+    # Once mid-way for certain (a third of the files back), then at fractions
+    # of a full run's time, which may also land in start-up or after the end.
+    for delay in (None, *(f * full for f in KILL_FRACTIONS)):
         shutil.rmtree(repo / "data")
-        start_and_kill(["checkout"], repo, dict(os.environ), sig, delay)
+        if delay is None:
+            data = repo / "data"
+            kill_on_progress(["checkout"], repo, dict(os.environ), sig, data, len(want) // 3)
+        else:
+            start_and_kill(["checkout"], repo, dict(os.environ), sig, delay)
         present = sum(1 for p in (repo / "data").rglob("f*")) if (repo / "data").exists() else 0
         partial += present < len(want)
         leftovers = (
@@ -140,11 +177,6 @@ def test_killed_checkout_then_rerun_restores_everything(
         assert got == want_files
     assert partial, "no kill landed before `checkout` finished"
     assert json.loads(mlvc_run("status", "--json").stdout) == {}
-
-
-def count_files(root: Path) -> int:
-    """Files below `root` (temp names included), cheaply enough to poll."""
-    return sum(len(files) for _dir, _dirs, files in os.walk(root))
 
 
 def object_names(root: Path, *, temps: bool = False) -> list[str]:
