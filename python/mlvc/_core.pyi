@@ -45,6 +45,9 @@ class TreeHash:
     @property
     def hashed_files(self) -> int: ...
     @property
+    def linked_in_place(self) -> int:
+        """Files that became their cache object by a hard link (`Cache.add_tree`, mode "link")."""
+    @property
     def manifest(self) -> bytes: ...
     @property
     def files(self) -> list[FileHash]: ...

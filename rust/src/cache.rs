@@ -55,6 +55,26 @@ pub enum InsertMode {
     Link,
 }
 
+/// How an inserted file's object got into the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// The object was there already; the file was left as it was.
+    Present,
+    /// The object was written from the file (copied, cloned or renamed).
+    Stored,
+    /// The file itself became the object (hard link): they share an inode.
+    Linked,
+}
+
+/// What inserting a tree did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TreeInsert {
+    /// Objects that were not in the cache before.
+    pub new: u64,
+    /// Files that became their object by a hard link (see [`Inserted::Linked`]).
+    pub linked: u64,
+}
+
 /// What to do with the workspace file after inserting it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Settle {
@@ -154,9 +174,18 @@ impl ObjectCache {
     /// Returns `false` when the object was already present (in `Move` mode the
     /// source is then left in place).
     pub fn insert_file(&self, src: &Path, hash: &str, mode: InsertMode) -> Result<bool> {
+        Ok(self.insert_file_as(src, hash, mode)? != Inserted::Present)
+    }
+
+    /// [`ObjectCache::insert_file`], saying how the object got there.
+    pub fn insert_file_as(&self, src: &Path, hash: &str, mode: InsertMode) -> Result<Inserted> {
         let dest = self.object_path(hash)?;
-        if dest.is_file() {
-            return Ok(false);
+        if mode == InsertMode::Link {
+            if let Some(done) = self.link_in_place(src, &dest)? {
+                return Ok(done);
+            }
+        } else if dest.is_file() {
+            return Ok(Inserted::Present);
         }
         let parent = dest.parent().expect("object paths have a parent");
         let tmp = temp_path_for(&dest);
@@ -190,7 +219,35 @@ impl ObjectCache {
                 return Err(e);
             }
         }
-        Ok(true)
+        Ok(Inserted::Stored)
+    }
+
+    /// Makes `src` itself the object: read-only first, then hard-linked under
+    /// the object's name, which appears complete and read-only at once (no temp
+    /// file, no rename). `None` when hard links cannot join the two (another
+    /// filesystem): the caller copies instead.
+    fn link_in_place(&self, src: &Path, dest: &Path) -> Result<Option<Inserted>> {
+        std::fs::set_permissions(src, Permissions::from_mode(OBJECT_MODE)).at(src)?;
+        let mut linked = std::fs::hard_link(src, dest);
+        if linked
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
+            // The object's directory is made on first need (see `insert_file_as`).
+            self.ensure_dir(dest.parent().expect("object paths have a parent"))?;
+            linked = std::fs::hard_link(src, dest);
+        }
+        match linked {
+            Ok(()) => Ok(Some(Inserted::Linked)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Some(Inserted::Present)),
+            Err(e)
+                if e.raw_os_error() == Some(libc::EXDEV)
+                    || e.raw_os_error() == Some(libc::EPERM) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(Error::io(src, e)),
+        }
     }
 
     /// Stores bytes (e.g. a `.dir` manifest) under `hash`.
@@ -337,20 +394,25 @@ impl ObjectCache {
         settle: Settle,
         jobs: usize,
         progress: &Progress,
-    ) -> Result<u64> {
-        let inserted = crate::digest::pool(jobs)?.install(|| {
+    ) -> Result<TreeInsert> {
+        let outcomes: Vec<Inserted> = crate::digest::pool(jobs)?.install(|| {
             tree.files
                 .par_iter()
                 .map(|f| {
                     progress.check()?;
-                    let new = self.insert_tracked(f, mode, settle, false)?;
+                    let done = self.insert_tracked(f, mode, settle, false)?;
                     progress.add_file(f.meta.size);
-                    Ok(u64::from(new))
+                    Ok(done)
                 })
-                .sum::<Result<u64>>()
+                .collect::<Result<_>>()
         })?;
         self.insert_bytes(&tree.hash, tree.manifest())?;
-        Ok(inserted)
+        let count = |what: Inserted| outcomes.iter().filter(|&&o| o == what).count() as u64;
+        let linked = count(Inserted::Linked);
+        Ok(TreeInsert {
+            new: linked + count(Inserted::Stored),
+            linked,
+        })
     }
 
     /// Inserts one hashed workspace file as `add` does.
@@ -365,9 +427,9 @@ impl ObjectCache {
         mode: InsertMode,
         settle: Settle,
         keep_exec: bool,
-    ) -> Result<bool> {
+    ) -> Result<Inserted> {
         let effective = if f.is_symlink { InsertMode::Copy } else { mode };
-        let new = self.insert_file(&f.path, &f.hash, effective)?;
+        let new = self.insert_file_as(&f.path, &f.hash, effective)?;
         if settle == Settle::Normalize {
             let exec = keep_exec && f.meta.is_exec();
             if f.is_symlink {

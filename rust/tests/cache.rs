@@ -1,6 +1,7 @@
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 
-use mlvc::cache::{InsertMode, ObjectCache, Settle, Verdict, TEMP_SUFFIX};
+use mlvc::cache::{InsertMode, ObjectCache, Settle, TreeInsert, Verdict, TEMP_SUFFIX};
 use mlvc::digest::{hash_tree, DigestOptions};
 use mlvc::error::Error;
 use mlvc::progress::Progress;
@@ -63,7 +64,7 @@ fn tree_insert_writes_files_then_manifest() {
         cache
             .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
             .unwrap(),
-        2
+        TreeInsert { new: 2, linked: 0 }
     );
     let mut listed = cache.list().unwrap();
     listed.sort();
@@ -89,7 +90,9 @@ fn threads_creating_the_same_object_directory_all_succeed() {
         let inserted = cache
             .insert_tree(&tree, mode, Settle::Leave, 8, &p)
             .unwrap();
-        assert_eq!(inserted, 2000);
+        assert_eq!(inserted.new, 2000);
+        let linked = if mode == InsertMode::Link { 2000 } else { 0 };
+        assert_eq!(inserted.linked, linked);
         assert_eq!(cache.list().unwrap().len(), 2001);
     }
 }
@@ -226,6 +229,44 @@ fn link_mode_keeps_the_workspace_file_and_shares_its_inode() {
         0o444,
         "the shared inode is read-only, as in DVC"
     );
+}
+
+#[test]
+fn link_mode_reports_how_each_object_got_there() {
+    use mlvc::cache::Inserted;
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "a", b"same");
+    write(t.path(), "b", b"same");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let h = md5_hex(b"same");
+    let first = cache.insert_file_as(&t.path().join("a"), &h, InsertMode::Link);
+    assert_eq!(first.unwrap(), Inserted::Linked);
+    // The object exists: the second file is left as a file of its own.
+    let second = cache.insert_file_as(&t.path().join("b"), &h, InsertMode::Link);
+    assert_eq!(second.unwrap(), Inserted::Present);
+    let obj = std::fs::metadata(cache.object_path(&h).unwrap()).unwrap();
+    assert_ne!(
+        std::fs::metadata(t.path().join("b")).unwrap().ino(),
+        obj.ino()
+    );
+    assert_eq!(
+        std::fs::read(cache.object_path(&h).unwrap()).unwrap(),
+        b"same"
+    );
+
+    // Across filesystems (tmpfs against the temp dir's), hard links fail: copied.
+    let shm = Path::new("/dev/shm");
+    if shm.is_dir() && std::fs::metadata(shm).unwrap().dev() != obj.dev() {
+        let other = tempfile::tempdir_in(shm).unwrap();
+        let far = ObjectCache::new(other.path().join("cache"));
+        write(t.path(), "c", b"far");
+        let h = md5_hex(b"far");
+        let done = far.insert_file_as(&t.path().join("c"), &h, InsertMode::Link);
+        assert_eq!(done.unwrap(), Inserted::Stored);
+        assert_eq!(std::fs::read(far.object_path(&h).unwrap()).unwrap(), b"far");
+        assert_eq!(mode(&far.object_path(&h).unwrap()), 0o444);
+    }
 }
 
 /// A pid no process has now, for temp files of a writer that was killed.

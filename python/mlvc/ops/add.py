@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
@@ -112,6 +113,13 @@ def _links_to_cache(link_types: str) -> bool:
     return first in ("hardlink", "symlink")
 
 
+def _already_linked(link_types: str, tree: mlvc.TreeHash) -> bool:
+    """Whether inserting `tree` left every file hard-linked to its object, which
+    is what a checkout with hardlinks first would make of it."""
+    first = link_types.split(",")[0].strip()
+    return first == "hardlink" and tree.linked_in_place == tree.nfiles
+
+
 def add(
     repo: Repo,
     targets: list[str],
@@ -163,7 +171,11 @@ def add(
                         normalize=True,
                     )
                 record = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
-                if linked and not no_commit:
+                if linked and not no_commit and _already_linked(link_types, tree):
+                    # Every file is its own cache object now: the hard links
+                    # checkout would make exist already.
+                    link_type = "hardlink"
+                elif linked and not no_commit:
                     res = repo.cache.checkout_tree(
                         tree.hash,
                         path,

@@ -110,6 +110,10 @@ pub struct TreeHash {
     nfiles: usize,
     #[pyo3(get)]
     hashed_files: usize,
+    /// Files that became their cache object by a hard link (`Cache.add_tree`
+    /// with `mode="link"`); they need no checkout to be linked.
+    #[pyo3(get)]
+    linked_in_place: u64,
     result: Arc<TreeResult>,
 }
 
@@ -143,6 +147,7 @@ impl TreeHash {
             size: r.size,
             nfiles: r.files.len(),
             hashed_files: r.files.iter().filter(|f| !f.from_state).count(),
+            linked_in_place: 0,
             result: Arc::new(r),
         }
     }
@@ -480,13 +485,17 @@ impl Cache {
             ..DigestOptions::default()
         };
         let mode = insert_mode(mode)?;
-        let r = run_long(py, progress, |p| {
+        let (r, done) = run_long(py, progress, |p| {
             let tree = digest::hash_tree(&path, &opts, db.as_deref(), p)?;
-            self.inner
+            let done = self
+                .inner
                 .insert_tree(&tree, mode, settle(normalize), jobs, p)?;
-            Ok(tree)
+            Ok((tree, done))
         })?;
-        Ok(TreeHash::new(path, r))
+        Ok(TreeHash {
+            linked_in_place: done.linked,
+            ..TreeHash::new(path, r)
+        })
     }
 
     /// Reads a `.dir` object as `(relpath, md5)` pairs.
