@@ -179,9 +179,20 @@ impl ObjectCache {
 
     /// [`ObjectCache::insert_file`], saying how the object got there.
     pub fn insert_file_as(&self, src: &Path, hash: &str, mode: InsertMode) -> Result<Inserted> {
+        self.insert_known(src, None, hash, mode)
+    }
+
+    /// [`ObjectCache::insert_file_as`] for a file whose permission bits are known.
+    fn insert_known(
+        &self,
+        src: &Path,
+        src_mode: Option<u32>,
+        hash: &str,
+        mode: InsertMode,
+    ) -> Result<Inserted> {
         let dest = self.object_path(hash)?;
         if mode == InsertMode::Link {
-            if let Some(done) = self.link_in_place(src, &dest)? {
+            if let Some(done) = self.link_in_place(src, src_mode, &dest)? {
                 return Ok(done);
             }
         } else if dest.is_file() {
@@ -226,8 +237,17 @@ impl ObjectCache {
     /// the object's name, which appears complete and read-only at once (no temp
     /// file, no rename). `None` when hard links cannot join the two (another
     /// filesystem): the caller copies instead.
-    fn link_in_place(&self, src: &Path, dest: &Path) -> Result<Option<Inserted>> {
-        std::fs::set_permissions(src, Permissions::from_mode(OBJECT_MODE)).at(src)?;
+    fn link_in_place(
+        &self,
+        src: &Path,
+        src_mode: Option<u32>,
+        dest: &Path,
+    ) -> Result<Option<Inserted>> {
+        // A file linked before is read-only already: leave its ctime alone, or
+        // the state cache would take it for changed.
+        if src_mode != Some(OBJECT_MODE) {
+            std::fs::set_permissions(src, Permissions::from_mode(OBJECT_MODE)).at(src)?;
+        }
         let mut linked = std::fs::hard_link(src, dest);
         if linked
             .as_ref()
@@ -429,7 +449,7 @@ impl ObjectCache {
         keep_exec: bool,
     ) -> Result<Inserted> {
         let effective = if f.is_symlink { InsertMode::Copy } else { mode };
-        let new = self.insert_file_as(&f.path, &f.hash, effective)?;
+        let new = self.insert_known(&f.path, Some(f.meta.mode), &f.hash, effective)?;
         if settle == Settle::Normalize {
             let exec = keep_exec && f.meta.is_exec();
             if f.is_symlink {

@@ -269,6 +269,32 @@ fn link_mode_reports_how_each_object_got_there() {
     }
 }
 
+#[test]
+fn adding_a_linked_tree_again_leaves_its_files_untouched() {
+    use std::os::unix::fs::MetadataExt;
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    write(&data, "a", b"1");
+    write(&data, "d/b", b"2");
+    let p = Progress::new();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let first = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    let done = cache
+        .insert_tree(&first, InsertMode::Link, Settle::Leave, 2, &p)
+        .unwrap();
+    assert_eq!(done, TreeInsert { new: 2, linked: 2 });
+    let ctime = |rel: &str| std::fs::metadata(data.join(rel)).unwrap().ctime_nsec();
+    let before = (ctime("a"), ctime("d/b"));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Already read-only objects: no chmod, so the state cache still trusts them.
+    let again = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    let done = cache
+        .insert_tree(&again, InsertMode::Link, Settle::Leave, 2, &p)
+        .unwrap();
+    assert_eq!(done, TreeInsert { new: 0, linked: 0 });
+    assert_eq!((ctime("a"), ctime("d/b")), before);
+}
+
 /// A pid no process has now, for temp files of a writer that was killed.
 fn dead_pid() -> i32 {
     (100_000..4_000_000)
