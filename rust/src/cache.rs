@@ -191,11 +191,15 @@ impl ObjectCache {
         mode: InsertMode,
     ) -> Result<Inserted> {
         let dest = self.object_path(hash)?;
+        let mut mode = mode;
         if mode == InsertMode::Link {
             if let Some(done) = self.link_in_place(src, src_mode, &dest)? {
                 return Ok(done);
             }
-        } else if dest.is_file() {
+            // Hard links cannot join the two filesystems: store a copy.
+            mode = InsertMode::Copy;
+        }
+        if dest.is_file() {
             return Ok(Inserted::Present);
         }
         let parent = dest.parent().expect("object paths have a parent");
@@ -203,17 +207,8 @@ impl ObjectCache {
         // A copy is created read-only; a moved or linked file still needs its mode set.
         let stage = || match mode {
             InsertMode::Move => std::fs::rename(src, &tmp).at(src).map(|_| true),
-            InsertMode::Copy => copy_new(src, &tmp, OBJECT_MODE).map(|_| false),
-            InsertMode::Link => match std::fs::hard_link(src, &tmp) {
-                Ok(()) => Ok(true),
-                Err(e)
-                    if e.raw_os_error() == Some(libc::EXDEV)
-                        || e.raw_os_error() == Some(libc::EPERM) =>
-                {
-                    copy_new(src, &tmp, OBJECT_MODE).map(|_| false)
-                }
-                Err(e) => Err(Error::io(src, e)),
-            },
+            // Link went to `link_in_place` above, or fell back to a copy.
+            InsertMode::Copy | InsertMode::Link => copy_new(src, &tmp, OBJECT_MODE).map(|_| false),
         };
         // The object's directory usually exists: make it only when staging says so,
         // instead of a `stat` per object. (Another thread may have made it since:

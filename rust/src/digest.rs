@@ -313,7 +313,6 @@ pub fn hash_tree(
             db.record_tree(algo, &prefix, &whole, &hash)?;
         }
     }
-    drop(fresh);
     let size = files.iter().map(|f| f.meta.size).sum();
     Ok(TreeResult {
         hash,
