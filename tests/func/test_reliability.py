@@ -196,7 +196,8 @@ def test_killed_pull_then_rerun_restores_everything(
     mlvc_run, dvc, _git, repo = tools
     mlvc_run("init", "-q")
     mlvc_run("remote", "add", "-d", "store", "../remote")
-    want = make_data(repo / "data", nfiles=4000, size=16 * 1024)
+    # Enough objects that a fetch outlasts the ~100 ms in which Ctrl-C is honoured.
+    want = make_data(repo / "data", nfiles=10000, size=8 * 1024)
     mlvc_run("add", "data")
     mlvc_run("push")
     cache = repo / ".dvc" / "cache"
@@ -204,18 +205,7 @@ def test_killed_pull_then_rerun_restores_everything(
     shutil.rmtree(repo / "data")
     # Kill once the phase has visibly started: objects in the cache, or files in the workspace.
     watched = cache if phase == "fetch" else repo / "data"
-    proc = subprocess.Popen(
-        [*MLVC, "pull", "-j", "2"], cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if watched.exists() and count_files(watched) > 200:
-            break
-        time.sleep(0.002)
-    killed = proc.poll() is None
-    if killed:
-        proc.send_signal(sig)
-    proc.wait(timeout=60)
+    killed = kill_on_progress(["pull", "-j", "2"], repo, dict(os.environ), sig, watched, 201)
     assert killed, f"`pull` finished before its {phase} could be interrupted"
     fetched = len(object_names(cache))
     # Whatever was cut short, nothing carries a final name with partial content.
