@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlvc import yamlio
 from mlvc.fsutil import atomic_write_text
 from mlvc.output import InvalidDvcFileError, Output, check_relative_path
+
+if TYPE_CHECKING:
+    import mlvc
 
 SUFFIX = ".dvc"
 # Top-level keys DVC accepts in a `.dvc` file.
@@ -33,13 +35,16 @@ class DvcFile:
         return self.wdir / out.path
 
     @classmethod
-    def load(cls, path: Path) -> DvcFile:
-        return cls.loads(path.read_text(encoding="utf-8"), path)
+    def load(cls, path: Path, state: mlvc.State | None = None) -> DvcFile:
+        """Reads a `.dvc` file; with `state`, a parse seen before is not repeated."""
+        return cls.loads(path.read_text(encoding="utf-8"), path, state)
 
     @classmethod
-    def loads(cls, text: str, path: Path) -> DvcFile:
+    def loads(cls, text: str, path: Path, state: mlvc.State | None = None) -> DvcFile:
         """Parses `.dvc` text; `path` is where it lives (for relative out paths and errors)."""
-        data = yamlio.loads(text, path)
+        from mlvc.parsecache import load_yaml
+
+        data = load_yaml(text, path, state)
         origin = str(path)
         if data is None:
             data = {}
@@ -62,6 +67,8 @@ class DvcFile:
         return cls(path=path, outs=outs, raw=data)
 
     def dumps(self) -> str:
+        from mlvc import yamlio
+
         data: dict[str, Any] = {}
         for key, value in self.raw.items():
             data[key] = [o.to_dict() for o in self.outs] if key == "outs" else value

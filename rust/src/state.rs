@@ -27,6 +27,18 @@ const FINE_TICK_NS: i64 = 100_000_000;
 /// The tick assumed when timestamps are whole seconds (ext3, FAT, some network filesystems).
 const COARSE_TICK_NS: i64 = 2_000_000_000;
 
+/// Parsed small files kept at most (see [`StateDb::record_parsed`]).
+const MAX_PARSED_TEXTS: i64 = 20_000;
+
+/// The key of a parse: the parser's kind and the text, hashed together.
+fn parsed_key(kind: &str, text: &[u8]) -> Vec<u8> {
+    let mut h = blake3::Hasher::new();
+    h.update(kind.as_bytes());
+    h.update(&[0]);
+    h.update(text);
+    h.finalize().as_bytes().to_vec()
+}
+
 /// Returns the current time in nanoseconds since the epoch.
 pub fn now_ns() -> i64 {
     SystemTime::now()
@@ -299,7 +311,12 @@ impl StateDb {
                 data BLOB NOT NULL,
                 dir_hash TEXT,
                 PRIMARY KEY (algo, root)
-            ) WITHOUT ROWID;",
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS parsed_texts (
+                id INTEGER PRIMARY KEY,
+                key BLOB NOT NULL UNIQUE,
+                data TEXT NOT NULL
+            );",
         )
         .map_err(err)?;
         Ok(StateDb {
@@ -325,6 +342,45 @@ impl StateDb {
             path: self.path.clone(),
             message: "connection poisoned by a panic".into(),
         })
+    }
+
+    /// What a parser of `kind` made of `text` before (as stored by
+    /// [`StateDb::record_parsed`]), if it was recorded.
+    ///
+    /// Keyed by the content itself, so an edit within a timestamp tick can
+    /// never return a stale result.
+    pub fn parsed(&self, kind: &str, text: &[u8]) -> Result<Option<String>> {
+        let key = parsed_key(kind, text);
+        let conn = self.lock()?;
+        conn.prepare_cached("SELECT data FROM parsed_texts WHERE key = ?1")
+            .and_then(|mut st| {
+                let mut rows = st.query(params![key])?;
+                rows.next()?.map(|r| r.get(0)).transpose()
+            })
+            .map_err(|e| self.sql_err(e))
+    }
+
+    /// Remembers what a parser of `kind` made of `text`.
+    ///
+    /// A cache of small files' parses, kept bounded: every so often the rows
+    /// older than the newest [`MAX_PARSED_TEXTS`] are dropped.
+    pub fn record_parsed(&self, kind: &str, text: &[u8], data: &str) -> Result<()> {
+        let key = parsed_key(kind, text);
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT OR REPLACE INTO parsed_texts (key, data) VALUES (?1, ?2)",
+            params![key, data],
+        )
+        .map_err(|e| self.sql_err(e))?;
+        let id = conn.last_insert_rowid();
+        if id % 1024 == 0 {
+            conn.execute(
+                "DELETE FROM parsed_texts WHERE id <= ?1",
+                params![id - MAX_PARSED_TEXTS],
+            )
+            .map_err(|e| self.sql_err(e))?;
+        }
+        Ok(())
     }
 
     /// Reads what is remembered below `prefix` (an absolute directory path ending

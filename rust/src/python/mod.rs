@@ -220,6 +220,17 @@ impl State {
         self.inner.path().as_os_str().to_owned()
     }
 
+    /// What a parser of `kind` made of `text` before, as recorded by `record_parsed`.
+    fn parsed(&self, py: Python<'_>, kind: &str, text: &[u8]) -> PyResult<Option<String>> {
+        py.detach(|| self.inner.parsed(kind, text)).map_err(to_py)
+    }
+
+    /// Remembers `data` (a serialised parse) for `text` read by a parser of `kind`.
+    fn record_parsed(&self, py: Python<'_>, kind: &str, text: &[u8], data: &str) -> PyResult<()> {
+        py.detach(|| self.inner.record_parsed(kind, text, data))
+            .map_err(to_py)
+    }
+
     /// Forgets every entry at or below `path` (absolute).
     fn forget(&self, py: Python<'_>, path: PathBuf) -> PyResult<usize> {
         py.detach(|| self.inner.forget(&path)).map_err(to_py)

@@ -1,0 +1,78 @@
+"""Parses kept in the state database: same results as parsing, and never stale."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+import pytest
+
+import mlvc
+from mlvc import yamlio
+from mlvc.dvcfile import DvcFile
+from mlvc.parsecache import load_yaml
+
+DVC_TEXT = (
+    "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n"
+    "  size: 12\n  nfiles: 2\n  hash: md5\n  path: data\n"
+)
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> mlvc.State:
+    return mlvc.State(tmp_path / "state.db")
+
+
+def test_second_parse_comes_from_the_state(state: mlvc.State) -> None:
+    first = load_yaml(DVC_TEXT, "x.dvc", state)
+    assert state.parsed("yaml1.2-safe/1", DVC_TEXT.encode()) is not None
+    second = load_yaml(DVC_TEXT, "x.dvc", state)
+    assert first == second == yamlio.loads(DVC_TEXT, "x.dvc")
+    assert [type(v) for v in second["outs"][0].values()] == [str, int, int, str, str]
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_seen(tmp_path: Path, state: mlvc.State) -> None:
+    f = tmp_path / "data.dvc"
+    f.write_text(DVC_TEXT)
+    assert DvcFile.load(f, state).outs[0].md5 == "0123456789abcdef0123456789abcdef.dir"
+    st = f.stat()
+    f.write_text(DVC_TEXT.replace("0123", "4567"))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert DvcFile.load(f, state).outs[0].md5 == "4567456789abcdef4567456789abcdef.dir"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("when: 2024-01-02\n", {"when": datetime.date(2024, 1, 2)}),
+        ("1: one\n", {1: "one"}),
+        ("x: .nan\n", None),
+        ("x: 1.0\n", {"x": 1.0}),
+    ],
+)
+def test_values_json_cannot_keep_are_parsed_every_time(
+    state: mlvc.State, text: str, expected: object
+) -> None:
+    for _ in range(2):
+        data = load_yaml(text, "p.yaml", state)
+        if expected is not None:
+            assert data == expected
+            assert type(next(iter(data.values()))) is type(next(iter(expected.values())))  # type: ignore[attr-defined]
+    kept = state.parsed("yaml1.2-safe/1", text.encode())
+    assert (kept is not None) == (text == "x: 1.0\n")
+
+
+def test_invalid_yaml_is_refused_and_not_remembered(state: mlvc.State) -> None:
+    with pytest.raises(mlvc.exceptions.MlvcError):
+        load_yaml("outs: [\n", "bad.dvc", state)
+    assert state.parsed("yaml1.2-safe/1", b"outs: [\n") is None
+
+
+def test_the_table_stays_bounded(state: mlvc.State) -> None:
+    for i in range(21_504):
+        state.record_parsed("k", str(i).encode(), "0")
+    # The oldest rows went; the newest 20,000 are kept.
+    assert state.parsed("k", b"0") is None
+    assert state.parsed("k", b"2000") is not None
+    assert state.parsed("k", b"21503") == "0"
