@@ -96,26 +96,28 @@ def full_status(
     Targets may be `.dvc` files, the data they track, stage names (`train`,
     `sub/dvc.yaml:train`) or `dvc.yaml` files; no targets means everything.
     """
-    from mlvc.ops.repro import ordered_stages, select
-    from mlvc.pipeline.load import load_pipelines
-    from mlvc.pipeline.status import Workspace, stage_status
-
     cwd = (cwd or Path.cwd()).absolute()
     targets = list(targets)
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
+    with_stages = bool(stage_targets) or (not targets and bool(repo.pipeline_files()))
     result: dict[str, list[Any]] = {}
-    # One workspace for both halves: a stage dep that is also tracked by a
-    # `.dvc` file is hashed once.
-    ws = Workspace(repo)
+    ws: Workspace | None = None
+    if with_stages:
+        from mlvc.pipeline.status import Workspace
+
+        # One workspace for both halves: a stage dep that is also tracked by a
+        # `.dvc` file is hashed once.
+        ws = Workspace(repo)
     if data_targets or not targets:
         changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws)
         result.update(as_json(repo, changed_outs))
-    if stage_targets or not targets:
-        files = repo.pipeline_files()
-        if not files and not stage_targets:
-            return result
+    if ws is not None:
+        # Imported only here: a repository without pipelines never loads them.
+        from mlvc.ops.repro import ordered_stages, select
+        from mlvc.pipeline.load import load_pipelines
         from mlvc.pipeline.model import Pipelines
+        from mlvc.pipeline.status import stage_status
 
         pipelines: Pipelines = load_pipelines(repo)
         stages = ordered_stages(pipelines)
@@ -164,7 +166,7 @@ def status(
     cwd = (cwd or Path.cwd()).absolute()
     found = []
     for path in select_dvcfiles(repo, list(targets), cwd):
-        dvcfile = DvcFile.load(path)
+        dvcfile = DvcFile.load(path, repo.state)
         for out in dvcfile.outs:
             state = out_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
             if state is not None:
