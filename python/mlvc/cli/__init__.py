@@ -144,10 +144,39 @@ def main(argv: list[str] | None = None) -> None:
     """Runs the CLI and exits with DVC's exit codes."""
     args = sys.argv[1:] if argv is None else argv
     register(_command_of(args))
+    code: int | str | None = 0
     try:
         app(args=args, prog_name="mlvc")
     except SystemExit as exc:
         # Usage errors exit 2 from the parser; scripts written for DVC expect 254.
-        if exc.code == 2:
-            sys.exit(_errors.EXIT_USAGE)
-        raise
+        code = _errors.EXIT_USAGE if exc.code == 2 else exc.code
+    if argv is None:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _exit_now(code: int | str | None) -> None:
+    """Ends the process without tearing the interpreter down, once nothing is left to do.
+
+    The command is over and its files are closed; freeing every module and
+    object one by one (a 50,000-file tree among them) would add 10-20 ms to each
+    command. `atexit` work still runs; with another thread alive, the normal exit
+    waits for it instead.
+    """
+    import threading
+
+    if threading.active_count() > 1:
+        return
+    import atexit
+    import os
+
+    atexit._run_exitfuncs()
+    if isinstance(code, str):
+        sys.stderr.write(code + "\n")
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass  # the reader went away (`| head`): what it wanted was written
+    os._exit(code or 0)
