@@ -33,6 +33,28 @@ pub fn temp_name(name: &str) -> String {
     format!(".{name}.{pid}.{n}{TEMP_SUFFIX}")
 }
 
+/// `rename(2)` that fails with `EEXIST` instead of replacing `to`.
+fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let from = std::ffi::CString::new(from.as_os_str().as_bytes())?;
+    let to = std::ffi::CString::new(to.as_os_str().as_bytes())?;
+    // SAFETY: both are NUL-terminated paths; AT_FDCWD makes them relative to the cwd.
+    let r = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from.as_ptr(),
+            libc::AT_FDCWD,
+            to.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Returns a unique temporary name next to `final_path`.
 pub fn temp_path_for(final_path: &Path) -> PathBuf {
     let name = final_path
@@ -293,6 +315,56 @@ impl ObjectCache {
         Ok(true)
     }
 
+    /// Stores `data` (content hashing to `hash`) as a new object, unless one is
+    /// there: written to a temp file created read-only, then renamed without
+    /// replacing, so no existence check is needed first. Returns whether the
+    /// object is new.
+    pub fn store_new_bytes(&self, hash: &str, data: &[u8]) -> Result<bool> {
+        let dest = self.object_path(hash)?;
+        let tmp = temp_path_for(&dest);
+        let write = || -> Result<()> {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(OBJECT_MODE)
+                .open(&tmp)
+                .at(&tmp)?;
+            f.write_all(data).at(&tmp)?;
+            fix_mode(&f, OBJECT_MODE).at(&tmp)
+        };
+        let mut written = write();
+        if written.as_ref().is_err_and(Error::is_not_found) {
+            self.ensure_dir(dest.parent().expect("object paths have a parent"))?;
+            written = write();
+        }
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let placed = match rename_noreplace(&tmp, &dest) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                // A filesystem without RENAME_NOREPLACE: check, then rename.
+                if dest.is_file() {
+                    Err(std::io::Error::from_raw_os_error(libc::EEXIST))
+                } else {
+                    std::fs::rename(&tmp, &dest)
+                }
+            }
+            other => other,
+        };
+        match placed {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                if e.raw_os_error() == Some(libc::EEXIST) {
+                    Ok(false)
+                } else {
+                    Err(Error::io(&dest, e))
+                }
+            }
+        }
+    }
+
     /// Gives a complete temp file its final name (read-only first, if `chmod`).
     fn finish_object(&self, tmp: &Path, dest: &Path, chmod: bool) -> Result<()> {
         let done = if chmod {
@@ -444,7 +516,12 @@ impl ObjectCache {
         keep_exec: bool,
     ) -> Result<Inserted> {
         let effective = if f.is_symlink { InsertMode::Copy } else { mode };
-        let new = self.insert_known(&f.path, Some(f.meta.mode), &f.hash, effective)?;
+        let new = match f.stored {
+            // Stored while it was hashed.
+            Some(true) => Inserted::Stored,
+            Some(false) => Inserted::Present,
+            None => self.insert_known(&f.path, Some(f.meta.mode), &f.hash, effective)?,
+        };
         if settle == Settle::Normalize {
             let exec = keep_exec && f.meta.is_exec();
             if f.is_symlink {

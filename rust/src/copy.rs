@@ -149,6 +149,39 @@ fn read_write(
     Ok(())
 }
 
+/// Filesystems known never to clone (`statfs` magic numbers): ext2/3/4, tmpfs,
+/// f2fs, vfat, exfat. Any other may, so copies there keep trying `FICLONE`.
+const NEVER_CLONE: [i64; 5] = [0xEF53, 0x0102_1994, 0xF2F5_2010, 0x4d44, 0x2011_BAB0];
+
+/// Whether a copy from below `src` to below `dest` could be a clone: the two
+/// are on one filesystem, and it is not one known to lack clones. Paths that
+/// do not exist yet are judged by their nearest existing ancestor.
+pub fn may_clone(src: &Path, dest: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fn existing(p: &Path) -> Option<&Path> {
+        p.ancestors().find(|a| a.exists())
+    }
+    let (Some(src), Some(dest)) = (existing(src), existing(dest)) else {
+        return true;
+    };
+    let same_device = match (std::fs::metadata(src), std::fs::metadata(dest)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev(),
+        _ => return true,
+    };
+    if !same_device || CLONE_UNSUPPORTED.load(Ordering::Relaxed) {
+        return false;
+    }
+    let Ok(c) = std::ffi::CString::new(dest.as_os_str().as_encoded_bytes()) else {
+        return true;
+    };
+    // SAFETY: `c` is NUL-terminated and `st` is a plain struct the call fills.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return true;
+    }
+    !NEVER_CLONE.contains(&(st.f_type as i64))
+}
+
 /// Gives a freshly created file exactly `mode` when the umask took bits away.
 pub fn fix_mode(f: &File, mode: u32) -> io::Result<()> {
     if mode & crate::link::umask() != 0 {

@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rayon::prelude::*;
 
 use crate::error::{Error, IoContext, Result};
-use crate::hash::{hash_regular_file, special_kind, HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::hash::{
+    hash_regular_file, special_kind, with_small_file, HashAlgorithm, DEFAULT_BUFFER_SIZE,
+    SMALL_FILE_LIMIT,
+};
 use crate::progress::Progress;
 use crate::state::{now_ns, StateDb, StateSnapshot};
 use crate::tree;
@@ -55,6 +58,9 @@ pub struct FileResult {
     pub recorded_ns: Option<i64>,
     /// Whether the path is a symlink whose target was hashed.
     pub is_symlink: bool,
+    /// Set when the content went into the cache while it was hashed (see
+    /// [`hash_tree_storing`]): whether that made a new object.
+    pub stored: Option<bool>,
 }
 
 /// A hashed directory.
@@ -148,6 +154,7 @@ fn digest_entry(
         from_state,
         recorded_ns,
         is_symlink: e.is_symlink,
+        stored: None,
     })
 }
 
@@ -254,6 +261,22 @@ pub fn hash_tree(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<TreeResult> {
+    hash_tree_storing(root, opts, state, progress, None)
+}
+
+/// Stores a small file's bytes under its hash; says whether that made a new object.
+pub type StoreSmall<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<bool> + Sync);
+
+/// [`hash_tree`], also handing every small regular file that had to be read
+/// (no state hit) to `store` with its bytes, so that a copy into the cache
+/// needs no second open and read. Such files come back with `stored` set.
+pub fn hash_tree_storing(
+    root: &Path,
+    opts: &DigestOptions,
+    state: Option<&StateDb>,
+    progress: &Progress,
+    store: Option<StoreSmall<'_>>,
+) -> Result<TreeResult> {
     let walk_opts = WalkOptions {
         ignore_root: opts.ignore_root.clone(),
         threads: opts.jobs,
@@ -275,7 +298,29 @@ pub fn hash_tree(
         let known = snapshot
             .get(&e.relpath, &e.meta)
             .map(|k| (k.hash.to_string(), Some(k.recorded_ns)));
-        digest_entry(e, known, opts, progress)
+        match store {
+            Some(store) if known.is_none() && !e.is_symlink && e.meta.size <= SMALL_FILE_LIMIT => {
+                let stored = with_small_file(
+                    &e.path,
+                    opts.algorithm,
+                    e.meta.size,
+                    Some(progress),
+                    |d, bytes| Ok((d.hash.clone(), store(&d.hash, bytes)?)),
+                )?;
+                progress.add_file(0);
+                Ok(FileResult {
+                    path: e.path,
+                    relpath: e.relpath,
+                    hash: stored.0,
+                    meta: e.meta,
+                    from_state: false,
+                    recorded_ns: None,
+                    is_symlink: false,
+                    stored: Some(stored.1),
+                })
+            }
+            _ => digest_entry(e, known, opts, progress),
+        }
     })?;
     tree::sort_by_relpath(&mut files, |f| &f.relpath);
     let key = match opts.algorithm {

@@ -229,6 +229,70 @@ fn hash_reader_sized(
     })
 }
 
+/// Files up to this size can be read whole into memory, hashed and written
+/// elsewhere from the same buffer (see [`with_small_file`]).
+pub const SMALL_FILE_LIMIT: u64 = 1 << 20;
+
+thread_local! {
+    static WHOLE_FILE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads a file expected to hold `expected_size` bytes whole, hashes it, and
+/// calls `then` with the digest and the bytes: one read feeds both the hash
+/// and a copy. A file that grew meanwhile is still read to its end.
+pub fn with_small_file<T>(
+    path: &Path,
+    algorithm: HashAlgorithm,
+    expected_size: u64,
+    progress: Option<&Progress>,
+    then: impl FnOnce(&FileDigest, &[u8]) -> Result<T>,
+) -> Result<T> {
+    let mut file = File::open(path).at(path)?;
+    WHOLE_FILE.with(|cell| {
+        let mut buf = cell.borrow_mut();
+        // One byte of room past the expected end: a short read then says EOF
+        // without another `read`.
+        let room = expected_size as usize + 1;
+        if buf.len() < room {
+            buf.resize(room, 0);
+        }
+        let mut filled = 0usize;
+        loop {
+            if let Some(p) = progress {
+                p.check()?;
+            }
+            if filled == buf.len() {
+                let grown = buf.len() * 2;
+                buf.resize(grown, 0);
+            }
+            let n = match file.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(path, e)),
+            };
+            filled += n;
+            if filled as u64 == expected_size && filled < buf.len() {
+                break;
+            }
+        }
+        drop(file);
+        if let Some(p) = progress {
+            p.add_bytes(filled as u64);
+        }
+        let digest = FileDigest {
+            hash: hash_bytes(&buf[..filled], algorithm),
+            size: filled as u64,
+        };
+        let result = then(&digest, &buf[..filled]);
+        if buf.len() > 4 * SMALL_FILE_LIMIT as usize {
+            // A file that grew far past its size: do not keep its buffer.
+            *buf = Vec::new();
+        }
+        result
+    })
+}
+
 /// Hashes a file (following a symlink to its target), reading `buffer_size` bytes at a time.
 ///
 /// Refuses FIFOs, sockets and devices rather than blocking on them.

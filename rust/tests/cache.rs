@@ -399,3 +399,63 @@ fn interrupted_transfer_leaves_no_partial_object() {
     ));
     assert!(walkdir(&t.path().join("remote")).is_empty());
 }
+
+#[test]
+fn storing_while_hashing_writes_each_small_file_once_and_keeps_objects() {
+    // 600 files, 100 of them duplicates, one larger than the in-memory limit, and a
+    // symlink: every object appears complete and read-only, no temp file is left,
+    // and an object that was there already is neither replaced nor counted as new.
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    for i in 0..600 {
+        write(
+            &data,
+            &format!("d{}/f{i}", i % 7),
+            format!("{}", i % 500).as_bytes(),
+        );
+    }
+    let big = vec![7u8; (mlvc::hash::SMALL_FILE_LIMIT + 10) as usize];
+    write(&data, "big", &big);
+    std::os::unix::fs::symlink(data.join("d0/f0"), data.join("link")).unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    cache
+        .insert_file(&data.join("d1/f1"), &md5_hex(b"1"), InsertMode::Copy)
+        .unwrap();
+    let before = std::fs::metadata(cache.object_path(&md5_hex(b"1")).unwrap()).unwrap();
+    let p = Progress::new();
+    let store = |hash: &str, bytes: &[u8]| cache.store_new_bytes(hash, bytes);
+    let tree =
+        mlvc::digest::hash_tree_storing(&data, &DigestOptions::default(), None, &p, Some(&store))
+            .unwrap();
+    let reference = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    assert_eq!(tree.hash, reference.hash);
+    let stored: Vec<_> = tree.files.iter().filter(|f| f.stored.is_some()).collect();
+    assert_eq!(
+        stored.len(),
+        600,
+        "the big file and the symlink take the copy path"
+    );
+    assert_eq!(
+        stored.iter().filter(|f| f.stored == Some(true)).count(),
+        499
+    );
+    let done = cache
+        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
+        .unwrap();
+    assert_eq!(done.new, 500, "499 stored while hashing, and the big file");
+    for f in &tree.files {
+        let obj = cache.object_path(&f.hash).unwrap();
+        assert_eq!(md5_hex(&std::fs::read(&obj).unwrap()), f.hash);
+        assert_eq!(mode(&obj), 0o444);
+    }
+    let after = std::fs::metadata(cache.object_path(&md5_hex(b"1")).unwrap()).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(
+        before.ino(),
+        after.ino(),
+        "an existing object is kept, not replaced"
+    );
+    assert!(walkdir(&t.path().join("cache"))
+        .iter()
+        .all(|n| !n.ends_with(TEMP_SUFFIX)));
+}

@@ -496,8 +496,19 @@ impl Cache {
             ..DigestOptions::default()
         };
         let mode = insert_mode(mode)?;
+        // Where copies cannot be clones, each small file is copied into the
+        // cache from the buffer it was hashed from: one open and read, not two.
+        let write_while_hashing =
+            mode == InsertMode::Copy && !crate::copy::may_clone(&path, self.inner.root());
         let (r, done) = run_long(py, progress, |p| {
-            let tree = digest::hash_tree(&path, &opts, db.as_deref(), p)?;
+            let store = |hash: &str, bytes: &[u8]| self.inner.store_new_bytes(hash, bytes);
+            let tree = digest::hash_tree_storing(
+                &path,
+                &opts,
+                db.as_deref(),
+                p,
+                write_while_hashing.then_some(&store as digest::StoreSmall<'_>),
+            )?;
             let done = self
                 .inner
                 .insert_tree(&tree, mode, settle(normalize), jobs, p)?;
