@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 import posixpath
@@ -21,13 +22,14 @@ from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
 from mlvc.pipeline.load import load_pipelines
 from mlvc.pipeline.lockfile import (
+    LOCK_FILE,
     HashInfo,
     entry_hashes,
     lock_path_for,
     recorded_hash,
     stage_entry,
 )
-from mlvc.pipeline.model import PROJECT_FILE, Pipelines, Stage
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, Stage
 from mlvc.pipeline.run import Processes, run_commands
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
 from mlvc.pipeline.status import (
@@ -84,14 +86,96 @@ def dvcfile_outputs(repo: Repo) -> list[tuple[str, str]]:
     return found
 
 
-def select(repo: Repo, stages: list[Stage], targets: list[str], cwd: Path) -> list[int]:
-    """Indices of the stages named by targets: `name`, `file:name`, a `dvc.yaml`, a group."""
+def data_stages(repo: Repo) -> list[Stage]:
+    """Every `.dvc` file as a stage, as DVC sees them: its outputs (and import deps), no command."""
+    found = []
+    for path in repo.dvcfiles():
+        rel = repo.relpath(path)
+        dvcfile = DvcFile.load(path)
+        wdir = posixpath.normpath(
+            posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
+        )
+        deps = [
+            d["path"]
+            for d in dvcfile.raw.get("deps") or []
+            if isinstance(d, dict) and isinstance(d.get("path"), str)
+        ]
+        found.append(
+            Stage(
+                name=rel,
+                dvcfile=rel,
+                cmd="",
+                wdir=wdir,
+                deps=deps,
+                outs=[Out(path=o.path, cache=o.cache, persist=o.persist) for o in dvcfile.outs],
+                frozen=bool(dvcfile.raw.get("frozen", False)),
+            )
+        )
+    return found
+
+
+def all_stages(repo: Repo) -> list[Stage]:
+    """Pipeline stages and `.dvc` files (DVC's graph holds both), in DVC's order.
+
+    DVC-compat: directory by directory from the root; in a directory, the stages
+    of its `dvc.yaml`, then its `.dvc` files.
+    """
+    pipeline = ordered_stages(load_pipelines(repo))
+    data = sorted(data_stages(repo), key=lambda s: s.dvcfile)
+    both = [(0, s) for s in pipeline] + [(1, s) for s in data]
+
+    def key(item: tuple[int, Stage]) -> tuple[list[str], int]:
+        return posixpath.dirname(item[1].dvcfile).split("/"), item[0]
+
+    return [s for _, s in sorted(both, key=key)]
+
+
+def select(
+    repo: Repo,
+    stages: list[Stage],
+    targets: list[str],
+    cwd: Path,
+    *,
+    recursive: bool = False,
+    glob: bool = False,
+) -> list[int]:
+    """Indices of the stages named by targets.
+
+    DVC-compat: a target is a stage name (or a foreach/matrix group) of `./dvc.yaml`,
+    `path/dvc.yaml:name`, a `dvc.yaml` (all its stages) or a `.dvc` file; with
+    `recursive`, a directory means every stage defined below it; with `glob`, the
+    name is a shell pattern.
+    """
     chosen: list[int] = []
+
+    def add(hits: list[int]) -> None:
+        chosen.extend(h for h in hits if h not in chosen)
+
     for target in targets:
+        full = (cwd / target).absolute()
+        if recursive and full.is_dir():
+            rel = repo.relpath(full)
+            prefix = "" if rel == "." else rel + "/"
+            add([i for i, s in enumerate(stages) if s.dvcfile.startswith(prefix)])
+            continue
         path, sep, name = target.rpartition(":")
+        if not sep and posixpath.basename(target) == LOCK_FILE:
+            raise ReproError(
+                f"`{target}` is a lock file, not a stage",
+                f"did you mean `{target[: -len(LOCK_FILE)]}{PROJECT_FILE}`?",
+            )
+        if not sep and target.endswith(DVCFILE_SUFFIX):
+            rel = repo.relpath(full)
+            hits = [i for i, s in enumerate(stages) if s.is_data_source and s.dvcfile == rel]
+            if not hits:
+                raise ReproError(
+                    f"`{rel}` does not exist" if not full.exists() else f"`{rel}` is not loaded",
+                    "name a `.dvc` file written by `mlvc add`, or a stage of `dvc.yaml`",
+                )
+            add(hits)
+            continue
         if not sep:
-            full = (cwd / target).absolute()
-            if target.endswith(PROJECT_FILE) or full.is_dir():
+            if target.endswith(PROJECT_FILE) or (full.is_dir() and not glob):
                 if full.is_dir():
                     full = full / PROJECT_FILE
                 rel = repo.relpath(full)
@@ -100,24 +184,22 @@ def select(repo: Repo, stages: list[Stage], targets: list[str], cwd: Path) -> li
                     raise ReproError(
                         f"`{rel}` does not exist", "run from the directory holding `dvc.yaml`"
                     )
-                chosen.extend(h for h in hits if h not in chosen)
+                add(hits)
                 continue
             path, name = PROJECT_FILE, target
-            base = cwd
-        else:
-            base = cwd
-            if not path.endswith(PROJECT_FILE):
-                path = posixpath.join(path, PROJECT_FILE)
-        rel = repo.relpath((base / path).absolute())
-        hits = [
-            i
-            for i, s in enumerate(stages)
-            if s.dvcfile == rel and (s.name == name or s.generated_from == name)
-        ]
+        elif not path.endswith(PROJECT_FILE):
+            path = posixpath.join(path, PROJECT_FILE)
+        rel = repo.relpath((cwd / path).absolute())
+        in_file = [(i, s) for i, s in enumerate(stages) if s.dvcfile == rel]
+        groups = {s.generated_from for _, s in in_file if s.generated_from}
+        if glob and name not in groups:
+            add([i for i, s in in_file if fnmatch.fnmatchcase(s.name, name)])
+            continue
+        hits = [i for i, s in in_file if s.name == name or s.generated_from == name]
         if not hits:
             known = ", ".join(s.addressing for s in stages[:8]) or "none"
             raise ReproError(f"stage `{name}` not found in `{rel}`", f"stages are: {known}")
-        chosen.extend(h for h in hits if h not in chosen)
+        add(hits)
     return chosen
 
 
@@ -381,6 +463,8 @@ def repro(
     downstream: bool = False,
     all_pipelines: bool = False,
     whole_pipeline: bool = False,
+    recursive: bool = False,
+    glob: bool = False,
     dry: bool = False,
     keep_going: bool = False,
     allow_missing: bool = False,
@@ -390,14 +474,19 @@ def repro(
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning."""
     cwd = (cwd or Path.cwd()).absolute()
-    pipelines = load_pipelines(repo)
-    stages = ordered_stages(pipelines)
-    graph = build_graph(stages, dvcfile_outputs(repo))
+    stages = all_stages(repo)
+    graph = build_graph(stages)
     if all_pipelines:
         chosen: list[int] | None = None
         single_item = downstream = False
     else:
-        chosen = select(repo, stages, targets or [PROJECT_FILE], cwd)
+        chosen = select(
+            repo, stages, targets or [PROJECT_FILE], cwd, recursive=recursive, glob=glob
+        )
+        if not chosen:
+            # DVC-compat: patterns that match nothing leave no targets, which
+            # DVC's planner reads as "the whole graph".
+            chosen = None
     if whole_pipeline:
         single_item = downstream = False
     steps = plan(
@@ -598,6 +687,8 @@ def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> F
 def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | bool | None:
     """Decides stage `i`: None = unchanged, True = restored/verified, a job = to run."""
     stage = runner.graph.stages[i]
+    if stage.is_data_source:
+        return _verify_data_source(runner, stage)
     if not runner.needs_run(stage):
         runner.echo(f"Stage '{stage.addressing}' didn't change, skipping\n")
         return None
@@ -625,6 +716,42 @@ def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | b
         runner.echo(f"Running stage '{stage.addressing}':\n")
         return _Job(i, params, None, "")
     return _Job(i, params, io.BytesIO(), header)
+
+
+def _verify_data_source(runner: _Runner, stage: Stage) -> bool | None:
+    """DVC-compat: a `.dvc` file in the plan is checked, and committed when its data changed."""
+    from mlvc.ops.commit import commit_dvcfile
+    from mlvc.ops.status import out_state
+
+    repo = runner.repo
+    path = repo.root / stage.dvcfile
+    dvcfile = DvcFile.load(path)
+    changed = runner.force or any(
+        out_state(repo, dvcfile, out, workspace=runner.ws) is not None for out in dvcfile.outs
+    )
+    if not changed:
+        runner.echo(f"'{stage.addressing}' didn't change, skipping\n")
+        return None
+    runner.result.ran.append(stage.addressing)
+    if runner.dry:
+        return True
+    runner.echo(f"Verifying data sources in stage: '{stage.addressing}'\n")
+    for out in dvcfile.outs:
+        if not os.path.lexists(dvcfile.out_path(out)):
+            raise ReproError(
+                f"failed to reproduce `{stage.addressing}`: missing data source "
+                f"`{repo.relpath(dvcfile.out_path(out))}`",
+                f"restore it (`mlvc checkout {stage.addressing}`) or stop tracking it",
+            )
+    if commit_dvcfile(repo, path) and path not in runner.result.to_stage:
+        runner.result.to_stage.append(path)
+    for out in dvcfile.outs:
+        runner.ws.invalidate(stage.repo_path(out.path))
+        if out.cache:
+            touched = gitignore.add_entry(dvcfile.out_path(out))
+            if touched is not None and touched not in runner.result.to_stage:
+                runner.result.to_stage.append(touched)
+    return True
 
 
 def pull_missing(
