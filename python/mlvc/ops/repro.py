@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
@@ -22,6 +23,8 @@ from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
 from mlvc.pipeline.load import load_pipelines
 from mlvc.pipeline.lockfile import (
+    LEGACY_ALGORITHM,
+    LEGACY_PREFIX,
     LOCK_FILE,
     HashInfo,
     entry_hashes,
@@ -203,6 +206,20 @@ def select(
     return chosen
 
 
+def _put_object(dest: Path, *, src: Path | None = None, data: bytes | None = None) -> None:
+    """Writes a read-only cache object atomically, unless it is already there."""
+    if dest.is_file():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    if src is not None:
+        shutil.copyfile(src, tmp)
+    else:
+        tmp.write_bytes(data or b"")
+    tmp.chmod(0o444)
+    os.replace(tmp, dest)
+
+
 def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink()
@@ -274,8 +291,37 @@ class _Runner:
                     f"`{stage.repo_path(dep)}` does not exist",
                     "create it, or add the stage that produces it to the pipeline",
                 )
-            infos.append((dep, info))
+            infos.append((dep, self._kept_legacy(stage, "deps", dep) or info))
         return infos
+
+    def _kept_legacy(self, stage: Stage, key: str, path: str) -> HashInfo | None:
+        """The DVC 2 (md5-dos2unix) record of a dep/out whose content has not changed.
+
+        DVC-compat: DVC 3 moves an entry to `hash: md5` only when its content
+        changed; an unchanged 2.x entry is written back as it was.
+        """
+        item = entry_hashes(self.ws.lock(stage.dvcfile).get(stage.name), key).get(path)
+        md5 = recorded_hash(item)
+        rel = stage.repo_path(path)
+        if md5 is None or not md5.startswith(LEGACY_PREFIX) or not self.ws.matches(rel, md5):
+            return None
+        info = self.ws.legacy_hash(rel)
+        assert info is not None
+        return (LEGACY_PREFIX + info[0], info[1], info[2], info[3])
+
+    def _store_legacy(self, path: Path) -> None:
+        """Puts an output into the 2.x part of the cache, as DVC does for a kept 2.x entry."""
+        cache = self.repo.cache
+        if path.is_dir():
+            tree = mlvc.hash_tree(
+                path, algorithm=LEGACY_ALGORITHM, ignore_root=self.repo.root, state=self.repo.state
+            )
+            _put_object(Path(cache.legacy_object_path(tree.hash)), data=tree.manifest)
+            for fh in tree.files:
+                _put_object(Path(cache.legacy_object_path(fh.hash)), src=path / fh.relpath)
+        else:
+            (fh,) = mlvc.hash_files([path], algorithm=LEGACY_ALGORITHM, state=self.repo.state)
+            _put_object(Path(cache.legacy_object_path(fh.hash)), src=path)
 
     # -- restoring from the cache -------------------------------------------------
     def try_restore(self, stage: Stage, deps: list[tuple[str, HashInfo]], params: Any) -> bool:
@@ -370,8 +416,14 @@ class _Runner:
                     f"stage `{stage.addressing}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
                 )
-            info = self._save_output(path, store=out.cache or cache_uncached)
-            self.ws.put(rel, info)
+            kept = self._kept_legacy(stage, "outs", out.path)
+            if kept is not None:
+                if out.cache or cache_uncached:
+                    self._store_legacy(path)
+                info = kept
+            else:
+                info = self._save_output(path, store=out.cache or cache_uncached)
+                self.ws.put(rel, info)
             outs.append((out.path, info))
             if out.cache:
                 changed = gitignore.add_entry(path)
@@ -786,7 +838,7 @@ def pull_missing(
         entry = ws.lock(stage.dvcfile).get(stage.name) or {}
         for item in entry.get("outs") or []:
             md5 = recorded_hash(item) if isinstance(item, dict) else None
-            if md5 and not md5.startswith("legacy:"):
+            if md5 and not md5.startswith(LEGACY_PREFIX):
                 wanted[md5] = md5.endswith(".dir")
     if missing_deps:
         transfer.pull(repo, [str(repo.root / p) for p in missing_deps], cwd=repo.root)
@@ -823,7 +875,7 @@ def locked_outputs(
         for out in stage.outs:
             item = recorded.get(out.path)
             md5 = recorded_hash(item)
-            if not out.cache or item is None or md5 is None or md5.startswith("legacy:"):
+            if not out.cache or item is None or md5 is None or md5.startswith(LEGACY_PREFIX):
                 continue
             record = Output(
                 path=out.path,
