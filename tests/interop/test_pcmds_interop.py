@@ -103,8 +103,65 @@ def test_stage_add_force_replaces_only_that_stage(tools: Tools) -> None:
     dvc(*args, cwd=d)
     text = (m / "dvc.yaml").read_text()
     assert yaml.safe_load(text) == yaml.safe_load((d / "dvc.yaml").read_text())
-    assert "# about a\n  a:\n    cmd: echo A\n" in text
+    # DVC-compat: the comment after the kept `cmd` stays at its column.
+    assert "# about a\n  a:\n    cmd: echo A   # cmt\n" in text
     assert "# trailing comment in b" in text and "# before metrics" in text
+
+
+FORCED = """\
+# top comment
+stages:
+  # about prep
+  prep:  # prep inline
+    cmd: echo prep > p   # cmd comment
+    # before deps
+    deps:
+    - a.txt
+    - b.txt
+    outs:
+    - p  # out p
+  train:
+    cmd: python train.py # train cmd
+    deps:
+    - p
+    outs:
+    - model  # the model
+# trailing comment
+"""
+
+
+def test_stage_add_force_keeps_comments_of_kept_keys_like_dvc(tools: Tools) -> None:
+    """DVC-compat: `stage add -f` applies the new stage onto the old one (ruamel + apply_diff)."""
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    args = ["stage", "add", "-f", "-n", "prep", "-d", "c.txt", "-d", "a.txt"]
+    args += ["-o", "p", "-o", "q", "echo prep2 > p"]
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(FORCED)
+    mlvc(*args, cwd=m)
+    dvc(*args, cwd=d)
+    ours, theirs = (m / "dvc.yaml").read_text(), (d / "dvc.yaml").read_text()
+
+    def stage(text: str) -> str:
+        return text[text.index("  prep:") : text.index("  train:")]
+
+    # The stage name's and cmd's comments stay at their columns, as does the comment
+    # above a kept key; the changed `outs` list loses its item comment.
+    assert stage(ours) == (
+        "  prep:  # prep inline\n"
+        "    cmd: echo prep2 > p  # cmd comment\n"
+        "    # before deps\n"
+        "    deps:\n"
+        "    - a.txt\n"
+        "    - c.txt\n"
+        "    outs:\n"
+        "    - p\n"
+        "    - q\n"
+    )
+    assert stage(ours) == stage(theirs)
+    # mlvc leaves the rest of the file as it was, byte for byte.
+    assert ours.replace(stage(ours), "") == FORCED.replace(stage(FORCED), "")
+    assert theirs.replace(stage(theirs), "") == FORCED.replace(stage(FORCED), "")
 
 
 @pytest.mark.parametrize(

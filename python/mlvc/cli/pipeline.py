@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
     def repro_command(
         targets: Annotated[
             list[str] | None,
-            typer.Argument(help="Stages or `dvc.yaml` files (default: ./dvc.yaml)."),
+            typer.Argument(help="Stages, `dvc.yaml` or `.dvc` files (default: ./dvc.yaml)."),
         ] = None,
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Run even stages that did not change.")
@@ -63,6 +63,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
         all_pipelines: Annotated[
             bool, typer.Option("--all-pipelines", "-P", help="Every pipeline of the repository.")
+        ] = False,
+        recursive: Annotated[
+            bool,
+            typer.Option("--recursive", "-R", help="A directory target: every stage below it."),
+        ] = False,
+        glob: Annotated[
+            bool, typer.Option("--glob", help="Stage names in targets are shell patterns.")
         ] = False,
         dry: Annotated[
             bool, typer.Option("--dry", help="Print what would run; change nothing.")
@@ -104,6 +111,8 @@ def register(app: typer.Typer) -> None:
             downstream=downstream,
             whole_pipeline=pipeline,
             all_pipelines=all_pipelines,
+            recursive=recursive,
+            glob=glob,
             dry=dry,
             keep_going=keep_going,
             allow_missing=allow_missing,
@@ -111,9 +120,8 @@ def register(app: typer.Typer) -> None:
             jobs=jobs,
             echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
         )
-        if dry:
-            return
-        _git_add_hint(repo, result.to_stage, quiet)
+        if not dry:
+            _git_add_hint(repo, result.to_stage, quiet)
         if result.ran or result.restored:
             _say(quiet, "Use `mlvc push` to send your updates to remote storage.\n")
         elif not result.to_stage:

@@ -39,42 +39,50 @@ def commit(
         if targets and not data_targets:
             return changed
         for path in select_dvcfiles(repo, data_targets, cwd):
-            dvcfile = DvcFile.load(path)
-            dirty = False
-            for out in dvcfile.outs:
-                dest = dvcfile.out_path(out)
-                if not dest.exists():
-                    raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
-                if dest.is_dir():
-                    tree = (
-                        repo.cache.add_tree(
-                            dest,
-                            jobs=jobs,
-                            ignore_root=repo.root,
-                            state=repo.state,
-                            progress=progress,
-                        )
-                        if out.cache
-                        else repo.hash_tree(dest, jobs=jobs)
-                    )
-                    new: tuple[str, int, int | None, bool] = (
-                        tree.hash,
-                        tree.size,
-                        tree.nfiles,
-                        False,
-                    )
-                else:
-                    if out.cache:
-                        fh = repo.cache.add_file(dest, state=repo.state)
-                    else:
-                        (fh,) = repo.hash_files([dest])
-                    new = (fh.hash, fh.size, None, fh.isexec)
-                old = (out.md5, out.size, out.nfiles, out.isexec)
-                if new != old or out.hash_name != "md5":
-                    out.md5, out.size, out.nfiles, out.isexec = new
-                    out.hash_name = "md5"
-                    dirty = True
-            if dirty:
-                dvcfile.save()
+            if commit_dvcfile(repo, path, jobs=jobs, progress=progress):
                 changed.append(path)
     return changed
+
+
+def commit_dvcfile(
+    repo: Repo, path: Path, *, jobs: int = 0, progress: Progress | None = None
+) -> bool:
+    """Hashes one `.dvc` file's outputs into the cache; returns whether the file changed."""
+    dvcfile = DvcFile.load(path)
+    dirty = False
+    for out in dvcfile.outs:
+        dest = dvcfile.out_path(out)
+        if not dest.exists():
+            raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
+        if dest.is_dir():
+            tree = (
+                repo.cache.add_tree(
+                    dest,
+                    jobs=jobs,
+                    ignore_root=repo.root,
+                    state=repo.state,
+                    progress=progress,
+                )
+                if out.cache
+                else repo.hash_tree(dest, jobs=jobs)
+            )
+            new: tuple[str, int, int | None, bool] = (
+                tree.hash,
+                tree.size,
+                tree.nfiles,
+                False,
+            )
+        else:
+            if out.cache:
+                fh = repo.cache.add_file(dest, state=repo.state)
+            else:
+                (fh,) = repo.hash_files([dest])
+            new = (fh.hash, fh.size, None, fh.isexec)
+        old = (out.md5, out.size, out.nfiles, out.isexec)
+        if new != old or out.hash_name != "md5":
+            out.md5, out.size, out.nfiles, out.isexec = new
+            out.hash_name = "md5"
+            dirty = True
+    if dirty:
+        dvcfile.save()
+    return dirty

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlvc.ops.repro import ordered_stages, select
-from mlvc.pipeline.graph import build_graph, plan
-from mlvc.pipeline.load import load_pipelines
+from mlvc.ops.repro import ReproError, all_stages, select
+from mlvc.pipeline.graph import Graph, build_graph
+from mlvc.pipeline.model import Stage
 from mlvc.repo import Repo
 
 
@@ -18,15 +18,18 @@ def dag_edges(
     full: bool = False,
     cwd: Path | None = None,
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Nodes (stage names, or output paths with `outs`) and edges `(upstream, downstream)`."""
+    """Nodes (stages, or output paths with `outs`) and edges `(upstream, downstream)`.
+
+    DVC-compat: stages of every `dvc.yaml` then the `.dvc` files; with a target,
+    the target and what it depends on (`full`: its whole pipeline).
+    """
     cwd = (cwd or Path.cwd()).absolute()
-    stages = ordered_stages(load_pipelines(repo))
+    stages = all_stages(repo)
     graph = build_graph(stages)
     keep = set(range(len(stages)))
     if target is not None:
-        (start, *_) = select(repo, stages, [target], cwd)
-        keep = {start}
-        todo = [start]
+        keep = set(_select(repo, stages, graph, target, cwd))
+        todo = list(keep)
         down = graph.downstream()
         while todo:
             i = todo.pop()
@@ -35,59 +38,71 @@ def dag_edges(
                 if j not in keep:
                     keep.add(j)
                     todo.append(j)
-    # upstream before downstream
-    order = [i for i in plan(graph, None) if i in keep]
+    order = sorted(keep)
     if not outs:
         nodes = [stages[i].addressing for i in order]
-        edges = [
-            (stages[u].addressing, stages[i].addressing)
-            for i in order
-            for u in graph.upstream[i]
-            if u in keep
-        ]
-        return nodes, edges
-    nodes = []
-    edges = []
+        edges = sorted(
+            ((u, i) for i in order for u in graph.upstream[i] if u in keep),
+        )
+        return nodes, [(stages[u].addressing, stages[i].addressing) for u, i in edges]
+    return _outs_graph(stages, order)
+
+
+def _select(repo: Repo, stages: list[Stage], graph: Graph, target: str, cwd: Path) -> list[int]:
+    """DVC-compat: a stage target, or else an output path (the stage producing it)."""
+    try:
+        return select(repo, stages, [target], cwd)
+    except ReproError:
+        path = repo.relpath((cwd / target).absolute())
+        if path in graph.outputs:
+            return [graph.outputs[path]]
+        raise
+
+
+def _outs_graph(stages: list[Stage], order: list[int]) -> tuple[list[str], list[tuple[str, str]]]:
+    """DVC-compat: an output depends on the outputs its stage's deps name (or hold, or lie in)."""
+    produced = {stages[i].repo_path(o.path): i for i in order for o in stages[i].outs}
+    nodes = list(produced)
+    edges: list[tuple[str, str]] = []
     for i in order:
         stage = stages[i]
         mine = [stage.repo_path(o.path) for o in stage.outs]
-        nodes.extend(mine)
-        for u in graph.upstream[i]:
-            if u not in keep:
-                continue
-            for src in (stages[u].repo_path(o.path) for o in stages[u].outs):
-                for dst in mine:
-                    edges.append((src, dst))
-    return nodes, list(dict.fromkeys(edges))
+        for dep in stage.deps:
+            path = stage.repo_path(dep)
+            near = [p for p in produced if p == path or path.startswith(p + "/")]
+            near += [p for p in produced if p.startswith(path + "/")]
+            edges += [(src, dst) for dst in mine for src in near if src != dst]
+    pos = {n: k for k, n in enumerate(nodes)}
+    return nodes, sorted(dict.fromkeys(edges), key=lambda e: (pos[e[0]], pos[e[1]]))
 
 
 def render_dot(nodes: list[str], edges: list[tuple[str, str]]) -> str:
-    lines = ["strict digraph  {"]
+    """DVC-compat: pydot's layout of networkx's graph (nodes, then edges), upstream first."""
+    lines = ["strict digraph {"]
     lines += [f'"{n}";' for n in nodes]
     lines += [f'"{a}" -> "{b}";' for a, b in edges]
-    return "\n".join(lines) + "\n}\n"
+    return "\n".join(lines) + "\n}\n\n"
 
 
 def render_mermaid(
     nodes: list[str], edges: list[tuple[str, str]], *, markdown: bool = False
 ) -> str:
-    ids = {n: f"node{k}" for k, n in enumerate(nodes, 1)}
+    """DVC-compat: per connected part, its nodes then its edges, each sorted by name."""
+    from mlvc.render.dag import components
+
     lines = ["flowchart TD"]
-    lines += [f'\t{ids[n]}["{n}"]' for n in nodes]
-    lines += [f"\t{ids[a]}-->{ids[b]}" for a, b in edges]
-    text = "\n".join(lines) + "\n"
-    return f"```mermaid\n{text}```\n" if markdown else text
+    ids: dict[str, str] = {}
+    for part_nodes, part_edges in components(nodes, edges):
+        for n in sorted(part_nodes):
+            ids[n] = f"node{len(ids) + 1}"
+            lines.append(f'\t{ids[n]}["{n}"]')
+        lines += [f"\t{ids[a]}-->{ids[b]}" for a, b in sorted(part_edges)]
+    text = "\n".join(lines)
+    return f"```mermaid\n{text}\n```\n" if markdown else text + "\n"
 
 
 def render_ascii(nodes: list[str], edges: list[tuple[str, str]]) -> str:
-    """Each node boxed, in dependency order, with the nodes it feeds listed under it."""
-    feeds: dict[str, list[str]] = {n: [] for n in nodes}
-    for a, b in edges:
-        feeds[a].append(b)
-    out = []
-    for n in nodes:
-        bar = "+" + "-" * (len(n) + 2) + "+"
-        out += [bar, f"| {n} |", bar]
-        for b in feeds[n]:
-            out.append(f"  └──> {b}")
-    return "\n".join(out) + ("\n" if out else "")
+    """Boxed nodes with `*` edges going down, each connected part on its own (as DVC)."""
+    from mlvc.render.dag import draw
+
+    return draw(nodes, edges)

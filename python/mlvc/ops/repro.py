@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import io
 import os
 import posixpath
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
@@ -21,13 +23,16 @@ from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
 from mlvc.pipeline.load import load_pipelines
 from mlvc.pipeline.lockfile import (
+    LEGACY_ALGORITHM,
+    LEGACY_PREFIX,
+    LOCK_FILE,
     HashInfo,
     entry_hashes,
     lock_path_for,
     recorded_hash,
     stage_entry,
 )
-from mlvc.pipeline.model import PROJECT_FILE, Pipelines, Stage
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, Stage
 from mlvc.pipeline.run import Processes, run_commands
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
 from mlvc.pipeline.status import (
@@ -84,14 +89,96 @@ def dvcfile_outputs(repo: Repo) -> list[tuple[str, str]]:
     return found
 
 
-def select(repo: Repo, stages: list[Stage], targets: list[str], cwd: Path) -> list[int]:
-    """Indices of the stages named by targets: `name`, `file:name`, a `dvc.yaml`, a group."""
+def data_stages(repo: Repo) -> list[Stage]:
+    """Every `.dvc` file as a stage, as DVC sees them: its outputs (and import deps), no command."""
+    found = []
+    for path in repo.dvcfiles():
+        rel = repo.relpath(path)
+        dvcfile = DvcFile.load(path)
+        wdir = posixpath.normpath(
+            posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
+        )
+        deps = [
+            d["path"]
+            for d in dvcfile.raw.get("deps") or []
+            if isinstance(d, dict) and isinstance(d.get("path"), str)
+        ]
+        found.append(
+            Stage(
+                name=rel,
+                dvcfile=rel,
+                cmd="",
+                wdir=wdir,
+                deps=deps,
+                outs=[Out(path=o.path, cache=o.cache, persist=o.persist) for o in dvcfile.outs],
+                frozen=bool(dvcfile.raw.get("frozen", False)),
+            )
+        )
+    return found
+
+
+def all_stages(repo: Repo) -> list[Stage]:
+    """Pipeline stages and `.dvc` files (DVC's graph holds both), in DVC's order.
+
+    DVC-compat: directory by directory from the root; in a directory, the stages
+    of its `dvc.yaml`, then its `.dvc` files.
+    """
+    pipeline = ordered_stages(load_pipelines(repo))
+    data = sorted(data_stages(repo), key=lambda s: s.dvcfile)
+    both = [(0, s) for s in pipeline] + [(1, s) for s in data]
+
+    def key(item: tuple[int, Stage]) -> tuple[list[str], int]:
+        return posixpath.dirname(item[1].dvcfile).split("/"), item[0]
+
+    return [s for _, s in sorted(both, key=key)]
+
+
+def select(
+    repo: Repo,
+    stages: list[Stage],
+    targets: list[str],
+    cwd: Path,
+    *,
+    recursive: bool = False,
+    glob: bool = False,
+) -> list[int]:
+    """Indices of the stages named by targets.
+
+    DVC-compat: a target is a stage name (or a foreach/matrix group) of `./dvc.yaml`,
+    `path/dvc.yaml:name`, a `dvc.yaml` (all its stages) or a `.dvc` file; with
+    `recursive`, a directory means every stage defined below it; with `glob`, the
+    name is a shell pattern.
+    """
     chosen: list[int] = []
+
+    def add(hits: list[int]) -> None:
+        chosen.extend(h for h in hits if h not in chosen)
+
     for target in targets:
+        full = (cwd / target).absolute()
+        if recursive and full.is_dir():
+            rel = repo.relpath(full)
+            prefix = "" if rel == "." else rel + "/"
+            add([i for i, s in enumerate(stages) if s.dvcfile.startswith(prefix)])
+            continue
         path, sep, name = target.rpartition(":")
+        if not sep and posixpath.basename(target) == LOCK_FILE:
+            raise ReproError(
+                f"`{target}` is a lock file, not a stage",
+                f"did you mean `{target[: -len(LOCK_FILE)]}{PROJECT_FILE}`?",
+            )
+        if not sep and target.endswith(DVCFILE_SUFFIX):
+            rel = repo.relpath(full)
+            hits = [i for i, s in enumerate(stages) if s.is_data_source and s.dvcfile == rel]
+            if not hits:
+                raise ReproError(
+                    f"`{rel}` does not exist" if not full.exists() else f"`{rel}` is not loaded",
+                    "name a `.dvc` file written by `mlvc add`, or a stage of `dvc.yaml`",
+                )
+            add(hits)
+            continue
         if not sep:
-            full = (cwd / target).absolute()
-            if target.endswith(PROJECT_FILE) or full.is_dir():
+            if target.endswith(PROJECT_FILE) or (full.is_dir() and not glob):
                 if full.is_dir():
                     full = full / PROJECT_FILE
                 rel = repo.relpath(full)
@@ -100,25 +187,37 @@ def select(repo: Repo, stages: list[Stage], targets: list[str], cwd: Path) -> li
                     raise ReproError(
                         f"`{rel}` does not exist", "run from the directory holding `dvc.yaml`"
                     )
-                chosen.extend(h for h in hits if h not in chosen)
+                add(hits)
                 continue
             path, name = PROJECT_FILE, target
-            base = cwd
-        else:
-            base = cwd
-            if not path.endswith(PROJECT_FILE):
-                path = posixpath.join(path, PROJECT_FILE)
-        rel = repo.relpath((base / path).absolute())
-        hits = [
-            i
-            for i, s in enumerate(stages)
-            if s.dvcfile == rel and (s.name == name or s.generated_from == name)
-        ]
+        elif not path.endswith(PROJECT_FILE):
+            path = posixpath.join(path, PROJECT_FILE)
+        rel = repo.relpath((cwd / path).absolute())
+        in_file = [(i, s) for i, s in enumerate(stages) if s.dvcfile == rel]
+        groups = {s.generated_from for _, s in in_file if s.generated_from}
+        if glob and name not in groups:
+            add([i for i, s in in_file if fnmatch.fnmatchcase(s.name, name)])
+            continue
+        hits = [i for i, s in in_file if s.name == name or s.generated_from == name]
         if not hits:
             known = ", ".join(s.addressing for s in stages[:8]) or "none"
             raise ReproError(f"stage `{name}` not found in `{rel}`", f"stages are: {known}")
-        chosen.extend(h for h in hits if h not in chosen)
+        add(hits)
     return chosen
+
+
+def _put_object(dest: Path, *, src: Path | None = None, data: bytes | None = None) -> None:
+    """Writes a read-only cache object atomically, unless it is already there."""
+    if dest.is_file():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    if src is not None:
+        shutil.copyfile(src, tmp)
+    else:
+        tmp.write_bytes(data or b"")
+    tmp.chmod(0o444)
+    os.replace(tmp, dest)
 
 
 def _remove(path: Path) -> None:
@@ -192,8 +291,37 @@ class _Runner:
                     f"`{stage.repo_path(dep)}` does not exist",
                     "create it, or add the stage that produces it to the pipeline",
                 )
-            infos.append((dep, info))
+            infos.append((dep, self._kept_legacy(stage, "deps", dep) or info))
         return infos
+
+    def _kept_legacy(self, stage: Stage, key: str, path: str) -> HashInfo | None:
+        """The DVC 2 (md5-dos2unix) record of a dep/out whose content has not changed.
+
+        DVC-compat: DVC 3 moves an entry to `hash: md5` only when its content
+        changed; an unchanged 2.x entry is written back as it was.
+        """
+        item = entry_hashes(self.ws.lock(stage.dvcfile).get(stage.name), key).get(path)
+        md5 = recorded_hash(item)
+        rel = stage.repo_path(path)
+        if md5 is None or not md5.startswith(LEGACY_PREFIX) or not self.ws.matches(rel, md5):
+            return None
+        info = self.ws.legacy_hash(rel)
+        assert info is not None
+        return (LEGACY_PREFIX + info[0], info[1], info[2], info[3])
+
+    def _store_legacy(self, path: Path) -> None:
+        """Puts an output into the 2.x part of the cache, as DVC does for a kept 2.x entry."""
+        cache = self.repo.cache
+        if path.is_dir():
+            tree = mlvc.hash_tree(
+                path, algorithm=LEGACY_ALGORITHM, ignore_root=self.repo.root, state=self.repo.state
+            )
+            _put_object(Path(cache.legacy_object_path(tree.hash)), data=tree.manifest)
+            for fh in tree.files:
+                _put_object(Path(cache.legacy_object_path(fh.hash)), src=path / fh.relpath)
+        else:
+            (fh,) = mlvc.hash_files([path], algorithm=LEGACY_ALGORITHM, state=self.repo.state)
+            _put_object(Path(cache.legacy_object_path(fh.hash)), src=path)
 
     # -- restoring from the cache -------------------------------------------------
     def try_restore(self, stage: Stage, deps: list[tuple[str, HashInfo]], params: Any) -> bool:
@@ -288,8 +416,14 @@ class _Runner:
                     f"stage `{stage.addressing}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
                 )
-            info = self._save_output(path, store=out.cache or cache_uncached)
-            self.ws.put(rel, info)
+            kept = self._kept_legacy(stage, "outs", out.path)
+            if kept is not None:
+                if out.cache or cache_uncached:
+                    self._store_legacy(path)
+                info = kept
+            else:
+                info = self._save_output(path, store=out.cache or cache_uncached)
+                self.ws.put(rel, info)
             outs.append((out.path, info))
             if out.cache:
                 changed = gitignore.add_entry(path)
@@ -381,6 +515,8 @@ def repro(
     downstream: bool = False,
     all_pipelines: bool = False,
     whole_pipeline: bool = False,
+    recursive: bool = False,
+    glob: bool = False,
     dry: bool = False,
     keep_going: bool = False,
     allow_missing: bool = False,
@@ -390,14 +526,19 @@ def repro(
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning."""
     cwd = (cwd or Path.cwd()).absolute()
-    pipelines = load_pipelines(repo)
-    stages = ordered_stages(pipelines)
-    graph = build_graph(stages, dvcfile_outputs(repo))
+    stages = all_stages(repo)
+    graph = build_graph(stages)
     if all_pipelines:
         chosen: list[int] | None = None
         single_item = downstream = False
     else:
-        chosen = select(repo, stages, targets or [PROJECT_FILE], cwd)
+        chosen = select(
+            repo, stages, targets or [PROJECT_FILE], cwd, recursive=recursive, glob=glob
+        )
+        if not chosen:
+            # DVC-compat: patterns that match nothing leave no targets, which
+            # DVC's planner reads as "the whole graph".
+            chosen = None
     if whole_pipeline:
         single_item = downstream = False
     steps = plan(
@@ -598,6 +739,8 @@ def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> F
 def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | bool | None:
     """Decides stage `i`: None = unchanged, True = restored/verified, a job = to run."""
     stage = runner.graph.stages[i]
+    if stage.is_data_source:
+        return _verify_data_source(runner, stage)
     if not runner.needs_run(stage):
         runner.echo(f"Stage '{stage.addressing}' didn't change, skipping\n")
         return None
@@ -625,6 +768,42 @@ def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | b
         runner.echo(f"Running stage '{stage.addressing}':\n")
         return _Job(i, params, None, "")
     return _Job(i, params, io.BytesIO(), header)
+
+
+def _verify_data_source(runner: _Runner, stage: Stage) -> bool | None:
+    """DVC-compat: a `.dvc` file in the plan is checked, and committed when its data changed."""
+    from mlvc.ops.commit import commit_dvcfile
+    from mlvc.ops.status import out_state
+
+    repo = runner.repo
+    path = repo.root / stage.dvcfile
+    dvcfile = DvcFile.load(path)
+    changed = runner.force or any(
+        out_state(repo, dvcfile, out, workspace=runner.ws) is not None for out in dvcfile.outs
+    )
+    if not changed:
+        runner.echo(f"'{stage.addressing}' didn't change, skipping\n")
+        return None
+    runner.result.ran.append(stage.addressing)
+    if runner.dry:
+        return True
+    runner.echo(f"Verifying data sources in stage: '{stage.addressing}'\n")
+    for out in dvcfile.outs:
+        if not os.path.lexists(dvcfile.out_path(out)):
+            raise ReproError(
+                f"failed to reproduce `{stage.addressing}`: missing data source "
+                f"`{repo.relpath(dvcfile.out_path(out))}`",
+                f"restore it (`mlvc checkout {stage.addressing}`) or stop tracking it",
+            )
+    if commit_dvcfile(repo, path) and path not in runner.result.to_stage:
+        runner.result.to_stage.append(path)
+    for out in dvcfile.outs:
+        runner.ws.invalidate(stage.repo_path(out.path))
+        if out.cache:
+            touched = gitignore.add_entry(dvcfile.out_path(out))
+            if touched is not None and touched not in runner.result.to_stage:
+                runner.result.to_stage.append(touched)
+    return True
 
 
 def pull_missing(
@@ -659,7 +838,7 @@ def pull_missing(
         entry = ws.lock(stage.dvcfile).get(stage.name) or {}
         for item in entry.get("outs") or []:
             md5 = recorded_hash(item) if isinstance(item, dict) else None
-            if md5 and not md5.startswith("legacy:"):
+            if md5 and not md5.startswith(LEGACY_PREFIX):
                 wanted[md5] = md5.endswith(".dir")
     if missing_deps:
         transfer.pull(repo, [str(repo.root / p) for p in missing_deps], cwd=repo.root)
@@ -696,7 +875,7 @@ def locked_outputs(
         for out in stage.outs:
             item = recorded.get(out.path)
             md5 = recorded_hash(item)
-            if not out.cache or item is None or md5 is None or md5.startswith("legacy:"):
+            if not out.cache or item is None or md5 is None or md5.startswith(LEGACY_PREFIX):
                 continue
             record = Output(
                 path=out.path,

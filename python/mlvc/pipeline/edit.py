@@ -109,6 +109,75 @@ def _block(name: str, stage: dict[str, Any], indent: int) -> list[str]:
     return lines
 
 
+def _split_comment(line: str) -> tuple[str, str | None]:
+    """`(content, comment)` of a line: the comment starts at a ` #` outside the value."""
+    body = line.rstrip("\n")
+    at = body.find(" #")
+    while at != -1:
+        head = body[:at]
+        try:
+            yamlio.loads(head.strip().removeprefix("- ") + "\n", "line")
+        except yamlio.YamlError:
+            at = body.find(" #", at + 1)
+            continue
+        return head.rstrip(), body[len(head.rstrip()) :]
+    return body, None
+
+
+def _with_comment(line: str, comment: str, column: int) -> str:
+    content = line.rstrip("\n")
+    pad = max(column - len(content), 1)
+    return content + " " * pad + comment.lstrip() + "\n"
+
+
+def _keep_comments(
+    old_lines: list[str],
+    new_lines: list[str],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    indent: int,
+) -> list[str]:
+    """DVC-compat (ruamel + `apply_diff`): a replaced stage keeps the comments of what stays.
+
+    Kept: the comment after the stage's name, and for each key in both versions
+    the comment lines above it and the comment after a scalar value (at its column).
+    Not kept (DVC keeps them when a list keeps its length): comments on list items
+    and a flow-style list's style.
+    """
+    out = list(new_lines)
+    content, comment = _split_comment(old_lines[0])
+    if comment is not None:
+        out[0] = _with_comment(out[0], comment, len(content) + len(comment) - len(comment.lstrip()))
+    key_indent = " " * (indent + 2)
+    old_keys: dict[str, tuple[list[str], str | None, int]] = {}
+    above: list[str] = []
+    for line in old_lines[1:]:
+        stripped = line.strip()
+        if stripped.startswith("#") and line.startswith(key_indent):
+            above.append(line if line.endswith("\n") else line + "\n")
+            continue
+        if line.startswith(key_indent) and not line.startswith(key_indent + " "):
+            key = stripped.split(":", 1)[0]
+            content, comment = _split_comment(line)
+            column = len(line.rstrip("\n")) - len(comment.lstrip()) if comment else 0
+            old_keys[key] = (above, comment, column)
+        above = []
+    result: list[str] = [out[0]]
+    for line in out[1:]:
+        if line.startswith(key_indent) and not line.startswith(key_indent + " "):
+            key = line.strip().split(":", 1)[0]
+            if key in old_keys and key in old and key in new:
+                comments, comment, column = old_keys[key]
+                result.extend(comments)
+                scalar = not isinstance(old[key], dict | list) and not isinstance(
+                    new[key], dict | list
+                )
+                if comment is not None and scalar:
+                    line = _with_comment(line, comment, column)
+        result.append(line)
+    return result
+
+
 def _ends_with_newline(lines: list[str]) -> list[str]:
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -132,7 +201,11 @@ def set_stage(text: str | None, name: str, stage: dict[str, Any], origin: str) -
     span = _stage_span(layout, name)
     if span is not None:
         start, end, indent = span
-        lines[start:end] = _block(name, stage, indent)
+        old = layout.data[STAGES][name]
+        new_block = _block(name, stage, indent)
+        if isinstance(old, dict):
+            new_block = _keep_comments(lines[start:end], new_block, old, stage, indent)
+        lines[start:end] = new_block
         return "".join(lines)
     existing = layout.data.get(STAGES)
     if existing:

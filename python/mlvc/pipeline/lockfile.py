@@ -15,6 +15,10 @@ from mlvc.fsutil import atomic_write_text
 LOCK_FILE = "dvc.lock"
 SCHEMA = "2.0"
 
+# DVC 2 hashes (entries without `hash: md5`) are md5-dos2unix; mlvc marks them so.
+LEGACY_PREFIX = "legacy:"
+LEGACY_ALGORITHM = "md5-dos2unix"
+
 # (md5, size, nfiles or None for a file, isexec)
 HashInfo = tuple[str, int, int | None, bool]
 
@@ -33,6 +37,9 @@ def hash_entry(path: str, info: HashInfo) -> dict[str, Any]:
     """A dep/out entry: DVC-compat key order `path, hash, md5, size, nfiles, isexec`."""
     md5, size, nfiles, isexec = info
     entry: dict[str, Any] = {"path": path, "hash": "md5", "md5": md5, "size": size}
+    if md5.startswith(LEGACY_PREFIX):
+        # DVC-compat: a 2.x entry DVC 3 keeps (content unchanged) is written as 2.x wrote it.
+        entry = {"path": path, "md5": md5[len(LEGACY_PREFIX) :], "size": size}
     if nfiles is not None:
         entry["nfiles"] = nfiles
     if isexec:
@@ -182,5 +189,5 @@ def recorded_hash(item: dict[str, Any] | None) -> str | None:
     md5 = item.get("md5")
     # DVC-compat: an entry without `hash: md5` is a DVC 2 md5-dos2unix hash.
     if not isinstance(md5, str) or item.get("hash") != "md5":
-        return None if not isinstance(md5, str) else "legacy:" + md5
+        return None if not isinstance(md5, str) else LEGACY_PREFIX + md5
     return md5

@@ -13,6 +13,7 @@ from mlvc.pipeline.params import ParamsRef
 
 OutKind = Literal["outs", "metrics", "plots"]
 PROJECT_FILE = "dvc.yaml"
+DVCFILE_SUFFIX = ".dvc"
 
 
 @dataclass(slots=True)
@@ -70,8 +71,15 @@ class Stage:
     column: int = 0
 
     @property
+    def is_data_source(self) -> bool:
+        """A `.dvc` file seen as a stage (DVC's data source): nothing to run, outputs to check."""
+        return self.dvcfile.endswith(DVCFILE_SUFFIX)
+
+    @property
     def addressing(self) -> str:
         """How DVC names the stage on the command line and in `DVC_STAGE`."""
+        if self.is_data_source:
+            return self.dvcfile
         if self.dvcfile == PROJECT_FILE:
             return self.name
         return f"{self.dvcfile}:{self.name}"

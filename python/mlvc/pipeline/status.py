@@ -9,8 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import mlvc
 from mlvc.exceptions import ParamsFileError
 from mlvc.pipeline.lockfile import (
+    LEGACY_ALGORITHM,
+    LEGACY_PREFIX,
     HashInfo,
     LockFile,
     entry_hashes,
@@ -49,6 +52,7 @@ class Workspace:
         # paths it touches rather than a scan of everything known.
         self._below: dict[str, set[str]] = {}
         self._params: dict[str, Any] = {}
+        self._legacy: dict[str, HashInfo | None] = {}
         self._locks: dict[str, LockFile] = {}
 
     def lock(self, dvcfile: str) -> LockFile:
@@ -80,6 +84,33 @@ class Workspace:
             ):
                 self._remember(p, (fh.hash, fh.size, None, fh.isexec))
 
+    def legacy_hash(self, path: str) -> HashInfo | None:
+        """Like `hash`, with DVC 2's md5-dos2unix (what a 2.x `dvc.lock` records)."""
+        if path not in self._legacy:
+            full = self.repo.root / path
+            info: HashInfo | None = None
+            if full.is_dir():
+                tree = mlvc.hash_tree(
+                    full,
+                    algorithm=LEGACY_ALGORITHM,
+                    ignore_root=self.repo.root,
+                    state=self.repo.state,
+                )
+                info = (tree.hash, tree.size, tree.nfiles, False)
+            elif full.exists():
+                (fh,) = mlvc.hash_files([full], algorithm=LEGACY_ALGORITHM, state=self.repo.state)
+                info = (fh.hash, fh.size, None, fh.isexec)
+            self._legacy[path] = info
+        return self._legacy[path]
+
+    def matches(self, path: str, recorded: str | None) -> bool:
+        """Whether the path's content is what a lock entry records (DVC 3 or 2.x hash)."""
+        if recorded is not None and recorded.startswith(LEGACY_PREFIX):
+            info = self.legacy_hash(path)
+            return info is not None and info[0] == recorded[len(LEGACY_PREFIX) :]
+        info = self.hash(path)
+        return info is not None and info[0] == recorded
+
     def hash(self, path: str) -> HashInfo | None:
         """`(md5, size, nfiles, isexec)` of a repository-relative path, None if missing."""
         if path not in self._hashes:
@@ -99,6 +130,12 @@ class Workspace:
     def invalidate(self, path: str) -> None:
         """Forgets `path`, what is inside it and the directories holding it."""
         self._hashes.pop(path, None)
+        for known in [p for p in self._legacy if p == path or p.startswith(path + "/")]:
+            self._legacy.pop(known, None)
+        parent = path
+        while "/" in parent:
+            parent = parent.rsplit("/", 1)[0]
+            self._legacy.pop(parent, None)
         for known in self._below.pop(path, ()):
             self._hashes.pop(known, None)
         parent = path
@@ -234,7 +271,7 @@ def stage_status(
             state = None
             if current is None:
                 state = DELETED
-            elif recorded_hash(recorded.get(dep)) != current[0]:
+            elif not ws.matches(stage.repo_path(dep), recorded_hash(recorded.get(dep))):
                 state = MODIFIED
             if state is not None:
                 deps[_shown(repo, stage.repo_path(dep), cwd)] = state
@@ -283,7 +320,7 @@ def _outs_status(
             current = ws.hash(repo_path)
             if current is None:
                 state = DELETED
-            elif md5 != current[0]:
+            elif not ws.matches(repo_path, md5):
                 state = MODIFIED
         if state is not None:
             outs[_shown(repo, repo_path, cwd)] = state
@@ -293,8 +330,9 @@ def _outs_status(
 
 
 def _in_cache(repo: Repo, md5: str) -> bool:
-    if md5.startswith("legacy:"):
-        return False
+    if md5.startswith(LEGACY_PREFIX):
+        # DVC-compat: 2.x objects live in the cache's old layout (`<cache>/ab/cdef...`).
+        return Path(repo.cache.legacy_object_path(md5[len(LEGACY_PREFIX) :])).is_file()
     return repo.cache.contains(md5)
 
 
