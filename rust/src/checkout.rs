@@ -115,6 +115,9 @@ fn current_hashes(
     Ok(out)
 }
 
+/// At most this many items are checked out on the calling thread.
+const FEW_ITEMS: usize = 8;
+
 /// Materialises `items` from the cache.
 ///
 /// A destination holding other content is replaced only when that content is in
@@ -225,19 +228,33 @@ fn checkout_with_removals(
     } = *env;
     let mut report = CheckoutReport::default();
     let workers = pool(opts.jobs)?;
+    // A few files (one stage's outputs) are quicker done here than handed to
+    // the workers and waited for.
+    let serial = items.len() <= FEW_ITEMS;
     let objects: Vec<PathBuf> = items
         .iter()
         .map(|i| cache.object_path(&i.hash))
         .collect::<Result<_>>()?;
 
     // Plan: decide for every file before touching any.
-    let mut plans: Vec<Plan> = workers.install(|| {
+    let look = |(item, obj): (&CheckoutItem, &PathBuf)| {
+        first_look(item, obj, dest_dir_absent, opts, linker.preferred())
+    };
+    let mut plans: Vec<Plan> = if serial {
         items
-            .par_iter()
-            .zip(objects.par_iter())
-            .map(|(item, obj)| first_look(item, obj, dest_dir_absent, opts, linker.preferred()))
-            .collect::<Result<_>>()
-    })?;
+            .iter()
+            .zip(&objects)
+            .map(look)
+            .collect::<Result<_>>()?
+    } else {
+        workers.install(|| {
+            items
+                .par_iter()
+                .zip(objects.par_iter())
+                .map(look)
+                .collect::<Result<_>>()
+        })?
+    };
     let unknown: Vec<usize> = (0..items.len())
         .filter(|&i| matches!(plans[i], Plan::Check { .. }))
         .collect();
@@ -339,7 +356,11 @@ fn checkout_with_removals(
     };
     if let Some((first, rest)) = todo.split_first() {
         link_one(first.0, first.1, first.2)?;
-        workers.install(|| rest.par_iter().try_for_each(|(i, o, e)| link_one(i, o, *e)))?;
+        if serial {
+            rest.iter().try_for_each(|(i, o, e)| link_one(i, o, *e))?;
+        } else {
+            workers.install(|| rest.par_iter().try_for_each(|(i, o, e)| link_one(i, o, *e)))?;
+        }
     }
     report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
     report.link_type = linker.settled();

@@ -158,6 +158,11 @@ fn digest_entry(
     })
 }
 
+/// Hashing at most this many files, of at most this many bytes in all, stays
+/// on the calling thread.
+const FEW_FILES: usize = 8;
+const FEW_FILES_BYTES: u64 = 8 << 20;
+
 /// The state-cache rows of the results that were hashed rather than remembered.
 fn fresh_rows(results: &[FileResult]) -> Vec<(&Path, FileMeta, &str)> {
     results
@@ -188,8 +193,11 @@ pub fn hash_entries(
         progress.check()?;
         digest_entry(e, known.map(|h| (h, None)), opts, progress)
     };
-    let results: Vec<FileResult> = if entries.len() == 1 {
-        // One file: no hand-off to another thread.
+    let few_small = entries.len() <= FEW_FILES
+        && entries.iter().map(|e| e.meta.size).sum::<u64>() <= FEW_FILES_BYTES;
+    let results: Vec<FileResult> = if few_small {
+        // A stage's few files: no hand-off to the workers and back, which costs
+        // more than hashing them on a busy machine.
         entries
             .into_iter()
             .zip(known)

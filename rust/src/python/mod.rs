@@ -27,7 +27,7 @@ use crate::state::StateDb;
 use crate::tree::{self, TreeEntry};
 use crate::walk::{walk_files, WalkOptions};
 use errors::to_py;
-use run::run_long;
+use run::{is_small_work, run_long, run_small_or_long};
 
 fn os(bytes: &[u8]) -> OsString {
     OsString::from_vec(bytes.to_vec())
@@ -265,7 +265,8 @@ fn hash_file(
     buffer_size: usize,
 ) -> PyResult<String> {
     let algo = self::algorithm(algorithm)?;
-    run_long(py, None, |p| {
+    let small = is_small_work(std::iter::once(path.as_path()));
+    run_small_or_long(py, None, small, |p| {
         crate::hash::hash_file(&path, algo, buffer_size, Some(p)).map(|d| d.hash)
     })
 }
@@ -284,7 +285,8 @@ fn hash_files(
 ) -> PyResult<Vec<FileHash>> {
     let opts = digest_options(algorithm, jobs, None, buffer_size)?;
     let db = state_of(state);
-    let results = run_long(py, progress, |p| {
+    let small = is_small_work(paths.iter().map(PathBuf::as_path));
+    let results = run_small_or_long(py, progress, small, |p| {
         digest::hash_files(&paths, &opts, db.as_deref(), p)
     })?;
     Ok(results.iter().map(FileHash::from).collect())
@@ -457,7 +459,8 @@ impl Cache {
     ) -> PyResult<FileHash> {
         let db = state_of(state);
         let mode = insert_mode(mode)?;
-        let r = run_long(py, None, |p| {
+        let small = is_small_work(std::iter::once(path.as_path()));
+        let r = run_small_or_long(py, None, small, |p| {
             let mut rs = digest::hash_files(
                 std::slice::from_ref(&path),
                 &DigestOptions::default(),
@@ -661,7 +664,13 @@ impl Cache {
             .map(|(dest, hash, isexec)| CheckoutItem { dest, hash, isexec })
             .collect();
         let db = state_of(state);
-        let r = run_long(py, progress, |p| {
+        let objects: Vec<PathBuf> = items
+            .iter()
+            .filter_map(|i| self.inner.object_path(&i.hash).ok())
+            .collect();
+        let small =
+            objects.len() == items.len() && is_small_work(objects.iter().map(PathBuf::as_path));
+        let r = run_small_or_long(py, progress, small, |p| {
             checkout_files(&self.inner, &linker, &items, &opts, db.as_deref(), p)
         })?;
         Ok(r.into())

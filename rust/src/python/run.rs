@@ -54,6 +54,61 @@ impl Drop for SetOnDrop<'_> {
     }
 }
 
+/// Files at most this large, and this many, are worked on by the calling thread
+/// (see [`run_small_or_long`]): a few milliseconds of work at worst.
+pub const SMALL_WORK_FILES: usize = 8;
+pub const SMALL_WORK_BYTES: u64 = 8 << 20;
+
+/// Whether work on these files ends quickly enough to run on the calling thread.
+pub fn is_small_work<'a>(paths: impl ExactSizeIterator<Item = &'a std::path::Path>) -> bool {
+    paths.len() <= SMALL_WORK_FILES
+        && paths
+            .map(std::fs::metadata)
+            .all(|m| m.map_or(true, |m| m.len() <= SMALL_WORK_BYTES))
+}
+
+/// [`run_long`], except that `small` work runs on the calling thread (still
+/// without the GIL): handing a millisecond of work to another thread costs a
+/// wake-up each way, which on a busy machine (stages training on every core)
+/// takes milliseconds itself. Ctrl-C is then noticed when the work is done.
+pub fn run_small_or_long<T, F>(
+    py: Python<'_>,
+    callback: Option<&Bound<'_, PyAny>>,
+    small: bool,
+    work: F,
+) -> PyResult<T>
+where
+    T: Send,
+    F: FnOnce(&Progress) -> Result<T> + Send,
+{
+    if !small {
+        return run_long(py, callback, work);
+    }
+    let progress = Progress::new();
+    let outcome =
+        py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress))));
+    py.check_signals()?;
+    let result = match outcome {
+        Ok(r) => r.map_err(to_py)?,
+        Err(panic) => return Err(panic_error(panic)),
+    };
+    if let Some(cb) = callback {
+        let (files, bytes) = progress.snapshot();
+        cb.call1((files, bytes))?;
+    }
+    Ok(result)
+}
+
+/// The error a panic in the core becomes: a bug, reported as one.
+fn panic_error(panic: Box<dyn std::any::Any + Send>) -> PyErr {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    PyRuntimeError::new_err(format!("internal error in mlvc core: {what}"))
+}
+
 /// Runs `work` without the GIL, interruptible by Ctrl-C, reporting progress.
 ///
 /// `callback`, if given, is called as `callback(files_done, bytes_done)` about
@@ -101,16 +156,7 @@ where
     }
     let result = match joined {
         Ok(r) => r.map_err(to_py)?,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
-            return Err(PyRuntimeError::new_err(format!(
-                "internal error in mlvc core: {what}"
-            )));
-        }
+        Err(panic) => return Err(panic_error(panic)),
     };
     if let Some(cb) = callback {
         let (files, bytes) = progress.snapshot();
