@@ -102,3 +102,100 @@ def test_load_error_names_file_line_and_column(tmp_path: Path) -> None:
     bad.write_text("outs:\n- md5: [unclosed\n")
     with pytest.raises(yamlio.YamlError, match=r"x\.dvc:3:1"):
         yamlio.load_file(bad)
+
+
+# Words and characters that make the emitter quote, fold or pick another type.
+_TRICKY = st.sampled_from(
+    [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "true",
+        "False",
+        "null",
+        "~",
+        "1.0",
+        "1e3",
+        "0x1f",
+        "0o7",
+        "2024-01-02",
+        "12:30",
+        ".inf",
+        ".nan",
+        "<<",
+        "=",
+        "-",
+        "- x",
+        "a: b",
+        "a #b",
+        "#x",
+        "'q'",
+        '"q"',
+        "x,y",
+        "[x]",
+        "{x}",
+        "*a",
+        "&a",
+        "!t",
+        "%d",
+        "@x",
+        "`x`",
+        "|",
+        ">",
+        "echo 1 > out_1",
+        "python train.py --lr 0.1",
+        "data/x.csv",
+        "a  b",
+        " a",
+        "a ",
+        "",
+        "é",
+        "tab\there",
+        "line\nbreak",
+        "0123",
+        "007",
+        "+1",
+        "-1",
+        "1_000",
+    ]
+)
+_WORD = st.one_of(
+    _TRICKY,
+    st.text(alphabet="abcxyz019_./-=+,<>()%$~ :#'\"", min_size=0, max_size=12),
+    st.text(alphabet="abcdefghij klmnopqrstuvwxyz", min_size=60, max_size=90),
+)
+_SCALAR = st.one_of(_WORD, st.integers(), st.booleans(), st.none(), st.floats())
+_TREE = st.recursive(
+    _SCALAR,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_WORD, inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.dictionaries(_WORD, _TREE, min_size=1, max_size=4))
+def test_fast_dump_agrees_with_the_emitter(data: dict[str, Any]) -> None:
+    import yaml
+
+    fast = yamlio._dumps_simple(data)
+    if fast is not None:
+        assert fast == yaml.dump(data, Dumper=yamlio._Dumper)
+
+
+def test_fast_dump_takes_lock_entries() -> None:
+    entry = {
+        "cmd": "python train.py --epochs 3",
+        "deps": [
+            {
+                "path": "data/prepared",
+                "hash": "md5",
+                "md5": "a" * 32 + ".dir",
+                "size": 7,
+                "nfiles": 2,
+            }
+        ],
+        "params": {"params.yaml": {"train.epochs": 3, "train.shuffle": True}},
+        "outs": [{"path": "model.pkl", "hash": "md5", "md5": "b" * 32, "size": 1}],
+    }
+    assert yamlio._dumps_simple({"stages": {"train": entry}}) is not None
