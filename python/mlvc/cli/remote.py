@@ -9,23 +9,22 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import Quiet, Verbose
+from mlvc.cli._options import (
+    AllBranches,
+    AllCommits,
+    AllTags,
+    Jobs,
+    Quiet,
+    Verbose,
+)
+from mlvc.cli._options import Remote as RemoteOpt
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
     from mlvc.ops.configure import Editor
     from mlvc.ops.transfer import TransferSummary
 
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Parallel transfers.")]
 Targets = Annotated[list[str] | None, typer.Argument(help="`.dvc` files or tracked paths.")]
-RemoteOpt = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
-AllBranches = Annotated[
-    bool, typer.Option("--all-branches", "-a", help="Also the outputs of every branch.")
-]
-AllTags = Annotated[bool, typer.Option("--all-tags", "-T", help="Also the outputs of every tag.")]
-AllCommits = Annotated[
-    bool, typer.Option("--all-commits", help="Also the outputs of every commit.")
-]
 Global = Annotated[bool, typer.Option("--global", help="Use the global config.")]
 System = Annotated[bool, typer.Option("--system", help="Use the system config.")]
 Project = Annotated[bool, typer.Option("--project", help="Use `.dvc/config`.")]
@@ -105,6 +104,7 @@ def register(app: CommandSink) -> None:
         from mlvc.cli._progress import Meter
         from mlvc.ops.transfer import push
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
         with Meter("pushing", enabled=not quiet) as meter:
@@ -114,9 +114,9 @@ def register(app: CommandSink) -> None:
                 remote=remote,
                 jobs=jobs,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
             )
         _report(summary, "pushed", quiet)
 
@@ -136,6 +136,7 @@ def register(app: CommandSink) -> None:
         from mlvc.cli._progress import Meter
         from mlvc.ops.transfer import fetch
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
         with Meter("fetching", enabled=not quiet) as meter:
@@ -145,9 +146,9 @@ def register(app: CommandSink) -> None:
                 remote=remote,
                 jobs=jobs,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
             )
         _report(summary, "fetched", quiet)
 
@@ -171,7 +172,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.checkout import CheckoutFailedError
         from mlvc.ops.transfer import humanize_join, plural, pull
         from mlvc.repo import Repo
-        from mlvc.revs import outs_at
+        from mlvc.revs import RevScope, outs_at
 
         repo = Repo.find()
         with Meter("fetching", enabled=not quiet) as meter:
@@ -182,9 +183,9 @@ def register(app: CommandSink) -> None:
                 jobs=jobs,
                 force=force,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
             )
         _warn_missing(result.fetch.missing)
         failure = (

@@ -57,10 +57,7 @@ def _select(
     repo: Repo,
     targets: Iterable[str],
     cwd: Path,
-    *,
-    all_branches: bool,
-    all_tags: bool,
-    all_commits: bool,
+    scope: revs.RevScope,
 ) -> list[revs.TrackedOut]:
     """Outputs of the chosen revisions, limited to `targets` (a `.dvc` file or a tracked path)."""
     wanted = set()
@@ -68,9 +65,7 @@ def _select(
         rel = repo.relpath((cwd / target).absolute())
         wanted.add(rel.removesuffix("/"))
     outs: list[revs.TrackedOut] = []
-    for rev in revs.revisions(
-        repo, all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
-    ):
+    for rev in scope.revisions(repo):
         for t in revs.outs_at(repo, rev):
             if wanted and not any(
                 w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in wanted
@@ -109,9 +104,7 @@ def push(
     *,
     remote: str | None = None,
     jobs: int = 0,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
@@ -123,14 +116,7 @@ def push(
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
-        outs = _select(
-            repo,
-            targets,
-            cwd,
-            all_branches=all_branches,
-            all_tags=all_tags,
-            all_commits=all_commits,
-        )
+        outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push]
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -152,9 +138,7 @@ def fetch(
     *,
     remote: str | None = None,
     jobs: int = 0,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
@@ -165,14 +149,7 @@ def fetch(
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
-        outs = _select(
-            repo,
-            targets,
-            cwd,
-            all_branches=all_branches,
-            all_tags=all_tags,
-            all_commits=all_commits,
-        )
+        outs = _select(repo, targets, cwd, scope)
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
@@ -199,9 +176,7 @@ def pull(
     remote: str | None = None,
     jobs: int = 0,
     force: bool = False,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> PullSummary:
@@ -212,9 +187,7 @@ def pull(
         targets,
         remote=remote,
         jobs=jobs,
-        all_branches=all_branches,
-        all_tags=all_tags,
-        all_commits=all_commits,
+        scope=scope,
         cwd=cwd,
         progress=progress,
     )
@@ -275,17 +248,21 @@ def cloud_status(
     targets: Iterable[str] = (),
     *,
     remote: str | None = None,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
     cwd: Path | None = None,
 ) -> dict[str, str]:
-    """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the workspace.
+    """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the scope's revisions.
 
     `new`: only in the local cache; `deleted`: only on the remote; `missing`: in neither.
     A directory output appears under its own path and under each of its files.
+    DVC-compat: entries are keyed by path, so when revisions record different data at
+    one path, the later state in the order deleted, new, missing wins, and data that
+    is in sync adds nothing.
     """
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
     with repo.lock():
-        outs = _select(repo, targets, cwd, all_branches=False, all_tags=False, all_commits=False)
+        outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -300,15 +277,19 @@ def cloud_status(
                     )
             on_remote = backend.exists_many({h for _p, h in entries})
             cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
+            states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
             for path, h in entries:
                 local = h in cached
                 remote_has = h in on_remote
                 if local and not remote_has:
-                    found[path] = NEW
+                    states[NEW].add((path, h))
                 elif remote_has and not local:
-                    found[path] = DELETED
+                    states[DELETED].add((path, h))
                 elif not local and not remote_has:
-                    found[path] = MISSING
+                    states[MISSING].add((path, h))
+            for state in (DELETED, NEW, MISSING):
+                for path, _h in sorted(states[state]):
+                    found[path] = state
     return found
 
 
