@@ -213,3 +213,48 @@ def test_interrupted_push_resumes_without_corruption(
     files = [p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()]
     assert len(files) == 3001
     assert all(OBJECT.fullmatch(f) for f in files), "temp files left on the remote"
+
+
+# --- status -c over revisions ---------------------------------------------------------
+
+
+def test_status_cloud_over_branches_tags_and_commits_like_dvc(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    setup_repo(mlvc_, git, repo)
+    git("tag", "v1")
+    (repo / "labels.csv").write_text("a,b\n3,4\n")
+    mlvc_("add", "-q", "labels.csv")
+    git("commit", "-qam", "labels 2")
+    git("checkout", "-q", "-b", "side")
+    (repo / "labels.csv").write_text("a,b\n5,6\n")
+    mlvc_("add", "-q", "labels.csv")
+    git("commit", "-qam", "labels 3")
+    git("checkout", "-q", "main")
+    mlvc_("checkout", "-q")
+    mlvc_("push", "-q")  # the workspace only: older labels stay local
+
+    def same(*flags: str) -> dict[str, str]:
+        ours = json.loads(mlvc_("status", "-c", "--json", *flags).stdout)
+        theirs = json.loads(dvc("status", "-c", "--json", *flags).stdout)
+        assert ours == theirs, flags
+        return dict(ours)
+
+    assert same() == {}
+    assert same("-a") == {"labels.csv": "new"}  # the `side` branch
+    assert same("-T") == {"labels.csv": "new"}  # tag v1
+    assert same("--all-commits") == same("-A") == {"labels.csv": "new"}
+    assert same("-r", "store", "-a") == {"labels.csv": "new"}
+    text = mlvc_("status", "-c", "-a").stdout
+    assert text == dvc("status", "-c", "-a").stdout == "\tnew:                labels.csv\n"
+    for flags in (["-c", "-a", "-q"], ["-c", "-q"], ["-a"]):
+        ours, theirs = mlvc_("status", *flags, check=False), dvc("status", *flags, check=False)
+        assert ours.returncode == theirs.returncode, flags
+        assert ours.stdout == theirs.stdout == "", flags
+    assert mlvc_("status", "-a", check=False).stderr.startswith(
+        "error: The following options are meaningless for local status: --all-branches\nhint: "
+    )
+    mlvc_("push", "-q", "-A")
+    assert same("-A") == {}
+    assert mlvc_("status", "-c", "-T").stdout == "Cache and remote 'store' are in sync.\n"
