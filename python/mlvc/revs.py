@@ -61,6 +61,46 @@ def outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     return outs
 
 
+def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
+    """Every cached stage output a revision's `dvc.lock` files record.
+
+    `dvcfile` is the lock file's path. The output's `cache`, `push` and `remote` come
+    from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
+    """
+    from mlvc.pipeline.lockfile import LockFile, entry_hashes, lock_path_for, recorded_hash
+    from mlvc.pipeline.revtree import Tree
+
+    tree = Tree(repo, rev)
+    if not tree.pipeline_files():
+        return []
+    found = []
+    for file in tree.pipelines().files:
+        lock_rel = lock_path_for(file.path)
+        try:
+            lock = LockFile.loads(tree.read(lock_rel).decode("utf-8"), lock_rel)
+        except FileNotFoundError:
+            continue
+        for name, stage in file.stages.items():
+            recorded = entry_hashes(lock.get(name), "outs")
+            for out in stage.outs:
+                item = recorded.get(out.path)
+                md5 = recorded_hash(item)
+                if item is None or md5 is None or md5.startswith("legacy:"):
+                    continue
+                record = Output(
+                    path=out.path,
+                    md5=md5,
+                    size=item.get("size"),
+                    nfiles=item.get("nfiles"),
+                    isexec=bool(item.get("isexec")),
+                    cache=out.cache,
+                    push=out.push,
+                    remote=out.remote,
+                )
+                found.append(TrackedOut(rev, lock_rel, stage.repo_path(out.path), record))
+    return found
+
+
 def objects_of(
     repo: Repo, outs: Iterable[TrackedOut], *, cache_only: bool = True
 ) -> tuple[set[str], set[str]]:

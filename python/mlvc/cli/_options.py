@@ -28,3 +28,7 @@ Num = Annotated[
         help="With `--rev` or `-a`: also the NUM - 1 commits before each (default 1).",
     ),
 ]
+RunCache = Annotated[
+    bool,
+    typer.Option("--run-cache/--no-run-cache", help="Also transfer the run cache (`runs/`)."),
+]

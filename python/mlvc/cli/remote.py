@@ -15,6 +15,7 @@ from mlvc.cli._options import (
     AllTags,
     Jobs,
     Quiet,
+    RunCache,
     Verbose,
 )
 from mlvc.cli._options import Remote as RemoteOpt
@@ -97,6 +98,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -117,6 +119,7 @@ def register(app: CommandSink) -> None:
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),
+                run_cache=run_cache,
             )
         _report(summary, "pushed", quiet)
 
@@ -129,6 +132,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -149,6 +153,7 @@ def register(app: CommandSink) -> None:
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),
+                run_cache=run_cache,
             )
         _report(summary, "fetched", quiet)
 
@@ -164,6 +169,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -186,6 +192,7 @@ def register(app: CommandSink) -> None:
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),
+                run_cache=run_cache,
             )
         _warn_missing(result.fetch.missing)
         failure = (

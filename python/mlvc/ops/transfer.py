@@ -66,7 +66,8 @@ def _select(
         wanted.add(rel.removesuffix("/"))
     outs: list[revs.TrackedOut] = []
     for rev in scope.revisions(repo):
-        for t in revs.outs_at(repo, rev):
+        # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
+        for t in revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev):
             if wanted and not any(
                 w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in wanted
             ):
@@ -98,6 +99,18 @@ def _fetch_manifests(repo: Repo, backend: Remote, outs: list[revs.TrackedOut]) -
         backend.download(repo.cache, absent & backend.exists_many(absent))
 
 
+def _run_cache_remote(repo: Repo, remote: str | None) -> Remote | None:
+    """The remote for `--run-cache`: `-r NAME` or `core.remote`.
+
+    DVC-compat: with no remote at all, DVC skips the run cache quietly (and the data
+    transfer then fails or not on its own).
+    """
+    try:
+        return open_remote(repo.config, remote_name(repo, remote, None))
+    except NoRemoteError:
+        return None
+
+
 def push(
     repo: Repo,
     targets: Iterable[str] = (),
@@ -105,17 +118,21 @@ def push(
     remote: str | None = None,
     jobs: int = 0,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
     """Uploads the objects of the selected outputs that the remote lacks.
 
     DVC-compat: outputs with `cache: false` or `push: false` are skipped; objects
-    missing locally are reported, not fatal.
+    missing locally are reported, not fatal. With `run_cache`, every run-cache entry
+    is copied to the remote's `runs/` too, and counted.
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
+        if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
+            summary.transferred += len(runs_remote.upload_runs(repo.cache_dir))
         outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push]
         for name, group in _group(repo, outs, remote).items():
@@ -139,16 +156,21 @@ def fetch(
     remote: str | None = None,
     jobs: int = 0,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
     """Downloads into the cache the objects of the selected outputs that it lacks.
 
     DVC-compat: `push: false` does not stop a fetch; `cache: false` outputs are skipped.
+    With `run_cache`, the remote's `runs/` entries are copied into the local run cache
+    first; they are not counted as fetched files.
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
+        if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
+            runs_remote.download_runs(repo.cache_dir)
         outs = _select(repo, targets, cwd, scope)
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -177,6 +199,7 @@ def pull(
     jobs: int = 0,
     force: bool = False,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> PullSummary:
@@ -188,12 +211,44 @@ def pull(
         remote=remote,
         jobs=jobs,
         scope=scope,
+        run_cache=run_cache,
         cwd=cwd,
         progress=progress,
     )
     ready, failed = _checkout_plan(repo, targets, (cwd or Path.cwd()).absolute(), jobs=jobs)
     done = checkout(repo, ready, cwd=cwd, force=force, jobs=jobs) if ready else CheckoutSummary()
+    if not targets:
+        stages, stage_failed = _stage_checkout_plan(repo, jobs=jobs)
+        failed += stage_failed
+        if stages:
+            more = checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs)
+            done.added += more.added
+            done.modified += more.modified
     return PullSummary(fetched, done, failed)
+
+
+def _stage_checkout_plan(repo: Repo, *, jobs: int = 0) -> tuple[list[str], list[str]]:
+    """Stages whose recorded outputs are all cached, and outputs that cannot be restored.
+
+    DVC-compat: `pull` without targets checks out pipeline outputs too.
+    """
+    if not repo.pipeline_files():
+        return [], []
+    from mlvc.ops.repro import locked_outputs, ordered_stages
+    from mlvc.pipeline.load import load_pipelines
+
+    ready: list[str] = []
+    failed: list[str] = []
+    for stage in ordered_stages(load_pipelines(repo)):
+        plans = locked_outputs(repo, [stage.addressing], cwd=repo.root)
+        if not plans:
+            continue
+        bad = _incomplete(repo, [(o.md5 or "", o.is_dir) for _dest, o in plans], jobs)
+        if not bad:
+            ready.append(stage.addressing)
+            continue
+        failed += [repo.relpath(d) for d, o in plans if o.md5 in bad and not d.exists()]
+    return ready, failed
 
 
 def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
