@@ -140,19 +140,36 @@ def register(app: CommandSink) -> None:
         recursive: Annotated[
             bool, typer.Option("--recursive", "-R", help="List files recursively.")
         ] = False,
+        tree: Annotated[
+            bool, typer.Option("--tree", "-T", help="Recurse into directories as a tree.")
+        ] = False,
+        level: Annotated[
+            int | None,
+            typer.Option("--level", "-L", metavar="DEPTH", help="Limit the depth of recursion."),
+        ] = None,
         dvc_only: Annotated[bool, typer.Option("--dvc-only", help="Only DVC outputs.")] = False,
         as_json: AsJson = False,
         size: Annotated[bool, typer.Option("--size", help="Show sizes.")] = False,
+        show_hash: Annotated[
+            bool, typer.Option("--show-hash", help="Show each entry's hash.")
+        ] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """List git files and DVC outputs of a repository, at a revision or in its workspace."""
-        from mlvc.ops.ls import as_text, ls
+        from mlvc.ops.ls import TreeJsonError, as_text, ls, ls_tree, tree_as_text
         from mlvc.repo import Repo
 
+        if tree and as_json:
+            # DVC-compat: DVC's message, exit 255.
+            raise TreeJsonError("Cannot use --tree and --json options together.")
         repo = Repo.find(Path(url))
-        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only)
+        if tree:
+            root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)
+            _write(quiet, tree_as_text(root, size=size, show_hash=show_hash))
+            return
+        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only, maxdepth=level)
         if as_json:
             sys.stdout.write(json.dumps(entries) + "\n")
         else:
-            _write(quiet, as_text(entries, size=size))
+            _write(quiet, as_text(entries, size=size, show_hash=show_hash))
