@@ -317,6 +317,34 @@ def test_ls_tree_refuses_json_like_dvc(tools: Tools) -> None:
     assert_one_error(ours, "--tree", "--json")
 
 
+def test_data_status_untracked_files_forms_like_dvc(tools: Tools) -> None:
+    _mlvc, _dvc, _git, repo = tools
+    committed_repo(tools)
+    write(repo, {"data/a.txt": "changed\n", "data/new.txt": "n\n", "loose/x/f.txt": "f\n"})
+    for flags in (
+        ["--untracked-files"],
+        ["--untracked-files=all"],
+        ["--untracked-files", "all"],
+        ["--untracked-files=no"],
+        ["--untracked-files", "no", "--granular"],
+        ["--granular", "--untracked-files"],
+        ["--untracked-files", "--granular", "--unchanged"],
+        ["--unchanged"],
+    ):
+        assert_same_text(tools, "data", "status", *flags, unordered=True)
+        assert_same_json(tools, "data", "status", "--json", *flags, unordered=True)
+
+
+def test_data_status_untracked_files_bad_value_is_a_usage_error(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    ours = mlvc("data", "status", "--untracked-files=some", check=False)
+    assert (
+        ours.returncode == dvc("data", "status", "--untracked-files=some", check=False).returncode
+    )
+    assert ours.returncode == 254
+
+
 # --- bad input -----------------------------------------------------------------
 
 

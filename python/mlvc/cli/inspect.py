@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,13 @@ from mlvc.cli._options import AsJson, Jobs, Quiet, Verbose
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
+
+
+class UntrackedFiles(StrEnum):
+    """Values of `data status --untracked-files` (DVC's `{no,all}`)."""
+
+    NO = "no"
+    ALL = "all"
 
 
 def _write(quiet: bool, text: str) -> None:
@@ -43,12 +51,12 @@ def register(app: CommandSink) -> None:
             bool, typer.Option("--unchanged", help="Also list unchanged tracked data.")
         ] = False,
         untracked_files: Annotated[
-            bool,
+            UntrackedFiles,
             typer.Option(
                 "--untracked-files",
-                help="Also list files git does not track (`--untracked-files no` turns it off).",
+                help="Also list files git does not track (`all`, the value alone; or `no`).",
             ),
-        ] = False,
+        ] = UntrackedFiles.NO,
         not_in_remote: Annotated[
             bool, typer.Option("--not-in-remote", help="List data the remote does not hold.")
         ] = False,
@@ -65,12 +73,8 @@ def register(app: CommandSink) -> None:
         from mlvc.repo import Repo
 
         targets = list(targets or [])
-        show_untracked = untracked_files
-        if untracked_files and targets and targets[0] in ("all", "no"):
-            # DVC-compat: `--untracked-files [{all,no}]` takes an optional value, which
-            # argparse reads from the next word. Typer has no optional-value options, so
-            # the word arrives as the first target and is taken back here.
-            show_untracked = targets.pop(0) == "all"
+        # DVC-compat: `--untracked-files` alone means `all` (see `mlvc.cli.normalise_args`).
+        show_untracked = untracked_files is UntrackedFiles.ALL
         repo = Repo.find()
         found = data_status(
             repo,
