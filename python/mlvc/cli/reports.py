@@ -17,6 +17,12 @@ Precision = Annotated[
     int | None,
     typer.Option("--precision", metavar="N", help="Round floats to N digits (default 5)."),
 ]
+# DVC-compat: DVC 3 reads every metrics file under a directory target with or without
+# `-R`; the flag is accepted so that scripts written for DVC keep working.
+Recursive = Annotated[
+    bool,
+    typer.Option("--recursive", "-R", help="Read the metrics files under directory targets."),
+]
 ARev = Annotated[str, typer.Argument(help="Old Git revision (default HEAD).")]
 BRev = Annotated[str, typer.Argument(help="New Git revision (default: the workspace).")]
 
@@ -130,6 +136,7 @@ def register(app: Any) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        recursive: Recursive = False,
         json_out: Json = False,
         markdown: Markdown = False,
         precision: Precision = None,
@@ -167,8 +174,9 @@ def register(app: Any) -> None:
         b_rev: BRev = "workspace",
         targets: Annotated[
             list[str] | None,
-            typer.Option("--targets", help="Metrics files to compare."),
+            typer.Option("--targets", help="Metrics files (or directories) to compare."),
         ] = None,
+        recursive: Recursive = False,
         all_metrics: Annotated[bool, typer.Option("--all", help="Unchanged metrics too.")] = False,
         json_out: Json = False,
         markdown: Markdown = False,
