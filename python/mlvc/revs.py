@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlvc.dvcfile import SUFFIX, DvcFile
+from mlvc.exceptions import GitError, MlvcError
 from mlvc.output import Output
 from mlvc.repo import DVC_DIR, Repo
 
@@ -60,6 +61,46 @@ def outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     return outs
 
 
+def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
+    """Every cached stage output a revision's `dvc.lock` files record.
+
+    `dvcfile` is the lock file's path. The output's `cache`, `push` and `remote` come
+    from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
+    """
+    from mlvc.pipeline.lockfile import LockFile, entry_hashes, lock_path_for, recorded_hash
+    from mlvc.pipeline.revtree import Tree
+
+    tree = Tree(repo, rev)
+    if not tree.pipeline_files():
+        return []
+    found = []
+    for file in tree.pipelines().files:
+        lock_rel = lock_path_for(file.path)
+        try:
+            lock = LockFile.loads(tree.read(lock_rel).decode("utf-8"), lock_rel)
+        except FileNotFoundError:
+            continue
+        for name, stage in file.stages.items():
+            recorded = entry_hashes(lock.get(name), "outs")
+            for out in stage.outs:
+                item = recorded.get(out.path)
+                md5 = recorded_hash(item)
+                if item is None or md5 is None or md5.startswith("legacy:"):
+                    continue
+                record = Output(
+                    path=out.path,
+                    md5=md5,
+                    size=item.get("size"),
+                    nfiles=item.get("nfiles"),
+                    isexec=bool(item.get("isexec")),
+                    cache=out.cache,
+                    push=out.push,
+                    remote=out.remote,
+                )
+                found.append(TrackedOut(rev, lock_rel, stage.repo_path(out.path), record))
+    return found
+
+
 def objects_of(
     repo: Repo, outs: Iterable[TrackedOut], *, cache_only: bool = True
 ) -> tuple[set[str], set[str]]:
@@ -83,36 +124,90 @@ def objects_of(
     return objects, unexpanded
 
 
-def revisions(
-    repo: Repo,
-    *,
-    workspace: bool = True,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
-) -> list[str | None]:
-    """The revisions selected by DVC's `-a`, `-T`, `--all-commits` flags (plus the workspace)."""
-    revs: list[str | None] = [None] if workspace else []
-    scm = repo.scm
-    if scm is None:
-        return revs
-    commits: list[str] = []
-    if all_commits:
-        r = subprocess.run(
-            ["git", "rev-list", "--all"], cwd=repo.root, capture_output=True, text=True, check=True
-        )
-        commits = r.stdout.split()
-    else:
-        head = scm.head_commit()
-        if head is not None:
-            commits.append(head)
-        if all_branches:
-            commits += [scm.resolve(name) for name, _ in scm.list_refs("refs/heads/")]
-        if all_tags:
-            commits += [scm.resolve(name) for name, _ in scm.list_refs("refs/tags/")]
-    seen: set[str] = set()
-    for c in commits:
-        if c not in seen:
-            seen.add(c)
-            revs.append(c)
-    return revs
+class ScopeError(MlvcError):
+    """Revision-scope flags a command cannot use as given (DVC exits 1)."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+@dataclass(frozen=True)
+class RevScope:
+    """Which revisions a command visits: DVC's `-a`, `-T`, `-A`, `--rev`, `-n` (plus the workspace).
+
+    One value shared by push, fetch, pull, `status -c`, gc and `metrics show`, so the
+    flags mean the same everywhere. DVC-compat: follows DVC's brancher: branch tips
+    (with `num`, their `num - 1` first-parent ancestors too), tags, every commit, and
+    each `--rev` with its ancestors; a commit reached several ways is visited once,
+    named by every name that reached it.
+    """
+
+    workspace: bool = True
+    all_branches: bool = False
+    all_tags: bool = False
+    all_commits: bool = False
+    revs: tuple[str, ...] = ()
+    num: int = 1
+
+    @property
+    def has_commits(self) -> bool:
+        """Whether any git revision is asked for (not just the workspace)."""
+        return bool(self.all_branches or self.all_tags or self.all_commits or self.revs)
+
+    def named_commits(self, repo: Repo) -> dict[str, list[str]]:
+        """`{commit id: [names]}` in DVC's order (`--rev`, branches, tags; or every commit)."""
+        scm = repo.scm
+        if scm is None or not self.has_commits:
+            return {}
+        from mlvc.ops.diff import resolve_rev
+
+        found: list[tuple[str, str]] = []  # (name, commit id)
+
+        def with_ancestors(names: Iterable[str]) -> None:
+            for name in names:
+                found.append((name, resolve_rev(repo, name)))
+                for n in range(1, self.num):
+                    try:
+                        found.append((f"{name}~{n}", scm.resolve(f"{name}~{n}")))
+                    except GitError:  # no such ancestor: the history ends there
+                        break
+
+        if self.num > 0:
+            with_ancestors(self.revs)
+        if self.all_commits:
+            r = subprocess.run(
+                ["git", "rev-list", "--all"],
+                cwd=repo.root,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            found += [(sha, sha) for sha in r.stdout.split()]
+        else:
+            if self.all_branches and self.num > 0:
+                with_ancestors(
+                    name.removeprefix("refs/heads/") for name, _ in scm.list_refs("refs/heads/")
+                )
+            if self.all_tags:
+                for name, _ in scm.list_refs("refs/tags/"):
+                    short = name.removeprefix("refs/tags/")
+                    found.append((short, scm.resolve(short)))
+        grouped: dict[str, list[str]] = {}
+        for name, sha in found:
+            names = grouped.setdefault(sha, [])
+            if name not in names:
+                names.append(name)
+        return grouped
+
+    def revisions(self, repo: Repo) -> list[str | None]:
+        """The revisions to visit: `None` for the workspace, then commit ids."""
+        head: list[str | None] = [None] if self.workspace else []
+        return head + list(self.named_commits(repo))
+
+
+# The default scope: the workspace alone.
+WORKSPACE_ONLY = RevScope()

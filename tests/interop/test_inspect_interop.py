@@ -271,6 +271,80 @@ def test_ls_lists_the_workspace(tools: Tools) -> None:
     assert_same_text(tools, "ls", ".", "--size")
 
 
+LS_FLAGS = [
+    ["-R", "-L", "1"],
+    ["-R", "-L", "2"],
+    ["-R", "-L", "2", "--dvc-only"],
+    ["-R", "-L", "0"],
+    ["-L", "1"],
+    ["--show-hash"],
+    ["--size", "--show-hash"],
+    ["-R", "--size", "--show-hash"],
+    ["-T"],
+    ["-T", "--size"],
+    ["-T", "--show-hash"],
+    ["-T", "--size", "--show-hash", "--dvc-only"],
+    ["-T", "-L", "1"],
+    ["-T", "-L", "0"],
+]
+
+
+def test_ls_every_flag_at_a_revision_like_dvc(tools: Tools) -> None:
+    _mlvc, _dvc, git, repo = tools
+    committed_repo(tools)
+    write(repo, {"src/deep/er/f.py": "x\n"})
+    git("add", "-A")
+    git("commit", "-qm", "deeper")
+    for flags in LS_FLAGS:
+        assert_same_text(tools, "ls", ".", "--rev", "HEAD", *flags)
+        assert_same_text(tools, "ls", ".", "data", "--rev", "HEAD", *flags)
+    assert_same_text(tools, "ls", ".", "data/a.txt", "--rev", "HEAD", "-T", "--size")
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD", "-R", "-L", "2", "--json")
+    assert_same_json(tools, "ls", ".", "--rev", "HEAD", "--show-hash", "--json")
+
+
+def test_ls_tree_and_levels_of_the_workspace_like_dvc(tools: Tools) -> None:
+    committed_repo(tools)
+    for flags in (["-T"], ["-T", "--size"], ["-R", "-L", "2"], ["--size", "--show-hash"]):
+        assert_same_text(tools, "ls", ".", *flags)
+
+
+def test_ls_tree_refuses_json_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    ours = mlvc("ls", ".", "-T", "--json", check=False)
+    assert ours.returncode == dvc("ls", ".", "-T", "--json", check=False).returncode == 255
+    assert_one_error(ours, "--tree", "--json")
+
+
+def test_data_status_untracked_files_forms_like_dvc(tools: Tools) -> None:
+    _mlvc, _dvc, _git, repo = tools
+    committed_repo(tools)
+    write(repo, {"data/a.txt": "changed\n", "data/new.txt": "n\n", "loose/x/f.txt": "f\n"})
+    for flags in (
+        ["--untracked-files"],
+        ["--untracked-files=all"],
+        ["--untracked-files", "all"],
+        ["--untracked-files=no"],
+        ["--untracked-files", "no", "--granular"],
+        ["--granular", "--untracked-files"],
+        ["--untracked-files", "--granular", "--unchanged"],
+        ["--unchanged"],
+    ):
+        assert_same_text(tools, "data", "status", *flags, unordered=True)
+        assert_same_json(tools, "data", "status", "--json", *flags, unordered=True)
+
+
+def test_data_status_untracked_files_bad_value_is_a_usage_error(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    committed_repo(tools)
+    ours = mlvc("data", "status", "--untracked-files=some", check=False)
+    assert (
+        ours.returncode == dvc("data", "status", "--untracked-files=some", check=False).returncode
+    )
+    assert ours.returncode == 254
+
+
 # --- bad input -----------------------------------------------------------------
 
 

@@ -79,6 +79,21 @@ def test_gc_needs_a_scope_like_dvc(tools: Tools) -> None:
     assert "hint: pass `-w`" in ours.stderr
 
 
+def test_gc_num_needs_rev_or_all_branches_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    two_commit_repo(dvc, git, repo)
+    theirs = dvc("gc", "-f", "-w", "-n", "2", check=False)
+    ours = mlvc("gc", "-f", "-w", "-n", "2", check=False)
+    assert theirs.returncode == ours.returncode == 255
+    assert "`--num` can only be used alongside `--rev` or `--all-branches`" in theirs.stderr
+    assert ours.stderr.startswith(
+        "error: `--num` can only be used alongside `--rev` or `--all-branches`\nhint: "
+    )
+    warning = "This will remove all cache except items used in the workspace and last 2 "
+    r = mlvc("gc", "-f", "-a", "-n", "2")
+    assert f"{warning}commits from all git branches of the current repo." in r.stderr
+
+
 def test_gc_without_force_and_without_a_terminal_deletes_nothing(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     two_commit_repo(dvc, git, repo)
@@ -124,6 +139,11 @@ def test_gc_asks_on_a_terminal(tools: Tools, answer: str, deletes: bool) -> None
         (["-T"], False, False),
         (["-T"], True, True),  # an annotated tag instead of the `old` branch
         (["-a"], True, False),
+        (["-A"], False, True),
+        (["--rev", "old"], False, True),
+        (["--rev", "HEAD"], False, False),
+        (["--rev", "HEAD", "-n", "2"], False, True),
+        (["-w", "-a", "-n", "2"], True, True),  # main~1 is v1
     ],
 )
 def test_gc_keeps_what_dvc_keeps(

@@ -390,3 +390,56 @@ def test_unknown_revision_is_an_error(tools: Tools) -> None:
         r = mlvc(*args, check=False)
         assert r.returncode == dvc(*args, check=False).returncode == 255
         assert r.stderr.splitlines()[0] == "error: unknown Git revision `nosuch`"
+
+
+def _dirs_repo(tools: Tools) -> Path:
+    """Metrics and params files in directories, changed since the commit."""
+    _mlvc, _dvc, git, root = tools
+    _init(tools)
+    for rel, text in {
+        "met/a.json": '{"acc": 0.5}',
+        "met/sub/b.yaml": "loss: 0.3\n",
+        "cfg/p.yaml": "lr: 0.1\n",
+        "cfg/deep/q.json": '{"wd": 1}',
+        "params.yaml": "x: 1\n",
+        "top.json": '{"auc": 0.7}',
+    }.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    git("add", "-A")
+    git("commit", "-qm", "files")
+    (root / "met/a.json").write_text('{"acc": 0.6}')
+    (root / "cfg/p.yaml").write_text("lr: 0.2\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "met"],
+        ["metrics", "show", "-R", "met"],
+        ["metrics", "show", "-R", "met", "top.json"],
+        ["metrics", "show", "met/a.json", "top.json", "--json"],
+        ["metrics", "diff", "--targets", "met", "-R"],
+        ["metrics", "diff", "-R", "--targets", "met", "top.json", "--all"],
+        ["metrics", "diff", "--targets", "met/a.json", "top.json", "--all", "--json"],
+        ["metrics", "diff", "HEAD", "-R", "--targets", "met"],
+        ["metrics", "diff", "--targets", "met", "-R", "--", "HEAD"],
+        ["params", "diff", "--targets", "cfg"],
+        ["params", "diff", "--targets", "cfg/p.yaml", "params.yaml", "--all"],
+        # DVC-compat: a later `--targets` replaces an earlier one.
+        ["params", "diff", "--targets=cfg", "--targets", "params.yaml", "--all"],
+    ],
+)
+def test_reports_take_directories_and_several_targets_like_dvc(
+    tools: Tools, args: list[str]
+) -> None:
+    mlvc, dvc, _git, _root = tools
+    _dirs_repo(tools)
+    mine, theirs = mlvc(*args), dvc(*args)
+    assert mine.returncode == theirs.returncode == 0
+    if "--json" in args:
+        assert json.loads(mine.stdout) == json.loads(theirs.stdout)
+    else:
+        assert _rows(mine.stdout) == _rows(theirs.stdout)
+    assert mine.stdout.strip(), "the scenario should print something"

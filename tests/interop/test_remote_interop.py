@@ -213,3 +213,148 @@ def test_interrupted_push_resumes_without_corruption(
     files = [p.relative_to(remote).as_posix() for p in remote.rglob("*") if p.is_file()]
     assert len(files) == 3001
     assert all(OBJECT.fullmatch(f) for f in files), "temp files left on the remote"
+
+
+# --- status -c over revisions ---------------------------------------------------------
+
+
+def test_status_cloud_over_branches_tags_and_commits_like_dvc(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    setup_repo(mlvc_, git, repo)
+    git("tag", "v1")
+    (repo / "labels.csv").write_text("a,b\n3,4\n")
+    mlvc_("add", "-q", "labels.csv")
+    git("commit", "-qam", "labels 2")
+    git("checkout", "-q", "-b", "side")
+    (repo / "labels.csv").write_text("a,b\n5,6\n")
+    mlvc_("add", "-q", "labels.csv")
+    git("commit", "-qam", "labels 3")
+    git("checkout", "-q", "main")
+    mlvc_("checkout", "-q")
+    mlvc_("push", "-q")  # the workspace only: older labels stay local
+
+    def same(*flags: str) -> dict[str, str]:
+        ours = json.loads(mlvc_("status", "-c", "--json", *flags).stdout)
+        theirs = json.loads(dvc("status", "-c", "--json", *flags).stdout)
+        assert ours == theirs, flags
+        return dict(ours)
+
+    assert same() == {}
+    assert same("-a") == {"labels.csv": "new"}  # the `side` branch
+    assert same("-T") == {"labels.csv": "new"}  # tag v1
+    assert same("--all-commits") == same("-A") == {"labels.csv": "new"}
+    assert same("-r", "store", "-a") == {"labels.csv": "new"}
+    text = mlvc_("status", "-c", "-a").stdout
+    assert text == dvc("status", "-c", "-a").stdout == "\tnew:                labels.csv\n"
+    for flags in (["-c", "-a", "-q"], ["-c", "-q"], ["-a"]):
+        ours, theirs = mlvc_("status", *flags, check=False), dvc("status", *flags, check=False)
+        assert ours.returncode == theirs.returncode, flags
+        assert ours.stdout == theirs.stdout == "", flags
+    assert mlvc_("status", "-a", check=False).stderr.startswith(
+        "error: The following options are meaningless for local status: --all-branches\nhint: "
+    )
+    mlvc_("push", "-q", "-A")
+    assert same("-A") == {}
+    assert mlvc_("status", "-c", "-T").stdout == "Cache and remote 'store' are in sync.\n"
+
+
+# --- run cache --------------------------------------------------------------------------
+
+PIPELINE = """\
+stages:
+  copy:
+    cmd: cat params.yaml in.txt > out.txt; echo ran >> ran.log
+    deps:
+    - in.txt
+    params:
+    - lr
+    outs:
+    - out.txt
+"""
+
+
+def _pipeline_repo(tool: Runner, git: Runner, repo: Path, remote: Path) -> None:
+    """Two runs of one stage (lr 1, then lr 2) in the run cache; lr 2 is committed."""
+    tool("init", "-q")
+    tool("remote", "add", "-d", "store", str(remote))
+    (repo / "dvc.yaml").write_text(PIPELINE)
+    (repo / "in.txt").write_text("in\n")
+    (repo / ".gitignore").write_text("ran.log\n")
+    for lr in (1, 2):
+        (repo / "params.yaml").write_text(f"lr: {lr}\n")
+        tool("repro", "-q")
+        git("add", "-A")
+        git("commit", "-qm", f"lr {lr}")
+
+
+def _runs(root: Path) -> dict[str, bytes]:
+    runs = root / "runs"
+    return {p.relative_to(runs).as_posix(): p.read_bytes() for p in runs.rglob("*") if p.is_file()}
+
+
+def _clone_and_restore(first: Runner, git: Runner, tmp: Path, source: Path) -> Path:
+    """Clones `source`, fetches with `first` (run cache and all commits), goes back to lr 1."""
+    clone = tmp / "clone"
+    git("clone", "-q", str(source), str(clone))
+    first("fetch", "--run-cache", "-A", cwd=clone)
+    (clone / "params.yaml").write_text("lr: 1\n")
+    return clone
+
+
+def test_dvc_run_cache_push_serves_mlvc_pull_and_repro(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    remote = tmp_path / "remote"
+    _pipeline_repo(dvc, git, repo, remote)
+    assert dvc("push", "--run-cache", "-A").stdout == "4 files pushed\n"  # 2 runs + 2 outs
+    assert len(_runs(remote)) == 2
+    clone = _clone_and_restore(mlvc_, git, tmp_path, repo)
+    assert _runs(clone / ".dvc" / "cache") == _runs(remote)
+    out = mlvc_("repro", cwd=clone).stdout
+    assert "Stage 'copy' is cached - skipping run, checking out outputs" in out
+    assert not (clone / "ran.log").exists()
+    assert (clone / "out.txt").read_text() == "lr: 1\nin\n"
+    assert dvc("status", cwd=clone).stdout == "Data and pipelines are up to date.\n"
+
+
+def test_mlvc_run_cache_push_serves_dvc_pull_and_repro(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    remote = tmp_path / "remote"
+    _pipeline_repo(mlvc_, git, repo, remote)
+    assert mlvc_("push", "--run-cache", "-A").stdout == "4 files pushed\n"
+    # DVC-compat: every run-cache entry is copied (and counted) again on each push.
+    assert mlvc_("push", "--run-cache").stdout == "2 files pushed\n"
+    assert mlvc_("push", "--no-run-cache", "-A").stdout == "Everything is up to date.\n"
+    runs = _runs(remote)
+    assert len(runs) == 2
+    assert {(p.stat().st_mode & 0o777) for p in (remote / "runs").rglob("*") if p.is_file()} == {
+        0o644
+    }
+    assert runs == _runs(repo / ".dvc" / "cache")
+    clone = _clone_and_restore(dvc, git, tmp_path, repo)
+    out = dvc("repro", cwd=clone).stdout
+    assert "Stage 'copy' is cached - skipping run, checking out outputs" in out
+    assert not (clone / "ran.log").exists()
+    assert (clone / "out.txt").read_text() == "lr: 1\nin\n"
+
+
+def test_pull_run_cache_matches_dvc(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    remote = tmp_path / "remote"
+    _pipeline_repo(dvc, git, repo, remote)
+    dvc("push", "--run-cache")
+    results = {}
+    for name, tool in (("mlvc", mlvc_), ("dvc", dvc)):
+        clone = tmp_path / name
+        git("clone", "-q", str(repo), str(clone))
+        r = tool("pull", "--run-cache", cwd=clone)
+        results[name] = (r.stdout, _runs(clone / ".dvc" / "cache"), (clone / "out.txt").read_text())
+    assert results["mlvc"] == results["dvc"]
+    assert len(results["mlvc"][1]) == 2

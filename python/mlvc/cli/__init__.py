@@ -140,9 +140,46 @@ def _command_of(args: list[str]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
+# DVC-compat: options argparse parses with `nargs="*"` (`--targets a b`): every word
+# up to the next option belongs to them. click takes one value per option, so the
+# words are spread over repeated options before parsing.
+_MANY_VALUES = ("--targets",)
+# DVC-compat: options with an optional value (`nargs="?"`), and the value they take
+# alone: `--untracked-files` means `--untracked-files=all`.
+_OPTIONAL_VALUE = {"--untracked-files": "all"}
+
+
+def normalise_args(args: list[str]) -> list[str]:
+    """Rewrites argparse-only option forms into ones click parses the same way."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        i += 1
+        if word == "--":
+            out += args[i - 1 :]
+            break
+        name, eq, value = word.partition("=")
+        if name in _MANY_VALUES:
+            values = [value] if eq else []
+            while not eq and i < len(args) and not args[i].startswith("-"):
+                values.append(args[i])
+                i += 1
+            # DVC-compat: a repeated option replaces the earlier one (argparse's `store`).
+            out = [w for w in out if not w.startswith(name + "=")]
+            # No words: argparse takes an empty list, the same as leaving the option out.
+            out += [f"{name}={v}" for v in values]
+            continue
+        if word in _OPTIONAL_VALUE and (i == len(args) or args[i].startswith("-")):
+            out.append(f"{word}={_OPTIONAL_VALUE[word]}")
+            continue
+        out.append(word)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the CLI and exits with DVC's exit codes."""
-    args = sys.argv[1:] if argv is None else argv
+    args = normalise_args(sys.argv[1:] if argv is None else argv)
     register(_command_of(args))
     code: int | str | None = 0
     try:

@@ -10,3 +10,25 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Remote = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
+
+# The revision scope (see `mlvc.revs.RevScope`): the same flags wherever they occur.
+AllBranches = Annotated[
+    bool, typer.Option("--all-branches", "-a", help="Also every branch (its tip).")
+]
+AllTags = Annotated[bool, typer.Option("--all-tags", "-T", help="Also every tag.")]
+AllCommits = Annotated[bool, typer.Option("--all-commits", "-A", help="Also every commit.")]
+Rev = Annotated[str | None, typer.Option("--rev", metavar="COMMIT", help="Also this commit.")]
+Num = Annotated[
+    int | None,
+    typer.Option(
+        "--num",
+        "-n",
+        min=0,
+        help="With `--rev` or `-a`: also the NUM - 1 commits before each (default 1).",
+    ),
+]
+RunCache = Annotated[
+    bool,
+    typer.Option("--run-cache/--no-run-cache", help="Also transfer the run cache (`runs/`)."),
+]

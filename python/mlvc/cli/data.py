@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import Jobs, Quiet, Verbose
+from mlvc.cli._options import AllBranches, AllCommits, AllTags, AsJson, Jobs, Quiet, Verbose
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
@@ -100,13 +100,16 @@ def register(app: CommandSink) -> None:
     @handled()
     def status_command(
         targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
-        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        as_json: AsJson = False,
         cloud: Annotated[
             bool, typer.Option("--cloud", "-c", help="Compare the cache with a remote.")
         ] = False,
         remote: Annotated[
             str | None, typer.Option("--remote", "-r", help="Remote to compare with (implies -c).")
         ] = None,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -114,22 +117,42 @@ def register(app: CommandSink) -> None:
         """Show changed stages and outputs differing from `.dvc` files (`-q`: exit 1 if any)."""
         from mlvc.ops import status as st
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope, ScopeError
 
+        scope = RevScope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
         repo = Repo.find()
         if cloud or remote is not None:
             from mlvc.ops import transfer
 
-            diff = transfer.cloud_status(repo, targets or [], remote=remote)
+            diff = transfer.cloud_status(repo, targets or [], remote=remote, scope=scope)
             if as_json:
                 sys.stdout.write(json.dumps(diff) + "\n")
-            elif not quiet:
-                name = transfer.remote_name(repo, remote, None)
-                # DVC-compat: the clean message names the remote.
-                clean = f"Cache and remote '{name}' are in sync.\n"
-                sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
-            if quiet and diff:
-                sys.exit(1)
+                return
+            if quiet:
+                # DVC-compat: `-q` prints nothing and exits 1 when anything differs.
+                if diff:
+                    raise typer.Exit(1)
+                return
+            name = transfer.remote_name(repo, remote, None)
+            # DVC-compat: the clean message names the remote.
+            clean = f"Cache and remote '{name}' are in sync.\n"
+            sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
             return
+        if scope.has_commits:
+            flags = [
+                flag
+                for flag, on in (
+                    ("--all-branches", all_branches),
+                    ("--all-tags", all_tags),
+                    ("--all-commits", all_commits),
+                )
+                if on
+            ]
+            # DVC-compat: DVC's message for these flags without `-c`; exit 1.
+            raise ScopeError(
+                "The following options are meaningless for local status: " + ", ".join(flags),
+                hint="add `-c` to compare the cache of those revisions with a remote",
+            )
         found = st.full_status(repo, targets or [], jobs=jobs)
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")

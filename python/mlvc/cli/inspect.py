@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,6 +15,13 @@ from mlvc.cli._options import AsJson, Jobs, Quiet, Verbose
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
+
+
+class UntrackedFiles(StrEnum):
+    """Values of `data status --untracked-files` (DVC's `{no,all}`)."""
+
+    NO = "no"
+    ALL = "all"
 
 
 def _write(quiet: bool, text: str) -> None:
@@ -43,12 +51,12 @@ def register(app: CommandSink) -> None:
             bool, typer.Option("--unchanged", help="Also list unchanged tracked data.")
         ] = False,
         untracked_files: Annotated[
-            bool,
+            UntrackedFiles,
             typer.Option(
                 "--untracked-files",
-                help="Also list files git does not track (`--untracked-files no` turns it off).",
+                help="Also list files git does not track (`all`, the value alone; or `no`).",
             ),
-        ] = False,
+        ] = UntrackedFiles.NO,
         not_in_remote: Annotated[
             bool, typer.Option("--not-in-remote", help="List data the remote does not hold.")
         ] = False,
@@ -65,12 +73,8 @@ def register(app: CommandSink) -> None:
         from mlvc.repo import Repo
 
         targets = list(targets or [])
-        show_untracked = untracked_files
-        if untracked_files and targets and targets[0] in ("all", "no"):
-            # DVC-compat: `--untracked-files [{all,no}]` takes an optional value, which
-            # argparse reads from the next word. Typer has no optional-value options, so
-            # the word arrives as the first target and is taken back here.
-            show_untracked = targets.pop(0) == "all"
+        # DVC-compat: `--untracked-files` alone means `all` (see `mlvc.cli.normalise_args`).
+        show_untracked = untracked_files is UntrackedFiles.ALL
         repo = Repo.find()
         found = data_status(
             repo,
@@ -140,19 +144,36 @@ def register(app: CommandSink) -> None:
         recursive: Annotated[
             bool, typer.Option("--recursive", "-R", help="List files recursively.")
         ] = False,
+        tree: Annotated[
+            bool, typer.Option("--tree", "-T", help="Recurse into directories as a tree.")
+        ] = False,
+        level: Annotated[
+            int | None,
+            typer.Option("--level", "-L", metavar="DEPTH", help="Limit the depth of recursion."),
+        ] = None,
         dvc_only: Annotated[bool, typer.Option("--dvc-only", help="Only DVC outputs.")] = False,
         as_json: AsJson = False,
         size: Annotated[bool, typer.Option("--size", help="Show sizes.")] = False,
+        show_hash: Annotated[
+            bool, typer.Option("--show-hash", help="Show each entry's hash.")
+        ] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """List git files and DVC outputs of a repository, at a revision or in its workspace."""
-        from mlvc.ops.ls import as_text, ls
+        from mlvc.ops.ls import TreeJsonError, as_text, ls, ls_tree, tree_as_text
         from mlvc.repo import Repo
 
+        if tree and as_json:
+            # DVC-compat: DVC's message, exit 255.
+            raise TreeJsonError("Cannot use --tree and --json options together.")
         repo = Repo.find(Path(url))
-        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only)
+        if tree:
+            root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)
+            _write(quiet, tree_as_text(root, size=size, show_hash=show_hash))
+            return
+        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only, maxdepth=level)
         if as_json:
             sys.stdout.write(json.dumps(entries) + "\n")
         else:
-            _write(quiet, as_text(entries, size=size))
+            _write(quiet, as_text(entries, size=size, show_hash=show_hash))

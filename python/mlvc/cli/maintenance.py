@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import Jobs, Quiet, Verbose
+from mlvc.cli._options import (
+    AllBranches,
+    AllCommits,
+    AllTags,
+    Jobs,
+    Num,
+    Quiet,
+    Remote,
+    Rev,
+    Verbose,
+)
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
@@ -74,21 +84,15 @@ def register(app: CommandSink) -> None:
         workspace: Annotated[
             bool, typer.Option("--workspace", "-w", help="Keep data the workspace uses.")
         ] = False,
-        all_branches: Annotated[
-            bool, typer.Option("--all-branches", "-a", help="Also keep data of branch tips.")
-        ] = False,
-        all_tags: Annotated[
-            bool, typer.Option("--all-tags", "-T", help="Also keep data of tags.")
-        ] = False,
-        all_commits: Annotated[
-            bool, typer.Option("--all-commits", help="Also keep data of every commit.")
-        ] = False,
+        rev: Rev = None,
+        num: Num = None,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
         cloud: Annotated[
             bool, typer.Option("--cloud", "-c", help="Also delete unused data on the remote.")
         ] = False,
-        remote: Annotated[
-            str | None, typer.Option("--remote", "-r", help="Remote for `--cloud`.")
-        ] = None,
+        remote: Remote = None,
         dry: Annotated[bool, typer.Option("--dry", help="Only list what would go.")] = False,
         force: Annotated[bool, typer.Option("--force", "-f", help="Do not ask.")] = False,
         jobs: Jobs = 0,
@@ -96,22 +100,31 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Delete cached data that none of the kept revisions uses."""
-        from mlvc.ops.gc import Scope, gc
+        from mlvc.ops.gc import check_scope, describe, gc
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
-        scope = Scope(workspace, all_branches, all_tags, all_commits)
-        scope.check()
+        # DVC-compat: `-n` defaults to 1 (`--rev` turns 0 into 1 too).
+        scope = RevScope(
+            workspace=workspace,
+            all_branches=all_branches,
+            all_tags=all_tags,
+            all_commits=all_commits,
+            revs=(rev,) if rev else (),
+            num=(num or 1) if rev or num is None else num,
+        )
+        check_scope(scope, num=num)
         repo = Repo.find()
         if remote is not None and not cloud:
             sys.stderr.write("warning: `--remote` has no effect without `--cloud`\n")
         if not quiet:
             # DVC-compat: DVC's warning before deleting anything.
             sys.stderr.write(
-                "warning: This will remove all cache except items used in the "
-                f"{scope.describe()} of the current repo.\n"
+                "warning: This will remove all cache except items used in "
+                f"{describe(scope, num=num)} of the current repo.\n"
             )
         if not dry and not force:
-            _confirm_gc(scope.describe())
+            _confirm_gc(describe(scope, num=num))
         swept = gc(repo, scope, cloud=cloud, remote=remote, dry=dry, jobs=jobs)
         verb = "Would remove" if dry else "Removed"
         for s in swept:

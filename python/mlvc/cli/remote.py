@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import Quiet, Verbose
+from mlvc.cli._options import (
+    AllBranches,
+    AllCommits,
+    AllTags,
+    Jobs,
+    Quiet,
+    RunCache,
+    Verbose,
+)
+from mlvc.cli._options import Remote as RemoteOpt
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
     from mlvc.ops.configure import Editor
     from mlvc.ops.transfer import TransferSummary
 
-Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Parallel transfers.")]
 Targets = Annotated[list[str] | None, typer.Argument(help="`.dvc` files or tracked paths.")]
-RemoteOpt = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
-AllBranches = Annotated[
-    bool, typer.Option("--all-branches", "-a", help="Also the outputs of every branch.")
-]
-AllTags = Annotated[bool, typer.Option("--all-tags", "-T", help="Also the outputs of every tag.")]
-AllCommits = Annotated[
-    bool, typer.Option("--all-commits", help="Also the outputs of every commit.")
-]
 Global = Annotated[bool, typer.Option("--global", help="Use the global config.")]
 System = Annotated[bool, typer.Option("--system", help="Use the system config.")]
 Project = Annotated[bool, typer.Option("--project", help="Use `.dvc/config`.")]
@@ -98,6 +98,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -105,6 +106,7 @@ def register(app: CommandSink) -> None:
         from mlvc.cli._progress import Meter
         from mlvc.ops.transfer import push
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
         with Meter("pushing", enabled=not quiet) as meter:
@@ -114,9 +116,10 @@ def register(app: CommandSink) -> None:
                 remote=remote,
                 jobs=jobs,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
+                run_cache=run_cache,
             )
         _report(summary, "pushed", quiet)
 
@@ -129,6 +132,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -136,6 +140,7 @@ def register(app: CommandSink) -> None:
         from mlvc.cli._progress import Meter
         from mlvc.ops.transfer import fetch
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
         with Meter("fetching", enabled=not quiet) as meter:
@@ -145,9 +150,10 @@ def register(app: CommandSink) -> None:
                 remote=remote,
                 jobs=jobs,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
+                run_cache=run_cache,
             )
         _report(summary, "fetched", quiet)
 
@@ -163,6 +169,7 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        run_cache: RunCache = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -171,7 +178,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.checkout import CheckoutFailedError
         from mlvc.ops.transfer import humanize_join, plural, pull
         from mlvc.repo import Repo
-        from mlvc.revs import outs_at
+        from mlvc.revs import RevScope, outs_at
 
         repo = Repo.find()
         with Meter("fetching", enabled=not quiet) as meter:
@@ -182,9 +189,10 @@ def register(app: CommandSink) -> None:
                 jobs=jobs,
                 force=force,
                 progress=meter,
-                all_branches=all_branches,
-                all_tags=all_tags,
-                all_commits=all_commits,
+                scope=RevScope(
+                    all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
+                run_cache=run_cache,
             )
         _warn_missing(result.fetch.missing)
         failure = (

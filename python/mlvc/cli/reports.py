@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from mlvc.cli._errors import describe, handled
-from mlvc.cli._options import Quiet, Verbose
+from mlvc.cli._options import AllBranches, AllCommits, AllTags, Quiet, Verbose
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Markdown = Annotated[bool, typer.Option("--md", help="Print a Markdown (GFM) table.")]
@@ -16,6 +16,12 @@ NoPath = Annotated[bool, typer.Option("--no-path", help="Leave out the Path colu
 Precision = Annotated[
     int | None,
     typer.Option("--precision", metavar="N", help="Round floats to N digits (default 5)."),
+]
+# DVC-compat: DVC 3 reads every metrics file under a directory target with or without
+# `-R`; the flag is accepted so that scripts written for DVC keep working.
+Recursive = Annotated[
+    bool,
+    typer.Option("--recursive", "-R", help="Read the metrics files under directory targets."),
 ]
 ARev = Annotated[str, typer.Argument(help="Old Git revision (default HEAD).")]
 BRev = Annotated[str, typer.Argument(help="New Git revision (default: the workspace).")]
@@ -127,13 +133,10 @@ def register(app: Any) -> None:
         targets: Annotated[
             list[str] | None, typer.Argument(help="Metrics files (default: all of them).")
         ] = None,
-        all_branches: Annotated[
-            bool, typer.Option("--all-branches", "-a", help="Every branch.")
-        ] = False,
-        all_tags: Annotated[bool, typer.Option("--all-tags", "-T", help="Every tag.")] = False,
-        all_commits: Annotated[
-            bool, typer.Option("--all-commits", "-A", help="Every commit.")
-        ] = False,
+        all_branches: AllBranches = False,
+        all_tags: AllTags = False,
+        all_commits: AllCommits = False,
+        recursive: Recursive = False,
         json_out: Json = False,
         markdown: Markdown = False,
         precision: Precision = None,
@@ -144,15 +147,11 @@ def register(app: Any) -> None:
         from mlvc.ops.metrics import DEFAULT_PRECISION, metrics_rows, show, shown_path, to_json
         from mlvc.render.table import render_table
         from mlvc.repo import Repo
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
-        results = show(
-            repo,
-            targets or [],
-            all_branches=all_branches,
-            all_tags=all_tags,
-            all_commits=all_commits,
-        )
+        scope = RevScope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
+        results = show(repo, targets or [], scope=scope)
         _warn_errors(results, "metrics")
         for res in results.values():
             if "data" in res:
@@ -163,7 +162,7 @@ def register(app: Any) -> None:
         headers, rows = metrics_rows(
             results,
             precision or DEFAULT_PRECISION,
-            with_revision=all_branches or all_tags or all_commits,
+            with_revision=scope.has_commits,
             shown=str,
         )
         _write(render_table(headers, rows, markdown=markdown))
@@ -175,8 +174,9 @@ def register(app: Any) -> None:
         b_rev: BRev = "workspace",
         targets: Annotated[
             list[str] | None,
-            typer.Option("--targets", help="Metrics files to compare."),
+            typer.Option("--targets", help="Metrics files (or directories) to compare."),
         ] = None,
+        recursive: Recursive = False,
         all_metrics: Annotated[bool, typer.Option("--all", help="Unchanged metrics too.")] = False,
         json_out: Json = False,
         markdown: Markdown = False,

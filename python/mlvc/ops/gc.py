@@ -15,7 +15,7 @@ import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,7 +25,7 @@ from mlvc import yamlio
 from mlvc.exceptions import MlvcError
 from mlvc.output import is_md5_name
 from mlvc.repo import DVC_DIR, Repo
-from mlvc.revs import outs_at, revisions
+from mlvc.revs import RevScope, outs_at
 
 # Temp files younger than this may belong to a write still in progress elsewhere.
 TEMP_GRACE_SECONDS = 3600.0
@@ -36,11 +36,16 @@ _HEX2 = re.compile(r"^[0-9a-f]{2}$")
 
 
 class GcScopeError(MlvcError):
-    """`gc` was called without saying which revisions to keep."""
+    """`gc` was called without saying (clearly) which revisions to keep."""
 
     # DVC-compat: `dvc gc` without a scope flag exits 255.
     exit_code = 255
     hint = "pass `-w` to keep only what the workspace uses, or add `-a`, `-T`, `--all-commits`"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
 
 
 class GcError(MlvcError):
@@ -60,34 +65,38 @@ class GcNeedsConfirmationError(MlvcError):
     hint = "rerun with `-f` to delete without asking, or `--dry` to only list"
 
 
-@dataclass(frozen=True)
-class Scope:
-    """Which revisions' objects are kept (the workspace always is)."""
+def check_scope(scope: RevScope, *, num: int | None = None) -> None:
+    """Refuses an empty scope, and a `-n` (`num`) without `--rev` or `-a`, as DVC does."""
+    if not (scope.workspace or scope.has_commits):
+        # DVC-compat: DVC's message, minus the flags mlvc does not have.
+        raise GcScopeError(
+            "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags`, "
+            "`--all-commits` or `--rev` needs to be set."
+        )
+    if num and not (scope.revs or scope.all_branches):
+        raise GcScopeError(
+            "`--num` can only be used alongside `--rev` or `--all-branches`",
+            hint="add `--rev COMMIT` or `-a`, or drop `-n`",
+        )
 
-    workspace: bool = False
-    all_branches: bool = False
-    all_tags: bool = False
-    all_commits: bool = False
 
-    def check(self) -> None:
-        """Refuses an empty scope, as DVC does."""
-        if not (self.workspace or self.all_branches or self.all_tags or self.all_commits):
-            # DVC-compat: DVC's message, minus the flags mlvc does not have.
-            raise GcScopeError(
-                "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` "
-                "or `--all-commits` needs to be set."
-            )
-
-    def describe(self) -> str:
-        """DVC's wording of what is kept, for the warning before deleting."""
-        parts = ["workspace"]
-        if self.all_branches:
-            parts.append("all git branches")
-        if self.all_tags:
-            parts.append("all git tags")
-        if self.all_commits:
-            parts.append("all git commits")
-        return " and ".join(parts)
+def describe(scope: RevScope, *, num: int | None = None) -> str:
+    """DVC's wording of what is kept, for the warning before deleting (`num`: `-n` as given)."""
+    text = "the workspace"
+    if scope.all_commits:
+        return text + " and all git commits"
+    # DVC-compat: "last N commits" whenever `-n` was given, or `--rev` was.
+    shown = scope.num if (num or scope.revs) else None
+    last = f"last {shown} commits from all git branches" if shown else ""
+    if scope.all_branches and scope.all_tags:
+        text += f" and {last} and all git tags" if last else " and all git branches and tags"
+    elif scope.all_branches:
+        text += f" and {last}" if last else " and all git branches"
+    elif scope.all_tags:
+        text += " and all git tags"
+    for rev in scope.revs:
+        text += f" and last {scope.num} commits from {rev}"
+    return text
 
 
 @dataclass
@@ -300,7 +309,7 @@ def remote_root(repo: Repo, name: str | None) -> tuple[str, Path]:
 
 def gc(
     repo: Repo,
-    scope: Scope,
+    scope: RevScope,
     *,
     cloud: bool = False,
     remote: str | None = None,
@@ -313,20 +322,15 @@ def gc(
     Returns what was removed per place; with `dry`, what would be, and nothing
     is deleted.
     """
-    scope.check()
+    check_scope(scope)
     stores = [repo.cache_dir]
     remote_path = remote_root(repo, remote)[1] if cloud else None
     if remote_path is not None:
         # A manifest evicted from the cache but still pushed tells what to keep.
         stores.append(remote_path)
     with repo.lock():
-        revs = revisions(
-            repo,
-            workspace=True,  # DVC-compat: every scope keeps the workspace too
-            all_branches=scope.all_branches,
-            all_tags=scope.all_tags,
-            all_commits=scope.all_commits,
-        )
+        # DVC-compat: every scope keeps the workspace too.
+        revs = replace(scope, workspace=True).revisions(repo)
         keep = expand(referenced_hashes(repo, revs), stores)
         now = time.time()
         swept = _sweep_store(repo.cache_dir, "repo", keep, now=now, grace=temp_grace)

@@ -24,6 +24,8 @@ from mlvc.revs import outs_at
 
 # Length of a raw object id in a git tree entry (SHA-1 repositories).
 _OID_BYTES = 20
+# The repository root's key in a tree.
+ROOT = ""
 
 
 class PathNotFoundError(MlvcError):
@@ -88,12 +90,13 @@ def _git_tree(repo: Repo, commit: str) -> dict[str, Info]:
     for rel, info in infos.items():
         if info.isdir:
             info.size = tree_sizes.get(prefix + rel, 0)
+    infos[ROOT] = Info(isdir=True, size=tree_sizes.get(prefix.rstrip("/"), 0))
     return infos
 
 
 def _workspace_tree(repo: Repo) -> dict[str, Info]:
     """Files and directories on disk (`.dvcignore` applied), with `stat` sizes."""
-    infos: dict[str, Info] = {}
+    infos: dict[str, Info] = {ROOT: Info(isdir=True, size=repo.root.stat().st_size)}
     for f in mlvc.walk(repo.root, ignore_root=repo.root):
         infos[f.relpath] = Info(isdir=False, size=f.size, isexec=f.isexec)
         for parent in _parents(f.relpath):
@@ -148,6 +151,31 @@ def _as_json(path: str, info: Info) -> dict[str, Any]:
     }
 
 
+class TreeJsonError(MlvcError):
+    """`ls --tree` with `--json`, which DVC refuses."""
+
+    exit_code = 255  # DVC-compat: raised before DVC's own error handling
+    hint = "drop `--json` to print the tree, or `-T` to list JSON"
+
+
+def _tree(
+    repo: Repo, rev: str | None, *, dvc_only: bool
+) -> tuple[dict[str, Info], dict[str, Info]]:
+    """`(tree, fs)`: the merged view (or DVC's alone) and the git/workspace side."""
+    commit = resolve_rev(repo, rev) if rev else None
+    dvc = _dvc_tree(repo, commit)
+    fs = _git_tree(repo, commit) if commit else _workspace_tree(repo)
+    tree = dict(dvc) if dvc_only else _merge(fs, dvc)
+    # DVC-compat: the root's own entry always comes from the git/workspace side.
+    tree[ROOT] = fs[ROOT]
+    return tree, fs
+
+
+def _target(path: str | None) -> str:
+    target = posixpath.normpath(path.replace(os.sep, "/")).strip("/") if path else ROOT
+    return ROOT if target == "." else target
+
+
 def ls(
     repo: Repo,
     path: str | None = None,
@@ -155,34 +183,76 @@ def ls(
     rev: str | None = None,
     recursive: bool = False,
     dvc_only: bool = False,
+    maxdepth: int | None = None,
 ) -> list[dict[str, Any]]:
-    """DVC's `ls` entries for `path` (repo-relative; the root when None), sorted by path."""
-    commit = resolve_rev(repo, rev) if rev else None
-    dvc = _dvc_tree(repo, commit)
-    if dvc_only:
-        tree = dvc
-    else:
-        fs = _git_tree(repo, commit) if commit else _workspace_tree(repo)
-        tree = _merge(fs, dvc)
-    target = posixpath.normpath(path.replace(os.sep, "/")).strip("/") if path else ""
-    if target == ".":
-        target = ""
-    if target and target not in tree:
+    """DVC's `ls` entries for `path` (repo-relative; the root when None), sorted by path.
+
+    DVC-compat: `maxdepth` (`-L`) applies only with `recursive`; it lists files down to
+    that depth and the directories at it. Without `recursive`, directories are listed
+    beside files; with it, only files are.
+    """
+    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
+    target = _target(path)
+    if target not in tree:
         raise PathNotFoundError(path or target, rev)
-    if target and not tree[target].isdir:
-        return [_as_json(posixpath.basename(target), tree[target])]
+    depth = maxdepth if recursive else None
+    if depth == 0 or not tree[target].isdir:
+        return [_as_json(posixpath.basename(target) or os.curdir, tree[target])]
     base = target + "/" if target else ""
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
-        if not p.startswith(base):
+        if p == ROOT or not p.startswith(base):
             continue
         rel = p[len(base) :]
-        if recursive:
-            if not info.isdir:
-                found.append(_as_json(rel, info))
-        elif "/" not in rel:
+        level = rel.count("/") + 1
+        if not recursive:
+            keep = level == 1
+        elif depth is not None:
+            keep = level == depth if info.isdir else level <= depth
+        else:
+            keep = not info.isdir
+        if keep:
             found.append(_as_json(rel, info))
     return sorted(found, key=lambda e: str(e["path"]))
+
+
+@dataclass
+class TreeNode:
+    """One row of `ls --tree`: an entry and, for a listed directory, its children."""
+
+    name: str
+    entry: dict[str, Any]
+    children: list[TreeNode]
+
+
+def ls_tree(
+    repo: Repo,
+    path: str | None = None,
+    *,
+    rev: str | None = None,
+    dvc_only: bool = False,
+    maxdepth: int | None = None,
+) -> TreeNode:
+    """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
+    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
+    target = _target(path)
+    if target not in tree:
+        raise PathNotFoundError(path or target, rev)
+    children: dict[str, list[str]] = {}
+    for p in tree:
+        if p != ROOT:
+            children.setdefault(posixpath.dirname(p), []).append(p)
+
+    def node(p: str, name: str, depth: int | None) -> TreeNode:
+        info = tree[p]
+        kids: list[TreeNode] = []
+        if info.isdir and (depth is None or depth > 0):
+            below = None if depth is None else depth - 1
+            kids = [node(c, posixpath.basename(c), below) for c in sorted(children.get(p, []))]
+        return TreeNode(name, _as_json(p, info), kids)
+
+    # DVC-compat: the top row shows the path as given (`.` for the root).
+    return node(target, (path or "").rstrip("/") or os.curdir, maxdepth)
 
 
 def _naturalsize(value: int) -> str:
@@ -201,16 +271,68 @@ def _naturalsize(value: int) -> str:
     return f"{num:3.1f}Y"
 
 
-def as_text(entries: list[dict[str, Any]], *, size: bool = False) -> str:
-    """One path per line; with `size`, a right-aligned size column first."""
+def _size_cell(entry: dict[str, Any]) -> str:
+    s = entry["size"]
+    # DVC-compat: unknown sizes and empty directories show a blank size.
+    return "" if s is None or (s <= 0 and entry["isdir"]) else _naturalsize(s)
+
+
+def _table(rows: list[tuple[str | None, str | None, str]]) -> str:
+    """tabulate's `plain` table as DVC prints it: size right-aligned, then hash and name.
+
+    A column is absent when its cells are None; a missing hash prints as `-`.
+    """
+    if not rows:
+        return ""
+    with_size = rows[0][0] is not None
+    with_hash = rows[0][1] is not None
+    size_w = max(len(r[0] or "") for r in rows)
+    hash_w = max(len(r[1] or "") for r in rows)
+    lines = []
+    for size, md5, name in rows:
+        cells = []
+        if with_size:
+            cells.append((size or "").rjust(size_w))
+        if with_hash:
+            cells.append((md5 or "").ljust(hash_w))
+        cells.append(name)
+        lines.append("  ".join(cells).rstrip() + "\n")
+    return "".join(lines)
+
+
+def _row(
+    entry: dict[str, Any], name: str, size: bool, show_hash: bool
+) -> tuple[str | None, str | None, str]:
+    return (
+        _size_cell(entry) if size else None,
+        (entry["md5"] or "-") if show_hash else None,
+        name,
+    )
+
+
+def as_text(entries: list[dict[str, Any]], *, size: bool = False, show_hash: bool = False) -> str:
+    """One path per line; with `size`, a right-aligned size column first, then `show_hash`."""
     if not entries:
         return ""
-    if not size:
+    if not (size or show_hash):
         return "".join(f"{e['path']}\n" for e in entries)
-    sizes = []
-    for e in entries:
-        s = e["size"]
-        # DVC-compat: unknown sizes and empty directories show a blank size.
-        sizes.append("" if s is None or (s <= 0 and e["isdir"]) else _naturalsize(s))
-    width = max(len(s) for s in sizes)
-    return "".join(f"{s:>{width}}  {e['path']}\n" for s, e in zip(sizes, entries, strict=True))
+    return _table([_row(e, e["path"], size, show_hash) for e in entries])
+
+
+# DVC-compat: the prefixes of `dvc ls --tree`.
+_EDGE, _LINE, _CORNER, _BLANK = "├── ", "│   ", "└── ", "    "
+
+
+def tree_as_text(root: TreeNode, *, size: bool = False, show_hash: bool = False) -> str:
+    """`ls --tree` text: one row per entry, children under their directory."""
+    rows: list[tuple[str | None, str | None, str]] = []
+
+    def walk(node: TreeNode, prefix: str, part: str, depth: int) -> None:
+        rows.append(_row(node.entry, prefix + part + node.name, size, show_hash))
+        below = prefix + ((_BLANK if part == _CORNER else _LINE) if depth > 0 else "")
+        for i, child in enumerate(node.children):
+            last = i == len(node.children) - 1
+            walk(child, below, _CORNER if last else _EDGE, depth + 1)
+
+    walk(root, "", "", 0)
+    return _table(rows)

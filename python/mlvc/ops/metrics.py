@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import posixpath
-import subprocess
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +21,7 @@ from mlvc.ops.diff import UnknownRevisionError, resolve_rev
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.revtree import Tree
 from mlvc.repo import Repo
+from mlvc.revs import WORKSPACE_ONLY, RevScope
 
 WORKSPACE = "workspace"
 DEFAULT_PRECISION = 5
@@ -141,37 +141,15 @@ def gather(
     return out
 
 
-def selected_revisions(
-    repo: Repo, *, all_branches: bool, all_tags: bool, all_commits: bool
-) -> list[tuple[str, str | None]]:
+def selected_revisions(repo: Repo, scope: RevScope) -> list[tuple[str, str | None]]:
     """DVC's brancher: `("", None)` alone, or the workspace plus the selected commits.
 
     DVC-compat: a commit is named by its branch/tag names joined with `,` (`-A`: its id).
     """
-    if not (all_branches or all_tags or all_commits):
+    if not scope.has_commits:
         return [("", None)]
     revs: list[tuple[str, str | None]] = [(WORKSPACE, None)]
-    scm = repo.scm
-    if scm is None:
-        return revs
-    names: dict[str, list[str]] = {}
-    if all_commits:
-        r = subprocess.run(
-            ["git", "rev-list", "--all"], cwd=repo.root, capture_output=True, text=True, check=True
-        )
-        for sha in r.stdout.split():
-            names.setdefault(sha, []).append(sha)
-    else:
-        refs: list[str] = []
-        if all_branches:
-            refs += [name.removeprefix("refs/heads/") for name, _ in scm.list_refs("refs/heads/")]
-        if all_tags:
-            refs += [name.removeprefix("refs/tags/") for name, _ in scm.list_refs("refs/tags/")]
-        for ref in refs:
-            sha = scm.resolve(ref)
-            if ref not in names.setdefault(sha, []):
-                names[sha].append(ref)
-    revs += [(",".join(n), sha) for sha, n in names.items()]
+    revs += [(",".join(names), sha) for sha, names in scope.named_commits(repo).items()]
     return revs
 
 
@@ -189,14 +167,10 @@ def show(
     repo: Repo,
     targets: list[str],
     *,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: RevScope = WORKSPACE_ONLY,
 ) -> dict[str, RevResult]:
     """Metrics of the workspace (or of the selected revisions), keyed by revision name."""
-    revs = selected_revisions(
-        repo, all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
-    )
+    revs = selected_revisions(repo, scope)
     rel = [repo_target(repo, t) for t in targets]
     results = gather(repo, revs, lambda tree: collect_metrics(tree, rel))
     hide_workspace(repo, results)

@@ -57,10 +57,7 @@ def _select(
     repo: Repo,
     targets: Iterable[str],
     cwd: Path,
-    *,
-    all_branches: bool,
-    all_tags: bool,
-    all_commits: bool,
+    scope: revs.RevScope,
 ) -> list[revs.TrackedOut]:
     """Outputs of the chosen revisions, limited to `targets` (a `.dvc` file or a tracked path)."""
     wanted = set()
@@ -68,10 +65,9 @@ def _select(
         rel = repo.relpath((cwd / target).absolute())
         wanted.add(rel.removesuffix("/"))
     outs: list[revs.TrackedOut] = []
-    for rev in revs.revisions(
-        repo, all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
-    ):
-        for t in revs.outs_at(repo, rev):
+    for rev in scope.revisions(repo):
+        # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
+        for t in revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev):
             if wanted and not any(
                 w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in wanted
             ):
@@ -103,34 +99,41 @@ def _fetch_manifests(repo: Repo, backend: Remote, outs: list[revs.TrackedOut]) -
         backend.download(repo.cache, absent & backend.exists_many(absent))
 
 
+def _run_cache_remote(repo: Repo, remote: str | None) -> Remote | None:
+    """The remote for `--run-cache`: `-r NAME` or `core.remote`.
+
+    DVC-compat: with no remote at all, DVC skips the run cache quietly (and the data
+    transfer then fails or not on its own).
+    """
+    try:
+        return open_remote(repo.config, remote_name(repo, remote, None))
+    except NoRemoteError:
+        return None
+
+
 def push(
     repo: Repo,
     targets: Iterable[str] = (),
     *,
     remote: str | None = None,
     jobs: int = 0,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
     """Uploads the objects of the selected outputs that the remote lacks.
 
     DVC-compat: outputs with `cache: false` or `push: false` are skipped; objects
-    missing locally are reported, not fatal.
+    missing locally are reported, not fatal. With `run_cache`, every run-cache entry
+    is copied to the remote's `runs/` too, and counted.
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
-        outs = _select(
-            repo,
-            targets,
-            cwd,
-            all_branches=all_branches,
-            all_tags=all_tags,
-            all_commits=all_commits,
-        )
+        if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
+            summary.transferred += len(runs_remote.upload_runs(repo.cache_dir))
+        outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push]
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -152,27 +155,23 @@ def fetch(
     *,
     remote: str | None = None,
     jobs: int = 0,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> TransferSummary:
     """Downloads into the cache the objects of the selected outputs that it lacks.
 
     DVC-compat: `push: false` does not stop a fetch; `cache: false` outputs are skipped.
+    With `run_cache`, the remote's `runs/` entries are copied into the local run cache
+    first; they are not counted as fetched files.
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = TransferSummary()
     with repo.lock():
-        outs = _select(
-            repo,
-            targets,
-            cwd,
-            all_branches=all_branches,
-            all_tags=all_tags,
-            all_commits=all_commits,
-        )
+        if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
+            runs_remote.download_runs(repo.cache_dir)
+        outs = _select(repo, targets, cwd, scope)
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
@@ -199,9 +198,8 @@ def pull(
     remote: str | None = None,
     jobs: int = 0,
     force: bool = False,
-    all_branches: bool = False,
-    all_tags: bool = False,
-    all_commits: bool = False,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> PullSummary:
@@ -212,15 +210,45 @@ def pull(
         targets,
         remote=remote,
         jobs=jobs,
-        all_branches=all_branches,
-        all_tags=all_tags,
-        all_commits=all_commits,
+        scope=scope,
+        run_cache=run_cache,
         cwd=cwd,
         progress=progress,
     )
     ready, failed = _checkout_plan(repo, targets, (cwd or Path.cwd()).absolute(), jobs=jobs)
     done = checkout(repo, ready, cwd=cwd, force=force, jobs=jobs) if ready else CheckoutSummary()
+    if not targets:
+        stages, stage_failed = _stage_checkout_plan(repo, jobs=jobs)
+        failed += stage_failed
+        if stages:
+            more = checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs)
+            done.added += more.added
+            done.modified += more.modified
     return PullSummary(fetched, done, failed)
+
+
+def _stage_checkout_plan(repo: Repo, *, jobs: int = 0) -> tuple[list[str], list[str]]:
+    """Stages whose recorded outputs are all cached, and outputs that cannot be restored.
+
+    DVC-compat: `pull` without targets checks out pipeline outputs too.
+    """
+    if not repo.pipeline_files():
+        return [], []
+    from mlvc.ops.repro import locked_outputs, ordered_stages
+    from mlvc.pipeline.load import load_pipelines
+
+    ready: list[str] = []
+    failed: list[str] = []
+    for stage in ordered_stages(load_pipelines(repo)):
+        plans = locked_outputs(repo, [stage.addressing], cwd=repo.root)
+        if not plans:
+            continue
+        bad = _incomplete(repo, [(o.md5 or "", o.is_dir) for _dest, o in plans], jobs)
+        if not bad:
+            ready.append(stage.addressing)
+            continue
+        failed += [repo.relpath(d) for d, o in plans if o.md5 in bad and not d.exists()]
+    return ready, failed
 
 
 def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
@@ -275,17 +303,21 @@ def cloud_status(
     targets: Iterable[str] = (),
     *,
     remote: str | None = None,
+    scope: revs.RevScope = revs.WORKSPACE_ONLY,
     cwd: Path | None = None,
 ) -> dict[str, str]:
-    """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the workspace.
+    """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the scope's revisions.
 
     `new`: only in the local cache; `deleted`: only on the remote; `missing`: in neither.
     A directory output appears under its own path and under each of its files.
+    DVC-compat: entries are keyed by path, so when revisions record different data at
+    one path, the later state in the order deleted, new, missing wins, and data that
+    is in sync adds nothing.
     """
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
     with repo.lock():
-        outs = _select(repo, targets, cwd, all_branches=False, all_tags=False, all_commits=False)
+        outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -300,15 +332,19 @@ def cloud_status(
                     )
             on_remote = backend.exists_many({h for _p, h in entries})
             cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
+            states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
             for path, h in entries:
                 local = h in cached
                 remote_has = h in on_remote
                 if local and not remote_has:
-                    found[path] = NEW
+                    states[NEW].add((path, h))
                 elif remote_has and not local:
-                    found[path] = DELETED
+                    states[DELETED].add((path, h))
                 elif not local and not remote_has:
-                    found[path] = MISSING
+                    states[MISSING].add((path, h))
+            for state in (DELETED, NEW, MISSING):
+                for path, _h in sorted(states[state]):
+                    found[path] = state
     return found
 
 

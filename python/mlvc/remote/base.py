@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mlvc.exceptions import MlvcError
 
 if TYPE_CHECKING:
     import mlvc
+
+
+# DVC-compat: the run cache lives in `runs/` of both the cache and the remote.
+RUNS_DIR = "runs"
 
 
 class Progress(Protocol):
@@ -76,4 +81,12 @@ class Remote(Protocol):
 
     def remove(self, ids: Iterable[str]) -> int:
         """Deletes `ids` from the remote; returns how many were there."""
+        ...
+
+    def upload_runs(self, cache_dir: Path) -> list[str]:
+        """Copies the run cache under `cache_dir` to the remote; returns the entries copied."""
+        ...
+
+    def download_runs(self, cache_dir: Path) -> list[str]:
+        """Copies the remote's run cache into `cache_dir`; returns the entries copied."""
         ...

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
 import mlvc
-from mlvc.remote.base import Progress, TransferResult
+from mlvc.fsutil import atomic_write_bytes
+from mlvc.remote.base import RUNS_DIR, Progress, TransferResult
+
+
+def _copy_runs(src: Path, dst: Path) -> list[str]:
+    """Copies every file under `src` to the same place under `dst`; returns their paths.
+
+    DVC-compat: DVC copies every run-cache entry on each transfer (`force=True`) and
+    counts each one; entries are small, and writing by rename keeps readers safe.
+    """
+    copied: list[str] = []
+    for dirpath, dirs, files in os.walk(src):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".mlvc-tmp"):
+                continue  # an interrupted write, never an entry
+            source = Path(dirpath) / name
+            rel = source.relative_to(src)
+            target = dst / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # DVC-compat: run-cache entries are 0644 in caches and on remotes.
+            atomic_write_bytes(target, source.read_bytes(), mode=0o644)
+            copied.append(rel.as_posix())
+    return copied
 
 
 class LocalRemote:
@@ -63,3 +87,11 @@ class LocalRemote:
     def remove(self, ids: Iterable[str]) -> int:
         """Deletes objects from the remote directory."""
         return sum(1 for i in ids if self._store.remove(i))
+
+    def upload_runs(self, cache_dir: Path) -> list[str]:
+        """Copies the run cache (`<cache>/runs`) to `<remote>/runs`."""
+        return _copy_runs(cache_dir / RUNS_DIR, Path(self.url) / RUNS_DIR)
+
+    def download_runs(self, cache_dir: Path) -> list[str]:
+        """Copies `<remote>/runs` into the local run cache."""
+        return _copy_runs(Path(self.url) / RUNS_DIR, cache_dir / RUNS_DIR)
