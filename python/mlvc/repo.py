@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 import mlvc
+from mlvc import parsecache
 from mlvc.config import Config
 from mlvc.exceptions import MlvcError
 from mlvc.lock import RepoLock
@@ -39,6 +40,10 @@ class Repo:
     """An opened repository. Expensive parts (cache, state, git) open on first use."""
 
     root: Path
+
+    def __post_init__(self) -> None:
+        # Parses of this repository's small YAML files are kept in its state database.
+        parsecache.remember_in(lambda: self.state)
 
     @classmethod
     def find(cls, start: Path | None = None) -> Repo:

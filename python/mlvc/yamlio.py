@@ -16,11 +16,9 @@ from typing import Any
 
 import yaml
 
-from mlvc.exceptions import MlvcError
+from mlvc.yamldata import Marks, YamlError
 
-
-class YamlError(MlvcError):
-    """A YAML file that cannot be parsed; names the file, line and column."""
+__all__ = ["Marks", "YamlError", "dumps", "load_file", "loads", "loads_marked"]
 
 
 def _add_yaml12_resolvers(cls: type[yaml.resolver.BaseResolver]) -> None:
@@ -196,25 +194,6 @@ def _build_marked(loader: Any, root: yaml.Node) -> tuple[Any, Marks]:
         return data
 
     return build(root), marks
-
-
-class Marks:
-    """Line and column (1-based) of the keys and items of loaded YAML containers.
-
-    Valid while the loaded data is alive (entries are keyed by object id).
-    """
-
-    def __init__(self) -> None:
-        self.table: dict[int, tuple[tuple[int, int], dict[Any, tuple[int, int]]]] = {}
-
-    def of(self, container: object, key: Any = None) -> tuple[int, int] | None:
-        """Where `container[key]` starts (its key, for a mapping), or the container itself."""
-        entry = self.table.get(id(container))
-        if entry is None:
-            return None
-        if key is None:
-            return entry[0]
-        return entry[1].get(key, entry[0])
 
 
 class _Dumper(

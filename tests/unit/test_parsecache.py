@@ -11,7 +11,8 @@ import pytest
 import mlvc
 from mlvc import yamlio
 from mlvc.dvcfile import DvcFile
-from mlvc.parsecache import load_yaml
+from mlvc.parsecache import load_yaml, load_yaml_marked
+from mlvc.yamldata import Marks
 
 DVC_TEXT = (
     "outs:\n- md5: 0123456789abcdef0123456789abcdef.dir\n"
@@ -76,3 +77,61 @@ def test_the_table_stays_bounded(state: mlvc.State) -> None:
     assert state.parsed("k", b"0") is None
     assert state.parsed("k", b"2000") is not None
     assert state.parsed("k", b"21503") == "0"
+
+
+PIPELINE_TEXT = """\
+vars:
+  - params.yaml
+stages:
+  train:
+    cmd: python train.py ${lr}
+    deps: [data, train.py]
+    params:
+      - lr
+    outs:
+      - model.pkl:
+          cache: false
+"""
+
+
+def _all_marks(data: object, marks: Marks) -> list[object]:
+    found: list[object] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, dict):
+            found.append(marks.of(node))
+            for k, v in node.items():
+                found.append((k, marks.of(node, k)))
+                visit(v)
+        elif isinstance(node, list):
+            found.append(marks.of(node))
+            for i, v in enumerate(node):
+                found.append((i, marks.of(node, i)))
+                visit(v)
+
+    visit(data)
+    return found
+
+
+def test_marked_parse_comes_back_with_the_same_marks(state: mlvc.State) -> None:
+    fresh, fresh_marks = yamlio.loads_marked(PIPELINE_TEXT, "dvc.yaml")
+    first = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml", state)
+    assert state.parsed("yaml1.2-safe-marked/1", PIPELINE_TEXT.encode()) is not None
+    cached, cached_marks = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml", state)
+    assert first[0] == cached == fresh
+    assert _all_marks(cached, cached_marks) == _all_marks(fresh, fresh_marks)
+    assert cached_marks.of(cached["stages"]["train"], "outs") == (9, 5)
+
+
+def test_marked_parse_refuses_duplicate_keys_every_time(state: mlvc.State) -> None:
+    text = "a: 1\na: 2\n"
+    for _ in range(2):
+        with pytest.raises(mlvc.exceptions.MlvcError, match="duplicate key"):
+            load_yaml_marked(text, "params.yaml", state)
+
+
+def test_aliases_are_parsed_every_time(state: mlvc.State) -> None:
+    text = "base: &b {x: 1}\nother: *b\n"
+    data, _ = load_yaml_marked(text, "p.yaml", state)
+    assert data == {"base": {"x": 1}, "other": {"x": 1}}
+    assert state.parsed("yaml1.2-safe-marked/1", text.encode()) is None

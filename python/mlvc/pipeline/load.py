@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from mlvc import yamlio
+from mlvc import parsecache
 from mlvc.exceptions import DvcYamlError, ParamsFileError, ResolveError
 from mlvc.pipeline import schema
 from mlvc.pipeline.model import PROJECT_FILE, Out, OutKind, PipelineFile, Pipelines, Stage
@@ -23,6 +23,7 @@ from mlvc.pipeline.templating import (
     repo_relative,
     to_str,
 )
+from mlvc.yamldata import YamlError
 
 if TYPE_CHECKING:
     from mlvc.repo import Repo
@@ -121,8 +122,8 @@ def _loads_pipeline(
     text: str, root: Path, relpath: str, config: ParsingConfig | None, reader: FileReader | None
 ) -> PipelineFile:
     try:
-        data, marks = yamlio.loads_marked(text, relpath)
-    except yamlio.YamlError as exc:
+        data, marks = parsecache.load_yaml_marked(text, relpath)
+    except YamlError as exc:
         hint = (
             "each stage name (and every key in a mapping) may appear only once"
             if "duplicate key" in str(exc)

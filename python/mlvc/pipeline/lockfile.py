@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlvc import yamlio
+from mlvc import parsecache
 from mlvc.exceptions import PipelineError
 from mlvc.fsutil import atomic_write_text
+from mlvc.yamldata import YamlError
 
 LOCK_FILE = "dvc.lock"
 SCHEMA = "2.0"
@@ -107,8 +108,8 @@ class LockFile:
         """Parses lock file text; errors name the file as `name`."""
         path = path if path is not None else Path(name)
         try:
-            data = yamlio.loads(text, name)
-        except yamlio.YamlError as exc:
+            data = parsecache.load_yaml(text, name)
+        except YamlError as exc:
             raise LockFileError(str(exc), "fix or delete the lock file, then rerun") from exc
         if data is None:
             data = {}
@@ -146,6 +147,8 @@ class LockFile:
         return self.stages.pop(name, None) is not None
 
     def dumps(self) -> str:
+        from mlvc import yamlio
+
         # DVC-compat: `schema` first, then `stages`, then anything else read.
         rest = {k: v for k, v in self.data.items() if k not in ("schema", "stages")}
         if not self.stages:

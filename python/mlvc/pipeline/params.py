@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlvc import yamlio
+from mlvc import parsecache
 from mlvc.exceptions import ParamsFileError
+from mlvc.yamldata import YamlError
 
 DEFAULT_PARAMS_FILE = "params.yaml"
 
@@ -76,8 +77,8 @@ def parse_params(text: str, suffix: str, shown: str) -> Any:
             ) from exc
         return _module_params(tree.body)
     try:
-        data, _ = yamlio.loads_marked(text, shown)
-    except yamlio.YamlError as exc:
+        data, _ = parsecache.load_yaml_marked(text, shown)
+    except YamlError as exc:
         raise ParamsFileError(str(exc), "fix the file's YAML syntax") from exc
     return data or {}
 

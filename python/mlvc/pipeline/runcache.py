@@ -14,9 +14,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from mlvc import yamlio
+from mlvc import parsecache
 from mlvc.fsutil import atomic_write_text
 from mlvc.pipeline.model import Stage
+from mlvc.yamldata import YamlError
 
 _EXCLUDE = ("size", "nfiles")
 
@@ -78,6 +79,8 @@ class RunCache:
         if path.exists():
             return None
         path.parent.mkdir(parents=True, exist_ok=True)
+        from mlvc import yamlio
+
         atomic_write_text(path, yamlio.dumps(entry))
         # DVC-compat: entries are 0644 whatever the umask of the writer.
         with contextlib.suppress(OSError):
@@ -97,8 +100,8 @@ class RunCache:
                 candidates.append((os.path.getmtime(directory / name), name))
         for _, name in sorted(candidates, reverse=True):
             try:
-                data = yamlio.load_file(directory / name)
-            except (OSError, yamlio.YamlError):
+                data = parsecache.load_yaml((directory / name).read_text(encoding="utf-8"), name)
+            except (OSError, UnicodeDecodeError, YamlError):
                 continue
             if isinstance(data, dict) and isinstance(data.get("outs"), list):
                 return data

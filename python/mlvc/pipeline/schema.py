@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 from mlvc.exceptions import DvcYamlError
-from mlvc.yamlio import Marks
+from mlvc.yamldata import Marks
 
 TOP_KEYS = ("stages", "vars", "params", "metrics", "plots", "artifacts", "datasets")
 STAGE_KEYS = (
