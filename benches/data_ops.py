@@ -248,7 +248,8 @@ class Plan:
     # Untimed: problems with what run `n` produced (its stdout is given).
     check: Callable[[Tool, int, Path, bytes], list[str]]
     creates_files: bool  # outwait recent deletions first (ext4 without a journal)
-    deletes_files: bool = False  # the command may free inodes (as run.py assumes of `add`)
+    # Tools whose run frees inodes, so the next timed run must outwait them (see settle).
+    deletes_files: tuple[str, ...] = ()
     # Prepare both tools before timing either: right for preparations that only delete
     # (one ext4 wait per round), wrong for copies (the second copy could evict the first).
     batch_prepare: bool = False
@@ -288,7 +289,7 @@ def measure(ctx: Context, plan: Plan, tools: list[Tool]) -> OpsRow:
                 failed[tool.name] = str(exc)
                 continue
             finally:
-                if plan.deletes_files:
+                if tool.name in plan.deletes_files:
                     note_deletions()
             series[tool.name].runs.append(elapsed)
             for problem in plan.check(tool, n, cwds[tool.name], out):
@@ -446,7 +447,9 @@ class Bench:
             prepare,
             check,
             creates_files=True,
-            deletes_files=True,
+            # dvc moves each file into the cache and copies it back, unlinking as many
+            # files as it adds (strace); mlvc's add unlinks nothing.
+            deletes_files=("dvc",),
             notes=[describe(self.ds), "fresh repo and `cp -r` of the data per run, untimed"],
         )
 

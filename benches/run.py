@@ -187,10 +187,12 @@ def no_gc() -> Iterator[None]:
 
 # When the runner (or a tool it ran) last deleted files, as time.monotonic().
 _last_delete = float("-inf")
-# ext4 without a journal skips inodes freed in the last ~30 s when it allocates
-# new ones, scanning past each of them: creating 50,000 files right after
-# deleting 50,000 costs several times as much as it does half a minute later.
-EXT4_RECENT_DELETE_SECONDS = 31.0
+# ext4 without a journal skips inodes freed in the last 60 s (RECENTCY_MIN in
+# fs/ext4/ialloc.c; 360 s while their inode table block is dirty, hence the sync
+# in settle) when it allocates new ones, scanning past each of them: creating
+# 50,000 files right after deleting 50,000 costs several times as much as it
+# does a minute later.
+EXT4_RECENT_DELETE_SECONDS = 61.0
 
 
 def note_deletions() -> None:
