@@ -106,6 +106,16 @@ class Repo:
         """Every `.dvc` file of the workspace (ignored data directories are skipped)."""
         return self._workspace_files(["*.dvc", ":(glob)**/*.dvc"], lambda p: p.endswith(".dvc"))
 
+    def project_files(self) -> tuple[list[Path], list[Path]]:
+        """`(dvcfiles(), pipeline_files())` from one listing of the workspace."""
+        both = self._workspace_files(
+            ["*.dvc", ":(glob)**/*.dvc", "dvc.yaml", ":(glob)**/dvc.yaml"],
+            lambda p: p.endswith(".dvc") or p == "dvc.yaml" or p.endswith("/dvc.yaml"),
+        )
+        return [p for p in both if p.name.endswith(".dvc")], [
+            p for p in both if p.name == "dvc.yaml"
+        ]
+
     def pipeline_files(self) -> list[Path]:
         """Every `dvc.yaml` of the workspace, sorted by path."""
         return self._workspace_files(

@@ -100,7 +100,8 @@ def full_status(
     targets = list(targets)
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
-    with_stages = bool(stage_targets) or (not targets and bool(repo.pipeline_files()))
+    dvcfiles, pipeline_files = repo.project_files()
+    with_stages = bool(stage_targets) or (not targets and bool(pipeline_files))
     result: dict[str, list[Any]] = {}
     ws: Workspace | None = None
     if with_stages:
@@ -110,7 +111,7 @@ def full_status(
         # `.dvc` file is hashed once.
         ws = Workspace(repo)
     if data_targets or not targets:
-        changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws)
+        changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws, listed=dvcfiles)
         result.update(as_json(repo, changed_outs))
     if ws is not None:
         # Imported only here: a repository without pipelines never loads them.
@@ -161,11 +162,17 @@ def status(
     cwd: Path | None = None,
     jobs: int = 0,
     workspace: Workspace | None = None,
+    listed: list[Path] | None = None,
 ) -> list[OutStatus]:
-    """Lists outputs that changed, were deleted or are missing from the cache."""
+    """Lists outputs that changed, were deleted or are missing from the cache.
+
+    `listed`: the workspace's `.dvc` files, when the caller has listed them already.
+    """
     cwd = (cwd or Path.cwd()).absolute()
     found = []
-    for path in select_dvcfiles(repo, list(targets), cwd):
+    targets = list(targets)
+    chosen = listed if listed is not None and not targets else None
+    for path in chosen if chosen is not None else select_dvcfiles(repo, targets, cwd):
         dvcfile = DvcFile.load(path, repo.state)
         for out in dvcfile.outs:
             state = out_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
