@@ -222,7 +222,14 @@ where
         progress,
         remove_stale_temps: opts.remove_stale_temps,
     };
-    crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))
+    let runs = crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))?;
+    // Each directory hands up its runs of results rather than one merged vector,
+    // so every result is moved once here instead of once per level of depth.
+    let mut out = Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for run in runs {
+        out.extend(run);
+    }
+    Ok(out)
 }
 
 /// An open directory read with readdir(3): entries come from libc's buffer,
@@ -390,7 +397,7 @@ fn walk_dir<T, F>(
     dir: &Path,
     rel: &[u8],
     parent: &IgnoreStack,
-) -> Result<Vec<T>>
+) -> Result<Vec<Vec<T>>>
 where
     T: Send,
     F: Fn(WalkEntry) -> Result<T> + Sync,
@@ -477,7 +484,7 @@ where
         .collect::<Result<_>>()?;
     drop(handle);
     let walk_sub = |c: &Child| walk_dir(ctx, &child_path(dir, c.name()), &c.relpath, stack);
-    let nested: Vec<Vec<T>> = if subdirs.len() == 1 {
+    let nested: Vec<Vec<Vec<T>>> = if subdirs.len() == 1 {
         vec![walk_sub(&subdirs[0].0)?]
     } else {
         subdirs
@@ -485,17 +492,26 @@ where
             .map(|(c, _)| walk_sub(c))
             .collect::<Result<_>>()?
     };
-    let mut out = Vec::with_capacity(visited.len() + nested.iter().map(Vec::len).sum::<usize>());
+    // Runs in walk order: this directory's files between its subdirectories' runs.
+    let mut runs: Vec<Vec<T>> = Vec::new();
+    let mut files_run: Vec<T> = Vec::with_capacity(visited.len());
     let mut visited = visited.into_iter();
     let mut nested = nested.into_iter();
     for is_dir in order {
         if is_dir {
-            out.extend(nested.next().into_iter().flatten());
-        } else {
-            out.extend(visited.next().flatten());
+            if !files_run.is_empty() {
+                let rest = visited.len();
+                runs.push(std::mem::replace(&mut files_run, Vec::with_capacity(rest)));
+            }
+            runs.extend(nested.next().into_iter().flatten());
+        } else if let Some(Some(v)) = visited.next() {
+            files_run.push(v);
         }
     }
-    Ok(out)
+    if !files_run.is_empty() {
+        runs.push(files_run);
+    }
+    Ok(runs)
 }
 
 /// A child's sort key: its relpath, followed by `/` for a directory.
