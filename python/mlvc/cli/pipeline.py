@@ -309,15 +309,38 @@ def register(app: typer.Typer) -> None:
         outs: Annotated[
             bool, typer.Option("--outs", "-o", help="Outputs instead of stages.")
         ] = False,
+        collapse_foreach_matrix: Annotated[
+            bool,
+            typer.Option(
+                "--collapse-foreach-matrix",
+                help="One node for all the stages of each foreach/matrix definition.",
+            ),
+        ] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Show the stages (or outputs) and how they depend on each other."""
-        from mlvc.ops.dag import dag_edges, render_ascii, render_dot, render_mermaid
+        from mlvc.ops.dag import (
+            collapse_groups,
+            dag_edges,
+            render_ascii,
+            render_dot,
+            render_mermaid,
+        )
         from mlvc.repo import Repo
 
+        if outs and collapse_foreach_matrix:
+            from mlvc.exceptions import PipelineError
+
+            # DVC-compat: exit code 255 (DVC's InvalidArgumentError), not a usage error.
+            raise PipelineError(
+                "`--outs` and `--collapse-foreach-matrix` are mutually exclusive",
+                "drop one of them",
+            )
         repo = Repo.find()
         nodes, edges = dag_edges(repo, target, outs=outs, full=full)
+        if collapse_foreach_matrix:
+            nodes, edges = collapse_groups(nodes, edges)
         if dot:
             text = render_dot(nodes, edges)
         elif mermaid or markdown:
