@@ -52,6 +52,10 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Run even stages that did not change.")
         ] = False,
+        interactive: Annotated[
+            bool,
+            typer.Option("--interactive", "-i", help="Ask before reproducing each stage."),
+        ] = False,
         single_item: Annotated[
             bool, typer.Option("--single-item", "-s", help="Only the targets, not their upstream.")
         ] = False,
@@ -63,6 +67,13 @@ def register(app: typer.Typer) -> None:
         ] = False,
         all_pipelines: Annotated[
             bool, typer.Option("--all-pipelines", "-P", help="Every pipeline of the repository.")
+        ] = False,
+        force_downstream: Annotated[
+            bool,
+            typer.Option(
+                "--force-downstream",
+                help="Run everything downstream of a stage that ran, changed or not.",
+            ),
         ] = False,
         recursive: Annotated[
             bool,
@@ -77,6 +88,16 @@ def register(app: typer.Typer) -> None:
         keep_going: Annotated[
             bool,
             typer.Option("--keep-going", "-k", help="After a failure, finish independent stages."),
+        ] = False,
+        ignore_errors: Annotated[
+            bool,
+            typer.Option(
+                "--ignore-errors", help="After a failure, go on with every stage; exit 0."
+            ),
+        ] = False,
+        no_commit: Annotated[
+            bool,
+            typer.Option("--no-commit", help="Record outputs in `dvc.lock` but do not cache them."),
         ] = False,
         allow_missing: Annotated[
             bool,
@@ -99,6 +120,8 @@ def register(app: typer.Typer) -> None:
         from mlvc.repo import Repo
 
         repo = Repo.find()
+        # DVC-compat: `core.interactive` turns `-i` on for every repro.
+        interactive = interactive or repo.config.get_bool("core", "interactive")
         if pull:
             from mlvc.ops.repro import pull_missing
 
@@ -115,10 +138,14 @@ def register(app: typer.Typer) -> None:
             glob=glob,
             dry=dry,
             keep_going=keep_going,
+            ignore_errors=ignore_errors,
+            force_downstream=force_downstream,
+            no_commit=no_commit,
             allow_missing=allow_missing,
             run_cache=not no_run_cache,
             jobs=jobs,
             echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
+            confirm=_confirm if interactive else None,
         )
         if not dry:
             _git_add_hint(repo, result.to_stage, quiet)
@@ -309,15 +336,38 @@ def register(app: typer.Typer) -> None:
         outs: Annotated[
             bool, typer.Option("--outs", "-o", help="Outputs instead of stages.")
         ] = False,
+        collapse_foreach_matrix: Annotated[
+            bool,
+            typer.Option(
+                "--collapse-foreach-matrix",
+                help="One node for all the stages of each foreach/matrix definition.",
+            ),
+        ] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Show the stages (or outputs) and how they depend on each other."""
-        from mlvc.ops.dag import dag_edges, render_ascii, render_dot, render_mermaid
+        from mlvc.ops.dag import (
+            collapse_groups,
+            dag_edges,
+            render_ascii,
+            render_dot,
+            render_mermaid,
+        )
         from mlvc.repo import Repo
 
+        if outs and collapse_foreach_matrix:
+            from mlvc.exceptions import PipelineError
+
+            # DVC-compat: exit code 255 (DVC's InvalidArgumentError), not a usage error.
+            raise PipelineError(
+                "`--outs` and `--collapse-foreach-matrix` are mutually exclusive",
+                "drop one of them",
+            )
         repo = Repo.find()
         nodes, edges = dag_edges(repo, target, outs=outs, full=full)
+        if collapse_foreach_matrix:
+            nodes, edges = collapse_groups(nodes, edges)
         if dot:
             text = render_dot(nodes, edges)
         elif mermaid or markdown:
@@ -325,6 +375,25 @@ def register(app: typer.Typer) -> None:
         else:
             text = render_ascii(nodes, edges)
         _say(quiet, text)
+
+
+def _confirm(statement: str) -> bool:
+    """A y/n question on the terminal, as DVC asks it.
+
+    DVC-compat: nothing is asked (the answer is no) unless stdout is a terminal;
+    the answer is read from stdin, and end of input also means no.
+    """
+    if not sys.stdout.isatty():
+        return False
+    choices = ("yes", "no", "y", "n")
+    while True:
+        try:
+            answer = input(f"{statement} [y/n] ").lower()
+        except EOFError:
+            return False
+        if answer in choices:
+            return answer.startswith("y")
+        _say(False, "Your response must be one of: yes, no, y, n. Please try again.\n")
 
 
 def _describe(stage: object) -> str:

@@ -45,9 +45,17 @@ def commit(
 
 
 def commit_dvcfile(
-    repo: Repo, path: Path, *, jobs: int = 0, progress: Progress | None = None
+    repo: Repo,
+    path: Path,
+    *,
+    jobs: int = 0,
+    progress: Progress | None = None,
+    store: bool = True,
 ) -> bool:
-    """Hashes one `.dvc` file's outputs into the cache; returns whether the file changed."""
+    """Hashes one `.dvc` file's outputs into the cache; returns whether the file changed.
+
+    With `store` False the outputs are only hashed (`repro --no-commit`).
+    """
     dvcfile = DvcFile.load(path)
     dirty = False
     for out in dvcfile.outs:
@@ -63,7 +71,7 @@ def commit_dvcfile(
                     state=repo.state,
                     progress=progress,
                 )
-                if out.cache
+                if out.cache and store
                 else repo.hash_tree(dest, jobs=jobs)
             )
             new: tuple[str, int, int | None, bool] = (
@@ -73,7 +81,7 @@ def commit_dvcfile(
                 False,
             )
         else:
-            if out.cache:
+            if out.cache and store:
                 fh = repo.cache.add_file(dest, state=repo.state)
             else:
                 (fh,) = repo.hash_files([dest])

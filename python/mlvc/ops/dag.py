@@ -48,6 +48,30 @@ def dag_edges(
     return _outs_graph(stages, order)
 
 
+# DVC-compat: generated stage names join the group's name and the key with "@".
+JOIN = "@"
+
+
+def collapse_groups(
+    nodes: list[str], edges: list[tuple[str, str]]
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """`dag --collapse-foreach-matrix`: one node per foreach/matrix group.
+
+    DVC-compat: any node whose name holds "@" (other than a `.dvc` file) is
+    renamed to the part before the first "@"; edges follow their ends. DVC's
+    node order here depends on Python's string hashing; mlvc keeps the other
+    nodes in place and adds the groups after them, as they first appear.
+    """
+
+    def group(node: str) -> str:
+        return node if node.endswith(".dvc") or JOIN not in node else node.split(JOIN, 1)[0]
+
+    kept = [n for n in nodes if group(n) == n]
+    added = [g for g in dict.fromkeys(group(n) for n in nodes) if g not in kept]
+    moved = dict.fromkeys((group(a), group(b)) for a, b in edges)
+    return kept + added, list(moved)
+
+
 def _select(repo: Repo, stages: list[Stage], graph: Graph, target: str, cwd: Path) -> list[int]:
     """DVC-compat: a stage target, or else an output path (the stage producing it)."""
     try:

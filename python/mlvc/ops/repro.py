@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mlvc
 from mlvc import gitignore
@@ -46,6 +46,10 @@ from mlvc.pipeline.status import (
 from mlvc.repo import Repo
 
 Echo = Callable[[str], None]
+# Asked before a stage is reproduced (`repro -i`); False aborts that stage.
+Confirm = Callable[[str], bool]
+# DVC-compat: what a failed stage does to the rest of the run (DVC's `on_error`).
+OnError = Literal["fail", "keep-going", "ignore"]
 
 
 class ReproError(PipelineError):
@@ -242,11 +246,15 @@ class _Runner:
         echo: Echo,
         result: ReproResult,
         warn: Echo = _stderr,
+        no_commit: bool = False,
+        confirm: Confirm | None = None,
     ) -> None:
         self.repo = repo
         self.graph = graph
         self.force = force
         self.dry = dry
+        self.no_commit = no_commit
+        self.confirm = confirm
         self.allow_missing = allow_missing
         self.use_run_cache = run_cache
         self.echo = echo
@@ -264,8 +272,8 @@ class _Runner:
         )
 
     # -- deciding -----------------------------------------------------------------
-    def needs_run(self, stage: Stage) -> bool:
-        if self.force:
+    def needs_run(self, stage: Stage, *, force: bool = False) -> bool:
+        if force or self.force:
             return True
         if not self.allow_missing:
             return stage_status(self.ws, stage, first_only=True).changed
@@ -279,6 +287,22 @@ class _Runner:
             elif any(s != DELETED for s in item["changed deps"].values()):
                 return True
         return False
+
+    def ask(self, stage: Stage) -> None:
+        """`repro -i`: raises unless the user agrees to reproduce the stage.
+
+        DVC-compat: asked once a stage is known to need reproducing (also for a
+        restore from the run cache, a frozen stage's check and `--dry`).
+        """
+        if self.confirm is None:
+            return
+        question = f"Going to reproduce stage: '{stage.addressing}'."
+        if not self.confirm(question + " Are you sure you want to continue?"):
+            raise ReproError(
+                f"failed to reproduce `{stage.addressing}`: reproduction aborted by the user",
+                "answer `y` to run it; without a terminal on stdout nothing is asked "
+                "and every stage is declined",
+            )
 
     def _dep_infos(self, stage: Stage) -> list[tuple[str, HashInfo]]:
         self.ws.prefetch(stage.repo_path(d) for d in stage.deps)
@@ -406,7 +430,10 @@ class _Runner:
             self.ws.invalidate(stage.repo_path(dep))
         deps = self._dep_infos(stage)
         outs: list[tuple[str, HashInfo]] = []
-        cache_uncached = save_run and can_save(stage)
+        # DVC-compat: `--no-commit` hashes outputs for `dvc.lock` but stores
+        # nothing in the cache, and records no run.
+        store = not self.no_commit
+        cache_uncached = store and save_run and can_save(stage)
         for out in stage.outs:
             rel = stage.repo_path(out.path)
             path = self.repo.root / rel
@@ -418,11 +445,11 @@ class _Runner:
                 )
             kept = self._kept_legacy(stage, "outs", out.path)
             if kept is not None:
-                if out.cache or cache_uncached:
+                if (out.cache and store) or cache_uncached:
                     self._store_legacy(path)
                 info = kept
             else:
-                info = self._save_output(path, store=out.cache or cache_uncached)
+                info = self._save_output(path, store=(out.cache and store) or cache_uncached)
                 self.ws.put(rel, info)
             outs.append((out.path, info))
             if out.cache:
@@ -519,12 +546,22 @@ def repro(
     glob: bool = False,
     dry: bool = False,
     keep_going: bool = False,
+    ignore_errors: bool = False,
+    force_downstream: bool = False,
+    no_commit: bool = False,
     allow_missing: bool = False,
     run_cache: bool = True,
     jobs: int = 1,
     echo: Echo = _stdout,
+    confirm: Confirm | None = None,
 ) -> ReproResult:
-    """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning."""
+    """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning.
+
+    `ignore_errors` goes on after a failure, with every later stage (dependents
+    too), and raises nothing; `force_downstream` runs every stage downstream of
+    one that ran; `no_commit` records outputs in `dvc.lock` without caching
+    them; `confirm` is asked before each stage that needs reproducing.
+    """
     cwd = (cwd or Path.cwd()).absolute()
     stages = all_stages(repo)
     graph = build_graph(stages)
@@ -558,6 +595,8 @@ def repro(
         run_cache=run_cache,
         echo=echo,
         result=result,
+        no_commit=no_commit,
+        confirm=confirm,
     )
     runner.parallel = jobs > 1
     runner.plan_pos = {
@@ -565,7 +604,14 @@ def repro(
     }
     with repo.lock():
         try:
-            _execute(runner, steps, single_item, keep_going, max(1, jobs))
+            _execute(
+                runner,
+                steps,
+                single_item,
+                "ignore" if ignore_errors else "keep-going" if keep_going else "fail",
+                max(1, jobs),
+                force_downstream=force_downstream,
+            )
         except KeyboardInterrupt:
             runner.processes.kill_all()
             raise
@@ -581,8 +627,16 @@ class _Job:
 
 
 def _execute(
-    runner: _Runner, steps: list[int], single_item: bool, keep_going: bool, jobs: int
+    runner: _Runner,
+    steps: list[int],
+    single_item: bool,
+    on_error: OnError,
+    jobs: int,
+    *,
+    force_downstream: bool = False,
 ) -> None:
+    """Runs the plan in order, stopping, skipping or going on after failures per `on_error`."""
+    keep_going = on_error != "fail"
     graph = runner.graph
     stages = graph.stages
     result = runner.result
@@ -609,14 +663,28 @@ def _execute(
     running: dict[Future[None], _Job] = {}
     pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
     last_ran = False
+    ran_before = False
+    forced: set[int] = set()
 
     def finish(i: int) -> None:
         for d in downstream[i]:
             pending_ups[d].discard(i)
 
+    def reproduced(i: int) -> None:
+        """DVC-compat (`--force-downstream`): what follows a reproduced stage is forced."""
+        if force_downstream:
+            forced.update(downstream[i])
+
     def fail(i: int, exc: BaseException) -> None:
-        failures.append((i, exc))
+        nonlocal last_ran
+        # DVC-compat: a failed stage leaves the blank-line state as it found it.
+        last_ran = ran_before
         result.failed.append(stages[i].addressing)
+        if on_error == "ignore":
+            # DVC-compat: no stage is skipped, and the run ends without an error.
+            runner.warn(f"warning: {exc} (ignored)\n")
+            return
+        failures.append((i, exc))
         todo = list(downstream[i])
         while todo:
             d = todo.pop()
@@ -642,6 +710,7 @@ def _execute(
             runner.commit(stage, job.params, save_run=True)
             result.ran.append(stage.addressing)
             last_ran = True
+            reproduced(job.index)
         except (MlvcError, OSError) as exc:
             fail(job.index, exc)
         finish(job.index)
@@ -665,9 +734,10 @@ def _execute(
                     started = True
                     if last_ran:
                         runner.echo("\n")
-                    last_ran = False
+                    ran_before, last_ran = last_ran, False
+                    force = runner.force or i in forced
                     try:
-                        job = _start(runner, i, pool)
+                        job = _start(runner, i, pool, force=force)
                     except (MlvcError, OSError) as exc:
                         fail(i, exc)
                         finish(i)
@@ -686,6 +756,7 @@ def _execute(
                         continue
                     # restored from the cache or verified: already recorded
                     last_ran = True
+                    reproduced(i)
                     finish(i)
                     if pool is None:
                         continue
@@ -736,14 +807,17 @@ def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> F
     return fut
 
 
-def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | bool | None:
+def _start(
+    runner: _Runner, i: int, pool: ThreadPoolExecutor | None, *, force: bool = False
+) -> _Job | bool | None:
     """Decides stage `i`: None = unchanged, True = restored/verified, a job = to run."""
     stage = runner.graph.stages[i]
     if stage.is_data_source:
-        return _verify_data_source(runner, stage)
-    if not runner.needs_run(stage):
+        return _verify_data_source(runner, stage, force=force)
+    if not runner.needs_run(stage, force=force):
         runner.echo(f"Stage '{stage.addressing}' didn't change, skipping\n")
         return None
+    runner.ask(stage)
     if stage.frozen:
         # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
         runner.echo(f"Verifying outputs in frozen stage: '{stage.addressing}'\n")
@@ -753,7 +827,7 @@ def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | b
         return True
     deps = runner._dep_infos(stage)
     params = param_values(runner.ws, stage)
-    if not runner.force and runner.try_restore(stage, deps, params):
+    if not force and runner.try_restore(stage, deps, params):
         if not runner.dry:
             runner.commit(stage, params, save_run=True)
         runner.result.restored.append(stage.addressing)
@@ -770,7 +844,7 @@ def _start(runner: _Runner, i: int, pool: ThreadPoolExecutor | None) -> _Job | b
     return _Job(i, params, io.BytesIO(), header)
 
 
-def _verify_data_source(runner: _Runner, stage: Stage) -> bool | None:
+def _verify_data_source(runner: _Runner, stage: Stage, *, force: bool = False) -> bool | None:
     """DVC-compat: a `.dvc` file in the plan is checked, and committed when its data changed."""
     from mlvc.ops.commit import commit_dvcfile
     from mlvc.ops.status import out_state
@@ -778,12 +852,13 @@ def _verify_data_source(runner: _Runner, stage: Stage) -> bool | None:
     repo = runner.repo
     path = repo.root / stage.dvcfile
     dvcfile = DvcFile.load(path)
-    changed = runner.force or any(
+    changed = force or any(
         out_state(repo, dvcfile, out, workspace=runner.ws) is not None for out in dvcfile.outs
     )
     if not changed:
         runner.echo(f"'{stage.addressing}' didn't change, skipping\n")
         return None
+    runner.ask(stage)
     runner.result.ran.append(stage.addressing)
     if runner.dry:
         return True
@@ -795,7 +870,8 @@ def _verify_data_source(runner: _Runner, stage: Stage) -> bool | None:
                 f"`{repo.relpath(dvcfile.out_path(out))}`",
                 f"restore it (`mlvc checkout {stage.addressing}`) or stop tracking it",
             )
-    if commit_dvcfile(repo, path) and path not in runner.result.to_stage:
+    stored = not runner.no_commit
+    if commit_dvcfile(repo, path, store=stored) and path not in runner.result.to_stage:
         runner.result.to_stage.append(path)
     for out in dvcfile.outs:
         runner.ws.invalidate(stage.repo_path(out.path))
