@@ -13,7 +13,7 @@ use crate::hash::{
     SMALL_FILE_LIMIT,
 };
 use crate::progress::Progress;
-use crate::state::{now_ns, StateDb, StateSnapshot};
+use crate::state::{is_racily_clean, now_ns, trusted_from, StateDb, StateSnapshot};
 use crate::tree;
 use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions};
 
@@ -72,6 +72,9 @@ pub struct TreeResult {
     pub size: u64,
     /// Files, in manifest order.
     pub files: Vec<FileResult>,
+    /// When hashing began (nanoseconds since the epoch): the recording time of
+    /// every file hashed rather than remembered.
+    pub hashed_at: i64,
     /// The manifest key (`md5`, `blake3`).
     key: &'static str,
     /// Built on first use: an unchanged tree's id comes from the state cache.
@@ -218,6 +221,75 @@ pub fn hash_entries(
     Ok(results)
 }
 
+/// Records a tree's files as one snapshot; files without a recording time of
+/// their own were hashed at `started`.
+fn record_snapshot(
+    db: &StateDb,
+    algo: &str,
+    prefix: &[u8],
+    files: &[FileResult],
+    hash: &str,
+    started: i64,
+) -> Result<()> {
+    let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
+        .iter()
+        .map(|r| {
+            let rec = r.recorded_ns.unwrap_or(started);
+            (r.relpath.as_slice(), r.meta, r.hash.as_str(), rec)
+        })
+        .collect();
+    db.record_tree(algo, prefix, &whole, hash)
+}
+
+/// Records a tree hashed with `record` off once its files were hard-linked into
+/// the cache: linking changed their status (mode and link count move the
+/// ctime), so each is looked at again, and the first `status` after `add`
+/// finds them remembered.
+///
+/// A file whose inode, size and mtime are still those it was hashed with was
+/// not written since (a write moves the mtime past the hashing time), so only
+/// the ctime moved, by our own `chmod` and `link`: it is recorded as proven.
+/// Anything else keeps its old status and is rehashed by the next look.
+pub fn record_relinked(
+    root: &Path,
+    tree: &mut TreeResult,
+    opts: &DigestOptions,
+    state: &StateDb,
+) -> Result<()> {
+    let hashed_at = tree.hashed_at;
+    pool(opts.jobs)?.install(|| {
+        tree.files.par_iter_mut().for_each(|f| {
+            let before = f.meta;
+            let recorded = f.recorded_ns.unwrap_or(hashed_at);
+            // A file gone meanwhile (a symlink replaced later by its checkout)
+            // keeps its old status, which the next look will not trust.
+            let Ok(m) = std::fs::metadata(&f.path) else {
+                return;
+            };
+            let after = FileMeta::from_metadata(&m);
+            let only_ctime_moved = after.ino == before.ino
+                && after.size == before.size
+                && after.mtime_ns == before.mtime_ns;
+            if only_ctime_moved && !is_racily_clean(&before, recorded) {
+                f.meta = after;
+                f.recorded_ns = Some(trusted_from(&after));
+            }
+        })
+    });
+    let mut prefix = absolute(root)?.as_os_str().as_bytes().to_vec();
+    if prefix.last() != Some(&b'/') {
+        prefix.push(b'/');
+    }
+    record_snapshot(
+        state,
+        opts.algorithm.name(),
+        &prefix,
+        &tree.files,
+        &tree.hash,
+        hashed_at,
+    )
+}
+
 /// Hashes a list of files (symlinks followed) in parallel.
 pub fn hash_files(
     paths: &[PathBuf],
@@ -269,7 +341,7 @@ pub fn hash_tree(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<TreeResult> {
-    hash_tree_storing(root, opts, state, progress, None)
+    hash_tree_storing(root, opts, state, progress, None, true)
 }
 
 /// Stores a small file's bytes under its hash; says whether that made a new object.
@@ -278,12 +350,16 @@ pub type StoreSmall<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<bool> + Sync);
 /// [`hash_tree`], also handing every small regular file that had to be read
 /// (no state hit) to `store` with its bytes, so that a copy into the cache
 /// needs no second open and read. Such files come back with `stored` set.
+///
+/// With `record` false, `state` is only read: a caller about to change the
+/// files' status (linking them) records them afterwards ([`record_relinked`]).
 pub fn hash_tree_storing(
     root: &Path,
     opts: &DigestOptions,
     state: Option<&StateDb>,
     progress: &Progress,
     store: Option<StoreSmall<'_>>,
+    record: bool,
 ) -> Result<TreeResult> {
     let walk_opts = WalkOptions {
         ignore_root: opts.ignore_root.clone(),
@@ -352,18 +428,11 @@ pub fn hash_tree_storing(
             }
         }
     };
-    if let Some(db) = state {
+    if let Some(db) = state.filter(|_| record) {
         // An unchanged tree leaves the database untouched: a no-op stays read-only.
         if !unchanged || snapshot.dir_hash() != Some(hash.as_str()) {
             db.record_many(algo, &fresh, started)?;
-            let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
-                .iter()
-                .map(|r| {
-                    let rec = r.recorded_ns.unwrap_or(started);
-                    (r.relpath.as_slice(), r.meta, r.hash.as_str(), rec)
-                })
-                .collect();
-            db.record_tree(algo, &prefix, &whole, &hash)?;
+            record_snapshot(db, algo, &prefix, &files, &hash, started)?;
         }
     }
     let size = files.iter().map(|f| f.meta.size).sum();
@@ -371,6 +440,7 @@ pub fn hash_tree_storing(
         hash,
         size,
         files,
+        hashed_at: started,
         key,
         manifest,
     })

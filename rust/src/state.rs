@@ -62,6 +62,18 @@ pub fn is_racily_clean(meta: &FileMeta, recorded_ns: i64) -> bool {
     meta.mtime_ns.max(meta.ctime_ns) + tick >= recorded_ns
 }
 
+/// The earliest recording time at which a file with `meta` is not racily
+/// clean (see [`is_racily_clean`]).
+pub fn trusted_from(meta: &FileMeta) -> i64 {
+    let whole_seconds = meta.mtime_ns % 1_000_000_000 == 0 && meta.ctime_ns % 1_000_000_000 == 0;
+    let tick = if whole_seconds {
+        COARSE_TICK_NS
+    } else {
+        FINE_TICK_NS
+    };
+    meta.mtime_ns.max(meta.ctime_ns) + tick + 1
+}
+
 /// A handle on one state database.
 pub struct StateDb {
     path: PathBuf,

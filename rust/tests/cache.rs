@@ -424,9 +424,15 @@ fn storing_while_hashing_writes_each_small_file_once_and_keeps_objects() {
     let before = std::fs::metadata(cache.object_path(&md5_hex(b"1")).unwrap()).unwrap();
     let p = Progress::new();
     let store = |hash: &str, bytes: &[u8]| cache.store_new_bytes(hash, bytes);
-    let tree =
-        mlvc::digest::hash_tree_storing(&data, &DigestOptions::default(), None, &p, Some(&store))
-            .unwrap();
+    let tree = mlvc::digest::hash_tree_storing(
+        &data,
+        &DigestOptions::default(),
+        None,
+        &p,
+        Some(&store),
+        true,
+    )
+    .unwrap();
     let reference = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
     assert_eq!(tree.hash, reference.hash);
     let stored: Vec<_> = tree.files.iter().filter(|f| f.stored.is_some()).collect();

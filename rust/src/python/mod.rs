@@ -503,18 +503,24 @@ impl Cache {
         // cache from the buffer it was hashed from: one open and read, not two.
         let write_while_hashing =
             mode == InsertMode::Copy && !crate::copy::may_clone(&path, self.inner.root());
+        // Linking changes every file's status: record it once, after.
+        let linking = mode == InsertMode::Link;
         let (r, done) = run_long(py, progress, |p| {
             let store = |hash: &str, bytes: &[u8]| self.inner.store_new_bytes(hash, bytes);
-            let tree = digest::hash_tree_storing(
+            let mut tree = digest::hash_tree_storing(
                 &path,
                 &opts,
                 db.as_deref(),
                 p,
                 write_while_hashing.then_some(&store as digest::StoreSmall<'_>),
+                !linking,
             )?;
             let done = self
                 .inner
                 .insert_tree(&tree, mode, settle(normalize), jobs, p)?;
+            if let Some(db) = db.as_deref().filter(|_| linking) {
+                digest::record_relinked(&path, &mut tree, &opts, db)?;
+            }
             Ok((tree, done))
         })?;
         Ok(TreeHash {
