@@ -12,6 +12,8 @@ re-exports the part of it meant for embedding::
 
 from __future__ import annotations
 
+# `mlvc.exceptions.StateError` and the rest work after a bare `import mlvc`.
+from mlvc import exceptions as exceptions
 from mlvc._core import (
     Cache,
     CheckoutResult,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,3 +148,26 @@ def test_tree_hash_independent_of_jobs(
         (root / name).write_bytes(data)
     want_hash, _ = reference_dir_hash(root)
     assert mlvc.hash_tree(root, jobs=jobs).hash == want_hash
+
+
+def test_adding_with_links_leaves_the_state_trusting_the_linked_files(
+    tmp_path: Path, make_tree: Callable[..., Path]
+) -> None:
+    # Linking moves every file's ctime (mode, link count); a file whose mtime
+    # did not move was not written since it was hashed, so it stays remembered.
+    root = make_tree({f"d{i % 5}/f{i}": f"content {i}".encode() for i in range(300)})
+    written_late = root / "d0" / "f0"
+    time.sleep(0.25)  # past the timestamp tick: the files are not racily clean
+    state = mlvc.State(tmp_path / "state.db")
+    cache = mlvc.Cache(tmp_path / "cache")
+    added = cache.add_tree(root, mode="link", state=state)
+    assert added.linked_in_place == 300
+    again = mlvc.hash_tree(root, state=state)
+    assert again.hash == added.hash
+    assert all(f.from_state for f in again.files)
+    # A file written after linking is hashed again, whatever its timestamps.
+    os.chmod(written_late, 0o644)
+    written_late.write_bytes(b"content X")
+    changed = mlvc.hash_tree(root, state=state)
+    assert changed.hash != added.hash
+    assert [f.relpath for f in changed.files if not f.from_state] == ["d0/f0"]
