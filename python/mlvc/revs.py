@@ -25,6 +25,14 @@ class TrackedOut:
     dvcfile: str  # repo-relative path of the `.dvc` file
     path: str  # repo-relative path of the output, `/`-separated
     out: Output
+    # The stage it belongs to, as DVC names it (`train`, `sub/dvc.yaml:train`, `x.dvc`);
+    # empty means `dvcfile` (a `.dvc` file).
+    stage: str = ""
+    kind: str = "outs"  # `outs`, `metrics` or `plots` (as `dvc.yaml` lists it)
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage or self.dvcfile
 
 
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
@@ -97,7 +105,16 @@ def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
                     push=out.push,
                     remote=out.remote,
                 )
-                found.append(TrackedOut(rev, lock_rel, stage.repo_path(out.path), record))
+                found.append(
+                    TrackedOut(
+                        rev,
+                        lock_rel,
+                        stage.repo_path(out.path),
+                        record,
+                        stage=stage.addressing,
+                        kind=out.kind,
+                    )
+                )
     return found
 
 
