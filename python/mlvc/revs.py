@@ -25,6 +25,14 @@ class TrackedOut:
     dvcfile: str  # repo-relative path of the `.dvc` file
     path: str  # repo-relative path of the output, `/`-separated
     out: Output
+    # The stage it belongs to, as DVC names it (`train`, `sub/dvc.yaml:train`, `x.dvc`);
+    # empty means `dvcfile` (a `.dvc` file).
+    stage: str = ""
+    kind: str = "outs"  # `outs`, `metrics` or `plots` (as `dvc.yaml` lists it)
+
+    @property
+    def stage_name(self) -> str:
+        return self.stage or self.dvcfile
 
 
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
@@ -97,7 +105,16 @@ def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
                     push=out.push,
                     remote=out.remote,
                 )
-                found.append(TrackedOut(rev, lock_rel, stage.repo_path(out.path), record))
+                found.append(
+                    TrackedOut(
+                        rev,
+                        lock_rel,
+                        stage.repo_path(out.path),
+                        record,
+                        stage=stage.addressing,
+                        kind=out.kind,
+                    )
+                )
     return found
 
 
@@ -152,11 +169,22 @@ class RevScope:
     all_commits: bool = False
     revs: tuple[str, ...] = ()
     num: int = 1
+    # `gc --all-experiments`: the commits of every experiment ref (`refs/exps/...`).
+    all_experiments: bool = False
+    # `gc --date YYYY-MM-DD`: every commit made on that day (local time) or later.
+    commit_date: str | None = None
 
     @property
     def has_commits(self) -> bool:
         """Whether any git revision is asked for (not just the workspace)."""
-        return bool(self.all_branches or self.all_tags or self.all_commits or self.revs)
+        return bool(
+            self.all_branches
+            or self.all_tags
+            or self.all_commits
+            or self.revs
+            or self.all_experiments
+            or self.commit_date
+        )
 
     def named_commits(self, repo: Repo) -> dict[str, list[str]]:
         """`{commit id: [names]}` in DVC's order (`--rev`, branches, tags; or every commit)."""
@@ -179,14 +207,7 @@ class RevScope:
         if self.num > 0:
             with_ancestors(self.revs)
         if self.all_commits:
-            r = subprocess.run(
-                ["git", "rev-list", "--all"],
-                cwd=repo.root,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            found += [(sha, sha) for sha in r.stdout.split()]
+            found += [(sha, sha) for sha, _time in _all_commits(repo)]
         else:
             if self.all_branches and self.num > 0:
                 with_ancestors(
@@ -196,6 +217,11 @@ class RevScope:
                 for name, _ in scm.list_refs("refs/tags/"):
                     short = name.removeprefix("refs/tags/")
                     found.append((short, scm.resolve(short)))
+            if self.commit_date:
+                since = commit_date_stamp(self.commit_date)
+                found += [(sha, sha) for sha, time in _all_commits(repo) if time >= since]
+        if self.all_experiments:
+            found += [(sha, sha) for sha in experiment_commits(repo)]
         grouped: dict[str, list[str]] = {}
         for name, sha in found:
             names = grouped.setdefault(sha, [])
@@ -207,6 +233,75 @@ class RevScope:
         """The revisions to visit: `None` for the workspace, then commit ids."""
         head: list[str | None] = [None] if self.workspace else []
         return head + list(self.named_commits(repo))
+
+
+def _git_lines(repo: Repo, *args: str) -> list[str] | None:
+    """Output lines of a git command, or None when it fails (e.g. no commit yet)."""
+    r = subprocess.run(["git", *args], cwd=repo.root, capture_output=True, text=True, check=False)
+    return r.stdout.splitlines() if r.returncode == 0 else None
+
+
+def _all_commits(repo: Repo) -> list[tuple[str, int]]:
+    """`(commit id, committer time)` of every commit reachable from HEAD, branches, tags, remotes.
+
+    DVC-compat: DVC's "all commits" leaves out experiment refs (`refs/exps/...`) and stashes.
+    """
+    refs = ["--branches", "--tags", "--remotes"]
+    lines = _git_lines(repo, "log", "--format=%H %ct", "HEAD", *refs)
+    if lines is None:  # no HEAD commit
+        lines = _git_lines(repo, "log", "--format=%H %ct", *refs) or []
+    found = []
+    for line in lines:
+        sha, _sep, stamp = line.partition(" ")
+        found.append((sha, int(stamp)))
+    return found
+
+
+class BadDateError(ScopeError):
+    """`--date` is not `YYYY-MM-DD`."""
+
+    # DVC-compat: DVC fails with an unexpected error (exit 255).
+    exit_code = 255
+    hint = "write the date as `YYYY-MM-DD`, e.g. `2024-01-31`"
+
+
+def commit_date_stamp(date: str) -> float:
+    """Midnight (local time) starting `date`, as DVC's `--date` reads it."""
+    from datetime import datetime
+
+    try:
+        return datetime.strptime(date, "%Y-%m-%d").timestamp()  # DVC-compat: local time
+    except ValueError as exc:
+        raise BadDateError(f"`--date {date}` does not match the format YYYY-MM-DD") from exc
+
+
+# DVC-compat: experiment namespaces that hold no experiments (DVC's ITER_SKIP_NAMESPACES).
+_EXP_SKIP = ("refs/exps/apply", "refs/exps/celery", "refs/exps/exec", "refs/exps/temp")
+_EXP_STASHES = ("refs/exps/stash", "refs/exps/celery/stash")
+
+
+def experiment_commits(repo: Repo) -> list[str]:
+    """The commits of every experiment ref `refs/exps/<sha[:2]>/<sha[2:]>/<name>`.
+
+    DVC-compat: an experiment's commits are its ref's first-parent chain down to (not
+    including) its baseline commit, the one the ref's path names.
+    """
+    scm = repo.scm
+    if scm is None:
+        return []
+    found: list[str] = []
+    for ref, _target in scm.list_refs("refs/exps/"):
+        parts = ref.split("/")
+        if ref.startswith(_EXP_SKIP) or ref in _EXP_STASHES or not 4 <= len(parts) <= 5:
+            continue
+        baseline = parts[2] + parts[3]
+        chain = _git_lines(repo, "rev-list", "--first-parent", ref)
+        for sha in chain or []:
+            if sha == baseline:
+                break
+            if sha not in found:
+                found.append(sha)
+    return found
 
 
 # The default scope: the workspace alone.

@@ -32,3 +32,16 @@ RunCache = Annotated[
     bool,
     typer.Option("--run-cache/--no-run-cache", help="Also transfer the run cache (`runs/`)."),
 ]
+
+# How targets are read by push, fetch and pull (see `mlvc.ops.transfer.Selection`).
+WithDeps = Annotated[
+    bool,
+    typer.Option("--with-deps", "-d", help="Stages named also bring their upstream stages."),
+]
+Recursive = Annotated[
+    bool,
+    typer.Option(
+        "--recursive", "-R", help="A directory means every `.dvc`/`dvc.yaml` stage below it."
+    ),
+]
+Glob = Annotated[bool, typer.Option("--glob", help="Targets are shell-style patterns.")]

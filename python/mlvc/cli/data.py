@@ -110,7 +110,10 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
-        jobs: Jobs = 0,
+        jobs: Annotated[
+            int | None,
+            typer.Option("--jobs", "-j", min=0, help="Worker threads, with `-c` (default: cores)."),
+        ] = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
@@ -138,22 +141,23 @@ def register(app: CommandSink) -> None:
             clean = f"Cache and remote '{name}' are in sync.\n"
             sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
             return
-        if scope.has_commits:
+        if scope.has_commits or jobs is not None:
             flags = [
                 flag
                 for flag, on in (
                     ("--all-branches", all_branches),
                     ("--all-tags", all_tags),
                     ("--all-commits", all_commits),
+                    ("--jobs", jobs is not None),
                 )
                 if on
             ]
             # DVC-compat: DVC's message for these flags without `-c`; exit 1.
             raise ScopeError(
                 "The following options are meaningless for local status: " + ", ".join(flags),
-                hint="add `-c` to compare the cache of those revisions with a remote",
+                hint="add `-c` to compare the cache with a remote, or drop them",
             )
-        found = st.full_status(repo, targets or [], jobs=jobs)
+        found = st.full_status(repo, targets or [])
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:

@@ -89,20 +89,48 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        date: Annotated[
+            str | None,
+            typer.Option(
+                "--date",
+                metavar="YYYY-MM-DD",
+                help="Also every commit made on that date or later.",
+            ),
+        ] = None,
+        all_experiments: Annotated[
+            bool,
+            typer.Option("--all-experiments", help="Also every experiment (`refs/exps/...`)."),
+        ] = False,
+        not_in_remote: Annotated[
+            bool,
+            typer.Option("--not-in-remote", help="Also delete used data the remote already holds."),
+        ] = False,
         cloud: Annotated[
             bool, typer.Option("--cloud", "-c", help="Also delete unused data on the remote.")
         ] = False,
         remote: Remote = None,
-        dry: Annotated[bool, typer.Option("--dry", help="Only list what would go.")] = False,
+        skip_failed: Annotated[
+            bool, typer.Option("--skip-failed", help="Skip revisions that cannot be read.")
+        ] = False,
         force: Annotated[bool, typer.Option("--force", "-f", help="Do not ask.")] = False,
         jobs: Jobs = 0,
+        projects: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--projects",
+                "-p",
+                metavar="PATH",
+                help="Also keep what these repositories (sharing the cache) use.",
+            ),
+        ] = None,
+        dry: Annotated[bool, typer.Option("--dry", help="Only list what would go.")] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Delete cached data that none of the kept revisions uses."""
         from mlvc.ops.gc import check_scope, describe, gc
         from mlvc.repo import Repo
-        from mlvc.revs import RevScope
+        from mlvc.revs import RevScope, commit_date_stamp
 
         # DVC-compat: `-n` defaults to 1 (`--rev` turns 0 into 1 too).
         scope = RevScope(
@@ -112,20 +140,39 @@ def register(app: CommandSink) -> None:
             all_commits=all_commits,
             revs=(rev,) if rev else (),
             num=(num or 1) if rev or num is None else num,
+            all_experiments=all_experiments,
+            commit_date=date,
         )
-        check_scope(scope, num=num)
+        check_scope(scope, num=num, cloud=cloud, not_in_remote=not_in_remote)
+        if date is not None:
+            commit_date_stamp(date)  # refuse a malformed date before asking anything
         repo = Repo.find()
-        if remote is not None and not cloud:
-            sys.stderr.write("warning: `--remote` has no effect without `--cloud`\n")
+        if remote is not None and not (cloud or not_in_remote):
+            sys.stderr.write(
+                "warning: `--remote` has no effect without `--cloud` or `--not-in-remote`\n"
+            )
+        what = describe(scope, num=num, not_in_remote=not_in_remote, projects=projects or ())
         if not quiet:
             # DVC-compat: DVC's warning before deleting anything.
-            sys.stderr.write(
-                "warning: This will remove all cache except items used in "
-                f"{describe(scope, num=num)} of the current repo.\n"
-            )
+            sys.stderr.write(f"warning: This will remove all cache except items used in {what}\n")
         if not dry and not force:
-            _confirm_gc(describe(scope, num=num))
-        swept = gc(repo, scope, cloud=cloud, remote=remote, dry=dry, jobs=jobs)
+            _confirm_gc(what)
+
+        def skipped(rev: str) -> None:
+            # DVC-compat: DVC's warning for `--skip-failed`.
+            sys.stderr.write(f"warning: Failed to collect '{rev}', skipping\n")
+
+        swept = gc(
+            repo,
+            scope,
+            cloud=cloud,
+            remote=remote,
+            dry=dry,
+            jobs=jobs,
+            not_in_remote=not_in_remote,
+            projects=projects or (),
+            on_skip=skipped if skip_failed else None,
+        )
         verb = "Would remove" if dry else "Removed"
         for s in swept:
             if dry:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,10 +14,13 @@ from mlvc.cli._options import (
     AllBranches,
     AllCommits,
     AllTags,
+    Glob,
     Jobs,
     Quiet,
+    Recursive,
     RunCache,
     Verbose,
+    WithDeps,
 )
 from mlvc.cli._options import Remote as RemoteOpt
 
@@ -25,7 +29,19 @@ if TYPE_CHECKING:
     from mlvc.ops.configure import Editor
     from mlvc.ops.transfer import TransferSummary
 
-Targets = Annotated[list[str] | None, typer.Argument(help="`.dvc` files or tracked paths.")]
+Targets = Annotated[
+    list[str] | None,
+    typer.Argument(help="`.dvc` files, tracked paths, stage names (`train`, `dvc.yaml:train`)."),
+]
+
+
+class OutType(StrEnum):
+    """`fetch --type`: DVC's choices."""
+
+    metrics = "metrics"
+    plots = "plots"
+
+
 Global = Annotated[bool, typer.Option("--global", help="Use the global config.")]
 System = Annotated[bool, typer.Option("--system", help="Use the system config.")]
 Project = Annotated[bool, typer.Option("--project", help="Use `.dvc/config`.")]
@@ -98,13 +114,16 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
         run_cache: RunCache = False,
+        glob: Glob = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Upload tracked data the remote lacks."""
         from mlvc.cli._progress import Meter
-        from mlvc.ops.transfer import push
+        from mlvc.ops.transfer import Selection, push
         from mlvc.repo import Repo
         from mlvc.revs import RevScope
 
@@ -119,6 +138,7 @@ def register(app: CommandSink) -> None:
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),
+                selection=Selection(with_deps=with_deps, recursive=recursive, glob=glob),
                 run_cache=run_cache,
             )
         _report(summary, "pushed", quiet)
@@ -132,13 +152,23 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
         run_cache: RunCache = False,
+        max_size: Annotated[
+            int | None,
+            typer.Option("--max-size", metavar="BYTES", help="Only outputs smaller than this."),
+        ] = None,
+        types: Annotated[
+            list[OutType] | None,
+            typer.Option("--type", help="Only outputs of this kind (repeatable)."),
+        ] = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Download tracked data the cache lacks (the workspace is not touched)."""
         from mlvc.cli._progress import Meter
-        from mlvc.ops.transfer import fetch
+        from mlvc.ops.transfer import Selection, fetch
         from mlvc.repo import Repo
         from mlvc.revs import RevScope
 
@@ -152,6 +182,12 @@ def register(app: CommandSink) -> None:
                 progress=meter,
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
+                ),
+                selection=Selection(
+                    with_deps=with_deps,
+                    recursive=recursive,
+                    max_size=max_size,
+                    types=tuple(t.value for t in types or ()),
                 ),
                 run_cache=run_cache,
             )
@@ -169,14 +205,24 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
         run_cache: RunCache = False,
+        allow_missing: Annotated[
+            bool,
+            typer.Option(
+                "--allow-missing", help="Data found nowhere is no error (only a warning)."
+            ),
+        ] = False,
+        # DVC-compat: DVC accepts `pull --glob` but hides it from its help.
+        glob: Annotated[bool, typer.Option("--glob", hidden=True)] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Fetch tracked data, then check it out into the workspace."""
         from mlvc.cli._progress import Meter
         from mlvc.ops.checkout import CheckoutFailedError
-        from mlvc.ops.transfer import humanize_join, plural, pull
+        from mlvc.ops.transfer import Selection, humanize_join, plural, pull
         from mlvc.repo import Repo
         from mlvc.revs import RevScope, outs_at
 
@@ -192,15 +238,17 @@ def register(app: CommandSink) -> None:
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),
+                selection=Selection(with_deps=with_deps, recursive=recursive, glob=glob),
                 run_cache=run_cache,
             )
         _warn_missing(result.fetch.missing)
+        # DVC-compat: with `--allow-missing`, the warning above is all that is said.
         failure = (
             CheckoutFailedError(
                 "could not restore (objects on neither the cache nor the remote): "
                 + ", ".join(f"`{p}`" for p in result.failed)
             )
-            if result.failed
+            if result.failed and not allow_missing
             else None
         )
         if quiet:

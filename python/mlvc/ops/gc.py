@@ -13,7 +13,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,19 +59,33 @@ class GcError(MlvcError):
             self.hint = hint
 
 
+class RevCollectionError(GcError):
+    """A kept revision's files cannot be read, so what it uses is unknown."""
+
+    # DVC-compat: exit 255, as DVC's `RevCollectionError`.
+    exit_code = 255
+
+
 class GcNeedsConfirmationError(MlvcError):
     """`gc` would delete data but nobody can confirm it."""
 
     hint = "rerun with `-f` to delete without asking, or `--dry` to only list"
 
 
-def check_scope(scope: RevScope, *, num: int | None = None) -> None:
-    """Refuses an empty scope, and a `-n` (`num`) without `--rev` or `-a`, as DVC does."""
-    if not (scope.workspace or scope.has_commits):
-        # DVC-compat: DVC's message, minus the flags mlvc does not have.
+def check_scope(
+    scope: RevScope, *, num: int | None = None, cloud: bool = False, not_in_remote: bool = False
+) -> None:
+    """Refuses what DVC refuses: `--not-in-remote` with `-c`, an empty scope, a stray `-n`."""
+    if not_in_remote and cloud:
         raise GcScopeError(
-            "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags`, "
-            "`--all-commits` or `--rev` needs to be set."
+            "`--not-in-remote` and `--cloud` are mutually exclusive",
+            hint="drop `-c` to delete only local copies, or `--not-in-remote` to clean the remote",
+        )
+    if not (scope.workspace or scope.has_commits):
+        # DVC-compat: DVC's message, word for word.
+        raise GcScopeError(
+            "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` "
+            "`--all-experiments`, `--all-commits`, `--date` or `--rev` needs to be set."
         )
     if num and not (scope.revs or scope.all_branches):
         raise GcScopeError(
@@ -80,22 +94,41 @@ def check_scope(scope: RevScope, *, num: int | None = None) -> None:
         )
 
 
-def describe(scope: RevScope, *, num: int | None = None) -> str:
+def describe(
+    scope: RevScope,
+    *,
+    num: int | None = None,
+    not_in_remote: bool = False,
+    projects: Iterable[Path] = (),
+) -> str:
     """DVC's wording of what is kept, for the warning before deleting (`num`: `-n` as given)."""
     text = "the workspace"
     if scope.all_commits:
-        return text + " and all git commits"
-    # DVC-compat: "last N commits" whenever `-n` was given, or `--rev` was.
-    shown = scope.num if (num or scope.revs) else None
-    last = f"last {shown} commits from all git branches" if shown else ""
-    if scope.all_branches and scope.all_tags:
-        text += f" and {last} and all git tags" if last else " and all git branches and tags"
-    elif scope.all_branches:
-        text += f" and {last}" if last else " and all git branches"
-    elif scope.all_tags:
-        text += " and all git tags"
-    for rev in scope.revs:
-        text += f" and last {scope.num} commits from {rev}"
+        text += " and all git commits"
+    else:
+        # DVC-compat: "last N commits" whenever `-n` was given, or `--rev` was.
+        shown = scope.num if (num or scope.revs) else None
+        last = f"last {shown} commits from all git branches" if shown else ""
+        if scope.all_branches and scope.all_tags:
+            text += f" and {last} and all git tags" if last else " and all git branches and tags"
+        elif scope.all_branches:
+            text += f" and {last}" if last else " and all git branches"
+        elif scope.all_tags:
+            text += " and all git tags"
+        if scope.commit_date:
+            # DVC-compat: DVC says "before" although it keeps the commits from that date on.
+            text += f" and all git commits before date {scope.commit_date}"
+        for rev in scope.revs:
+            text += f" and last {scope.num} commits from {rev}"
+    if scope.all_experiments:
+        text += " and all experiments"
+    if not_in_remote:
+        text += " that are not present in the DVC remote"
+    paths = [os.path.abspath(p) for p in projects]
+    if paths:
+        text += " of the current and the following repos:" + "".join(f"\n  - {p}" for p in paths)
+    else:
+        text += " of the current repo."
     return text
 
 
@@ -162,20 +195,44 @@ def _lock_hashes(name: str, data: bytes) -> set[str]:
     return found
 
 
-def referenced_hashes(repo: Repo, revs: Iterable[str | None]) -> set[str]:
+def _rev_hashes(repo: Repo, rev: str | None) -> set[str]:
+    found: set[str] = set()
+    for t in outs_at(repo, rev):
+        if t.out.md5 is not None and t.out.cache:
+            found.add(t.out.md5)
+    for name, data in _lock_files_at(repo, rev):
+        found |= _lock_hashes(name, data)
+    return found
+
+
+def referenced_hashes(
+    repo: Repo,
+    revs: Iterable[str | None],
+    *,
+    on_skip: Callable[[str], None] | None = None,
+) -> set[str]:
     """Top-level hashes (files and `.dir` ids) the revisions' outputs use.
 
     Outputs with `cache: false` are not counted (DVC-compat: they live in git).
     Pipeline outputs from `dvc.lock` are always counted: the lock does not say
     whether they are cached, and keeping too much is the safe mistake.
+
+    A revision whose files cannot be read stops gc (`GcError`), unless `on_skip` is
+    given (`--skip-failed`): then it is called with the revision, which is skipped.
     """
     found: set[str] = set()
     for rev in revs:
-        for t in outs_at(repo, rev):
-            if t.out.md5 is not None and t.out.cache:
-                found.add(t.out.md5)
-        for name, data in _lock_files_at(repo, rev):
-            found |= _lock_hashes(name, data)
+        try:
+            found |= _rev_hashes(repo, rev)
+        except (MlvcError, ValueError, UnicodeDecodeError) as exc:
+            name = rev or "workspace"
+            if on_skip is None:
+                # DVC-compat: DVC's wording.
+                raise RevCollectionError(
+                    f"Failed to collect '{name}': {exc}",
+                    hint="fix the files of that revision, or pass `--skip-failed` to skip it",
+                ) from exc
+            on_skip(name)
     return found
 
 
@@ -316,22 +373,37 @@ def gc(
     dry: bool = False,
     jobs: int = 0,
     temp_grace: float = TEMP_GRACE_SECONDS,
+    not_in_remote: bool = False,
+    projects: Iterable[Path] = (),
+    on_skip: Callable[[str], None] | None = None,
 ) -> list[Swept]:
     """Deletes unused objects from the cache (and with `cloud`, the remote).
 
+    `not_in_remote`: objects already on the remote count as unused (local copies only).
+    `projects`: other repositories sharing this cache; what they use (same scope) is kept.
+    `on_skip`: skip revisions that cannot be read, telling it which (`--skip-failed`).
     Returns what was removed per place; with `dry`, what would be, and nothing
     is deleted.
     """
-    check_scope(scope)
+    check_scope(scope, cloud=cloud, not_in_remote=not_in_remote)
+    others = [o for o in (_open_project(p) for p in projects) if o.root != repo.root]
     stores = [repo.cache_dir]
     remote_path = remote_root(repo, remote)[1] if cloud else None
     if remote_path is not None:
         # A manifest evicted from the cache but still pushed tells what to keep.
         stores.append(remote_path)
-    with repo.lock():
+    with contextlib.ExitStack() as locks:
+        for other in others:
+            locks.enter_context(other.lock())
+        locks.enter_context(repo.lock())
         # DVC-compat: every scope keeps the workspace too.
-        revs = replace(scope, workspace=True).revisions(repo)
-        keep = expand(referenced_hashes(repo, revs), stores)
+        scope = replace(scope, workspace=True)
+        used: set[str] = set()
+        for project in [*others, repo]:
+            used |= referenced_hashes(project, scope.revisions(project), on_skip=on_skip)
+        keep = expand(used, stores)
+        if not_in_remote:
+            keep -= _on_remote(repo, remote, keep)
         now = time.time()
         swept = _sweep_store(repo.cache_dir, "repo", keep, now=now, grace=temp_grace)
         if remote_path is not None:
@@ -340,3 +412,22 @@ def gc(
             for s in swept:
                 _delete(s.objects + s.temp_files, jobs)
     return swept
+
+
+def _open_project(path: Path) -> Repo:
+    """Another repository named by `-p`; DVC-compat: a missing one is exit 253."""
+    from mlvc.repo import NotARepoError
+
+    if not path.is_dir():
+        error = NotARepoError(f"directory `{path}` does not exist")
+        error.hint = "check the paths given to `-p/--projects`"
+        raise error
+    return Repo.find(path)
+
+
+def _on_remote(repo: Repo, remote: str | None, hashes: set[str]) -> set[str]:
+    """Which of `hashes` the remote (`-r`, else `core.remote`) holds."""
+    from mlvc.ops.transfer import remote_name
+    from mlvc.remote import open_remote
+
+    return set(open_remote(repo.config, remote_name(repo, remote, None)).exists_many(hashes))

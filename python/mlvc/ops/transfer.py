@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import posixpath
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlvc import revs
 from mlvc.dvcfile import DvcFile
-from mlvc.exceptions import MlvcError
+from mlvc.exceptions import MlvcError, PipelineError
 from mlvc.ops.checkout import CheckoutSummary, checkout
 from mlvc.ops.status import NOT_IN_CACHE, out_state, select_dvcfiles
+from mlvc.pipeline.lockfile import LOCK_FILE
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Stage
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
 from mlvc.repo import Repo
 
@@ -53,29 +58,214 @@ def remote_name(repo: Repo, explicit: str | None, out_remote: str | None) -> str
     return name
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which outputs a transfer command works on: DVC's targets and the flags that shape them.
+
+    A target is a `.dvc` file, a `dvc.yaml` (all its stages), a stage name (`train`,
+    `sub/dvc.yaml:train`), tracked data, or a directory holding any of these.
+    `with_deps`: stages named also bring their upstream stages' outputs (`-d`).
+    `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`).
+    `glob`: targets are shell patterns matched against files (`--glob`).
+    `max_size`: only outputs smaller than this many bytes; `types`: only outputs that are
+    `metrics` or `plots` (`fetch --max-size`, `--type`).
+    """
+
+    targets: tuple[str, ...] = ()
+    with_deps: bool = False
+    recursive: bool = False
+    glob: bool = False
+    max_size: int | None = None
+    types: tuple[str, ...] = ()
+
+
+class TargetError(MlvcError):
+    """A target that is no tracked data, `.dvc` file or stage."""
+
+    hint: str | None = (
+        "name a `.dvc` file, tracked data, a stage (`train`, `dvc.yaml:train`) or use `-R DIR`"
+    )
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class GlobError(MlvcError):
+    """`--glob` patterns that match no file."""
+
+    hint = "check the patterns, quoting them so that the shell does not expand them"
+
+
+def _expand_globs(targets: list[str], cwd: Path) -> list[str]:
+    """DVC-compat: `--glob` expands each target as a recursive shell pattern under `cwd`."""
+    import glob
+
+    found = [m for t in targets for m in sorted(glob.glob(t, root_dir=cwd, recursive=True))]
+    if not found:
+        shown = ", ".join(f"`{t}`" for t in targets) or "(no targets)"
+        raise GlobError(f"glob {shown} has no matches")
+    return found
+
+
+def _stages_at(repo: Repo, rev: str | None) -> list[Stage]:
+    """Pipeline stages and `.dvc` files (as stages) of a revision, as DVC's graph holds them."""
+    from mlvc.pipeline.revtree import Tree
+
+    tree = Tree(repo, rev)
+    stages = (
+        [s for f in tree.pipelines().files for s in f.stages.values()]
+        if (tree.pipeline_files())
+        else []
+    )
+    for dvcfile in revs.dvcfiles_at(repo, rev):
+        rel = repo.relpath(dvcfile.path)
+        wdir = posixpath.normpath(
+            posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
+        )
+        deps = [
+            d["path"]
+            for d in dvcfile.raw.get("deps") or []
+            if isinstance(d, dict) and isinstance(d.get("path"), str)
+        ]
+        outs = [Out(path=o.path, cache=o.cache) for o in dvcfile.outs]
+        stages.append(Stage(name=rel, dvcfile=rel, cmd="", wdir=wdir, deps=deps, outs=outs))
+    return stages
+
+
+def _typed_paths(repo: Repo, rev: str | None, types: tuple[str, ...]) -> list[str]:
+    """Repo paths of the metrics/plots a revision's `dvc.yaml` files declare at top level."""
+    from mlvc.pipeline.revtree import Tree
+
+    tree = Tree(repo, rev)
+    if not tree.pipeline_files():
+        return []
+    found = []
+    for file in tree.pipelines().files:
+        base = posixpath.dirname(file.path)
+        entries: list[Any] = []
+        if "metrics" in types:
+            entries += file.metrics
+        if "plots" in types:
+            for plot in file.plots:
+                entries += list(plot) if isinstance(plot, dict) else [plot]
+        found += [
+            posixpath.normpath(posixpath.join(base, e)) for e in entries if isinstance(e, str)
+        ]
+    return found
+
+
+def _of_type(t: revs.TrackedOut, types: tuple[str, ...], declared: list[str]) -> bool:
+    """DVC-compat: a metrics/plots output, or one holding (or inside) a declared metric/plot."""
+    if t.kind in types:
+        return True
+    path = t.path
+    return any(d == path or d.startswith(path + "/") or path.startswith(d + "/") for d in declared)
+
+
+def _targeted(
+    repo: Repo,
+    rev: str | None,
+    outs: list[revs.TrackedOut],
+    targets: list[str],
+    cwd: Path,
+    sel: Selection,
+) -> list[revs.TrackedOut]:
+    """The outputs the targets name at one revision (DVC's `collect_granular`)."""
+    from mlvc.ops.repro import select
+    from mlvc.pipeline.graph import build_graph
+
+    stages: list[Stage] | None = None
+    chosen: set[int] = set()
+    paths: set[str] = set()
+    here = repo.relpath(cwd / PROJECT_FILE)
+    for target in targets:
+        full = (cwd / target).absolute()
+        stage_syntax = ":" in target or target.endswith((DVCFILE_SUFFIX, PROJECT_FILE, LOCK_FILE))
+        dir_target = sel.recursive and full.is_dir()
+        if stages is None and (stage_syntax or dir_target or not _is_out(repo, outs, full)):
+            stages = _stages_at(repo, rev)
+        if stages is not None and (stage_syntax or dir_target):
+            try:
+                chosen.update(select(repo, stages, [target], cwd, recursive=sel.recursive))
+            except PipelineError as exc:
+                # DVC-compat: an unknown target fails the transfer with exit 1.
+                raise TargetError(str(exc), getattr(exc, "hint", None)) from exc
+            continue
+        # DVC-compat: a bare name is first a stage of `./dvc.yaml`, then tracked data.
+        named = [
+            i
+            for i, s in enumerate(stages or [])
+            if s.dvcfile == here and target in (s.name, s.generated_from)
+        ]
+        if named:
+            chosen.update(named)
+        elif _is_out(repo, outs, full):
+            paths.add(repo.relpath(full).removesuffix("/"))
+        else:
+            raise TargetError(f"`{target}` does not exist as an output or a stage name in `{here}`")
+    if chosen and sel.with_deps:
+        assert stages is not None
+        upstream = build_graph(stages).upstream
+        todo = list(chosen)
+        while todo:
+            for up in upstream[todo.pop()]:
+                if up not in chosen:
+                    chosen.add(up)
+                    todo.append(up)
+    names = {stages[i].addressing for i in chosen} if stages is not None else set()
+    return [
+        t
+        for t in outs
+        if t.stage_name in names
+        or any(w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in paths)
+    ]
+
+
+def _is_out(repo: Repo, outs: list[revs.TrackedOut], full: Path) -> bool:
+    rel = repo.relpath(full).removesuffix("/")
+    return any(rel in (t.dvcfile, t.path) or t.path.startswith(rel + "/") for t in outs)
+
+
 def _select(
     repo: Repo,
     targets: Iterable[str],
     cwd: Path,
     scope: revs.RevScope,
+    sel: Selection | None = None,
 ) -> list[revs.TrackedOut]:
-    """Outputs of the chosen revisions, limited to `targets` (a `.dvc` file or a tracked path)."""
-    wanted = set()
-    for target in targets:
-        rel = repo.relpath((cwd / target).absolute())
-        wanted.add(rel.removesuffix("/"))
+    """Outputs of the chosen revisions, limited to the targets and filters of `sel`.
+
+    DVC-compat: a revision where the targets cannot be resolved is skipped with a
+    warning; the error is raised only when no revision could be.
+    """
+    sel = sel or Selection()
+    targets = list(targets) or list(sel.targets)
+    if sel.glob:
+        targets = _expand_globs(targets, cwd)
     outs: list[revs.TrackedOut] = []
+    failure: MlvcError | None = None
+    resolved = 0
     for rev in scope.revisions(repo):
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
-        for t in revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev):
-            if wanted and not any(
-                w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in wanted
-            ):
+        found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev)
+        if targets:
+            try:
+                found = _targeted(repo, rev, found, targets, cwd, sel)
+            except MlvcError as exc:
+                failure = exc
+                sys.stderr.write(f"warning: failed to collect '{rev or 'workspace'}', skipping\n")
                 continue
-            outs.append(t)
-    if wanted and not outs:
-        shown = ", ".join(f"`{w}`" for w in sorted(wanted))
-        raise MlvcError(f"{shown}: not tracked by any `.dvc` file")
+        resolved += 1
+        if sel.max_size is not None:
+            found = [t for t in found if not (t.out.size and t.out.size >= sel.max_size)]
+        if sel.types:
+            declared = _typed_paths(repo, rev, sel.types)
+            found = [t for t in found if _of_type(t, sel.types, declared)]
+        outs.extend(found)
+    if failure is not None and not resolved:
+        raise failure
     return outs
 
 
@@ -118,6 +308,7 @@ def push(
     remote: str | None = None,
     jobs: int = 0,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    selection: Selection | None = None,
     run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
@@ -133,7 +324,7 @@ def push(
     with repo.lock():
         if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
             summary.transferred += len(runs_remote.upload_runs(repo.cache_dir))
-        outs = _select(repo, targets, cwd, scope)
+        outs = _select(repo, targets, cwd, scope, selection)
         outs = [t for t in outs if t.out.push]
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -156,6 +347,7 @@ def fetch(
     remote: str | None = None,
     jobs: int = 0,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    selection: Selection | None = None,
     run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
@@ -171,7 +363,7 @@ def fetch(
     with repo.lock():
         if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
             runs_remote.download_runs(repo.cache_dir)
-        outs = _select(repo, targets, cwd, scope)
+        outs = _select(repo, targets, cwd, scope, selection)
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
@@ -199,26 +391,44 @@ def pull(
     jobs: int = 0,
     force: bool = False,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    selection: Selection | None = None,
     run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
 ) -> PullSummary:
-    """`fetch`, then `checkout` of the workspace's outputs."""
+    """`fetch`, then `checkout` of the workspace's outputs (those the targets select)."""
     targets = list(targets)
+    sel = selection or Selection()
+    cwd = (cwd or Path.cwd()).absolute()
     fetched = fetch(
         repo,
         targets,
         remote=remote,
         jobs=jobs,
         scope=scope,
+        selection=sel,
         run_cache=run_cache,
         cwd=cwd,
         progress=progress,
     )
-    ready, failed = _checkout_plan(repo, targets, (cwd or Path.cwd()).absolute(), jobs=jobs)
-    done = checkout(repo, ready, cwd=cwd, force=force, jobs=jobs) if ready else CheckoutSummary()
-    if not targets:
-        stages, stage_failed = _stage_checkout_plan(repo, jobs=jobs)
+    wanted: set[str] | None = None  # stages to check out; None: all
+    if targets or sel.glob:
+        if sel.glob:
+            targets = _expand_globs(targets, cwd)
+            sel = Selection(with_deps=sel.with_deps, recursive=sel.recursive)
+        chosen = _select(repo, targets, cwd, revs.WORKSPACE_ONLY, sel)
+        wanted = {t.stage_name for t in chosen}
+    dvc_paths = sorted(w for w in wanted or () if w.endswith(DVCFILE_SUFFIX))
+    ready, failed = (
+        ([], [])
+        if wanted is not None and not dvc_paths
+        else (_checkout_plan(repo, dvc_paths, repo.root, jobs=jobs))
+    )
+    done = (
+        checkout(repo, ready, cwd=repo.root, force=force, jobs=jobs) if ready else CheckoutSummary()
+    )
+    if wanted is None or len(dvc_paths) < len(wanted):
+        stages, stage_failed = _stage_checkout_plan(repo, wanted, jobs=jobs)
         failed += stage_failed
         if stages:
             more = checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs)
@@ -227,10 +437,12 @@ def pull(
     return PullSummary(fetched, done, failed)
 
 
-def _stage_checkout_plan(repo: Repo, *, jobs: int = 0) -> tuple[list[str], list[str]]:
+def _stage_checkout_plan(
+    repo: Repo, wanted: set[str] | None, *, jobs: int = 0
+) -> tuple[list[str], list[str]]:
     """Stages whose recorded outputs are all cached, and outputs that cannot be restored.
 
-    DVC-compat: `pull` without targets checks out pipeline outputs too.
+    DVC-compat: `pull` checks out pipeline outputs too. `wanted`: only these stages.
     """
     if not repo.pipeline_files():
         return [], []
@@ -240,6 +452,8 @@ def _stage_checkout_plan(repo: Repo, *, jobs: int = 0) -> tuple[list[str], list[
     ready: list[str] = []
     failed: list[str] = []
     for stage in ordered_stages(load_pipelines(repo)):
+        if wanted is not None and stage.addressing not in wanted:
+            continue
         plans = locked_outputs(repo, [stage.addressing], cwd=repo.root)
         if not plans:
             continue

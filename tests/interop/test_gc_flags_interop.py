@@ -1,0 +1,153 @@
+"""gc's scope flags beyond the revisions (`--date`, `--all-experiments`, `--not-in-remote`,
+`--skip-failed`, `-p`): mlvc and real DVC collect copies of one repository."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.interop.conftest import Runner, base_env
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+
+def cache_objects(cache: Path) -> set[str]:
+    return {p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()}
+
+
+def commit(repo: Path, message: str, date: str | None = None) -> str:
+    env = base_env(repo.parent)
+    if date is not None:
+        env["GIT_COMMITTER_DATE"] = env["GIT_AUTHOR_DATE"] = date
+    for args in (["add", "-A"], ["commit", "-qm", message]):
+        subprocess.run(["git", *args], cwd=repo, env=env, check=True)
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, env=env, capture_output=True)
+    return out.stdout.decode().strip()
+
+
+def history_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
+    """`d.txt`: v1 (2020), v2 (mid 2021), an experiment on v2, then v3 (now, the workspace)."""
+    mlvc("init", "-q")
+    for text, date in (("v1", "2020-01-01T12:00:00"), ("v2", "2021-06-01T12:00:00")):
+        (repo / "d.txt").write_text(text + "\n")
+        mlvc("add", "-q", "d.txt")
+        baseline = commit(repo, text, date)
+    git("checkout", "-q", "-b", "tmp")
+    (repo / "d.txt").write_text("exp\n")
+    mlvc("add", "-q", "d.txt")
+    exp = commit(repo, "exp")
+    git("checkout", "-q", "main")
+    git("branch", "-qD", "tmp")
+    # A ref as `dvc exp run` writes it: refs/exps/<baseline[:2]>/<baseline[2:]>/<name>.
+    git("update-ref", f"refs/exps/{baseline[:2]}/{baseline[2:]}/myexp", exp)
+    (repo / "d.txt").write_text("v3\n")
+    mlvc("add", "-q", "d.txt")
+    commit(repo, "v3")
+
+
+def twins(repo: Path) -> tuple[Path, Path]:
+    """Two copies of `repo` (for DVC and for mlvc), each with its own `../remote` neighbour."""
+    copies = []
+    for name in ("theirs", "ours"):
+        dest = repo.parent / name / "repo"
+        shutil.copytree(repo, dest, symlinks=True)
+        if (repo.parent / "remote").exists():
+            shutil.copytree(repo.parent / "remote", repo.parent / name / "remote")
+        copies.append(dest)
+    return copies[0], copies[1]
+
+
+def test_gc_date_experiments_and_all_commits_keep_what_dvc_keeps(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    assert len(cache_objects(repo / ".dvc/cache")) == 4
+    for flags in (["--date", "2021-01-01"], ["--all-experiments"], ["-A"]):
+        theirs, ours = twins(repo)
+        dvc("gc", "-f", *flags, cwd=theirs)
+        r = mlvc("gc", "-f", *flags, cwd=ours)
+        kept = cache_objects(ours / ".dvc/cache")
+        assert kept == cache_objects(theirs / ".dvc/cache"), flags
+        # v2 and v3 from 2021 on; the experiment and v3; every branch commit but no exp.
+        assert len(kept) == (3 if flags == ["-A"] else 2), flags
+        shutil.rmtree(theirs.parent)
+        shutil.rmtree(ours.parent)
+    assert "and all git commits of the current repo." in r.stderr
+    r = mlvc("gc", "-f", "--date", "2021-01-01", "--all-experiments", "--dry")
+    # DVC-compat: DVC's wording ("before" though it keeps what comes after).
+    assert (
+        "items used in the workspace and all git commits before date 2021-01-01 and all"
+        " experiments of the current repo." in r.stderr
+    )
+    bad = mlvc("gc", "-f", "--date", "2021/01/01", check=False)
+    assert bad.returncode == 255  # DVC: "unexpected error - time data ... does not match"
+    assert bad.stderr.splitlines()[-2:] == [
+        "error: `--date 2021/01/01` does not match the format YYYY-MM-DD",
+        "hint: write the date as `YYYY-MM-DD`, e.g. `2024-01-31`",
+    ]
+    assert len(cache_objects(repo / ".dvc/cache")) == 4
+
+
+def test_gc_not_in_remote_drops_local_copies_of_pushed_data_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    mlvc("remote", "add", "-q", "-d", "store", "../remote")
+    mlvc("push", "-q")  # v3 only
+    theirs, ours = twins(repo)
+    dvc("gc", "-f", "-w", "--not-in-remote", cwd=theirs)
+    r = mlvc("gc", "-f", "-w", "--not-in-remote", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache") == set()
+    assert "workspace that are not present in the DVC remote of the current repo." in r.stderr
+    assert cache_objects(ours.parent / "remote") == cache_objects(repo.parent / "remote")
+    # With `-a`, v2 is used and not on the remote: it stays.
+    mlvc("gc", "-f", "-a", "-T", "--not-in-remote", "--dry")
+    both = mlvc("gc", "-f", "-w", "--not-in-remote", "-c", check=False)
+    theirs_both = dvc("gc", "-f", "-w", "--not-in-remote", "-c", check=False)
+    assert both.returncode == theirs_both.returncode == 255
+    assert "`--not-in-remote` and `--cloud` are mutually exclusive" in theirs_both.stderr
+    assert both.stderr.startswith(
+        "error: `--not-in-remote` and `--cloud` are mutually exclusive\nhint: "
+    )
+
+
+def test_gc_skip_failed_skips_an_unreadable_revision_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    keep = (repo / "d.txt.dvc").read_text()
+    (repo / "d.txt.dvc").write_text("outs: [\n")
+    broken = commit(repo, "broken")
+    (repo / "d.txt.dvc").write_text(keep)
+    commit(repo, "fixed")
+    theirs, ours = twins(repo)
+    failed = dvc("gc", "-f", "-A", cwd=theirs, check=False)
+    ours_failed = mlvc("gc", "-f", "-A", cwd=ours, check=False)
+    assert failed.returncode == ours_failed.returncode == 255
+    assert f"Failed to collect '{broken}'" in failed.stderr
+    assert f"error: Failed to collect '{broken}': " in ours_failed.stderr
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(repo / ".dvc/cache")
+    dvc("gc", "-f", "-A", "--skip-failed", cwd=theirs)
+    r = mlvc("gc", "-f", "-A", "--skip-failed", cwd=ours)
+    assert f"warning: Failed to collect '{broken}', skipping\n" in r.stderr
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+
+
+def test_gc_projects_keep_what_a_repo_sharing_the_cache_uses_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    theirs, ours = twins(repo)
+    for copy in (theirs, ours):
+        other = copy.parent / "other"
+        other.mkdir()
+        git("init", "-q", cwd=other)
+        mlvc("init", "-q", cwd=other)
+        mlvc("cache", "dir", "../repo/.dvc/cache", cwd=other)
+        (other / "o.txt").write_text("v1\n")  # the same data as the oldest commit
+        mlvc("add", "-q", "o.txt", cwd=other)
+    dvc("gc", "-f", "-w", "-p", "../other", cwd=theirs)
+    r = mlvc("gc", "-f", "-w", "-p", "../other", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+    assert len(cache_objects(ours / ".dvc/cache")) == 2  # v3 and the other repo's v1
+    assert f"of the current and the following repos:\n  - {ours.parent / 'other'}\n" in r.stderr
+    missing = mlvc("gc", "-f", "-w", "-p", "../nowhere", cwd=ours, check=False)
+    assert missing.returncode == 253  # DVC: "directory '../nowhere' does not exist", 253
+    assert "error: directory `../nowhere` does not exist\nhint: " in missing.stderr

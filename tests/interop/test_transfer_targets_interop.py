@@ -1,0 +1,149 @@
+"""push / fetch / pull with stage targets, `-d`, `-R`, `--glob`, `fetch --max-size/--type`
+and `pull --allow-missing`; `status -j`: each compared with real DVC on one repository."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.interop.conftest import Runner
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+PIPELINE = """\
+stages:
+  prep:
+    cmd: echo prep > prep.txt
+    deps: [raw.txt]
+    outs: [prep.txt]
+  train:
+    cmd: echo model > model.txt && echo 1 > m.json
+    deps: [prep.txt]
+    outs: [model.txt]
+    metrics: [m.json]
+  other:
+    cmd: echo other-output > o.txt
+    outs: [o.txt]
+"""
+OUTPUTS = ["raw.txt", "prep.txt", "model.txt", "m.json", "o.txt", "sub/s.txt"]
+
+
+def pipeline_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
+    """`raw.txt.dvc`, `sub/s.txt.dvc` and prep -> train (with a metric), plus `other`."""
+    mlvc("init", "-q")
+    for name in ("theirs", "ours"):
+        mlvc("remote", "add", "-q", name, f"../{name}")
+    (repo / "raw.txt").write_text("raw\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "s.txt").write_text("s\n")
+    mlvc("add", "-q", "raw.txt", "sub/s.txt")
+    (repo / "dvc.yaml").write_text(PIPELINE)
+    mlvc("repro", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "pipeline")
+
+
+def contents(store: Path) -> list[str]:
+    """The contents of every object in a cache or remote, sorted (each output differs)."""
+    return sorted(p.read_text() for p in store.rglob("*") if p.is_file())
+
+
+def wipe(repo: Path) -> None:
+    shutil.rmtree(repo / ".dvc" / "cache", ignore_errors=True)
+    for rel in OUTPUTS:
+        (repo / rel).unlink(missing_ok=True)
+
+
+def test_push_targets_with_deps_recursive_and_glob_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    pipeline_repo(mlvc, git, repo)
+    cases = {
+        ("train",): ["1\n", "model\n"],
+        ("-d", "train"): ["1\n", "model\n", "prep\n", "raw\n"],
+        ("-d", "dvc.yaml:train"): ["1\n", "model\n", "prep\n", "raw\n"],
+        ("-d", "model.txt"): ["model\n"],  # data, not a stage: no upstream
+        ("-R", "sub"): ["s\n"],
+        ("--glob", "p*"): ["prep\n"],
+        ("dvc.yaml",): ["1\n", "model\n", "other-output\n", "prep\n"],
+    }
+    for args, expected in cases.items():
+        for name in ("theirs", "ours"):
+            shutil.rmtree(repo.parent / name, ignore_errors=True)
+        dvc("push", "-q", "-r", "theirs", *args)
+        mlvc("push", "-q", "-r", "ours", *args)
+        assert contents(repo.parent / "ours") == contents(repo.parent / "theirs") == expected, args
+    theirs = dvc("push", "-r", "theirs", "nosuch", check=False)
+    ours = mlvc("push", "-r", "ours", "nosuch", check=False)
+    assert theirs.returncode == ours.returncode == 1
+    assert "'nosuch' does not exist as an output or a stage name in 'dvc.yaml'" in theirs.stderr
+    assert ours.stderr.splitlines()[1:] == [
+        "error: `nosuch` does not exist as an output or a stage name in `dvc.yaml`",
+        "hint: name a `.dvc` file, tracked data, a stage (`train`, `dvc.yaml:train`)"
+        " or use `-R DIR`",
+    ]
+    # DVC-compat: `--glob` with nothing to expand is an error too.
+    empty = mlvc("push", "-r", "ours", "--glob", "zz*", check=False)
+    assert empty.returncode == 1 and "error: glob `zz*` has no matches" in empty.stderr
+
+
+def test_fetch_max_size_type_and_with_deps_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    pipeline_repo(mlvc, git, repo)
+    mlvc("push", "-q", "-r", "theirs")
+    for args, expected in {
+        # DVC-compat: outputs of at least `--max-size` bytes are left out.
+        ("--max-size", "5"): ["1\n", "raw\n", "s\n"],
+        ("--type", "metrics"): ["1\n"],
+        ("-d", "train"): ["1\n", "model\n", "prep\n", "raw\n"],
+    }.items():
+        found = []
+        for tool in (dvc, mlvc):
+            wipe(repo)
+            tool("fetch", "-q", "-r", "theirs", *args)
+            found.append(contents(repo / ".dvc" / "cache"))
+        assert found == [expected, expected], args
+    # `fetch` has no `--glob` in DVC 3.67.1; `--type` takes DVC's two choices.
+    assert mlvc("fetch", "--glob", check=False).returncode == 254
+    bad = mlvc("fetch", "--type", "params", check=False)
+    assert bad.returncode == 254 and "'params' is not one of 'metrics', 'plots'" in bad.stderr
+
+
+def test_pull_with_deps_and_allow_missing_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    pipeline_repo(mlvc, git, repo)
+    mlvc("push", "-q", "-r", "theirs")
+    restored = []
+    for tool in (dvc, mlvc):
+        wipe(repo)
+        tool("pull", "-q", "-r", "theirs", "-d", "train")
+        restored.append(sorted(rel for rel in OUTPUTS if (repo / rel).exists()))
+    assert restored[0] == restored[1] == ["m.json", "model.txt", "prep.txt", "raw.txt"]
+    # Lose `raw.txt`'s object everywhere.
+    (obj,) = [
+        p for p in (repo.parent / "theirs").rglob("*") if p.is_file() and p.read_text() == "raw\n"
+    ]
+    obj.chmod(0o644)
+    obj.unlink()
+    results = []
+    for tool in (dvc, mlvc):
+        for flags in ([], ["--allow-missing"]):
+            wipe(repo)
+            r = tool("pull", "-r", "theirs", *flags, check=False)
+            results.append((r.returncode, "Missing cache files:" in r.stderr))
+            assert (repo / "model.txt").read_text() == "model\n"
+    # DVC-compat: missing data fails the pull (exit 1) unless `--allow-missing`; both warn.
+    assert results == [(1, True), (0, True), (1, True), (0, True)]
+    assert not (repo / "raw.txt").exists()
+
+
+def test_local_status_refuses_jobs_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    mlvc("init", "-q")
+    theirs = dvc("status", "-j", "2", check=False)
+    ours = mlvc("status", "-j", "2", check=False)
+    assert theirs.returncode == ours.returncode == 1
+    assert "The following options are meaningless for local status: --jobs" in theirs.stderr
+    assert ours.stderr.startswith(
+        "error: The following options are meaningless for local status: --jobs\nhint: "
+    )
+    assert mlvc("status", "-c", "-j", "2", "-r", "nowhere", check=False).returncode != 254
