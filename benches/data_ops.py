@@ -254,6 +254,8 @@ class Plan:
     # (one ext4 wait per round), wrong for copies (the second copy could evict the first).
     batch_prepare: bool = False
     notes: list[str] = field(default_factory=list)
+    # Notes known only after the runs (a reference measured during set-up).
+    after: Callable[[], list[str]] | None = None
 
 
 def measure(ctx: Context, plan: Plan, tools: list[Tool]) -> OpsRow:
@@ -300,7 +302,7 @@ def measure(ctx: Context, plan: Plan, tools: list[Tool]) -> OpsRow:
         log(f"  NOT AVAILABLE ({name}): {why}")
     for line in problems:
         log(f"  {line}")
-    notes = [*plan.notes, *problems]
+    notes = [*plan.notes, *(plan.after() if plan.after else []), *problems]
     notes += [f"{name} not available: {why}" for name, why in failed.items()]
     return OpsRow(
         f"{plan.scenario}",
@@ -333,6 +335,8 @@ class Bench:
         # One remote for both tools: each push run starts from an empty one, pull only
         # reads it, and two 10 GiB remotes would not fit beside four full-size trees.
         self.remote = self.work / "remote"
+        # Set-up copies of the data (seconds), for the reference note of `add`.
+        self.copy_times: list[float] = []
 
     # Deleting between runs would make the next run wait out ext4's ~30 s window;
     # renaming is free, and the graveyard is emptied when space runs low or at the end.
@@ -361,8 +365,24 @@ class Bench:
             tool.run("config", "cache.type", cache_type, cwd=path)
         # The same copy command for both tools; cp -r gives every file a new mtime,
         # so neither tool can reuse anything from the dataset's own directory.
+        # Timed like a command (settled first): creating the dataset's files is
+        # what `add` with copies and `checkout` cannot do faster than.
+        settle(self.ctx)
+        started = time.perf_counter()
         run(["cp", "-r", str(self.ds.data), str(path / "data")])
+        self.copy_times.append(time.perf_counter() - started)
         return path
+
+    def copy_note(self) -> list[str]:
+        """The median time of the set-up's `cp -r` of the data, as a filesystem reference."""
+        if not self.copy_times:
+            return []
+        times = sorted(self.copy_times)
+        median = times[len(times) // 2]
+        return [
+            f"reference: `cp -r` of the data (each run's set-up, same filesystem, "
+            f"settled first): median {median:.3f} s of {len(times)}"
+        ]
 
     def check_add(self, tool: Tool, repo: Path, hardlink: bool) -> list[str]:
         """The .dvc file, the cache and the workspace links after `add`."""
@@ -451,6 +471,7 @@ class Bench:
             # files as it adds (strace); mlvc's add unlinks nothing.
             deletes_files=("dvc",),
             notes=[describe(self.ds), "fresh repo and `cp -r` of the data per run, untimed"],
+            after=self.copy_note,
         )
 
     def status(self, args: list[str], scenario: str, title: str, goal: float) -> Plan:

@@ -155,9 +155,25 @@ def _untracked(repo: Repo, targets: list[str], cwd: Path) -> list[str]:
     return sorted(found)
 
 
-def _git_dirty(repo: Repo) -> bool:
-    """Whether git has staged or unstaged changes to tracked files."""
-    return bool(_git(repo, "status", "--porcelain", "-z", "--untracked-files=no").strip())
+def _start_git_dirty(repo: Repo) -> subprocess.Popen[bytes]:
+    """Starts asking git whether tracked files have staged or unstaged changes.
+
+    Started before the workspace is hashed, so git's start-up overlaps it.
+    """
+    return subprocess.Popen(
+        ["git", "status", "--porcelain", "-z", "--untracked-files=no"],
+        cwd=repo.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _git_dirty(proc: subprocess.Popen[bytes]) -> bool:
+    """The answer of `_start_git_dirty`."""
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
+    return bool(out.strip())
 
 
 def data_status(
@@ -177,27 +193,33 @@ def data_status(
     if "" in keys:
         keys = []  # the repository root selects everything
     outs = outs_at(repo, None)
-    recorded = rev_index(repo, outs, granular=granular).only(keys)
-    actual = workspace_index(repo, outs, granular=granular, jobs=jobs).only(keys)
-    uncommitted, unchanged = _collect(compare(recorded, actual, hash_only=True), keys)
-    status = DataStatus(uncommitted=uncommitted)
-    status.not_in_cache = _not_in_cache(repo, recorded, keys)
-    if not_in_remote:
-        status.not_in_remote = _not_in_remote(repo, outs, remote, granular, keys)
-
     scm = repo.scm
-    if scm is not None:
-        head = scm.head_commit()
-        status.git_empty = head is None
-        # DVC-compat: without a commit, HEAD's index is empty and everything is "added".
-        at_head = Index()
-        if head:
-            at_head = rev_index(repo, outs_at(repo, head), granular=granular).only(keys)
-        committed, same = _collect(compare(at_head, recorded, hash_only=True), keys)
-        status.committed = committed
-        unchanged &= same
-        status.untracked = _untracked(repo, keys, cwd) if untracked_files else []
-        status.git_dirty = _git_dirty(repo) or bool(status.untracked)
+    dirty_check = _start_git_dirty(repo) if scm is not None else None
+    try:
+        recorded = rev_index(repo, outs, granular=granular).only(keys)
+        actual = workspace_index(repo, outs, granular=granular, jobs=jobs).only(keys)
+        uncommitted, unchanged = _collect(compare(recorded, actual, hash_only=True), keys)
+        status = DataStatus(uncommitted=uncommitted)
+        status.not_in_cache = _not_in_cache(repo, recorded, keys)
+        if not_in_remote:
+            status.not_in_remote = _not_in_remote(repo, outs, remote, granular, keys)
+
+        if scm is not None and dirty_check is not None:
+            head = scm.head_commit()
+            status.git_empty = head is None
+            # DVC-compat: without a commit, HEAD's index is empty and everything is "added".
+            at_head = Index()
+            if head:
+                at_head = rev_index(repo, outs_at(repo, head), granular=granular).only(keys)
+            committed, same = _collect(compare(at_head, recorded, hash_only=True), keys)
+            status.committed = committed
+            unchanged &= same
+            status.untracked = _untracked(repo, keys, cwd) if untracked_files else []
+            status.git_dirty = _git_dirty(dirty_check) or bool(status.untracked)
+    finally:
+        if dirty_check is not None and dirty_check.returncode is None:
+            dirty_check.kill()  # the command failed before reading git's answer
+            dirty_check.communicate()
     status.unchanged = sorted(unchanged)
     return status
 
