@@ -8,6 +8,7 @@ import os
 import posixpath
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from mlvc.pipeline.lockfile import (
     LEGACY_PREFIX,
     LOCK_FILE,
     HashInfo,
+    LockFile,
     entry_hashes,
     lock_path_for,
     recorded_hash,
@@ -267,6 +269,11 @@ class _Runner:
         self.ws = Workspace(repo)
         self.runs = RunCache(repo.cache_dir)
         self.processes = Processes()
+        # Set by `repro`: lock files are then written at most every
+        # LOCK_WRITE_INTERVAL, and what is pending when the run ends.
+        self.defer_lock_writes = False
+        self._lock_written_at: dict[str, float] = {}
+        self._locks_pending: dict[str, LockFile] = {}
         self._insert_mode = (
             "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
         )
@@ -526,10 +533,32 @@ class _Runner:
                 # DVC-compat: said once per file and write, only when an entry changed.
                 if modified:
                     self.echo(f"Updating lock file '{shown}'\n")
-                lock.save()
+                self._save_lock(shown, lock)
                 path = self.repo.root / shown
                 if path not in self.result.to_stage:
                     self.result.to_stage.append(path)
+
+    def _save_lock(self, shown: str, lock: LockFile) -> None:
+        # A lock file is rewritten whole: after each of a thousand quick stages,
+        # that is quadratic in bytes written. Stages finishing within
+        # LOCK_WRITE_INTERVAL of the last write share the next one; `flush_locks`
+        # writes the rest when the run ends, failed or interrupted.
+        now = time.monotonic()
+        last = self._lock_written_at.get(shown)
+        if self.defer_lock_writes and last is not None and now - last < LOCK_WRITE_INTERVAL:
+            self._locks_pending[shown] = lock
+            lock.exists = True  # written by the flush at the latest
+            return
+        self._locks_pending.pop(shown, None)
+        lock.save()
+        self._lock_written_at[shown] = now
+
+    def flush_locks(self) -> None:
+        """Writes the lock files whose last changes are not written yet."""
+        while self._locks_pending:
+            shown, lock = self._locks_pending.popitem()
+            lock.save()
+            self._lock_written_at[shown] = time.monotonic()
 
 
 def repro(
@@ -602,6 +631,7 @@ def repro(
     runner.plan_pos = {
         (lock_path_for(stages[i].dvcfile), stages[i].name): k for k, i in enumerate(steps)
     }
+    runner.defer_lock_writes = True
     with repo.lock():
         try:
             _execute(
@@ -615,7 +645,13 @@ def repro(
         except KeyboardInterrupt:
             runner.processes.kill_all()
             raise
+        finally:
+            runner.flush_locks()
     return result
+
+
+# How long a lock file change may wait for the next stage's, to be written together.
+LOCK_WRITE_INTERVAL = 0.05
 
 
 @dataclass

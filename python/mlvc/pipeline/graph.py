@@ -204,11 +204,9 @@ def plan(
         for i in range(n):
             for u in active[i]:
                 reverse[u].append(i)
-        members = set()
-        for t in targets:
-            members.update(_postorder(reverse, [t], None))
+        # One walk from all targets: what each reaches, united, without
+        # walking shared parts again (a thousand targets on a chain).
+        members = set(_postorder(reverse, targets, None))
     else:
-        members = set()
-        for t in targets:
-            members.update(_postorder(active, [t], None))
+        members = set(_postorder(active, targets, None))
     return _postorder(active, range(n), members)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,8 @@ from mlvc.yamldata import YamlError
 
 LOCK_FILE = "dvc.lock"
 SCHEMA = "2.0"
+# DVC-compat: how the writer puts it (the version is a string, hence quoted).
+_SCHEMA_LINE = "schema: '2.0'\n"
 
 # DVC 2 hashes (entries without `hash: md5`) are md5-dos2unix; mlvc marks them so.
 LEGACY_PREFIX = "legacy:"
@@ -154,13 +155,15 @@ class LockFile:
         if not self.stages:
             return yamlio.dumps({"schema": SCHEMA, "stages": {}, **rest})
         # Each stage's block is dumped once and reused: the file is rewritten after
-        # every stage, and dumping a thousand entries each time would be quadratic.
-        parts = [yamlio.dumps({"schema": SCHEMA}), "stages:\n"]
+        # every stage, and dumping (or even comparing) a thousand entries each
+        # time would be quadratic. Entries are replaced by `set`, never changed
+        # in place, so an entry that is the very object dumped before is unchanged.
+        parts = [_SCHEMA_LINE, "stages:\n"]
         for name, entry in self.stages.items():
             cached = self._blocks.get(name)
-            if cached is None or cached[0] != entry:
+            if cached is None or cached[0] is not entry:
                 text = yamlio.dumps({"stages": {name: entry}})
-                cached = (copy.deepcopy(entry), text[len("stages:\n") :])
+                cached = (entry, text[len("stages:\n") :])
                 self._blocks[name] = cached
             parts.append(cached[1])
         if rest:
