@@ -129,7 +129,10 @@ def test_parallel_jobs_write_the_serial_lock(tools: Tools) -> None:
         f"outs: [o{i}.txt]}}\n"
         for i in range(6)
     )
-    stages += "  join: {cmd: cat o*.txt > all.txt, deps: [o0.txt, o5.txt], outs: [all.txt]}\n"
+    # `join` reads every output, so it depends on all of them (else it could run
+    # while a stage it does not wait for is still writing).
+    deps = ", ".join(f"o{i}.txt" for i in range(6))
+    stages += f"  join: {{cmd: cat o*.txt > all.txt, deps: [{deps}], outs: [all.txt]}}\n"
     setup(tools, "stages:\n" + stages, {"in.txt": "x\n"})
     r = mlvc("repro", "-j", "4")
     # Each stage's output comes as one block, never interleaved with another's.

@@ -10,10 +10,9 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mlvc
 from mlvc import gitignore
@@ -46,6 +45,9 @@ from mlvc.pipeline.status import (
     stage_status,
 )
 from mlvc.repo import Repo
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -697,7 +699,13 @@ def _execute(
     skipped: set[int] = set()
     failures: list[tuple[int, BaseException]] = []
     running: dict[Future[None], _Job] = {}
-    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    pool: ThreadPoolExecutor | None = None
+    if jobs > 1:
+        # Only with -j: `concurrent.futures` (and the logging it loads) costs a
+        # no-op run nothing.
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=jobs)
     last_ran = False
     ran_before = False
     forced: set[int] = set()
@@ -799,6 +807,8 @@ def _execute(
             if stop and not running:
                 break
             if running:
+                from concurrent.futures import FIRST_COMPLETED, wait
+
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 for fut in done:
                     complete(running.pop(fut), fut)
@@ -832,6 +842,8 @@ def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> F
 
     if pool is not None:
         return pool.submit(work)
+    from concurrent.futures import Future
+
     fut: Future[None] = Future()
     try:
         work()

@@ -8,7 +8,6 @@ file holds the entry as YAML.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,6 +31,8 @@ def _filtered(value: Any) -> Any:
 
 
 def _sha256(entry: dict[str, Any]) -> str:
+    import hashlib  # its OpenSSL start-up costs a no-op `repro` nothing this way
+
     text = json.dumps(_filtered(entry), sort_keys=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
