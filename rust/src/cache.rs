@@ -33,6 +33,23 @@ pub fn temp_name(name: &str) -> String {
     format!(".{name}.{pid}.{n}{TEMP_SUFFIX}")
 }
 
+/// Creates `path` (which must not exist) read-only with `data` in it; `sync`
+/// flushes the data to disk before returning.
+fn write_new_read_only(path: &Path, data: &[u8], sync: bool) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(OBJECT_MODE)
+        .open(path)
+        .at(path)?;
+    fix_mode(&f, OBJECT_MODE).at(path)?;
+    f.write_all(data).at(path)?;
+    if sync {
+        f.sync_data().at(path)?;
+    }
+    Ok(())
+}
+
 /// `rename(2)` that fails with `EEXIST` instead of replacing `to`.
 fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
     use std::os::unix::ffi::OsStrExt;
@@ -296,17 +313,7 @@ impl ObjectCache {
         let parent = dest.parent().expect("object paths have a parent");
         self.ensure_dir(parent)?;
         let tmp = temp_path_for(&dest);
-        let written = (|| {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(OBJECT_MODE)
-                .open(&tmp)
-                .at(&tmp)?;
-            fix_mode(&f, OBJECT_MODE).at(&tmp)?;
-            f.write_all(data).at(&tmp)?;
-            f.sync_data().at(&tmp)
-        })();
+        let written = write_new_read_only(&tmp, data, true);
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
             return Err(e);
@@ -322,16 +329,7 @@ impl ObjectCache {
     pub fn store_new_bytes(&self, hash: &str, data: &[u8]) -> Result<bool> {
         let dest = self.object_path(hash)?;
         let tmp = temp_path_for(&dest);
-        let write = || -> Result<()> {
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(OBJECT_MODE)
-                .open(&tmp)
-                .at(&tmp)?;
-            f.write_all(data).at(&tmp)?;
-            fix_mode(&f, OBJECT_MODE).at(&tmp)
-        };
+        let write = || write_new_read_only(&tmp, data, false);
         let mut written = write();
         if written.as_ref().is_err_and(Error::is_not_found) {
             self.ensure_dir(dest.parent().expect("object paths have a parent"))?;

@@ -15,38 +15,39 @@ fn old_meta(path: &Path) -> FileMeta {
 fn unchanged_files_come_from_the_state_after_they_age() {
     let t = tempfile::tempdir().unwrap();
     let data = t.path().join("d");
+    // Modified "in 300 ms": however slow the machine is between here and the
+    // first hash, the files stay racily clean for the next 400 ms.
+    let soon = std::time::SystemTime::now() + std::time::Duration::from_millis(300);
     for i in 0..100 {
         write(&data, &format!("f{i}"), format!("{i}").as_bytes());
+        let f = std::fs::File::options()
+            .write(true)
+            .open(data.join(format!("f{i}")))
+            .unwrap();
+        f.set_modified(soon).unwrap();
     }
     let db = StateDb::open(&t.path().join("state/db.sqlite")).unwrap();
-    let first = hash_tree(
-        &data,
-        &DigestOptions::default(),
-        Some(&db),
-        &Progress::new(),
-    )
-    .unwrap();
+    let hash = || {
+        hash_tree(
+            &data,
+            &DigestOptions::default(),
+            Some(&db),
+            &Progress::new(),
+        )
+        .unwrap()
+    };
+    let first = hash();
     assert!(first.files.iter().all(|f| !f.from_state));
-    // Just written: racily clean, so the next run rehashes and re-records...
-    std::thread::sleep(std::time::Duration::from_millis(250));
-    let second = hash_tree(
-        &data,
-        &DigestOptions::default(),
-        Some(&db),
-        &Progress::new(),
-    )
-    .unwrap();
+    // Racily clean: recorded within a tick of their timestamps, so rehashed...
+    let second = hash();
     assert!(second.files.iter().all(|f| !f.from_state));
-    // ...after which they are old enough to trust.
-    let third = hash_tree(
-        &data,
-        &DigestOptions::default(),
-        Some(&db),
-        &Progress::new(),
-    )
-    .unwrap();
-    assert!(third.files.iter().all(|f| f.from_state));
-    assert_eq!(third.hash, first.hash);
+    // ...until a recording made after the tick has passed proves them.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let third = hash();
+    assert!(third.files.iter().all(|f| !f.from_state));
+    let fourth = hash();
+    assert!(fourth.files.iter().all(|f| f.from_state));
+    assert_eq!(fourth.hash, first.hash);
 }
 
 #[test]

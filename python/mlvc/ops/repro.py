@@ -99,30 +99,31 @@ def dvcfile_outputs(repo: Repo) -> list[tuple[str, str]]:
 
 def data_stages(repo: Repo) -> list[Stage]:
     """Every `.dvc` file as a stage, as DVC sees them: its outputs (and import deps), no command."""
-    found = []
-    for path in repo.dvcfiles():
-        rel = repo.relpath(path)
-        dvcfile = DvcFile.load(path)
-        wdir = posixpath.normpath(
-            posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
-        )
-        deps = [
-            d["path"]
-            for d in dvcfile.raw.get("deps") or []
-            if isinstance(d, dict) and isinstance(d.get("path"), str)
-        ]
-        found.append(
-            Stage(
-                name=rel,
-                dvcfile=rel,
-                cmd="",
-                wdir=wdir,
-                deps=deps,
-                outs=[Out(path=o.path, cache=o.cache, persist=o.persist) for o in dvcfile.outs],
-                frozen=bool(dvcfile.raw.get("frozen", False)),
-            )
-        )
-    return found
+    return [
+        stage_of_dvcfile(repo.relpath(path), DvcFile.load(path, repo.state))
+        for path in repo.dvcfiles()
+    ]
+
+
+def stage_of_dvcfile(rel: str, dvcfile: DvcFile) -> Stage:
+    """A `.dvc` file (at repository path `rel`) as the stage DVC's graph makes of it."""
+    wdir = posixpath.normpath(
+        posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
+    )
+    deps = [
+        d["path"]
+        for d in dvcfile.raw.get("deps") or []
+        if isinstance(d, dict) and isinstance(d.get("path"), str)
+    ]
+    return Stage(
+        name=rel,
+        dvcfile=rel,
+        cmd="",
+        wdir=wdir,
+        deps=deps,
+        outs=[Out(path=o.path, cache=o.cache, persist=o.persist) for o in dvcfile.outs],
+        frozen=bool(dvcfile.raw.get("frozen", False)),
+    )
 
 
 def all_stages(repo: Repo) -> list[Stage]:

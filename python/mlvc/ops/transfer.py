@@ -16,7 +16,7 @@ from mlvc.exceptions import MlvcError, PipelineError
 from mlvc.ops.checkout import CheckoutSummary, checkout
 from mlvc.ops.status import NOT_IN_CACHE, out_state, select_dvcfiles
 from mlvc.pipeline.lockfile import LOCK_FILE
-from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Stage
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
 from mlvc.repo import Repo
 
@@ -119,18 +119,10 @@ def _stages_at(repo: Repo, rev: str | None) -> list[Stage]:
         if (tree.pipeline_files())
         else []
     )
+    from mlvc.ops.repro import stage_of_dvcfile
+
     for dvcfile in revs.dvcfiles_at(repo, rev):
-        rel = repo.relpath(dvcfile.path)
-        wdir = posixpath.normpath(
-            posixpath.join(posixpath.dirname(rel), str(dvcfile.raw.get("wdir", ".")))
-        )
-        deps = [
-            d["path"]
-            for d in dvcfile.raw.get("deps") or []
-            if isinstance(d, dict) and isinstance(d.get("path"), str)
-        ]
-        outs = [Out(path=o.path, cache=o.cache) for o in dvcfile.outs]
-        stages.append(Stage(name=rel, dvcfile=rel, cmd="", wdir=wdir, deps=deps, outs=outs))
+        stages.append(stage_of_dvcfile(repo.relpath(dvcfile.path), dvcfile))
     return stages
 
 

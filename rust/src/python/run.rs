@@ -88,6 +88,15 @@ where
     let outcome =
         py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&progress))));
     py.check_signals()?;
+    finish(outcome, callback, &progress)
+}
+
+/// The work's result as Python sees it, after one last progress report.
+fn finish<T>(
+    outcome: std::thread::Result<Result<T>>,
+    callback: Option<&Bound<'_, PyAny>>,
+    progress: &Progress,
+) -> PyResult<T> {
     let result = match outcome {
         Ok(r) => r.map_err(to_py)?,
         Err(panic) => return Err(panic_error(panic)),
@@ -154,13 +163,5 @@ where
     if let Some(e) = pending {
         return Err(e);
     }
-    let result = match joined {
-        Ok(r) => r.map_err(to_py)?,
-        Err(panic) => return Err(panic_error(panic)),
-    };
-    if let Some(cb) = callback {
-        let (files, bytes) = progress.snapshot();
-        cb.call1((files, bytes))?;
-    }
-    Ok(result)
+    finish(joined, callback, &progress)
 }
