@@ -221,6 +221,15 @@ pub fn hash_entries(
     Ok(results)
 }
 
+/// The key of a tree's snapshot in the state database: its absolute path, with `/`.
+fn snapshot_prefix(abs_root: &Path) -> Vec<u8> {
+    let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
+    if prefix.last() != Some(&b'/') {
+        prefix.push(b'/');
+    }
+    prefix
+}
+
 /// Records a tree's files as one snapshot; files without a recording time of
 /// their own were hashed at `started`.
 fn record_snapshot(
@@ -276,10 +285,7 @@ pub fn record_relinked(
             }
         })
     });
-    let mut prefix = absolute(root)?.as_os_str().as_bytes().to_vec();
-    if prefix.last() != Some(&b'/') {
-        prefix.push(b'/');
-    }
+    let prefix = snapshot_prefix(&absolute(root)?);
     record_snapshot(
         state,
         opts.algorithm.name(),
@@ -368,10 +374,7 @@ pub fn hash_tree_storing(
     };
     let algo = opts.algorithm.name();
     let abs_root = absolute(root)?;
-    let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
-    if prefix.last() != Some(&b'/') {
-        prefix.push(b'/');
-    }
+    let prefix = snapshot_prefix(&abs_root);
     let snapshot = match state {
         Some(db) => db.snapshot(algo, &prefix)?,
         None => StateSnapshot::default(),

@@ -53,18 +53,13 @@ pub fn now_ns() -> i64 {
 /// clean", as git calls it) may have changed after the read without its
 /// timestamps moving, so it is rehashed until a later recording proves it old.
 pub fn is_racily_clean(meta: &FileMeta, recorded_ns: i64) -> bool {
-    let whole_seconds = meta.mtime_ns % 1_000_000_000 == 0 && meta.ctime_ns % 1_000_000_000 == 0;
-    let tick = if whole_seconds {
-        COARSE_TICK_NS
-    } else {
-        FINE_TICK_NS
-    };
-    meta.mtime_ns.max(meta.ctime_ns) + tick >= recorded_ns
+    recorded_ns < trusted_from(meta)
 }
 
 /// The earliest recording time at which a file with `meta` is not racily
 /// clean (see [`is_racily_clean`]).
 pub fn trusted_from(meta: &FileMeta) -> i64 {
+    // The filesystem's timestamp tick, guessed from the timestamps themselves.
     let whole_seconds = meta.mtime_ns % 1_000_000_000 == 0 && meta.ctime_ns % 1_000_000_000 == 0;
     let tick = if whole_seconds {
         COARSE_TICK_NS
