@@ -75,7 +75,7 @@ def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     `dvcfile` is the lock file's path. The output's `cache`, `push` and `remote` come
     from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
     """
-    from mlvc.pipeline.lockfile import LockFile, entry_hashes, lock_path_for, recorded_hash
+    from mlvc.pipeline.lockfile import LockFile, entry_hashes, lock_path_for, recorded_output
     from mlvc.pipeline.revtree import Tree
 
     tree = Tree(repo, rev)
@@ -91,20 +91,10 @@ def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
         for name, stage in file.stages.items():
             recorded = entry_hashes(lock.get(name), "outs")
             for out in stage.outs:
-                item = recorded.get(out.path)
-                md5 = recorded_hash(item)
-                if item is None or md5 is None or md5.startswith("legacy:"):
+                record = recorded_output(recorded.get(out.path), out.path)
+                if record is None:
                     continue
-                record = Output(
-                    path=out.path,
-                    md5=md5,
-                    size=item.get("size"),
-                    nfiles=item.get("nfiles"),
-                    isexec=bool(item.get("isexec")),
-                    cache=out.cache,
-                    push=out.push,
-                    remote=out.remote,
-                )
+                record.cache, record.push, record.remote = out.cache, out.push, out.remote
                 found.append(
                     TrackedOut(
                         rev,

@@ -31,6 +31,7 @@ from mlvc.pipeline.lockfile import (
     entry_hashes,
     lock_path_for,
     recorded_hash,
+    recorded_output,
     stage_entry,
 )
 from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, Stage
@@ -998,17 +999,9 @@ def locked_outputs(
         stage = stages[i]
         recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
         for out in stage.outs:
-            item = recorded.get(out.path)
-            md5 = recorded_hash(item)
-            if not out.cache or item is None or md5 is None or md5.startswith(LEGACY_PREFIX):
+            record = recorded_output(recorded.get(out.path), out.path) if out.cache else None
+            if record is None:
                 continue
-            record = Output(
-                path=out.path,
-                md5=md5,
-                size=item.get("size"),
-                nfiles=item.get("nfiles"),
-                isexec=bool(item.get("isexec")),
-            )
             found.append((repo.root / stage.repo_path(out.path), record))
     return found
 

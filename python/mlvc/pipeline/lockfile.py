@@ -10,6 +10,7 @@ from typing import Any
 from mlvc import parsecache
 from mlvc.exceptions import PipelineError
 from mlvc.fsutil import atomic_write_text
+from mlvc.output import Output
 from mlvc.yamldata import YamlError
 
 LOCK_FILE = "dvc.lock"
@@ -186,6 +187,21 @@ def entry_hashes(entry: dict[str, Any] | None, key: str) -> dict[str, dict[str, 
         return {}
     items = entry.get(key) or []
     return {i["path"]: i for i in items if isinstance(i, dict) and "path" in i}
+
+
+def recorded_output(item: dict[str, Any] | None, path: str) -> Output | None:
+    """The output at `path` that a lock `outs` item records, with its DVC 3 md5;
+    None when the item is absent or has none (a DVC 2.x entry)."""
+    md5 = recorded_hash(item)
+    if item is None or md5 is None or md5.startswith(LEGACY_PREFIX):
+        return None
+    return Output(
+        path=path,
+        md5=md5,
+        size=item.get("size"),
+        nfiles=item.get("nfiles"),
+        isexec=bool(item.get("isexec")),
+    )
 
 
 def recorded_hash(item: dict[str, Any] | None) -> str | None:
