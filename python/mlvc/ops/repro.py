@@ -278,6 +278,8 @@ class _Runner:
         self.defer_lock_writes = False
         self._lock_written_at: dict[str, float] = {}
         self._locks_pending: dict[str, LockFile] = {}
+        # `.gitignore` entries are written with the lock files, whose cadence they share.
+        self.ignores = gitignore.IgnoreBatch()
         self._insert_mode = (
             "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
         )
@@ -464,7 +466,7 @@ class _Runner:
                 self.ws.put(rel, info)
             outs.append((out.path, info))
             if out.cache:
-                changed = gitignore.add_entry(path)
+                changed = self.ignores.add(path)
                 if changed is not None and changed not in self.result.to_stage:
                     self.result.to_stage.append(changed)
         entry = stage_entry(stage.cmd, deps, params, outs)
@@ -554,11 +556,13 @@ class _Runner:
             lock.exists = True  # written by the flush at the latest
             return
         self._locks_pending.pop(shown, None)
+        self.ignores.flush()
         lock.save()
         self._lock_written_at[shown] = now
 
     def flush_locks(self) -> None:
-        """Writes the lock files whose last changes are not written yet."""
+        """Writes the lock files (and `.gitignore` entries) not written yet."""
+        self.ignores.flush()
         while self._locks_pending:
             shown, lock = self._locks_pending.popitem()
             lock.save()
@@ -926,7 +930,7 @@ def _verify_data_source(runner: _Runner, stage: Stage, *, force: bool = False) -
     for out in dvcfile.outs:
         runner.ws.invalidate(stage.repo_path(out.path))
         if out.cache:
-            touched = gitignore.add_entry(dvcfile.out_path(out))
+            touched = runner.ignores.add(dvcfile.out_path(out))
             if touched is not None and touched not in runner.result.to_stage:
                 runner.result.to_stage.append(touched)
     return True
@@ -1039,4 +1043,5 @@ def commit_stages(
         stage = stages[i]
         entries.append((stage, runner.record(stage, param_values(runner.ws, stage), save_run=True)))
     runner.write_locks(entries)
+    runner.flush_locks()
     return result

@@ -57,6 +57,8 @@ class Processes:
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
+        # Copied once: a thousand stages need not copy the environment a thousand times.
+        self.environ = dict(os.environ)
 
     def add(self, proc: subprocess.Popen[bytes]) -> None:
         with self._lock:
@@ -88,10 +90,8 @@ def run_commands(
     Output goes to `out` (a buffer, for parallel runs) or to the terminal. Each
     command runs in its own process group, which Ctrl-C handling kills.
     """
-    env = dict(os.environ)
     # DVC-compat: DVC_ROOT (unless already set) and DVC_STAGE for every command.
-    env.setdefault("DVC_ROOT", str(root))
-    env["DVC_STAGE"] = stage.addressing
+    env = {"DVC_ROOT": str(root), **processes.environ, "DVC_STAGE": stage.addressing}
     cwd = root / stage.wdir
     for cmd in stage.commands:
         if echo is not None:

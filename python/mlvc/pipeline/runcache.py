@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc import parsecache
-from mlvc.fsutil import atomic_write_text
+from mlvc.fsutil import atomic_write_bytes
 from mlvc.pipeline.model import Stage
 from mlvc.yamldata import YamlError
 
@@ -82,10 +82,8 @@ class RunCache:
         path.parent.mkdir(parents=True, exist_ok=True)
         from mlvc import yamlio
 
-        atomic_write_text(path, yamlio.dumps(entry))
         # DVC-compat: entries are 0644 whatever the umask of the writer.
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o644)
+        atomic_write_bytes(path, yamlio.dumps(entry).encode("utf-8"), mode=0o644)
         return path
 
     def lookup(self, keyed_entry: dict[str, Any]) -> dict[str, Any] | None:
