@@ -10,9 +10,10 @@ use std::sync::OnceLock;
 
 use rayon::prelude::*;
 
-use crate::copy::{copy_new, fix_mode};
+use crate::copy::{copy_into_new, copy_new, fix_mode};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::newfile;
 use crate::progress::Progress;
 use crate::tree::{self, TreeEntry};
 
@@ -48,28 +49,6 @@ fn write_new_read_only(path: &Path, data: &[u8], sync: bool) -> Result<()> {
         f.sync_data().at(path)?;
     }
     Ok(())
-}
-
-/// `rename(2)` that fails with `EEXIST` instead of replacing `to`.
-fn rename_noreplace(from: &Path, to: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let from = std::ffi::CString::new(from.as_os_str().as_bytes())?;
-    let to = std::ffi::CString::new(to.as_os_str().as_bytes())?;
-    // SAFETY: both are NUL-terminated paths; AT_FDCWD makes them relative to the cwd.
-    let r = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            from.as_ptr(),
-            libc::AT_FDCWD,
-            to.as_ptr(),
-            libc::RENAME_NOREPLACE,
-        )
-    };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
 }
 
 /// Returns a unique temporary name next to `final_path`.
@@ -242,23 +221,33 @@ impl ObjectCache {
             return Ok(Inserted::Present);
         }
         let parent = dest.parent().expect("object paths have a parent");
-        let tmp = temp_path_for(&dest);
-        // A copy is created read-only; a moved or linked file still needs its mode set.
-        let stage = || match mode {
-            InsertMode::Move => std::fs::rename(src, &tmp).at(src).map(|_| true),
+        // The object's directory usually exists: make it only when a first try
+        // says so, instead of a `stat` per object. (Another thread may have made
+        // it since: retry whenever the first try found something missing.)
+        if mode != InsertMode::Move {
             // Link went to `link_in_place` above, or fell back to a copy.
-            InsertMode::Copy | InsertMode::Link => copy_new(src, &tmp, OBJECT_MODE).map(|_| false),
-        };
-        // The object's directory usually exists: make it only when staging says so,
-        // instead of a `stat` per object. (Another thread may have made it since:
-        // retry whenever staging found something missing.)
+            let copy = || copy_into_new(src, &dest, OBJECT_MODE);
+            let mut copied = copy();
+            if copied.as_ref().is_err_and(Error::is_not_found) {
+                self.ensure_dir(parent)?;
+                copied = copy();
+            }
+            return Ok(if copied? {
+                Inserted::Stored
+            } else {
+                Inserted::Present
+            });
+        }
+        let tmp = temp_path_for(&dest);
+        let stage = || std::fs::rename(src, &tmp).at(src);
         let mut staged = stage();
         if staged.as_ref().is_err_and(Error::is_not_found) {
             self.ensure_dir(parent)?;
             staged = stage();
         }
         match staged {
-            Ok(chmod) => self.finish_object(&tmp, &dest, chmod)?,
+            // A moved file still needs its mode set.
+            Ok(()) => self.finish_object(&tmp, &dest, true)?,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp);
                 return Err(e);
@@ -323,44 +312,21 @@ impl ObjectCache {
     }
 
     /// Stores `data` (content hashing to `hash`) as a new object, unless one is
-    /// there: written to a temp file created read-only, then renamed without
+    /// there: created read-only and given its name only once complete, never
     /// replacing, so no existence check is needed first. Returns whether the
     /// object is new.
     pub fn store_new_bytes(&self, hash: &str, data: &[u8]) -> Result<bool> {
         let dest = self.object_path(hash)?;
-        let tmp = temp_path_for(&dest);
-        let write = || write_new_read_only(&tmp, data, false);
+        let write = || newfile::create_new(&dest, OBJECT_MODE, |mut f| f.write_all(data));
         let mut written = write();
-        if written.as_ref().is_err_and(Error::is_not_found) {
+        if written
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+        {
             self.ensure_dir(dest.parent().expect("object paths have a parent"))?;
             written = write();
         }
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-        let placed = match rename_noreplace(&tmp, &dest) {
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                // A filesystem without RENAME_NOREPLACE: check, then rename.
-                if dest.is_file() {
-                    Err(std::io::Error::from_raw_os_error(libc::EEXIST))
-                } else {
-                    std::fs::rename(&tmp, &dest)
-                }
-            }
-            other => other,
-        };
-        match placed {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                if e.raw_os_error() == Some(libc::EEXIST) {
-                    Ok(false)
-                } else {
-                    Err(Error::io(&dest, e))
-                }
-            }
-        }
+        written.at(&dest)
     }
 
     /// Gives a complete temp file its final name (read-only first, if `chmod`).

@@ -6,7 +6,7 @@
 //! separate `chmod` is needed.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -207,4 +207,22 @@ pub fn copy_new(src: &Path, dest: &Path, mode: u32) -> Result<u64> {
     fill(&from, &to, size, true, None).at(src)?;
     fix_mode(&to, mode).at(dest)?;
     Ok(size)
+}
+
+/// Creates `dest` (which must not exist) as a copy of `src` with permission
+/// bits `mode`, a clone where the filesystem can. `dest` appears complete or
+/// not at all; `Ok(false)` when it exists already.
+pub fn copy_into_new(src: &Path, dest: &Path, mode: u32) -> Result<bool> {
+    let from = File::open(src).at(src)?;
+    let size = from.metadata().at(src)?.len();
+    let mut first = true;
+    crate::newfile::create_new(dest, mode, |to| {
+        if !first {
+            // A second, new file: read the source from its start again.
+            (&from).rewind()?;
+        }
+        first = false;
+        fill(&from, to, size, true, None)
+    })
+    .at(dest)
 }

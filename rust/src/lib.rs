@@ -14,6 +14,7 @@ pub mod git;
 pub mod hash;
 pub mod link;
 pub mod md5;
+pub mod newfile;
 pub mod progress;
 pub mod state;
 pub mod transfer;

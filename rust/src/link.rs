@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
 use crate::cache::temp_path_for;
-use crate::copy::copy_new;
+use crate::copy::{copy_into_new, copy_new};
 use crate::error::{Error, IoContext, Result};
 
 /// A way to make a workspace file out of a cache object.
@@ -201,9 +201,10 @@ impl Linker {
 
 /// Creates a temp file of type `t` next to `dest`, then renames it over `dest`.
 ///
-/// Links to an absent `dest` are made in place: link(2) and symlink(2) create
-/// the name atomically, so no temp name is needed. Copies always go through a
-/// temp file, so a partial copy never carries the final name.
+/// Links and copies to an absent `dest` are made in place: link(2) and
+/// symlink(2) create the name atomically, and a copy is given its name only
+/// once complete ([`crate::newfile`]), so a partial copy never carries it.
+/// Replacing an existing `dest` goes through a temp name and a rename.
 fn link_as(
     t: LinkType,
     src: &Path,
@@ -217,7 +218,13 @@ fn link_as(
             LinkType::Symlink => {
                 Some(std::path::absolute(src).and_then(|abs| std::os::unix::fs::symlink(abs, dest)))
             }
-            LinkType::Reflink | LinkType::Copy => None,
+            LinkType::Copy => match copy_into_new(src, dest, workspace_mode(isexec)) {
+                Ok(true) => Some(Ok(())),
+                Ok(false) => Some(Err(std::io::ErrorKind::AlreadyExists.into())),
+                Err(Error::Io { source, .. }) => Some(Err(source)),
+                Err(other) => Some(Err(std::io::Error::other(other.to_string()))),
+            },
+            LinkType::Reflink => None,
         };
         match direct {
             Some(Ok(())) => return Ok(()),

@@ -4,22 +4,22 @@
 //! Objects are handled per two-hex-digit directory. Each destination directory
 //! is listed once instead of one `stat` per object (and cleared of temp files
 //! that killed transfers left), created at most once, and used through an open
-//! handle. A copied object then costs: open the source, `fstat`, create the temp
-//! file already read-only, one `copy_file_range`, two closes, and the rename that
-//! gives it its name (so a partial object never carries it).
+//! handle. A copied object then costs: open the source, `fstat`, create an
+//! unnamed file already read-only, one `copy_file_range`, the link that gives it
+//! its name (so a partial object never carries it) and two closes.
 
 use std::collections::HashSet;
 use std::ffi::{CStr, CString, OsString};
 use std::fs::File;
-use std::io;
+use std::io::{self, Seek};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::{temp_name, ObjectCache, OBJECT_MODE};
-use crate::copy::{fill, fix_mode};
+use crate::cache::{ObjectCache, OBJECT_MODE};
+use crate::copy::fill;
 use crate::error::{Error, IoContext, Result};
 use crate::hash::is_valid_md5_name;
 use crate::progress::Progress;
@@ -208,27 +208,22 @@ fn copy_object(
     if !meta.is_file() {
         return Ok(false);
     }
-    let tmp = temp_name(name);
-    let ctmp = CString::new(tmp.as_str()).expect("temp names hold no NUL");
-    let to = openat(
-        to_dir,
-        &ctmp,
-        libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
-        OBJECT_MODE,
-    )
-    .at(dest_dir.join(&tmp))?;
-    let written = fill(&from, &to, meta.len(), true, Some(progress))
-        .map_err(|e| Error::io(src_dir.join(name), e))
-        .and_then(|_| fix_mode(&to, OBJECT_MODE).at(dest_dir.join(&tmp)));
-    drop(to);
-    drop(from);
-    let placed = written.and_then(|_| renameat(to_dir, &ctmp, &cname).at(dest_dir.join(name)));
-    if let Err(e) = placed {
-        let _ = unlinkat(to_dir, &ctmp);
+    let size = meta.len();
+    let mut first = true;
+    let created = crate::newfile::create_new_in(to_dir, Path::new(name), OBJECT_MODE, |to| {
+        if !first {
+            // A second, new file: read the source from its start again.
+            (&from).rewind()?;
+        }
+        first = false;
+        fill(&from, to, size, true, Some(progress))
+    });
+    // An object that appeared meanwhile (another transfer) is as good as ours.
+    if let Err(e) = created {
         return Err(if progress.is_interrupted() {
             Error::Interrupted
         } else {
-            e
+            Error::io(dest_dir.join(name), e)
         });
     }
     Ok(true)
@@ -296,25 +291,5 @@ fn openat(dir: &File, name: &CStr, flags: i32, mode: u32) -> io::Result<File> {
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
         }
-    }
-}
-
-fn renameat(dir: &File, from: &CStr, to: &CStr) -> io::Result<()> {
-    // SAFETY: both names are NUL-terminated and relative to the open `dir`.
-    let r = unsafe { libc::renameat(dir.as_raw_fd(), from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-fn unlinkat(dir: &File, name: &CStr) -> io::Result<()> {
-    // SAFETY: `name` is NUL-terminated and relative to the open `dir`.
-    let r = unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) };
-    if r == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
