@@ -151,3 +151,32 @@ def test_gc_projects_keep_what_a_repo_sharing_the_cache_uses_like_dvc(tools: Too
     missing = mlvc("gc", "-f", "-w", "-p", "../nowhere", cwd=ours, check=False)
     assert missing.returncode == 253  # DVC: "directory '../nowhere' does not exist", 253
     assert "error: directory `../nowhere` does not exist\nhint: " in missing.stderr
+
+
+def test_gc_projects_take_several_paths_after_one_flag_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    theirs, ours = twins(repo)
+    for copy in (theirs, ours):
+        for name, data in (("one", "v1\n"), ("two", "v2\n")):
+            other = copy.parent / name
+            other.mkdir()
+            git("init", "-q", cwd=other)
+            mlvc("init", "-q", cwd=other)
+            mlvc("cache", "dir", "../repo/.dvc/cache", cwd=other)
+            (other / "o.txt").write_text(data)
+            mlvc("add", "-q", "o.txt", cwd=other)
+    # DVC-compat: `-p` takes every word up to the next option (argparse's `nargs="*"`)...
+    dvc("gc", "-f", "-w", "-p", "../one", "../two", "--dry", cwd=theirs)
+    r = mlvc("gc", "-f", "-w", "-p", "../one", "../two", "--dry", cwd=ours)
+    listed = f"following repos:\n  - {ours.parent / 'one'}\n  - {ours.parent / 'two'}\n"
+    assert listed in r.stderr
+    dvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=theirs)
+    mlvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+    assert len(cache_objects(ours / ".dvc/cache")) == 3  # v3, and v1 and v2 of the others
+    # ...and a repeated `-p` replaces the earlier one, so only `two`'s v2 is kept now.
+    dvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=theirs)
+    mlvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+    assert len(cache_objects(ours / ".dvc/cache")) == 2
