@@ -148,6 +148,11 @@ _MANY_VALUES: dict[str, tuple[tuple[str, ...], ...]] = {
     "": (("--targets",),),
     "gc": (("--projects", "-p"),),
 }
+# DVC-compat: options argparse stores into one destination (`store_const`), so the
+# last one given wins: `repro --ignore-errors -k` keeps going but fails in the end.
+_LAST_WINS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "repro": (("-k", "--keep-going", "--ignore-errors"),),
+}
 # DVC-compat: options with an optional value (`nargs="?"`), and the value they take
 # alone: `--untracked-files` means `--untracked-files=all`.
 _OPTIONAL_VALUE = {"--untracked-files": "all"}
@@ -172,6 +177,7 @@ def normalise_args(args: list[str]) -> list[str]:
         for group in (*_MANY_VALUES[""], *_MANY_VALUES.get(command, ()))
         for spelling in group
     }
+    last_wins = {spelling: group for group in _LAST_WINS.get(command, ()) for spelling in group}
     out: list[str] = []
     i = 0
     while i < len(args):
@@ -192,6 +198,8 @@ def normalise_args(args: list[str]) -> list[str]:
             # No words: argparse takes an empty list, the same as leaving the option out.
             out += [f"{name}={v}" for v in values]
             continue
+        if word in last_wins:
+            out = [w for w in out if w not in last_wins[word]]
         if word in _OPTIONAL_VALUE and (i == len(args) or args[i].startswith("-")):
             out.append(f"{word}={_OPTIONAL_VALUE[word]}")
             continue
