@@ -147,3 +147,37 @@ def test_local_status_refuses_jobs_like_dvc(tools: Tools) -> None:
         "error: The following options are meaningless for local status: --jobs\nhint: "
     )
     assert mlvc("status", "-c", "-j", "2", "-r", "nowhere", check=False).returncode != 254
+
+
+def test_a_directory_holding_dvc_files_is_no_target_without_recursive_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    pipeline_repo(mlvc, git, repo)
+    (repo / "nested").mkdir()
+    (repo / "nested" / "dvc.yaml").write_text(
+        "stages:\n  n:\n    cmd: echo n > n.txt\n    outs: [n.txt]\n"
+    )
+    mlvc("repro", "-q", "nested/dvc.yaml")
+    mlvc("push", "-q", "-r", "theirs")
+    for command in ("push", "fetch", "pull"):
+        for target in ("sub", "nested", "sub/"):
+            shutil.rmtree(repo.parent / "ours", ignore_errors=True)
+            theirs = dvc(command, "-r", "ours", target, check=False)
+            ours = mlvc(command, "-r", "ours", target, check=False)
+            # DVC-compat: not an output, so DVC reads it as a stage name of `./dvc.yaml`.
+            assert theirs.returncode == ours.returncode == 1, (command, target)
+            assert (
+                f"'{target}' does not exist as an output or a stage name in 'dvc.yaml'"
+                in theirs.stderr
+            )
+            assert ours.stderr.splitlines()[:2] == [
+                "warning: failed to collect 'workspace', skipping",
+                f"error: `{target}` does not exist as an output or a stage name in `dvc.yaml`",
+            ]
+            assert not (repo.parent / "ours").exists()
+    # With -R the same directories are targets (their `.dvc` files and stages).
+    for target, expected in (("sub", ["s\n"]), ("nested", ["n\n"])):
+        shutil.rmtree(repo.parent / "ours", ignore_errors=True)
+        mlvc("push", "-q", "-r", "ours", "-R", target)
+        assert contents(repo.parent / "ours") == expected

@@ -63,9 +63,10 @@ class Selection:
     """Which outputs a transfer command works on: DVC's targets and the flags that shape them.
 
     A target is a `.dvc` file, a `dvc.yaml` (all its stages), a stage name (`train`,
-    `sub/dvc.yaml:train`), tracked data, or a directory holding any of these.
+    `sub/dvc.yaml:train`) or tracked data.
     `with_deps`: stages named also bring their upstream stages' outputs (`-d`).
-    `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`).
+    `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`);
+    without it, a directory that only holds such files is no target.
     `glob`: targets are shell patterns matched against files (`--glob`).
     `max_size`: only outputs smaller than this many bytes; `types`: only outputs that are
     `metrics` or `plots` (`fetch --max-size`, `--type`).
@@ -208,16 +209,18 @@ def _targeted(
                     todo.append(up)
     names = {stages[i].addressing for i in chosen} if stages is not None else set()
     return [
-        t
-        for t in outs
-        if t.stage_name in names
-        or any(w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in paths)
+        t for t in outs if t.stage_name in names or any(w in (t.dvcfile, t.path) for w in paths)
     ]
 
 
 def _is_out(repo: Repo, outs: list[revs.TrackedOut], full: Path) -> bool:
+    """Whether `full` is an output or its `.dvc` file.
+
+    DVC-compat: a directory that merely holds outputs is neither (without `-R`,
+    DVC reads it as a stage name and fails).
+    """
     rel = repo.relpath(full).removesuffix("/")
-    return any(rel in (t.dvcfile, t.path) or t.path.startswith(rel + "/") for t in outs)
+    return any(rel in (t.dvcfile, t.path) for t in outs)
 
 
 def _select(
