@@ -289,3 +289,42 @@ def test_pull_a_file_inside_a_tracked_directory_like_dvc(tools: Tools) -> None:
         # DVC-compat: the failed pull fetched `h.txt` already; modified counts come first.
         assert r.stdout == "M       data/\n1 file modified and 1 file added\n"
         assert (repo / "data" / "g.txt").read_text() == "mine\n"
+
+
+def test_per_output_remote_with_and_without_r_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    mlvc("init", "-q")
+    mlvc("remote", "add", "-q", "-d", "r1", "../r1")
+    mlvc("remote", "add", "-q", "r2", "../r2")
+    for name in ("a", "b"):
+        (repo / f"{name}.txt").write_text(f"{name}\n")
+        mlvc("add", "-q", f"{name}.txt")
+    (repo / "a.txt.dvc").write_text((repo / "a.txt.dvc").read_text() + "  remote: r2\n")
+    git("add", "-A")
+    git("commit", "-qm", "data")
+    stores = [repo.parent / "r1", repo.parent / "r2"]
+    # DVC-compat: without `-r` each output goes to its own remote; with `-r NAME`,
+    # outputs naming another remote are left out, the rest go to NAME.
+    for flags, expected in (
+        ([], [["b\n"], ["a\n"]]),
+        (["-r", "r1"], [["b\n"], []]),
+        (["-r", "r2"], [[], ["a\n", "b\n"]]),
+    ):
+        found = []
+        for tool in (dvc, mlvc):
+            for store in stores:
+                shutil.rmtree(store, ignore_errors=True)
+            r = tool("push", *flags)
+            found.append((r.stdout, [contents(s) for s in stores]))
+        assert found[0] == found[1], flags
+        assert found[1][1] == expected, flags
+    # Now r1 holds nothing, r2 both: what each reports and what a fetch brings back.
+    for flags in ([], ["-r", "r1"], ["-r", "r2"]):
+        theirs = dvc("status", "-c", "--json", *flags).stdout
+        assert json.loads(mlvc("status", "-c", "--json", *flags).stdout) == json.loads(theirs)
+        found = []
+        for tool in (dvc, mlvc):
+            shutil.rmtree(repo / ".dvc" / "cache", ignore_errors=True)
+            r = tool("fetch", *flags, check=False)
+            found.append((r.returncode, r.stdout, contents(repo / ".dvc" / "cache")))
+        assert found[0] == found[1], flags

@@ -51,7 +51,10 @@ class PullSummary:
 
 
 def remote_name(repo: Repo, explicit: str | None, out_remote: str | None) -> str:
-    """DVC-compat: `-r NAME`, else the output's `remote:`, else `core.remote`."""
+    """DVC-compat: `-r NAME`, else the output's `remote:`, else `core.remote`.
+
+    (With `-r`, push/fetch/pull skip outputs naming another remote: see `_group`.)
+    """
     name = explicit or out_remote or repo.config.get("core", "remote")
     if not name:
         raise NoRemoteError(f"no remote specified in `{repo.dvc_dir / 'config'}`")
@@ -274,10 +277,18 @@ def _select(
 
 
 def _group(
-    repo: Repo, outs: list[revs.TrackedOut], remote: str | None
+    repo: Repo, outs: list[revs.TrackedOut], remote: str | None, *, unnamed_only: bool = False
 ) -> dict[str, list[revs.TrackedOut]]:
+    """The outputs by the remote they go to or come from.
+
+    DVC-compat: with `-r NAME`, push/fetch/pull leave out the outputs whose `remote:`
+    names another remote; `status -c` (`unnamed_only`) leaves out every output that
+    names one.
+    """
     groups: dict[str, list[revs.TrackedOut]] = {}
     for t in outs:
+        if t.out.remote and (unnamed_only or (remote and t.out.remote != remote)):
+            continue
         groups.setdefault(remote_name(repo, remote, t.out.remote), []).append(t)
     return groups
 
@@ -603,7 +614,7 @@ def cloud_status(
     with repo.lock():
         outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
-        for name, group in _group(repo, outs, remote).items():
+        for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
             _fetch_manifests(repo, backend, group)
             entries: list[tuple[str, str]] = []
