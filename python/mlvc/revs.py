@@ -29,10 +29,18 @@ class TrackedOut:
     # empty means `dvcfile` (a `.dvc` file).
     stage: str = ""
     kind: str = "outs"  # `outs`, `metrics` or `plots` (as `dvc.yaml` lists it)
+    # A path inside a directory output (relative to it): only its files are meant,
+    # as when a file of a tracked directory is a push/fetch/pull target. "": all.
+    within: str = ""
 
     @property
     def stage_name(self) -> str:
         return self.stage or self.dvcfile
+
+    def covers(self, relpath: str) -> bool:
+        """Whether a file of the directory output, at `relpath` inside it, is meant."""
+        w = self.within
+        return not w or relpath == w or relpath.startswith(w + "/")
 
 
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
@@ -114,7 +122,8 @@ def objects_of(
     """Object ids the outputs need (`.dir` objects expanded through the local cache).
 
     Returns `(objects, unexpanded)`: `unexpanded` holds `.dir` ids whose manifest
-    is not in the local cache, so their files could not be listed.
+    is not in the local cache, so their files could not be listed. An output with
+    `within` needs its `.dir` object and only the files under that path.
     """
     objects: set[str] = set()
     unexpanded: set[str] = set()
@@ -125,7 +134,9 @@ def objects_of(
         objects.add(out.md5)
         if out.is_dir:
             if repo.cache.contains(out.md5):
-                objects.update(md5 for _rel, md5 in repo.cache.read_manifest(out.md5))
+                objects.update(
+                    md5 for rel, md5 in repo.cache.read_manifest(out.md5) if t.covers(rel)
+                )
             else:
                 unexpanded.add(out.md5)
     return objects, unexpanded

@@ -151,3 +151,122 @@ def test_gc_projects_keep_what_a_repo_sharing_the_cache_uses_like_dvc(tools: Too
     missing = mlvc("gc", "-f", "-w", "-p", "../nowhere", cwd=ours, check=False)
     assert missing.returncode == 253  # DVC: "directory '../nowhere' does not exist", 253
     assert "error: directory `../nowhere` does not exist\nhint: " in missing.stderr
+
+
+def test_gc_projects_take_several_paths_after_one_flag_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    theirs, ours = twins(repo)
+    for copy in (theirs, ours):
+        for name, data in (("one", "v1\n"), ("two", "v2\n")):
+            other = copy.parent / name
+            other.mkdir()
+            git("init", "-q", cwd=other)
+            mlvc("init", "-q", cwd=other)
+            mlvc("cache", "dir", "../repo/.dvc/cache", cwd=other)
+            (other / "o.txt").write_text(data)
+            mlvc("add", "-q", "o.txt", cwd=other)
+    # DVC-compat: `-p` takes every word up to the next option (argparse's `nargs="*"`)...
+    dvc("gc", "-f", "-w", "-p", "../one", "../two", "--dry", cwd=theirs)
+    r = mlvc("gc", "-f", "-w", "-p", "../one", "../two", "--dry", cwd=ours)
+    listed = f"following repos:\n  - {ours.parent / 'one'}\n  - {ours.parent / 'two'}\n"
+    assert listed in r.stderr
+    dvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=theirs)
+    mlvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+    assert len(cache_objects(ours / ".dvc/cache")) == 3  # v3, and v1 and v2 of the others
+    # ...and a repeated `-p` replaces the earlier one, so only `two`'s v2 is kept now.
+    dvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=theirs)
+    mlvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=ours)
+    assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
+    assert len(cache_objects(ours / ".dvc/cache")) == 2
+
+
+def per_output_remote_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
+    """Default remote `r1` and `r2`; `a.txt` and stage `m` name `remote: r2`, `b.txt` and
+    stage `n` none; `old.txt` was tracked once. Pushed: a, m to r2; b, n, old to r1."""
+    mlvc("init", "-q")
+    mlvc("remote", "add", "-q", "-d", "r1", "../r1")
+    mlvc("remote", "add", "-q", "r2", "../r2")
+    for name in ("a", "b", "old"):
+        (repo / f"{name}.txt").write_text(f"{name}\n")
+        mlvc("add", "-q", f"{name}.txt")
+    dvcfile = repo / "a.txt.dvc"
+    dvcfile.write_text(dvcfile.read_text() + "  remote: r2\n")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n"
+        "  m:\n    cmd: echo m > m.txt\n    outs:\n    - m.txt:\n        remote: r2\n"
+        "  n:\n    cmd: echo n > n.txt\n    outs: [n.txt]\n"
+    )
+    mlvc("repro", "-q")
+    mlvc("push", "-q")
+    (repo / "old.txt.dvc").unlink()
+    (repo / "old.txt").unlink()
+    commit(repo, "data")
+
+
+def remote_contents(remote: Path) -> list[str]:
+    return sorted(p.read_text() for p in remote.rglob("*") if p.is_file())
+
+
+def move_object(src: Path, dst: Path, text: str) -> None:
+    """Moves the object holding `text` from one local remote to the other."""
+    (obj,) = [p for p in src.rglob("*") if p.is_file() and p.read_text() == text]
+    dest = dst / obj.relative_to(src)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(obj, dest)
+
+
+def test_gc_cloud_honours_per_output_remotes_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    per_output_remote_repo(mlvc, git, repo)
+    assert remote_contents(repo.parent / "r1") == ["b\n", "n\n", "old\n"]
+    assert remote_contents(repo.parent / "r2") == ["a\n", "m\n"]
+    # Every object on both remotes.
+    shutil.copytree(repo.parent / "r1", repo.parent / "r2", dirs_exist_ok=True)
+    shutil.copytree(repo.parent / "r2", repo.parent / "r1", dirs_exist_ok=True)
+    for flags, r1, r2 in (
+        # DVC-compat: each remote keeps only what the outputs sent to it use; the
+        # default remote (or `-r`) takes the outputs that name none.
+        ([], ["b\n", "n\n"], ["a\n", "m\n"]),
+        (["-r", "r2"], ["a\n", "b\n", "m\n", "n\n", "old\n"], ["a\n", "b\n", "m\n", "n\n"]),
+        (["-r", "r1"], ["b\n", "n\n"], ["a\n", "m\n"]),
+    ):
+        for copy in (repo.parent / "theirs", repo.parent / "ours"):
+            shutil.rmtree(copy, ignore_errors=True)
+            copy.mkdir()
+            for name in ("repo", "r1", "r2"):
+                shutil.copytree(repo.parent / name, copy / name, symlinks=True)
+        theirs = dvc("gc", "-f", "-w", "-c", *flags, cwd=repo.parent / "theirs" / "repo")
+        ours = mlvc("gc", "-f", "-w", "-c", *flags, cwd=repo.parent / "ours" / "repo")
+        for copy in ("theirs", "ours"):
+            found = [remote_contents(repo.parent / copy / name) for name in ("r1", "r2")]
+            assert found == [r1, r2], (copy, flags)
+        removed = [ln for ln in theirs.stdout.splitlines() if "remote" in ln]
+        assert [ln for ln in ours.stdout.splitlines() if "remote" in ln] == removed, flags
+    # Outputs that name no remote need a default one, even when others name theirs.
+    mlvc("remote", "default", "--unset")
+    for flag in ("-c", "--not-in-remote"):
+        theirs = dvc("gc", "-f", "-w", flag, check=False)
+        ours = mlvc("gc", "-f", "-w", flag, check=False)
+        assert theirs.returncode == ours.returncode == 251, flag
+        assert "error: no remote specified in " in ours.stderr
+    assert remote_contents(repo / ".dvc" / "cache") == ["a\n", "b\n", "m\n", "n\n", "old\n"]
+
+
+def test_gc_not_in_remote_checks_each_output_against_its_remote_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    per_output_remote_repo(mlvc, git, repo)
+    # `a` (remote r2) only on r1, `b` (default remote) only on r2: both stay local.
+    move_object(repo.parent / "r2", repo.parent / "r1", "a\n")
+    move_object(repo.parent / "r1", repo.parent / "r2", "b\n")
+    theirs, ours = twins(repo)
+    for name in ("r1", "r2"):
+        for copy in (theirs, ours):
+            shutil.copytree(repo.parent / name, copy.parent / name)
+    dvc("gc", "-f", "-w", "--not-in-remote", cwd=theirs)
+    mlvc("gc", "-f", "-w", "--not-in-remote", cwd=ours)
+    kept = remote_contents(ours / ".dvc" / "cache")
+    assert kept == remote_contents(theirs / ".dvc" / "cache") == ["a\n", "b\n"]

@@ -140,17 +140,44 @@ def _command_of(args: list[str]) -> str | None:
     return next((a for a in args if not a.startswith("-")), None)
 
 
-# DVC-compat: options argparse parses with `nargs="*"` (`--targets a b`): every word
-# up to the next option belongs to them. click takes one value per option, so the
-# words are spread over repeated options before parsing.
-_MANY_VALUES = ("--targets",)
+# DVC-compat: options argparse parses with `nargs="*"` (`--targets a b`, `gc -p a b`):
+# every word up to the next option belongs to them. click takes one value per option,
+# so the words are spread over repeated options before parsing. Keyed by command
+# ("" for every command); each entry lists an option's spellings, the one passed on first.
+_MANY_VALUES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "": (("--targets",),),
+    "gc": (("--projects", "-p"),),
+}
+# DVC-compat: options argparse stores into one destination (`store_const`), so the
+# last one given wins: `repro --ignore-errors -k` keeps going but fails in the end.
+_LAST_WINS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "repro": (("-k", "--keep-going", "--ignore-errors"),),
+}
 # DVC-compat: options with an optional value (`nargs="?"`), and the value they take
 # alone: `--untracked-files` means `--untracked-files=all`.
 _OPTIONAL_VALUE = {"--untracked-files": "all"}
 
 
+def _attached_value(word: str, spellings: dict[str, str]) -> tuple[str, str] | None:
+    """`(option, value)` for `--opt=v`, `-p=v` or `-pv` when the option is in `spellings`."""
+    name, eq, value = word.partition("=")
+    if eq and name in spellings:
+        return spellings[name], value
+    short = word[:2]
+    if not word.startswith("--") and len(word) > 2 and short in spellings:
+        return spellings[short], word[2:]
+    return None
+
+
 def normalise_args(args: list[str]) -> list[str]:
     """Rewrites argparse-only option forms into ones click parses the same way."""
+    command = _command_of(args) or ""
+    many = {
+        spelling: group[0]
+        for group in (*_MANY_VALUES[""], *_MANY_VALUES.get(command, ()))
+        for spelling in group
+    }
+    last_wins = {spelling: group for group in _LAST_WINS.get(command, ()) for spelling in group}
     out: list[str] = []
     i = 0
     while i < len(args):
@@ -159,10 +186,11 @@ def normalise_args(args: list[str]) -> list[str]:
         if word == "--":
             out += args[i - 1 :]
             break
-        name, eq, value = word.partition("=")
-        if name in _MANY_VALUES:
-            values = [value] if eq else []
-            while not eq and i < len(args) and not args[i].startswith("-"):
+        attached = _attached_value(word, many)
+        if attached is not None or word in many:
+            name, value = attached or (many[word], "")
+            values = [value] if attached else []
+            while attached is None and i < len(args) and not args[i].startswith("-"):
                 values.append(args[i])
                 i += 1
             # DVC-compat: a repeated option replaces the earlier one (argparse's `store`).
@@ -170,6 +198,8 @@ def normalise_args(args: list[str]) -> list[str]:
             # No words: argparse takes an empty list, the same as leaving the option out.
             out += [f"{name}={v}" for v in values]
             continue
+        if word in last_wins:
+            out = [w for w in out if w not in last_wins[word]]
         if word in _OPTIONAL_VALUE and (i == len(args) or args[i].startswith("-")):
             out.append(f"{word}={_OPTIONAL_VALUE[word]}")
             continue

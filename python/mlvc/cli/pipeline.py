@@ -393,7 +393,8 @@ def _confirm(statement: str) -> bool:
             return False
         if answer in choices:
             return answer.startswith("y")
-        _say(False, "Your response must be one of: yes, no, y, n. Please try again.\n")
+        # DVC-compat: DVC formats the list of choices as a Python list.
+        _say(False, f"Your response must be one of: {list(choices)}. Please try again.\n")
 
 
 def _describe(stage: object) -> str:

@@ -261,15 +261,23 @@ def register(app: CommandSink) -> None:
             for t in outs_at(repo, None)
         }
         done = result.checkout
-        for p in done.added:
-            sys.stdout.write(f"A       {p}\n")
+        # DVC-compat: modified before added, in the lines and in the counts.
         for p in done.modified:
             sys.stdout.write(f"M       {p}\n")
+        for p in done.added:
+            sys.stdout.write(f"A       {p}\n")
         parts = []
         if result.fetch.transferred:
             parts.append(f"{plural(result.fetch.transferred)} fetched")
-        for word, paths in (("added", done.added), ("modified", done.modified)):
-            count = sum(nfiles.get(p, 1) for p in paths)
+        counts = {
+            "modified": sum(nfiles.get(p, 1) for p in done.modified if p not in done.partial),
+            "added": sum(nfiles.get(p, 1) for p in done.added if p not in done.partial),
+        }
+        # DVC-compat: a partly restored directory counts its files one by one.
+        for added, modified in done.partial.values():
+            counts["added"] += added
+            counts["modified"] += modified
+        for word, count in counts.items():
             if count:
                 parts.append(f"{plural(count)} {word}")
         sys.stdout.write((humanize_join(parts) or "Everything is up to date.") + "\n")

@@ -31,6 +31,18 @@ class CheckoutSummary:
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
     link_types: set[str] = field(default_factory=set)
+    # Outputs (as listed in `added`/`modified`) only partly checked out, with the
+    # number of their files that were added and modified.
+    partial: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def conflict_error(conflicts: list[str]) -> CheckoutConflictError:
+    """The error for repo paths a checkout would overwrite without `--force`."""
+    shown = ", ".join(f"`{c}`" for c in conflicts[:5])
+    more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
+    return CheckoutConflictError(
+        f"checkout would overwrite changes that are not in the cache: {shown}{more}"
+    )
 
 
 def checkout(
@@ -101,11 +113,7 @@ def checkout(
             if res.link_type:
                 summary.link_types.add(res.link_type)
         if conflicts:
-            shown = ", ".join(f"`{c}`" for c in conflicts[:5])
-            more = f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else ""
-            raise CheckoutConflictError(
-                f"checkout would overwrite changes that are not in the cache: {shown}{more}"
-            )
+            raise conflict_error(conflicts)
     if summary.failed:
         raise CheckoutFailedError(
             "objects missing from the cache for: " + ", ".join(f"`{f}`" for f in summary.failed)

@@ -17,15 +17,18 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
+from typing import TYPE_CHECKING, Any
 
 import mlvc
 from mlvc import yamlio
+from mlvc.config import ConfigError
 from mlvc.exceptions import MlvcError
 from mlvc.output import is_md5_name
 from mlvc.repo import DVC_DIR, Repo
-from mlvc.revs import RevScope, outs_at
+from mlvc.revs import RevScope, outs_at, stage_outs_at
+
+if TYPE_CHECKING:
+    from mlvc.remote import Remote
 
 # Temp files younger than this may belong to a write still in progress elsewhere.
 TEMP_GRACE_SECONDS = 3600.0
@@ -195,13 +198,33 @@ def _lock_hashes(name: str, data: bytes) -> set[str]:
     return found
 
 
-def _rev_hashes(repo: Repo, rev: str | None) -> set[str]:
-    found: set[str] = set()
+def _rev_hashes(repo: Repo, rev: str | None, *, by_remote: bool) -> dict[str | None, set[str]]:
+    """Top-level hashes a revision uses, under the `remote:` of the outputs using them.
+
+    Without `by_remote` everything is under None, and no `dvc.yaml` is read.
+    """
+    found: dict[str | None, set[str]] = {}
     for t in outs_at(repo, rev):
         if t.out.md5 is not None and t.out.cache:
-            found.add(t.out.md5)
+            found.setdefault(t.out.remote if by_remote else None, set()).add(t.out.md5)
+    locked: set[str] = set()
     for name, data in _lock_files_at(repo, rev):
-        found |= _lock_hashes(name, data)
+        locked |= _lock_hashes(name, data)
+    if by_remote and locked:
+        # A stage output's `remote:` is in `dvc.yaml`, not in the lock.
+        elsewhere: set[str] = set()
+        plain: set[str] = set()
+        for t in stage_outs_at(repo, rev):
+            if t.out.md5 not in locked:
+                continue
+            if t.out.remote and t.out.cache:
+                found.setdefault(t.out.remote, set()).add(t.out.md5)
+                elsewhere.add(t.out.md5)
+            else:
+                plain.add(t.out.md5)
+        locked -= elsewhere - plain
+    if locked:
+        found.setdefault(None, set()).update(locked)
     return found
 
 
@@ -210,9 +233,12 @@ def referenced_hashes(
     revs: Iterable[str | None],
     *,
     on_skip: Callable[[str], None] | None = None,
-) -> set[str]:
+    by_remote: bool = False,
+) -> dict[str | None, set[str]]:
     """Top-level hashes (files and `.dir` ids) the revisions' outputs use.
 
+    With `by_remote`, grouped by the `remote:` of the outputs that use them (None:
+    outputs that name no remote); without it, all under None.
     Outputs with `cache: false` are not counted (DVC-compat: they live in git).
     Pipeline outputs from `dvc.lock` are always counted: the lock does not say
     whether they are cached, and keeping too much is the safe mistake.
@@ -220,10 +246,11 @@ def referenced_hashes(
     A revision whose files cannot be read stops gc (`GcError`), unless `on_skip` is
     given (`--skip-failed`): then it is called with the revision, which is skipped.
     """
-    found: set[str] = set()
+    found: dict[str | None, set[str]] = {}
     for rev in revs:
         try:
-            found |= _rev_hashes(repo, rev)
+            for remote, hashes in _rev_hashes(repo, rev, by_remote=by_remote).items():
+                found.setdefault(remote, set()).update(hashes)
         except (MlvcError, ValueError, UnicodeDecodeError) as exc:
             name = rev or "workspace"
             if on_skip is None:
@@ -344,24 +371,28 @@ def _delete(paths: list[Path], jobs: int) -> None:
         list(pool.map(rm, paths))
 
 
-def remote_root(repo: Repo, name: str | None) -> tuple[str, Path]:
-    """`(name, path)` of a local remote: `name`, or the default `core.remote`."""
-    chosen = name or repo.config.get("core", "remote")
-    if not chosen:
-        raise GcError(
-            "no remote given and no default remote (`core.remote`) is set",
-            hint="pass `-r NAME`, or set `core.remote` in `.dvc/config`",
-        )
-    url = repo.config.get(f'remote "{chosen}"', "url")
-    if url is None:
-        raise GcError(f"remote `{chosen}` is not configured")
-    parsed = urlparse(url)
-    if parsed.scheme not in ("", "file"):
-        raise GcError(f"`gc -c` supports local remotes only; `{chosen}` is `{url}`")
-    path = Path(parsed.path if parsed.scheme == "file" else url)
-    if not path.is_dir():
-        raise GcError(f"remote `{chosen}` points to `{path}`, which is not a directory")
-    return chosen, path
+class NoGcRemoteError(ConfigError):
+    """`gc -c` or `--not-in-remote` with neither `-r` nor `core.remote` (DVC exits 251)."""
+
+    hint = "pass `-r NAME`, or set a default remote with `mlvc remote default NAME`"
+
+
+def _default_remote(repo: Repo, remote: str | None) -> str:
+    """`-r NAME`, else `core.remote`."""
+    from mlvc.ops.transfer import NoRemoteError, remote_name
+
+    try:
+        return remote_name(repo, remote, None)
+    except NoRemoteError as exc:
+        raise NoGcRemoteError(str(exc)) from exc
+
+
+def _open_remote(repo: Repo, name: str) -> tuple[Path, Remote]:
+    """A remote of `repo`'s config, and the directory that holds it (local remotes only)."""
+    from mlvc.remote import open_remote
+
+    backend = open_remote(repo.config, name)
+    return Path(backend.url), backend
 
 
 def gc(
@@ -377,21 +408,21 @@ def gc(
     projects: Iterable[Path] = (),
     on_skip: Callable[[str], None] | None = None,
 ) -> list[Swept]:
-    """Deletes unused objects from the cache (and with `cloud`, the remote).
+    """Deletes unused objects from the cache (and with `cloud`, the remotes).
 
-    `not_in_remote`: objects already on the remote count as unused (local copies only).
+    `not_in_remote`: objects already on their remote count as unused (local copies only).
     `projects`: other repositories sharing this cache; what they use (same scope) is kept.
     `on_skip`: skip revisions that cannot be read, telling it which (`--skip-failed`).
+    DVC-compat: an output's objects belong to its `remote:`, those of outputs naming
+    none to `remote` (else `core.remote`); `cloud` cleans each of these remotes of what
+    its own outputs do not use, and `not_in_remote` checks each object on its own.
     Returns what was removed per place; with `dry`, what would be, and nothing
     is deleted.
     """
     check_scope(scope, cloud=cloud, not_in_remote=not_in_remote)
     others = [o for o in (_open_project(p) for p in projects) if o.root != repo.root]
-    stores = [repo.cache_dir]
-    remote_path = remote_root(repo, remote)[1] if cloud else None
-    if remote_path is not None:
-        # A manifest evicted from the cache but still pushed tells what to keep.
-        stores.append(remote_path)
+    by_remote = cloud or not_in_remote
+    default = _open_remote(repo, _default_remote(repo, remote)) if by_remote else None
     with contextlib.ExitStack() as locks:
         for other in others:
             locks.enter_context(other.lock())
@@ -399,15 +430,35 @@ def gc(
         # DVC-compat: every scope keeps the workspace too.
         scope = replace(scope, workspace=True)
         used: set[str] = set()
+        unnamed: set[str] = set()
+        # Per remote directory (DVC's order: as outputs name them, the default last).
+        remotes: dict[Path, tuple[Remote, set[str]]] = {}
         for project in [*others, repo]:
-            used |= referenced_hashes(project, scope.revisions(project), on_skip=on_skip)
+            groups = referenced_hashes(
+                project, scope.revisions(project), on_skip=on_skip, by_remote=by_remote
+            )
+            for name, hashes in groups.items():
+                used |= hashes
+                if name is None:
+                    unnamed |= hashes
+                    continue
+                root, backend = _open_remote(project, name)
+                remotes.setdefault(root, (backend, set()))[1].update(hashes)
+        if default is not None:
+            remotes.setdefault(default[0], (default[1], set()))[1].update(unnamed)
+        # A manifest evicted from the cache but still pushed tells what to keep.
+        stores = [repo.cache_dir, *(remotes if cloud else ())]
         keep = expand(used, stores)
         if not_in_remote:
-            keep -= _on_remote(repo, remote, keep)
+            for backend, hashes in remotes.values():
+                keep -= backend.exists_many(expand(hashes, stores))
         now = time.time()
         swept = _sweep_store(repo.cache_dir, "repo", keep, now=now, grace=temp_grace)
-        if remote_path is not None:
-            swept += _sweep_store(remote_path, "remote", keep, now=now, grace=temp_grace)
+        if cloud:
+            for root, (_backend, hashes) in remotes.items():
+                swept += _sweep_store(
+                    root, "remote", expand(hashes, stores), now=now, grace=temp_grace
+                )
         if not dry:
             for s in swept:
                 _delete(s.objects + s.temp_files, jobs)
@@ -423,11 +474,3 @@ def _open_project(path: Path) -> Repo:
         error.hint = "check the paths given to `-p/--projects`"
         raise error
     return Repo.find(path)
-
-
-def _on_remote(repo: Repo, remote: str | None, hashes: set[str]) -> set[str]:
-    """Which of `hashes` the remote (`-r`, else `core.remote`) holds."""
-    from mlvc.ops.transfer import remote_name
-    from mlvc.remote import open_remote
-
-    return set(open_remote(repo.config, remote_name(repo, remote, None)).exists_many(hashes))

@@ -6,7 +6,7 @@ import os
 import posixpath
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,10 @@ class PullSummary:
 
 
 def remote_name(repo: Repo, explicit: str | None, out_remote: str | None) -> str:
-    """DVC-compat: `-r NAME`, else the output's `remote:`, else `core.remote`."""
+    """DVC-compat: `-r NAME`, else the output's `remote:`, else `core.remote`.
+
+    (With `-r`, push/fetch/pull skip outputs naming another remote: see `_group`.)
+    """
     name = explicit or out_remote or repo.config.get("core", "remote")
     if not name:
         raise NoRemoteError(f"no remote specified in `{repo.dvc_dir / 'config'}`")
@@ -63,9 +66,10 @@ class Selection:
     """Which outputs a transfer command works on: DVC's targets and the flags that shape them.
 
     A target is a `.dvc` file, a `dvc.yaml` (all its stages), a stage name (`train`,
-    `sub/dvc.yaml:train`), tracked data, or a directory holding any of these.
+    `sub/dvc.yaml:train`), tracked data or a path inside a tracked directory.
     `with_deps`: stages named also bring their upstream stages' outputs (`-d`).
-    `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`).
+    `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`);
+    without it, a directory that only holds such files is no target.
     `glob`: targets are shell patterns matched against files (`--glob`).
     `max_size`: only outputs smaller than this many bytes; `types`: only outputs that are
     `metrics` or `plots` (`fetch --max-size`, `--type`).
@@ -207,17 +211,28 @@ def _targeted(
                     chosen.add(up)
                     todo.append(up)
     names = {stages[i].addressing for i in chosen} if stages is not None else set()
-    return [
-        t
-        for t in outs
-        if t.stage_name in names
-        or any(w in (t.dvcfile, t.path) or t.path.startswith(w + "/") for w in paths)
-    ]
+    found = []
+    for t in outs:
+        if t.stage_name in names or any(w in (t.dvcfile, t.path) for w in paths):
+            found.append(t)
+            continue
+        inside = sorted(w[len(t.path) + 1 :] for w in paths if w.startswith(t.path + "/"))
+        if inside and not t.out.is_dir:
+            found.append(t)  # DVC-compat: a path "inside" a file output names the file
+        # DVC-compat: a path inside a tracked directory moves its `.dir` object and the
+        # files under that path only.
+        found += [replace(t, within=w) for w in inside if t.out.is_dir]
+    return found
 
 
 def _is_out(repo: Repo, outs: list[revs.TrackedOut], full: Path) -> bool:
+    """Whether `full` is an output, its `.dvc` file, or a path inside an output.
+
+    DVC-compat: a directory that merely holds outputs is none of these (without `-R`,
+    DVC reads it as a stage name and fails).
+    """
     rel = repo.relpath(full).removesuffix("/")
-    return any(rel in (t.dvcfile, t.path) or t.path.startswith(rel + "/") for t in outs)
+    return any(rel in (t.dvcfile, t.path) or rel.startswith(t.path + "/") for t in outs)
 
 
 def _select(
@@ -262,10 +277,18 @@ def _select(
 
 
 def _group(
-    repo: Repo, outs: list[revs.TrackedOut], remote: str | None
+    repo: Repo, outs: list[revs.TrackedOut], remote: str | None, *, unnamed_only: bool = False
 ) -> dict[str, list[revs.TrackedOut]]:
+    """The outputs by the remote they go to or come from.
+
+    DVC-compat: with `-r NAME`, push/fetch/pull leave out the outputs whose `remote:`
+    names another remote; `status -c` (`unnamed_only`) leaves out every output that
+    names one.
+    """
     groups: dict[str, list[revs.TrackedOut]] = {}
     for t in outs:
+        if t.out.remote and (unnamed_only or (remote and t.out.remote != remote)):
+            continue
         groups.setdefault(remote_name(repo, remote, t.out.remote), []).append(t)
     return groups
 
@@ -404,12 +427,15 @@ def pull(
         progress=progress,
     )
     wanted: set[str] | None = None  # stages to check out; None: all
+    partial: list[revs.TrackedOut] = []  # files inside directory outputs
     if targets or sel.glob:
         if sel.glob:
             targets = _expand_globs(targets, cwd)
             sel = Selection(with_deps=sel.with_deps, recursive=sel.recursive)
         chosen = _select(repo, targets, cwd, revs.WORKSPACE_ONLY, sel)
-        wanted = {t.stage_name for t in chosen}
+        wanted = {t.stage_name for t in chosen if not t.within}
+        whole = {t.path for t in chosen if not t.within}
+        partial = [t for t in chosen if t.within and t.path not in whole]
     dvc_paths = sorted(w for w in wanted or () if w.endswith(DVCFILE_SUFFIX))
     ready, failed = (
         ([], [])
@@ -426,7 +452,70 @@ def pull(
             more = checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs)
             done.added += more.added
             done.modified += more.modified
+    if partial:
+        failed += _checkout_within(repo, partial, done, force=force, jobs=jobs)
     return PullSummary(fetched, done, failed)
+
+
+def _checkout_within(
+    repo: Repo,
+    outs: list[revs.TrackedOut],
+    summary: CheckoutSummary,
+    *,
+    force: bool = False,
+    jobs: int = 0,
+) -> list[str]:
+    """Checks out only the files under each output's `within`; returns outputs that failed.
+
+    DVC-compat: `pull DIR/PATH` of a tracked `DIR` restores the files under `PATH` and
+    leaves the directory's other files alone; the directory is reported as added or
+    modified, with its files counted as added or modified one by one.
+    """
+    from mlvc.ops.checkout import conflict_error
+
+    withins: dict[str, list[revs.TrackedOut]] = {}
+    for t in outs:
+        withins.setdefault(t.path, []).append(t)
+    failed: list[str] = []
+    conflicts: list[str] = []
+    for path, group in withins.items():
+        md5 = group[0].out.md5 or ""
+        dest = repo.root / path
+        if not repo.cache.contains(md5):
+            failed.append(path)
+            continue
+        files = [
+            (dest / rel, h)
+            for rel, h in repo.cache.read_manifest(md5)
+            if any(t.covers(rel) for t in group)
+        ]
+        existed = dest.exists()
+        before = {f for f, _h in files if f.exists()}
+        res = repo.cache.checkout_files(
+            [(f, h, False) for f, h in files],
+            link_types=repo.link_types,
+            force=force,
+            jobs=jobs,
+            state=repo.state,
+        )
+        if res.conflicts:
+            conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
+            continue
+        if res.missing:
+            failed.append(path)
+        linked = {Path(p) for p in res.linked}
+        if not existed:
+            dest.mkdir(parents=True, exist_ok=True)  # DVC-compat: even with no file to write
+        if linked or not existed:
+            (summary.modified if existed else summary.added).append(path + "/")
+            summary.partial[path + "/"] = (len(linked - before), len(linked & before))
+        else:
+            summary.unchanged += 1
+        if res.link_type:
+            summary.link_types.add(res.link_type)
+    if conflicts:
+        raise conflict_error(conflicts)
+    return failed
 
 
 def _stage_checkout_plan(
@@ -525,7 +614,7 @@ def cloud_status(
     with repo.lock():
         outs = _select(repo, targets, cwd, scope)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
-        for name, group in _group(repo, outs, remote).items():
+        for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
             _fetch_manifests(repo, backend, group)
             entries: list[tuple[str, str]] = []
@@ -534,7 +623,9 @@ def cloud_status(
                 entries.append((t.path, md5))
                 if t.out.is_dir and repo.cache.contains(md5):
                     entries.extend(
-                        (f"{t.path}/{rel}", h) for rel, h in repo.cache.read_manifest(md5)
+                        (f"{t.path}/{rel}", h)
+                        for rel, h in repo.cache.read_manifest(md5)
+                        if t.covers(rel)
                     )
             on_remote = backend.exists_many({h for _p, h in entries})
             cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
