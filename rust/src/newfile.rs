@@ -57,7 +57,10 @@ where
                 match link_unnamed(&file, dirfd, &dest_c) {
                     Ok(()) => return Ok(true),
                     Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
-                    Err(e) if is_unsupported(&e) => {
+                    // The file could be made in the directory, so the directory is
+                    // writable: a refused link means the system refuses /proc links
+                    // (a sandbox, another mount of /proc). Named temp files still work.
+                    Err(e) if is_unsupported(&e) || is_link_refused(&e) => {
                         UNNAMED_UNSUPPORTED.store(true, Ordering::Relaxed)
                     }
                     Err(e) => return Err(e),
@@ -165,6 +168,14 @@ fn is_unsupported(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
         Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL | libc::ENOSYS)
+    )
+}
+
+/// Errors of linking an unnamed file from /proc that a named temp file avoids.
+fn is_link_refused(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EPERM | libc::EACCES | libc::EXDEV | libc::ENOENT)
     )
 }
 
