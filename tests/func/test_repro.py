@@ -146,6 +146,33 @@ def test_parallel_jobs_write_the_serial_lock(tools: Tools) -> None:
     assert (repo / "all.txt").read_text() == "0\n1\n2\n3\n4\n5\n"
 
 
+def test_parallel_jobs_stop_starting_stages_after_a_failure(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    later = "".join(
+        f"  later{i}: {{cmd: echo {i} > l{i}.txt, deps: [in.txt], outs: [l{i}.txt]}}\n"
+        for i in range(3)
+    )
+    setup(
+        tools,
+        "stages:\n"
+        "  bad: {cmd: exit 3, deps: [in.txt], outs: [bad.txt]}\n"
+        "  slow: {cmd: sleep 0.5 && echo s > slow.txt, deps: [in.txt], outs: [slow.txt]}\n" + later,
+        {"in.txt": "x\n"},
+    )
+    r = mlvc("repro", "-j", "2", check=False)
+    assert r.returncode == 255 and "exited with 3" in r.stderr
+    # The stage already running when `bad` failed is finished and recorded;
+    # nothing queued behind them starts.
+    assert (repo / "slow.txt").read_text() == "s\n"
+    lock = (repo / "dvc.lock").read_text()
+    assert "slow:" in lock and "bad:" not in lock
+    assert not any((repo / f"l{i}.txt").exists() for i in range(3))
+    # With --keep-going the independent stages all run.
+    r = mlvc("repro", "-j", "2", "--keep-going", check=False)
+    assert r.returncode == 255
+    assert all((repo / f"l{i}.txt").read_text() == f"{i}\n" for i in range(3))
+
+
 def test_ctrl_c_stops_the_command_and_keeps_lock(tools: Tools, tmp_path: Path) -> None:
     _mlvc, _dvc, _git, repo = tools
     setup(

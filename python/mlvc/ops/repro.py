@@ -765,8 +765,16 @@ def _execute(
             fail(job.index, exc)
         finish(job.index)
 
+    # Jobs whose commands ended, committed only after the freed slots got new
+    # commands: with -j, the commands then overlap this bookkeeping.
+    ended: list[tuple[_Job, Future[None]]] = []
     try:
-        while waiting or running:
+        while waiting or running or ended:
+            if any(f.exception() is not None for _, f in ended):
+                # A command failed: record that before deciding what else may start.
+                for ended_job, f in ended:
+                    complete(ended_job, f)
+                ended.clear()
             stop = bool(failures) and not keep_going
             started = False
             if not stop:
@@ -810,14 +818,18 @@ def _execute(
                     finish(i)
                     if pool is None:
                         continue
+            if ended:
+                for ended_job, f in ended:
+                    complete(ended_job, f)
+                ended.clear()
+                continue
             if stop and not running:
                 break
             if running:
                 from concurrent.futures import FIRST_COMPLETED, wait
 
                 done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    complete(running.pop(fut), fut)
+                ended.extend((running.pop(fut), fut) for fut in done)
             elif not started and waiting and all(pending_ups[i] or i in skipped for i in waiting):
                 break
     finally:
