@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlvc.fsutil import atomic_write_text
 from mlvc.output import InvalidDvcFileError, Output, check_relative_path
-
-if TYPE_CHECKING:
-    import mlvc
 
 SUFFIX = ".dvc"
 # Top-level keys DVC accepts in a `.dvc` file.
@@ -35,16 +32,16 @@ class DvcFile:
         return self.wdir / out.path
 
     @classmethod
-    def load(cls, path: Path, state: mlvc.State | None = None) -> DvcFile:
-        """Reads a `.dvc` file; with `state`, a parse seen before is not repeated."""
-        return cls.loads(path.read_text(encoding="utf-8"), path, state)
+    def load(cls, path: Path) -> DvcFile:
+        """Reads a `.dvc` file (a parse seen before comes from the state database)."""
+        return cls.loads(path.read_text(encoding="utf-8"), path)
 
     @classmethod
-    def loads(cls, text: str, path: Path, state: mlvc.State | None = None) -> DvcFile:
+    def loads(cls, text: str, path: Path) -> DvcFile:
         """Parses `.dvc` text; `path` is where it lives (for relative out paths and errors)."""
         from mlvc.parsecache import load_yaml
 
-        data = load_yaml(text, path, state)
+        data = load_yaml(text, path)
         origin = str(path)
         if data is None:
             data = {}

@@ -25,24 +25,27 @@ _default_state: Callable[[], mlvc.State] | None = None
 
 
 def remember_in(state: Callable[[], mlvc.State] | None) -> None:
-    """Where parses go when a caller names no state database (opened on first use)."""
+    """The state database parses go to (opened on first use); None: parse every time.
+
+    `Repo` names its own when it opens, so every parse of a command shares it.
+    """
     global _default_state
     _default_state = state
 
 
-def _state(state: mlvc.State | None) -> mlvc.State | None:
-    if state is not None or _default_state is None:
-        return state
+def _state() -> mlvc.State | None:
+    if _default_state is None:
+        return None
     try:
         return _default_state()
     except (mlvc.exceptions.MlvcError, OSError):
         return None  # no usable database: parse every time
 
 
-def load_yaml(text: str, origin: Path | str, state: mlvc.State | None = None) -> Any:
-    """What `yamlio.loads(text, origin)` returns, from `state` when it was seen before."""
+def load_yaml(text: str, origin: Path | str) -> Any:
+    """What `yamlio.loads(text, origin)` returns, from the state when it was seen before."""
     raw = text.encode("utf-8", "surrogatepass")
-    db = _state(state)
+    db = _state()
     hit = _lookup(db, _YAML_KIND, raw)
     if hit is not None:
         return json.loads(hit)
@@ -54,16 +57,14 @@ def load_yaml(text: str, origin: Path | str, state: mlvc.State | None = None) ->
     return data
 
 
-def load_yaml_marked(
-    text: str, origin: Path | str, state: mlvc.State | None = None
-) -> tuple[Any, Marks]:
-    """What `yamlio.loads_marked(text, origin)` returns, from `state` when seen before.
+def load_yaml_marked(text: str, origin: Path | str) -> tuple[Any, Marks]:
+    """What `yamlio.loads_marked(text, origin)` returns, from the state when seen before.
 
     The marks are stored as a list in depth-first order of the containers, and
     laid back onto the decoded data in the same order.
     """
     raw = text.encode("utf-8", "surrogatepass")
-    db = _state(state)
+    db = _state()
     hit = _lookup(db, _MARKED_KIND, raw)
     if hit is not None:
         stored = json.loads(hit)

@@ -46,7 +46,7 @@ class TrackedOut:
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
     """The `.dvc` files of a revision (`None`: the workspace)."""
     if rev is None:
-        return [DvcFile.load(p, repo.state) for p in repo.dvcfiles()]
+        return [DvcFile.load(p) for p in repo.dvcfiles()]
     scm = repo.scm
     if scm is None:
         raise ValueError("revisions need a git repository (this one is `--no-scm`)")
@@ -60,7 +60,7 @@ def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
         data = scm.read_file(rev, path)
         if data is None:
             continue
-        found.append(DvcFile.loads(data.decode("utf-8"), git_root / path, repo.state))
+        found.append(DvcFile.loads(data.decode("utf-8"), git_root / path))
     return found
 
 

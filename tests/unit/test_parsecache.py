@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import mlvc
-from mlvc import yamlio
+from mlvc import parsecache, yamlio
 from mlvc.dvcfile import DvcFile
 from mlvc.parsecache import load_yaml, load_yaml_marked
 from mlvc.yamldata import Marks
@@ -21,14 +22,18 @@ DVC_TEXT = (
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> mlvc.State:
-    return mlvc.State(tmp_path / "state.db")
+def state(tmp_path: Path) -> Iterator[mlvc.State]:
+    """The database parses go to, as `Repo` names its own."""
+    db = mlvc.State(tmp_path / "state.db")
+    parsecache.remember_in(lambda: db)
+    yield db
+    parsecache.remember_in(None)
 
 
 def test_second_parse_comes_from_the_state(state: mlvc.State) -> None:
-    first = load_yaml(DVC_TEXT, "x.dvc", state)
+    first = load_yaml(DVC_TEXT, "x.dvc")
     assert state.parsed("yaml1.2-safe/1", DVC_TEXT.encode()) is not None
-    second = load_yaml(DVC_TEXT, "x.dvc", state)
+    second = load_yaml(DVC_TEXT, "x.dvc")
     assert first == second == yamlio.loads(DVC_TEXT, "x.dvc")
     assert [type(v) for v in second["outs"][0].values()] == [str, int, int, str, str]
 
@@ -36,11 +41,11 @@ def test_second_parse_comes_from_the_state(state: mlvc.State) -> None:
 def test_an_edit_that_keeps_size_and_mtime_is_seen(tmp_path: Path, state: mlvc.State) -> None:
     f = tmp_path / "data.dvc"
     f.write_text(DVC_TEXT)
-    assert DvcFile.load(f, state).outs[0].md5 == "0123456789abcdef0123456789abcdef.dir"
+    assert DvcFile.load(f).outs[0].md5 == "0123456789abcdef0123456789abcdef.dir"
     st = f.stat()
     f.write_text(DVC_TEXT.replace("0123", "4567"))
     os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))
-    assert DvcFile.load(f, state).outs[0].md5 == "4567456789abcdef4567456789abcdef.dir"
+    assert DvcFile.load(f).outs[0].md5 == "4567456789abcdef4567456789abcdef.dir"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +61,7 @@ def test_values_json_cannot_keep_are_parsed_every_time(
     state: mlvc.State, text: str, expected: object
 ) -> None:
     for _ in range(2):
-        data = load_yaml(text, "p.yaml", state)
+        data = load_yaml(text, "p.yaml")
         if expected is not None:
             assert data == expected
             assert type(next(iter(data.values()))) is type(next(iter(expected.values())))  # type: ignore[attr-defined]
@@ -66,7 +71,7 @@ def test_values_json_cannot_keep_are_parsed_every_time(
 
 def test_invalid_yaml_is_refused_and_not_remembered(state: mlvc.State) -> None:
     with pytest.raises(mlvc.exceptions.MlvcError):
-        load_yaml("outs: [\n", "bad.dvc", state)
+        load_yaml("outs: [\n", "bad.dvc")
     assert state.parsed("yaml1.2-safe/1", b"outs: [\n") is None
 
 
@@ -115,9 +120,9 @@ def _all_marks(data: object, marks: Marks) -> list[object]:
 
 def test_marked_parse_comes_back_with_the_same_marks(state: mlvc.State) -> None:
     fresh, fresh_marks = yamlio.loads_marked(PIPELINE_TEXT, "dvc.yaml")
-    first = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml", state)
+    first = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml")
     assert state.parsed("yaml1.2-safe-marked/1", PIPELINE_TEXT.encode()) is not None
-    cached, cached_marks = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml", state)
+    cached, cached_marks = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml")
     assert first[0] == cached == fresh
     assert _all_marks(cached, cached_marks) == _all_marks(fresh, fresh_marks)
     assert cached_marks.of(cached["stages"]["train"], "outs") == (9, 5)
@@ -127,11 +132,11 @@ def test_marked_parse_refuses_duplicate_keys_every_time(state: mlvc.State) -> No
     text = "a: 1\na: 2\n"
     for _ in range(2):
         with pytest.raises(mlvc.exceptions.MlvcError, match="duplicate key"):
-            load_yaml_marked(text, "params.yaml", state)
+            load_yaml_marked(text, "params.yaml")
 
 
 def test_aliases_are_parsed_every_time(state: mlvc.State) -> None:
     text = "base: &b {x: 1}\nother: *b\n"
-    data, _ = load_yaml_marked(text, "p.yaml", state)
+    data, _ = load_yaml_marked(text, "p.yaml")
     assert data == {"base": {"x": 1}, "other": {"x": 1}}
     assert state.parsed("yaml1.2-safe-marked/1", text.encode()) is None

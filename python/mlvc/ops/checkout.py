@@ -65,7 +65,7 @@ def checkout(
         stage_targets = [t for t in targets or [] if t not in data_targets]
         if data_targets or not targets:
             for path in select_dvcfiles(repo, data_targets, cwd):
-                dvcfile = DvcFile.load(path, repo.state)
+                dvcfile = DvcFile.load(path)
                 for out in dvcfile.outs:
                     if out.md5 is None or not out.cache:
                         continue

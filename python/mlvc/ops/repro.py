@@ -100,10 +100,7 @@ def dvcfile_outputs(repo: Repo) -> list[tuple[str, str]]:
 
 def data_stages(repo: Repo) -> list[Stage]:
     """Every `.dvc` file as a stage, as DVC sees them: its outputs (and import deps), no command."""
-    return [
-        stage_of_dvcfile(repo.relpath(path), DvcFile.load(path, repo.state))
-        for path in repo.dvcfiles()
-    ]
+    return [stage_of_dvcfile(repo.relpath(path), DvcFile.load(path)) for path in repo.dvcfiles()]
 
 
 def stage_of_dvcfile(rel: str, dvcfile: DvcFile) -> Stage:

@@ -173,7 +173,7 @@ def status(
     targets = list(targets)
     chosen = listed if listed is not None and not targets else None
     for path in chosen if chosen is not None else select_dvcfiles(repo, targets, cwd):
-        dvcfile = DvcFile.load(path, repo.state)
+        dvcfile = DvcFile.load(path)
         for out in dvcfile.outs:
             state = out_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
             if state is not None:

@@ -574,7 +574,7 @@ def _checkout_plan(
     """
     ready: list[str] = []
     failed: list[str] = []
-    dvcfiles = [DvcFile.load(path, repo.state) for path in select_dvcfiles(repo, targets, cwd)]
+    dvcfiles = [DvcFile.load(path) for path in select_dvcfiles(repo, targets, cwd)]
     incomplete = _incomplete(
         repo,
         [(o.md5, o.is_dir) for d in dvcfiles for o in d.outs if o.cache and o.md5 is not None],
