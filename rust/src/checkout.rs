@@ -46,9 +46,12 @@ pub struct CheckoutOptions {
 pub struct CheckoutReport {
     /// Files (re)linked from the cache.
     pub linked: Vec<PathBuf>,
+    /// How many of `linked` did not exist before.
+    pub created: u64,
     /// Files already right, left alone.
     pub unchanged: u64,
-    /// Workspace files not in the tree that were deleted.
+    /// Workspace files not in the tree that were deleted, then the directories
+    /// that left empty (DVC counts both as deleted).
     pub removed: Vec<PathBuf>,
     /// Files whose current content would be lost; nothing was changed when any exist.
     pub conflicts: Vec<PathBuf>,
@@ -363,6 +366,10 @@ fn checkout_with_removals(
         }
     }
     report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
+    report.created = todo
+        .iter()
+        .filter(|(_, _, e)| *e == Existing::Nothing)
+        .count() as u64;
     report.link_type = linker.settled();
     Ok(report)
 }
@@ -379,7 +386,45 @@ pub fn checkout_tree(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<CheckoutReport> {
-    let entries: Vec<TreeEntry> = cache.read_manifest(dir_hash)?;
+    checkout_tree_within(cache, linker, dir_hash, dest, &[], opts, state, progress)
+}
+
+/// Whether `relpath` is one of `within` or lies below one (all when `within` is empty).
+fn covered(relpath: &[u8], within: &[Vec<u8>]) -> bool {
+    within.is_empty()
+        || within.iter().any(|w| {
+            relpath == w.as_slice()
+                || (relpath.starts_with(w) && relpath.get(w.len()) == Some(&b'/'))
+        })
+}
+
+/// [`checkout_tree`] limited to the paths `within` (relative to `dest`, `/`-separated):
+/// only the tree's files under them are linked and only the files under them that
+/// are not in the tree are deleted; the rest of `dest` is left as it is.
+///
+/// DVC-compat: `dvc checkout DIR/PATH` of a tracked `DIR` works so.
+#[allow(clippy::too_many_arguments)]
+pub fn checkout_tree_within(
+    cache: &ObjectCache,
+    linker: &Linker,
+    dir_hash: &str,
+    dest: &Path,
+    within: &[Vec<u8>],
+    opts: &CheckoutOptions,
+    state: Option<&StateDb>,
+    progress: &Progress,
+) -> Result<CheckoutReport> {
+    if let Some(bad) = within
+        .iter()
+        .find(|w| w.starts_with(b"/") || w.split(|&b| b == b'/').any(|c| c == b".." || c == b"."))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "`{}` is not a plain path inside the directory",
+            String::from_utf8_lossy(bad)
+        )));
+    }
+    let all: Vec<TreeEntry> = cache.read_manifest(dir_hash)?;
+    let entries: Vec<&TreeEntry> = all.iter().filter(|e| covered(&e.relpath, within)).collect();
     if let Ok(m) = std::fs::symlink_metadata(dest) {
         if !m.is_dir() && !opts.force {
             let mut r = CheckoutReport::default();
@@ -400,21 +445,43 @@ pub fn checkout_tree(
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|e| e.relpath.as_slice()).collect();
     let dest_dir_absent = !dest.is_dir();
-    let extra: Vec<PathBuf> = if !dest_dir_absent {
+    let mut extra: Vec<PathBuf> = Vec::new();
+    if !dest_dir_absent {
         let walk_opts = WalkOptions {
             ignore_root: opts.ignore_root.clone(),
             threads: opts.jobs,
             // Checkout owns this directory: clear what killed writers left.
             remove_stale_temps: true,
         };
-        walk_files(dest, &walk_opts, Some(progress))?
-            .into_iter()
-            .filter(|w| !wanted.contains(w.relpath.as_slice()))
-            .map(|w| w.path)
-            .collect()
-    } else {
-        Vec::new()
-    };
+        let roots: Vec<Vec<u8>> = if within.is_empty() {
+            vec![Vec::new()]
+        } else {
+            within.to_vec()
+        };
+        for root in roots {
+            let top = dest.join(OsStr::from_bytes(&root));
+            let prefix = |rel: &[u8]| -> Vec<u8> {
+                if root.is_empty() {
+                    rel.to_vec()
+                } else {
+                    [root.as_slice(), b"/", rel].concat()
+                }
+            };
+            match std::fs::symlink_metadata(&top) {
+                Ok(m) if m.is_dir() => extra.extend(
+                    walk_files(&top, &walk_opts, Some(progress))?
+                        .into_iter()
+                        .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
+                        .map(|w| w.path),
+                ),
+                Ok(_) if !wanted.contains(root.as_slice()) => extra.push(top),
+                _ => {}
+            }
+        }
+        // Nested `within` paths walk some files twice.
+        extra.sort_unstable();
+        extra.dedup();
+    }
     let env = Env {
         cache,
         linker,
@@ -422,21 +489,38 @@ pub fn checkout_tree(
         state,
         progress,
     };
-    let report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
-    if report.conflicts.is_empty() {
-        for p in &report.removed {
-            prune_empty_parents(p, dest);
+    let mut report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
+    if report.conflicts.is_empty() && !report.removed.is_empty() {
+        // Directories of the tree stay when emptied (their files may be outside `within`).
+        let mut tree_dirs: HashSet<PathBuf> = HashSet::new();
+        for e in &all {
+            let mut d = dest.join(OsStr::from_bytes(&e.relpath));
+            while d.pop() && d != dest && tree_dirs.insert(d.clone()) {}
         }
+        let mut pruned = Vec::new();
+        for p in &report.removed {
+            prune_empty_parents(p, dest, &tree_dirs, &mut pruned);
+        }
+        report.removed.extend(pruned);
     }
     Ok(report)
 }
 
-fn prune_empty_parents(removed: &Path, stop: &Path) {
+/// Removes the directories a removed file leaves empty (adding them to `pruned`),
+/// up to `stop` and never one of the tree's own directories.
+fn prune_empty_parents(
+    removed: &Path,
+    stop: &Path,
+    keep: &HashSet<PathBuf>,
+    pruned: &mut Vec<PathBuf>,
+) {
     let mut dir = removed.parent();
     while let Some(d) = dir {
-        if d == stop || !d.starts_with(stop) || std::fs::remove_dir(d).is_err() {
+        if d == stop || !d.starts_with(stop) || keep.contains(d) || std::fs::remove_dir(d).is_err()
+        {
             break;
         }
+        pruned.push(d.to_path_buf());
         dir = d.parent();
     }
 }
