@@ -24,7 +24,8 @@ pub struct CheckoutItem {
     pub dest: PathBuf,
     /// The object's md5.
     pub hash: String,
-    /// Whether to give the owner the execute bit (copies and reflinks only).
+    /// Whether the file is recorded executable: new copies and reflinks get the
+    /// owner's execute bit.
     pub isexec: bool,
 }
 
@@ -44,7 +45,7 @@ pub struct CheckoutOptions {
 /// What a checkout did, or would have refused to do.
 #[derive(Debug, Clone, Default)]
 pub struct CheckoutReport {
-    /// Files (re)linked from the cache.
+    /// Files (re)linked from the cache, or given the owner's execute bit.
     pub linked: Vec<PathBuf>,
     /// How many of `linked` did not exist before.
     pub created: u64,
@@ -68,6 +69,8 @@ enum Plan {
     Keep,
     /// (Re)create from the cache; `existing` says what stands there now.
     Link { existing: Existing },
+    /// Its content is right; its execute bit is not (it gets the owner's).
+    Chmod,
     /// Its content would be lost.
     Conflict,
     /// The object is not in the cache.
@@ -274,9 +277,13 @@ fn checkout_with_removals(
             };
             plans[i] = match h {
                 Some(h) if h == item.hash => {
-                    let wrong_exec = mode & 0o222 != 0 && (mode & 0o100 != 0) != item.isexec;
-                    if opts.relink || wrong_exec {
+                    if opts.relink {
                         relink
+                    } else if (mode & 0o111 != 0) != item.isexec {
+                        // DVC-compat: an execute bit that differs from the record is
+                        // a change; DVC only ever adds the owner's bit (it never takes
+                        // one away) and counts the file as modified.
+                        Plan::Chmod
                     } else {
                         Plan::Keep
                     }
@@ -313,7 +320,7 @@ fn checkout_with_removals(
             Plan::Conflict => report.conflicts.push(item.dest.clone()),
             Plan::Missing => report.missing.push((item.dest.clone(), item.hash.clone())),
             Plan::Keep => report.unchanged += 1,
-            Plan::Link { .. } | Plan::Check { .. } => {}
+            Plan::Link { .. } | Plan::Check { .. } | Plan::Chmod => {}
         }
     }
     if !report.conflicts.is_empty() {
@@ -370,8 +377,21 @@ fn checkout_with_removals(
         .iter()
         .filter(|(_, _, e)| *e == Existing::Nothing)
         .count() as u64;
+    for (item, plan) in items.iter().zip(&plans) {
+        if *plan == Plan::Chmod {
+            add_owner_exec(&item.dest)?;
+            report.linked.push(item.dest.clone());
+        }
+    }
     report.link_type = linker.settled();
     Ok(report)
+}
+
+/// Adds the owner's execute bit to a file, as DVC's checkout does.
+fn add_owner_exec(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).at(path)?.permissions().mode();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o100)).at(path)
 }
 
 /// Makes the directory `dest` match the tree object `dir_hash`: missing and

@@ -354,3 +354,43 @@ fn checkout_within_refuses_paths_leaving_the_directory() {
     );
     assert!(matches!(r, Err(mlvc::Error::InvalidArgument(_))), "{r:?}");
 }
+
+#[test]
+fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    // DVC-compat: a directory's files are recorded not executable; an executable
+    // one is counted as changed but keeps its bits, one with only others' x gains
+    // the owner's.
+    chmod(&dest.join("a"), 0o755);
+    chmod(&dest.join("sub/b"), 0o645);
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.linked.len(), 2);
+    assert_eq!(r.created, 0);
+    assert_eq!(mode(&dest.join("a")), 0o755);
+    assert_eq!(mode(&dest.join("sub/b")), 0o745);
+    // A single file recorded executable gets the owner's bit, content untouched.
+    let single = dest.join("a");
+    chmod(&single, 0o640);
+    let items = [CheckoutItem {
+        dest: single.clone(),
+        hash: md5_hex(b"alpha"),
+        isexec: true,
+    }];
+    let ino = std::fs::metadata(&single).unwrap().ino();
+    let r = checkout_files(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &items,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    )
+    .unwrap();
+    assert_eq!(r.linked, vec![single.clone()]);
+    assert_eq!(mode(&single), 0o740);
+    assert_eq!(std::fs::metadata(&single).unwrap().ino(), ino);
+}

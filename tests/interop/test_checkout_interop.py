@@ -1,9 +1,11 @@
-"""`checkout` of a path inside a tracked directory, and what checkout and pull count:
-the same steps run by mlvc and by real DVC, compared step by step."""
+"""`checkout` of a path inside a tracked directory, and execute bits on add, checkout and
+pull: the same steps run by mlvc and by real DVC, compared step by step."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,3 +123,60 @@ def test_pull_counts_the_files_it_changes_like_dvc(tools: Tools) -> None:
             found.append((r.stdout, workspace(repo)))
         assert found[0] == found[1], args
     assert found[1][0] == "M       data/\n1 file modified, 2 files added and 2 files deleted\n"
+
+
+def modes(repo: Path) -> dict[str, str]:
+    """Each file's permission bits, and each `.dvc` file's text."""
+    found = {}
+    for p in sorted(repo.rglob("*")):
+        rel = p.relative_to(repo).as_posix()
+        if rel.startswith((".dvc/", ".git/")) or not p.is_file():
+            continue
+        found[rel] = p.read_text() if rel.endswith(".dvc") else oct(stat.S_IMODE(p.stat().st_mode))
+    return found
+
+
+def test_execute_bits_on_add_checkout_and_pull_like_dvc(tmp_path: Path, tools: Tools) -> None:
+    mlvc, dvc, git, ours = tools
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    git("init", "-q", cwd=theirs)
+    for tool, repo in ((mlvc, ours), (dvc, theirs)):
+        tool("init", "-q", cwd=repo)
+        tool("remote", "add", "-q", "-d", "store", f"../{repo.name}-store", cwd=repo)
+        (repo / "data" / "sub").mkdir(parents=True)
+        # DVC-compat: any of the three x bits makes a file executable.
+        for mode in (0o600, 0o755, 0o645, 0o700):
+            for name in (f"data/sub/f{mode:o}", f"s{mode:o}"):
+                (repo / name).write_text(name + "\n")
+                os.chmod(repo / name, mode)
+
+    def chmod(repo: Path, names: str) -> None:
+        for pair in names.split():
+            name, mode = pair.split("=")
+            os.chmod(repo / name, int(mode, 8))
+
+    def wipe(repo: Path, names: str) -> None:
+        for name in names.split():
+            target = repo / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+    steps: list[tuple[Callable[[Path], None], list[str]]] = [
+        (lambda r: None, ["add", "-q", "data", "s600", "s755", "s645", "s700"]),
+        (lambda r: None, ["push", "-q"]),
+        (lambda r: wipe(r, "data s755 s600"), ["checkout"]),
+        (lambda r: chmod(r, "s755=644 s600=700"), ["checkout", "--summary"]),
+        (lambda r: chmod(r, "data/sub/f600=755 s645=604"), ["checkout", "--summary"]),
+        (lambda r: chmod(r, "data/sub/f755=654"), ["checkout", "data/sub/f755"]),
+        (lambda r: wipe(r, "data s755 .dvc/cache"), ["pull"]),
+        (lambda r: chmod(r, "s755=644 data/sub/f755=645"), ["pull"]),
+        (lambda r: wipe(r, "data .dvc/cache"), ["pull", "data/sub/f755"]),
+        (lambda r: chmod(r, "data/sub/f755=645"), ["pull", "data/sub"]),
+    ]
+    for change, args in steps:
+        found = []
+        for tool, repo in ((mlvc, ours), (dvc, theirs)):
+            change(repo)
+            r = tool(*args, cwd=repo)
+            found.append((r.stdout, modes(repo)))
+        assert found[0] == found[1], args

@@ -166,7 +166,7 @@ pub struct WalkedFile {
 /// The outcome of a checkout.
 #[pyclass(frozen, get_all, module = "mlvc._core")]
 pub struct CheckoutResult {
-    /// Paths written from the cache.
+    /// Paths written from the cache, or given the owner's execute bit.
     linked: Vec<OsString>,
     /// How many of `linked` did not exist before.
     created: u64,
@@ -480,8 +480,8 @@ impl Cache {
 
     /// Hashes a directory and stores every file and the manifest.
     ///
-    /// With `normalize`, workspace files end as a DVC checkout leaves them
-    /// (symlinks become copies, modes 0644).
+    /// With `normalize`, workspace files end as `dvc add` leaves them
+    /// (symlinks become copies; the modes of regular files are kept).
     #[pyo3(signature = (path, mode="copy", jobs=0, ignore_root=None, state=None, progress=None, normalize=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_tree(
