@@ -68,6 +68,8 @@ class CheckoutResult:
     @property
     def linked(self) -> list[str]: ...
     @property
+    def created(self) -> int: ...
+    @property
     def unchanged(self) -> int: ...
     @property
     def removed(self) -> list[str]: ...
@@ -139,6 +141,7 @@ class Cache:
         ignore_root: _Path | None = None,
         state: State | None = None,
         progress: _Progress | None = None,
+        within: Sequence[_Path] | None = None,
     ) -> CheckoutResult: ...
     def checkout_files(
         self,

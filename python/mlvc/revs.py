@@ -37,6 +37,10 @@ class TrackedOut:
     def stage_name(self) -> str:
         return self.stage or self.dvcfile
 
+    def within_of(self, path: str) -> str:
+        """Where repo path `path` lies inside this output ("" when it does not, or is it)."""
+        return path[len(self.path) + 1 :] if path.startswith(self.path + "/") else ""
+
     def covers(self, relpath: str) -> bool:
         """Whether a file of the directory output, at `relpath` inside it, is meant."""
         w = self.within

@@ -98,7 +98,8 @@ pub struct TreeInsert {
 pub enum Settle {
     /// Leave it exactly as it is.
     Leave,
-    /// Make it what a DVC checkout would have made: symlinks become copies, modes 0644/0744.
+    /// Make it what `dvc add` leaves: symlinks become copies, a file tracked on its
+    /// own gets mode 0644/0744.
     Normalize,
 }
 
@@ -470,14 +471,15 @@ impl ObjectCache {
     ///
     /// DVC-compat: a symlink is never moved into the cache (that would store the
     /// link); its target's content is copied in and, with [`Settle::Normalize`],
-    /// the link is replaced by a regular copy. With `Normalize`, a file left in
-    /// place gets DVC's checkout mode (0644, or 0744 when `keep_exec` and executable).
+    /// the link is replaced by a regular copy. With `Normalize`, a file tracked on
+    /// its own (`alone`) left in place gets DVC's checkout mode (0644, or 0744 when
+    /// executable); the files of a directory keep theirs.
     pub fn insert_tracked(
         &self,
         f: &crate::digest::FileResult,
         mode: InsertMode,
         settle: Settle,
-        keep_exec: bool,
+        alone: bool,
     ) -> Result<Inserted> {
         let effective = if f.is_symlink { InsertMode::Copy } else { mode };
         let new = match f.stored {
@@ -487,7 +489,8 @@ impl ObjectCache {
             None => self.insert_known(&f.path, Some(f.meta.mode), &f.hash, effective)?,
         };
         if settle == Settle::Normalize {
-            let exec = keep_exec && f.meta.is_exec();
+            // DVC-compat: a directory's files are never made executable on checkout.
+            let exec = alone && f.meta.is_exec();
             if f.is_symlink {
                 if mode != InsertMode::Copy {
                     // The caller links everything back from the cache.
@@ -502,7 +505,8 @@ impl ObjectCache {
                     }
                     placed?;
                 }
-            } else if mode == InsertMode::Copy {
+            } else if mode == InsertMode::Copy && alone {
+                // DVC-compat: `dvc add DIR` leaves its files' modes as they are.
                 let want = crate::link::workspace_mode(exec);
                 if f.meta.mode & 0o7777 != want {
                     std::fs::set_permissions(&f.path, Permissions::from_mode(want)).at(&f.path)?;

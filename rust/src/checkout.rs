@@ -24,7 +24,8 @@ pub struct CheckoutItem {
     pub dest: PathBuf,
     /// The object's md5.
     pub hash: String,
-    /// Whether to give the owner the execute bit (copies and reflinks only).
+    /// Whether the file is recorded executable: new copies and reflinks get the
+    /// owner's execute bit.
     pub isexec: bool,
 }
 
@@ -44,11 +45,14 @@ pub struct CheckoutOptions {
 /// What a checkout did, or would have refused to do.
 #[derive(Debug, Clone, Default)]
 pub struct CheckoutReport {
-    /// Files (re)linked from the cache.
+    /// Files (re)linked from the cache, or given the owner's execute bit.
     pub linked: Vec<PathBuf>,
+    /// How many of `linked` did not exist before.
+    pub created: u64,
     /// Files already right, left alone.
     pub unchanged: u64,
-    /// Workspace files not in the tree that were deleted.
+    /// Workspace files not in the tree that were deleted, then the directories
+    /// that left empty (DVC counts both as deleted).
     pub removed: Vec<PathBuf>,
     /// Files whose current content would be lost; nothing was changed when any exist.
     pub conflicts: Vec<PathBuf>,
@@ -65,6 +69,8 @@ enum Plan {
     Keep,
     /// (Re)create from the cache; `existing` says what stands there now.
     Link { existing: Existing },
+    /// Its content is right; its execute bit is not (it gets the owner's).
+    Chmod,
     /// Its content would be lost.
     Conflict,
     /// The object is not in the cache.
@@ -271,9 +277,13 @@ fn checkout_with_removals(
             };
             plans[i] = match h {
                 Some(h) if h == item.hash => {
-                    let wrong_exec = mode & 0o222 != 0 && (mode & 0o100 != 0) != item.isexec;
-                    if opts.relink || wrong_exec {
+                    if opts.relink {
                         relink
+                    } else if (mode & 0o111 != 0) != item.isexec {
+                        // DVC-compat: an execute bit that differs from the record is
+                        // a change; DVC only ever adds the owner's bit (it never takes
+                        // one away) and counts the file as modified.
+                        Plan::Chmod
                     } else {
                         Plan::Keep
                     }
@@ -310,7 +320,7 @@ fn checkout_with_removals(
             Plan::Conflict => report.conflicts.push(item.dest.clone()),
             Plan::Missing => report.missing.push((item.dest.clone(), item.hash.clone())),
             Plan::Keep => report.unchanged += 1,
-            Plan::Link { .. } | Plan::Check { .. } => {}
+            Plan::Link { .. } | Plan::Check { .. } | Plan::Chmod => {}
         }
     }
     if !report.conflicts.is_empty() {
@@ -363,8 +373,25 @@ fn checkout_with_removals(
         }
     }
     report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
+    report.created = todo
+        .iter()
+        .filter(|(_, _, e)| *e == Existing::Nothing)
+        .count() as u64;
+    for (item, plan) in items.iter().zip(&plans) {
+        if *plan == Plan::Chmod {
+            add_owner_exec(&item.dest)?;
+            report.linked.push(item.dest.clone());
+        }
+    }
     report.link_type = linker.settled();
     Ok(report)
+}
+
+/// Adds the owner's execute bit to a file, as DVC's checkout does.
+fn add_owner_exec(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).at(path)?.permissions().mode();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o100)).at(path)
 }
 
 /// Makes the directory `dest` match the tree object `dir_hash`: missing and
@@ -379,7 +406,45 @@ pub fn checkout_tree(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<CheckoutReport> {
-    let entries: Vec<TreeEntry> = cache.read_manifest(dir_hash)?;
+    checkout_tree_within(cache, linker, dir_hash, dest, &[], opts, state, progress)
+}
+
+/// Whether `relpath` is one of `within` or lies below one (all when `within` is empty).
+fn covered(relpath: &[u8], within: &[Vec<u8>]) -> bool {
+    within.is_empty()
+        || within.iter().any(|w| {
+            relpath == w.as_slice()
+                || (relpath.starts_with(w) && relpath.get(w.len()) == Some(&b'/'))
+        })
+}
+
+/// [`checkout_tree`] limited to the paths `within` (relative to `dest`, `/`-separated):
+/// only the tree's files under them are linked and only the files under them that
+/// are not in the tree are deleted; the rest of `dest` is left as it is.
+///
+/// DVC-compat: `dvc checkout DIR/PATH` of a tracked `DIR` works so.
+#[allow(clippy::too_many_arguments)]
+pub fn checkout_tree_within(
+    cache: &ObjectCache,
+    linker: &Linker,
+    dir_hash: &str,
+    dest: &Path,
+    within: &[Vec<u8>],
+    opts: &CheckoutOptions,
+    state: Option<&StateDb>,
+    progress: &Progress,
+) -> Result<CheckoutReport> {
+    if let Some(bad) = within
+        .iter()
+        .find(|w| w.starts_with(b"/") || w.split(|&b| b == b'/').any(|c| c == b".." || c == b"."))
+    {
+        return Err(Error::InvalidArgument(format!(
+            "`{}` is not a plain path inside the directory",
+            String::from_utf8_lossy(bad)
+        )));
+    }
+    let all: Vec<TreeEntry> = cache.read_manifest(dir_hash)?;
+    let entries: Vec<&TreeEntry> = all.iter().filter(|e| covered(&e.relpath, within)).collect();
     if let Ok(m) = std::fs::symlink_metadata(dest) {
         if !m.is_dir() && !opts.force {
             let mut r = CheckoutReport::default();
@@ -400,21 +465,43 @@ pub fn checkout_tree(
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|e| e.relpath.as_slice()).collect();
     let dest_dir_absent = !dest.is_dir();
-    let extra: Vec<PathBuf> = if !dest_dir_absent {
+    let mut extra: Vec<PathBuf> = Vec::new();
+    if !dest_dir_absent {
         let walk_opts = WalkOptions {
             ignore_root: opts.ignore_root.clone(),
             threads: opts.jobs,
             // Checkout owns this directory: clear what killed writers left.
             remove_stale_temps: true,
         };
-        walk_files(dest, &walk_opts, Some(progress))?
-            .into_iter()
-            .filter(|w| !wanted.contains(w.relpath.as_slice()))
-            .map(|w| w.path)
-            .collect()
-    } else {
-        Vec::new()
-    };
+        let roots: Vec<Vec<u8>> = if within.is_empty() {
+            vec![Vec::new()]
+        } else {
+            within.to_vec()
+        };
+        for root in roots {
+            let top = dest.join(OsStr::from_bytes(&root));
+            let prefix = |rel: &[u8]| -> Vec<u8> {
+                if root.is_empty() {
+                    rel.to_vec()
+                } else {
+                    [root.as_slice(), b"/", rel].concat()
+                }
+            };
+            match std::fs::symlink_metadata(&top) {
+                Ok(m) if m.is_dir() => extra.extend(
+                    walk_files(&top, &walk_opts, Some(progress))?
+                        .into_iter()
+                        .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
+                        .map(|w| w.path),
+                ),
+                Ok(_) if !wanted.contains(root.as_slice()) => extra.push(top),
+                _ => {}
+            }
+        }
+        // Nested `within` paths walk some files twice.
+        extra.sort_unstable();
+        extra.dedup();
+    }
     let env = Env {
         cache,
         linker,
@@ -422,21 +509,38 @@ pub fn checkout_tree(
         state,
         progress,
     };
-    let report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
-    if report.conflicts.is_empty() {
-        for p in &report.removed {
-            prune_empty_parents(p, dest);
+    let mut report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
+    if report.conflicts.is_empty() && !report.removed.is_empty() {
+        // Directories of the tree stay when emptied (their files may be outside `within`).
+        let mut tree_dirs: HashSet<PathBuf> = HashSet::new();
+        for e in &all {
+            let mut d = dest.join(OsStr::from_bytes(&e.relpath));
+            while d.pop() && d != dest && tree_dirs.insert(d.clone()) {}
         }
+        let mut pruned = Vec::new();
+        for p in &report.removed {
+            prune_empty_parents(p, dest, &tree_dirs, &mut pruned);
+        }
+        report.removed.extend(pruned);
     }
     Ok(report)
 }
 
-fn prune_empty_parents(removed: &Path, stop: &Path) {
+/// Removes the directories a removed file leaves empty (adding them to `pruned`),
+/// up to `stop` and never one of the tree's own directories.
+fn prune_empty_parents(
+    removed: &Path,
+    stop: &Path,
+    keep: &HashSet<PathBuf>,
+    pruned: &mut Vec<PathBuf>,
+) {
     let mut dir = removed.parent();
     while let Some(d) = dir {
-        if d == stop || !d.starts_with(stop) || std::fs::remove_dir(d).is_err() {
+        if d == stop || !d.starts_with(stop) || keep.contains(d) || std::fs::remove_dir(d).is_err()
+        {
             break;
         }
+        pruned.push(d.to_path_buf());
         dir = d.parent();
     }
 }

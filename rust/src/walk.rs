@@ -45,9 +45,11 @@ impl FileMeta {
         }
     }
 
-    /// Tells whether the owner may execute the file (DVC's `isexec`).
+    /// Tells whether anyone may execute the file (DVC's `isexec`).
+    ///
+    /// DVC-compat: any of the three execute bits counts, not only the owner's.
     pub fn is_exec(&self) -> bool {
-        self.mode & 0o100 != 0
+        self.mode & 0o111 != 0
     }
 }
 

@@ -2,7 +2,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
 use mlvc::cache::{InsertMode, ObjectCache, Settle};
-use mlvc::checkout::{checkout_files, checkout_tree, CheckoutItem, CheckoutOptions};
+use mlvc::checkout::{
+    checkout_files, checkout_tree, checkout_tree_within, CheckoutItem, CheckoutOptions,
+};
 use mlvc::digest::{hash_tree, DigestOptions};
 use mlvc::link::{LinkType, Linker};
 use mlvc::progress::Progress;
@@ -188,7 +190,11 @@ fn untracked_extra_files_block_checkout_but_cached_ones_are_removed() {
     std::fs::create_dir_all(dest.join("deep/er")).unwrap();
     std::fs::write(dest.join("deep/er/x"), b"beta").unwrap();
     let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
-    assert_eq!(r.removed.len(), 2);
+    assert_eq!(
+        r.removed.len(),
+        4,
+        "two files and the two directories emptied"
+    );
     assert!(!dest.join("extra").exists());
     assert!(
         !dest.join("deep").exists(),
@@ -269,4 +275,122 @@ fn malicious_manifest_is_rejected_before_writing() {
         "{r:?}"
     );
     assert!(!f.root.join("escaped").exists());
+}
+
+fn run_within(
+    f: &Fixture,
+    dest: &Path,
+    within: &[&str],
+    force: bool,
+) -> mlvc::checkout::CheckoutReport {
+    let within: Vec<Vec<u8>> = within.iter().map(|w| w.as_bytes().to_vec()).collect();
+    checkout_tree_within(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &f.hash,
+        dest,
+        &within,
+        &CheckoutOptions {
+            force,
+            ..Default::default()
+        },
+        None,
+        &Progress::new(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn checkout_within_a_path_touches_nothing_else() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    std::fs::remove_file(dest.join("a")).unwrap();
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    write(&dest, "sub/extra", b"alpha");
+    write(&dest, "sub/x/y/z", b"beta");
+    write(&dest, "other", b"mine");
+    let r = run_within(&f, &dest, &["sub"], false);
+    assert_eq!(r.linked, vec![dest.join("sub/b")]);
+    assert_eq!(r.created, 1);
+    // Files under the path not in the tree go, then the directories they leave empty.
+    assert_eq!(r.removed.len(), 4);
+    assert!(
+        !dest.join("a").exists(),
+        "files outside the path stay missing"
+    );
+    assert_eq!(std::fs::read(dest.join("other")).unwrap(), b"mine");
+    assert!(
+        !dest.join("sub/x").exists(),
+        "emptied directories are pruned"
+    );
+    // Unsaved data under the path stops it; a path the tree does not hold is cleared.
+    write(&dest, "new/deep/z", b"unsaved");
+    let r = run_within(&f, &dest, &["new/deep/z"], false);
+    assert_eq!(r.conflicts, vec![dest.join("new/deep/z")]);
+    let r = run_within(&f, &dest, &["new/deep/z"], true);
+    let gone = ["new/deep/z", "new/deep", "new"];
+    assert_eq!(r.removed, gone.map(|p| dest.join(p)));
+    assert!(!dest.join("new").exists());
+    // The tree's own directories stay, even when emptied.
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    write(&dest, "sub/gone", b"beta");
+    run_within(&f, &dest, &["sub/gone"], false);
+    assert!(dest.join("sub").is_dir());
+}
+
+#[test]
+fn checkout_within_refuses_paths_leaving_the_directory() {
+    let f = fixture();
+    let within = vec![b"../x".to_vec()];
+    let r = checkout_tree_within(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &f.hash,
+        &f.root.join("data"),
+        &within,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    );
+    assert!(matches!(r, Err(mlvc::Error::InvalidArgument(_))), "{r:?}");
+}
+
+#[test]
+fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let chmod =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    // DVC-compat: a directory's files are recorded not executable; an executable
+    // one is counted as changed but keeps its bits, one with only others' x gains
+    // the owner's.
+    chmod(&dest.join("a"), 0o755);
+    chmod(&dest.join("sub/b"), 0o645);
+    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    assert_eq!(r.linked.len(), 2);
+    assert_eq!(r.created, 0);
+    assert_eq!(mode(&dest.join("a")), 0o755);
+    assert_eq!(mode(&dest.join("sub/b")), 0o745);
+    // A single file recorded executable gets the owner's bit, content untouched.
+    let single = dest.join("a");
+    chmod(&single, 0o640);
+    let items = [CheckoutItem {
+        dest: single.clone(),
+        hash: md5_hex(b"alpha"),
+        isexec: true,
+    }];
+    let ino = std::fs::metadata(&single).unwrap().ino();
+    let r = checkout_files(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &items,
+        &CheckoutOptions::default(),
+        None,
+        &Progress::new(),
+    )
+    .unwrap();
+    assert_eq!(r.linked, vec![single.clone()]);
+    assert_eq!(mode(&single), 0o740);
+    assert_eq!(std::fs::metadata(&single).unwrap().ino(), ino);
 }

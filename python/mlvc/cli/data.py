@@ -206,22 +206,30 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Restore tracked data from the cache."""
-        from mlvc.ops.checkout import checkout
+        from mlvc.ops.checkout import CheckoutConflictError, checkout, humanize_join, plural
         from mlvc.repo import Repo
 
         repo = Repo.find()
-        result = checkout(repo, targets or [], force=force, relink=relink, jobs=jobs)
+        try:
+            result = checkout(repo, targets or [], force=force, relink=relink, jobs=jobs)
+        except CheckoutConflictError as exc:
+            # DVC-compat: DVC refuses with a DvcException, exit 255 (`pull` says 1).
+            exc.exit_code = 255
+            raise
         if quiet:
             return
-        if not summary:
-            for p in result.added:
-                sys.stdout.write(f"A       {p}\n")
-            for p in result.modified:
-                sys.stdout.write(f"M       {p}\n")
-        parts = []
-        if result.added:
-            parts.append(f"{len(result.added)} added")
-        if result.modified:
-            parts.append(f"{len(result.modified)} modified")
-        how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
-        sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
+        if summary:
+            # DVC-compat: the files changed, counted one by one, on stdout.
+            counts = [f"{plural(n)} {word}" for word, n in result.files.items() if n]
+            sys.stdout.write((humanize_join(counts) or "No changes.") + "\n")
+        else:
+            sys.stdout.writelines(line + "\n" for line in result.lines(repo))
+            parts = []
+            if result.added:
+                parts.append(f"{len(result.added)} added")
+            if result.modified:
+                parts.append(f"{len(result.modified)} modified")
+            how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
+            sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
+        if relink:
+            sys.stdout.write("Relinked successfully\n")

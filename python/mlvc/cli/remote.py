@@ -91,7 +91,7 @@ def _warn_missing(missing: list[str]) -> None:
 
 
 def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
-    from mlvc.ops.transfer import plural
+    from mlvc.ops.checkout import plural
 
     _warn_missing(summary.missing)
     if quiet:
@@ -221,10 +221,10 @@ def register(app: CommandSink) -> None:
     ) -> None:
         """Fetch tracked data, then check it out into the workspace."""
         from mlvc.cli._progress import Meter
-        from mlvc.ops.checkout import CheckoutFailedError
-        from mlvc.ops.transfer import Selection, humanize_join, plural, pull
+        from mlvc.ops.checkout import CheckoutFailedError, humanize_join, plural
+        from mlvc.ops.transfer import Selection, pull
         from mlvc.repo import Repo
-        from mlvc.revs import RevScope, outs_at
+        from mlvc.revs import RevScope
 
         repo = Repo.find()
         with Meter("fetching", enabled=not quiet) as meter:
@@ -255,31 +255,14 @@ def register(app: CommandSink) -> None:
             if failure is not None:
                 raise failure
             return
-        # DVC-compat: checkout counts files, so a directory output counts its `nfiles`.
-        nfiles = {
-            t.path + ("/" if t.out.is_dir else ""): (t.out.nfiles or 1) if t.out.is_dir else 1
-            for t in outs_at(repo, None)
-        }
         done = result.checkout
         # DVC-compat: modified before added, in the lines and in the counts.
-        for p in done.modified:
-            sys.stdout.write(f"M       {p}\n")
-        for p in done.added:
-            sys.stdout.write(f"A       {p}\n")
+        sys.stdout.writelines(line + "\n" for line in done.lines(repo))
         parts = []
         if result.fetch.transferred:
             parts.append(f"{plural(result.fetch.transferred)} fetched")
-        counts = {
-            "modified": sum(nfiles.get(p, 1) for p in done.modified if p not in done.partial),
-            "added": sum(nfiles.get(p, 1) for p in done.added if p not in done.partial),
-        }
-        # DVC-compat: a partly restored directory counts its files one by one.
-        for added, modified in done.partial.values():
-            counts["added"] += added
-            counts["modified"] += modified
-        for word, count in counts.items():
-            if count:
-                parts.append(f"{plural(count)} {word}")
+        # DVC-compat: checkout counts the files it changed, one by one.
+        parts += [f"{plural(n)} {word}" for word, n in done.files.items() if n]
         sys.stdout.write((humanize_join(parts) or "Everything is up to date.") + "\n")
         if failure is not None:
             raise failure

@@ -13,7 +13,7 @@ from typing import Any
 from mlvc import revs
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
-from mlvc.ops.checkout import CheckoutSummary, checkout
+from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
 from mlvc.ops.status import NOT_IN_CACHE, out_state, select_dvcfiles
 from mlvc.pipeline.lockfile import LOCK_FILE
 from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
@@ -216,7 +216,7 @@ def _targeted(
         if t.stage_name in names or any(w in (t.dvcfile, t.path) for w in paths):
             found.append(t)
             continue
-        inside = sorted(w[len(t.path) + 1 :] for w in paths if w.startswith(t.path + "/"))
+        inside = sorted(w for p in paths if (w := t.within_of(p)))
         if inside and not t.out.is_dir:
             found.append(t)  # DVC-compat: a path "inside" a file output names the file
         # DVC-compat: a path inside a tracked directory moves its `.dir` object and the
@@ -449,73 +449,11 @@ def pull(
         stages, stage_failed = _stage_checkout_plan(repo, wanted, jobs=jobs)
         failed += stage_failed
         if stages:
-            more = checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs)
-            done.added += more.added
-            done.modified += more.modified
+            done.merge(checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs))
     if partial:
-        failed += _checkout_within(repo, partial, done, force=force, jobs=jobs)
+        with repo.lock():
+            failed += checkout_within(repo, partial, done, force=force, jobs=jobs)
     return PullSummary(fetched, done, failed)
-
-
-def _checkout_within(
-    repo: Repo,
-    outs: list[revs.TrackedOut],
-    summary: CheckoutSummary,
-    *,
-    force: bool = False,
-    jobs: int = 0,
-) -> list[str]:
-    """Checks out only the files under each output's `within`; returns outputs that failed.
-
-    DVC-compat: `pull DIR/PATH` of a tracked `DIR` restores the files under `PATH` and
-    leaves the directory's other files alone; the directory is reported as added or
-    modified, with its files counted as added or modified one by one.
-    """
-    from mlvc.ops.checkout import conflict_error
-
-    withins: dict[str, list[revs.TrackedOut]] = {}
-    for t in outs:
-        withins.setdefault(t.path, []).append(t)
-    failed: list[str] = []
-    conflicts: list[str] = []
-    for path, group in withins.items():
-        md5 = group[0].out.md5 or ""
-        dest = repo.root / path
-        if not repo.cache.contains(md5):
-            failed.append(path)
-            continue
-        files = [
-            (dest / rel, h)
-            for rel, h in repo.cache.read_manifest(md5)
-            if any(t.covers(rel) for t in group)
-        ]
-        existed = dest.exists()
-        before = {f for f, _h in files if f.exists()}
-        res = repo.cache.checkout_files(
-            [(f, h, False) for f, h in files],
-            link_types=repo.link_types,
-            force=force,
-            jobs=jobs,
-            state=repo.state,
-        )
-        if res.conflicts:
-            conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
-            continue
-        if res.missing:
-            failed.append(path)
-        linked = {Path(p) for p in res.linked}
-        if not existed:
-            dest.mkdir(parents=True, exist_ok=True)  # DVC-compat: even with no file to write
-        if linked or not existed:
-            (summary.modified if existed else summary.added).append(path + "/")
-            summary.partial[path + "/"] = (len(linked - before), len(linked & before))
-        else:
-            summary.unchanged += 1
-        if res.link_type:
-            summary.link_types.add(res.link_type)
-    if conflicts:
-        raise conflict_error(conflicts)
-    return failed
 
 
 def _stage_checkout_plan(
@@ -648,18 +586,6 @@ def cloud_status(
 def cloud_status_text(found: dict[str, str]) -> str:
     """DVC's text form: `\\t<state>:` padded to 20 characters, then the path."""
     return "".join(f"\t{(state + ':').ljust(20)}{path}\n" for path, state in found.items())
-
-
-def plural(n: int, word: str = "file") -> str:
-    """`1 file`, `2 files`."""
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def humanize_join(parts: list[str]) -> str:
-    """DVC-compat: `a`, `a and b`, `a, b and c`."""
-    if len(parts) <= 1:
-        return "".join(parts)
-    return f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def relative_to_cwd(repo: Repo, path: str, cwd: Path | None = None) -> str:

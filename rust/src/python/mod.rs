@@ -18,7 +18,7 @@ use pyo3::types::PyBytes;
 
 use crate::cache::{InsertMode, ObjectCache, Settle};
 use crate::checkout::{
-    checkout_files, checkout_tree, CheckoutItem, CheckoutOptions, CheckoutReport,
+    checkout_files, checkout_tree_within, CheckoutItem, CheckoutOptions, CheckoutReport,
 };
 use crate::digest::{self, DigestOptions, FileResult, TreeResult};
 use crate::hash::{HashAlgorithm, DEFAULT_BUFFER_SIZE};
@@ -166,11 +166,13 @@ pub struct WalkedFile {
 /// The outcome of a checkout.
 #[pyclass(frozen, get_all, module = "mlvc._core")]
 pub struct CheckoutResult {
-    /// Paths written from the cache.
+    /// Paths written from the cache, or given the owner's execute bit.
     linked: Vec<OsString>,
+    /// How many of `linked` did not exist before.
+    created: u64,
     /// Number of files already up to date.
     unchanged: u64,
-    /// Paths deleted because they are not in the tree.
+    /// Paths deleted because they are not in the tree (files, then emptied directories).
     removed: Vec<OsString>,
     /// Paths whose content would be lost; when non-empty nothing was changed.
     conflicts: Vec<OsString>,
@@ -185,6 +187,7 @@ impl From<CheckoutReport> for CheckoutResult {
         let os_list = |v: Vec<PathBuf>| v.into_iter().map(PathBuf::into_os_string).collect();
         CheckoutResult {
             linked: os_list(r.linked),
+            created: r.created,
             unchanged: r.unchanged,
             removed: os_list(r.removed),
             conflicts: os_list(r.conflicts),
@@ -477,8 +480,8 @@ impl Cache {
 
     /// Hashes a directory and stores every file and the manifest.
     ///
-    /// With `normalize`, workspace files end as a DVC checkout leaves them
-    /// (symlinks become copies, modes 0644).
+    /// With `normalize`, workspace files end as `dvc add` leaves them
+    /// (symlinks become copies; the modes of regular files are kept).
     #[pyo3(signature = (path, mode="copy", jobs=0, ignore_root=None, state=None, progress=None, normalize=false))]
     #[allow(clippy::too_many_arguments)]
     fn add_tree(
@@ -607,7 +610,9 @@ impl Cache {
     }
 
     /// Makes directory `dest` match the tree object `dir_hash`.
-    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None))]
+    ///
+    /// `within`: only the paths under these (relative to `dest`, `/`-separated).
+    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_tree(
         &self,
@@ -621,6 +626,7 @@ impl Cache {
         ignore_root: Option<PathBuf>,
         state: Option<&Bound<'_, State>>,
         progress: Option<&Bound<'_, PyAny>>,
+        within: Option<Vec<PathBuf>>,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -629,13 +635,19 @@ impl Cache {
             jobs,
             ignore_root,
         };
+        let within: Vec<Vec<u8>> = within
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.into_os_string().into_vec())
+            .collect();
         let db = state_of(state);
         let r = run_long(py, progress, |p| {
-            checkout_tree(
+            checkout_tree_within(
                 &self.inner,
                 &linker,
                 dir_hash,
                 &dest,
+                &within,
                 &opts,
                 db.as_deref(),
                 p,

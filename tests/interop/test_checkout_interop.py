@@ -1,0 +1,182 @@
+"""`checkout` of a path inside a tracked directory, and execute bits on add, checkout and
+pull: the same steps run by mlvc and by real DVC, compared step by step."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.interop.conftest import Runner
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+PIPELINE = """\
+stages:
+  train:
+    cmd: mkdir -p model && echo w > model/w.txt && echo b > model/b.txt
+    outs: [model]
+"""
+
+
+def workspace(repo: Path) -> list[str]:
+    """Every file (`path=content`) and directory (`path/`) under `data` and `model`."""
+    found = []
+    for top in ("data", "model"):
+        for p in sorted((repo / top).rglob("*")):
+            rel = p.relative_to(repo).as_posix()
+            found.append(f"{rel}/" if p.is_dir() else f"{rel}={p.read_text()}")
+    return found
+
+
+def data_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
+    """`data/` tracked by `data.dvc` (files in `sub/` and `other/`), `model/` by a stage."""
+    mlvc("init", "-q")
+    for rel in ("a.txt", "sub/b.txt", "sub/c.txt", "other/o.txt"):
+        (repo / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "data" / rel).write_text(rel.rsplit("/", 1)[-1][0] + "\n")
+    mlvc("add", "-q", "data")
+    (repo / "dvc.yaml").write_text(PIPELINE)
+    mlvc("repro", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "data")
+
+
+def reset(repo: Path) -> None:
+    """The committed data, as DVC checks it out."""
+    for top in ("data", "model"):
+        shutil.rmtree(repo / top, ignore_errors=True)
+
+
+def test_checkout_a_path_inside_a_tracked_directory_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    data_repo(mlvc, git, repo)
+
+    def gone_and_changed() -> None:
+        shutil.rmtree(repo / "data" / "sub")
+        (repo / "data" / "a.txt").unlink()
+        (repo / "data" / "other" / "o.txt").write_text("mine\n")
+
+    def unsaved_under_target() -> None:
+        (repo / "data" / "sub" / "extra.txt").write_text("unsaved\n")
+        (repo / "data" / "sub" / "b.txt").write_text("edited\n")
+        (repo / "data" / "sub" / "c.txt").unlink()
+        (repo / "data" / "sub" / "deep").mkdir()
+        (repo / "data" / "sub" / "deep" / "x").write_text("a\n")  # in the cache
+
+    def not_tracked_here() -> None:
+        (repo / "data" / "new" / "deep").mkdir(parents=True)
+        (repo / "data" / "new" / "deep" / "z").write_text("unsaved\n")
+
+    # (what to change first, checkout arguments, directory to run in)
+    cases: list[tuple[Callable[[], None], list[str], str]] = [
+        (gone_and_changed, ["data/sub/b.txt"], "."),
+        (gone_and_changed, ["--summary", "data/sub"], "."),
+        (gone_and_changed, ["data/sub/"], "data"),
+        (gone_and_changed, ["sub/b.txt", "../data/other"], "data"),
+        (unsaved_under_target, ["data/sub"], "."),
+        (unsaved_under_target, ["-f", "--summary", "data/sub"], "."),
+        (not_tracked_here, ["data/new/deep/z"], "."),
+        (not_tracked_here, ["-f", "data/new/deep/z"], "."),
+        (lambda: shutil.rmtree(repo / "data"), ["data/nosuch"], "."),
+        (lambda: shutil.rmtree(repo / "data"), ["--summary", "data/nosuch"], "."),
+        (lambda: shutil.rmtree(repo / "model"), ["model/w.txt"], "."),
+        (lambda: (repo / "model" / "b.txt").unlink(), ["--summary", "model"], "."),
+        (lambda: (repo / "model" / "x").write_text("new\n"), ["model/"], "."),
+    ]
+    for change, args, where in cases:
+        found = []
+        for tool in (dvc, mlvc):
+            reset(repo)
+            dvc("checkout", "-q")
+            change()
+            r = tool("checkout", *args, cwd=repo / where, check=False)
+            # DVC-compat: only what is under the path is restored or deleted; unsaved
+            # data there stops the checkout (exit 255) and nothing changes.
+            found.append((r.returncode, r.stdout, workspace(repo)))
+        assert found[0] == found[1], (args, where)
+
+
+def test_pull_counts_the_files_it_changes_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    data_repo(mlvc, git, repo)
+    mlvc("remote", "add", "-q", "-d", "store", "../store")
+    mlvc("push", "-q")
+
+    def changed() -> None:
+        (repo / "data" / "sub" / "b.txt").write_text("edited\n")
+        (repo / "data" / "sub" / "c.txt").unlink()
+        (repo / "data" / "a.txt").unlink()
+        (repo / "data" / "sub" / "x").write_text("o\n")  # in the cache
+        (repo / "data" / "other" / "y").write_text("o\n")
+
+    for args in (["-f", "data"], ["-f", "data/sub"], ["-f"]):
+        found = []
+        for tool in (dvc, mlvc):
+            reset(repo)
+            dvc("checkout", "-q")
+            changed()
+            r = tool("pull", *args)
+            # DVC-compat: modified, added and deleted files, one by one.
+            found.append((r.stdout, workspace(repo)))
+        assert found[0] == found[1], args
+    assert found[1][0] == "M       data/\n1 file modified, 2 files added and 2 files deleted\n"
+
+
+def modes(repo: Path) -> dict[str, str]:
+    """Each file's permission bits, and each `.dvc` file's text."""
+    found = {}
+    for p in sorted(repo.rglob("*")):
+        rel = p.relative_to(repo).as_posix()
+        if rel.startswith((".dvc/", ".git/")) or not p.is_file():
+            continue
+        found[rel] = p.read_text() if rel.endswith(".dvc") else oct(stat.S_IMODE(p.stat().st_mode))
+    return found
+
+
+def test_execute_bits_on_add_checkout_and_pull_like_dvc(tmp_path: Path, tools: Tools) -> None:
+    mlvc, dvc, git, ours = tools
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    git("init", "-q", cwd=theirs)
+    for tool, repo in ((mlvc, ours), (dvc, theirs)):
+        tool("init", "-q", cwd=repo)
+        tool("remote", "add", "-q", "-d", "store", f"../{repo.name}-store", cwd=repo)
+        (repo / "data" / "sub").mkdir(parents=True)
+        # DVC-compat: any of the three x bits makes a file executable.
+        for mode in (0o600, 0o755, 0o645, 0o700):
+            for name in (f"data/sub/f{mode:o}", f"s{mode:o}"):
+                (repo / name).write_text(name + "\n")
+                os.chmod(repo / name, mode)
+
+    def chmod(repo: Path, names: str) -> None:
+        for pair in names.split():
+            name, mode = pair.split("=")
+            os.chmod(repo / name, int(mode, 8))
+
+    def wipe(repo: Path, names: str) -> None:
+        for name in names.split():
+            target = repo / name
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+
+    steps: list[tuple[Callable[[Path], None], list[str]]] = [
+        (lambda r: None, ["add", "-q", "data", "s600", "s755", "s645", "s700"]),
+        (lambda r: None, ["push", "-q"]),
+        (lambda r: wipe(r, "data s755 s600"), ["checkout"]),
+        (lambda r: chmod(r, "s755=644 s600=700"), ["checkout", "--summary"]),
+        (lambda r: chmod(r, "data/sub/f600=755 s645=604"), ["checkout", "--summary"]),
+        (lambda r: chmod(r, "data/sub/f755=654"), ["checkout", "data/sub/f755"]),
+        (lambda r: wipe(r, "data s755 .dvc/cache"), ["pull"]),
+        (lambda r: chmod(r, "s755=644 data/sub/f755=645"), ["pull"]),
+        (lambda r: wipe(r, "data .dvc/cache"), ["pull", "data/sub/f755"]),
+        (lambda r: chmod(r, "data/sub/f755=645"), ["pull", "data/sub"]),
+    ]
+    for change, args in steps:
+        found = []
+        for tool, repo in ((mlvc, ours), (dvc, theirs)):
+            change(repo)
+            r = tool(*args, cwd=repo)
+            found.append((r.stdout, modes(repo)))
+        assert found[0] == found[1], args
