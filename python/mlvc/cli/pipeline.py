@@ -169,10 +169,11 @@ def register(app: typer.Typer) -> None:
     )
     @handled()
     def stage_add_command(
+        # DVC-compat: a required option; without it the usage error exits 254.
+        name: Annotated[str, typer.Option("--name", "-n", help="Name of the stage.")],
         command: Annotated[
             list[str] | None, typer.Argument(help="The command to run, with its arguments.")
         ] = None,
-        name: Annotated[str, typer.Option("--name", "-n", help="Name of the stage.")] = "",
         deps: Annotated[
             list[str] | None, typer.Option("--deps", "-d", help="A dependency (repeatable).")
         ] = None,
@@ -247,7 +248,10 @@ def register(app: typer.Typer) -> None:
         )
         with repo.lock():
             stage = add_stage(repo, spec, force=force)
-            to_stage = [*ignore_outputs(repo, stage), repo.root / stage.dvcfile]
+            to_stage = [
+                *ignore_outputs(repo, stage, warn=sys.stderr.write),
+                repo.root / stage.dvcfile,
+            ]
         _say(quiet, f"Added stage '{stage.addressing}' in '{stage.dvcfile}'\n")
         if run:
             from mlvc.ops.repro import repro
