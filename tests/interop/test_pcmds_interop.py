@@ -239,6 +239,18 @@ def test_stage_add_output_git_tracks_or_in_a_missing_directory_like_dvc(tools: T
                               check=False).stderr  # fmt: skip
 
 
+def test_stage_add_combined_flags_and_command_words_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    # DVC-compat: `-fn s` is `-f -n s`; every word from the command on is the command's,
+    # options of mlvc's own (`--targets`, `-fk`) included.
+    args = ["-fn", "s", "-d", "a", "python", "x.py", "-fk", "--targets", "a", "b", "-n", "z"]
+    mlvc("stage", "add", *args, cwd=m)
+    dvc("stage", "add", *args, cwd=d)
+    assert (m / "dvc.yaml").read_text() == (d / "dvc.yaml").read_text()
+    assert "cmd: python x.py -fk --targets a b -n z\n" in (m / "dvc.yaml").read_text()
+
+
 def test_stage_add_run_leaves_dvc_status_clean(tools: Tools) -> None:
     mlvc, dvc, _git, root = tools
     _init(tools)
