@@ -239,6 +239,31 @@ def test_stage_add_output_git_tracks_or_in_a_missing_directory_like_dvc(tools: T
                               check=False).stderr  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("out", "rule"),
+    [
+        ("ign/x", ".dvcignore:1:ign/"),
+        ("y.tmp", ".dvcignore:2:*.tmp"),
+        ("s/z/y", "s/.dvcignore:2:z"),
+    ],
+)
+def test_stage_add_refuses_an_output_dvcignore_hides_like_dvc(
+    tools: Tools, out: str, rule: str
+) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for tool, repo in ((mlvc, m), (dvc, d)):
+        (repo / ".dvcignore").write_text("ign/\n*.tmp\n")
+        (repo / "s").mkdir()
+        (repo / "s" / ".dvcignore").write_text("!keep.tmp\nz\n")
+        r = tool("stage", "add", "-n", "t", "-o", out, "echo", cwd=repo, check=False)
+        assert r.returncode == 255, r.stderr
+        # DVC-compat: the rule is named as DVC names it, `file:line:pattern`.
+        assert rule in r.stderr
+        assert not (repo / "dvc.yaml").exists()
+        tool("stage", "add", "-n", "t", "-o", "s/keep.tmp", "-d", "ign/x", "echo", cwd=repo)
+
+
 def test_stage_add_combined_flags_and_command_words_like_dvc(tools: Tools) -> None:
     mlvc, dvc, _git, _root = tools
     m, d = _twin(tools)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc import gitignore
+from mlvc._core import ignored_by
 from mlvc.exceptions import PipelineError, StageNotFoundError
 from mlvc.fsutil import atomic_write_text
 from mlvc.pipeline import edit
@@ -188,6 +189,14 @@ def _check_paths(repo: Repo, spec: StageSpec, wdir: Path) -> None:
             raise StageAddError(
                 f"output `{path}` is ignored by the built-in pattern `{pattern}`",
                 "outputs cannot live in `.git`, `.hg` or `.dvc` directories",
+            )
+        rule = ignored_by(repo.root, repo.root / path)
+        if rule is not None:
+            # DVC-compat: DVC names the rule as `file:line:pattern`.
+            file, line, text = rule
+            raise StageAddError(
+                f"output `{path}` is ignored by `{repo.relpath(Path(file))}:{line}:{text}`",
+                "change the rule in `.dvcignore`, or put the output elsewhere",
             )
     for path, cache in outs:
         if cache and (path in (".", "..") or path.startswith("../")):
