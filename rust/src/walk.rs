@@ -176,6 +176,46 @@ pub fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).at(p)
 }
 
+/// The `.dvcignore` rule that hides `path` (below `ignore_root`), if one does:
+/// `(the .dvcignore file, its line, the pattern)`; the line is 0 when not found.
+///
+/// A path below an ignored directory is ignored too (the walk never enters it), and
+/// the rule named is the directory's.
+pub fn ignored_by(ignore_root: &Path, path: &Path) -> Result<Option<(PathBuf, usize, String)>> {
+    use ignore::Match;
+    let root = absolute(ignore_root)?;
+    let path = absolute(path)?;
+    let Ok(below) = path.strip_prefix(&root) else {
+        return Ok(None);
+    };
+    let components: Vec<_> = below.components().collect();
+    let mut stack = IgnoreStack::default();
+    let mut current = root.clone();
+    for (i, c) in components.iter().enumerate() {
+        if let Some(m) = IgnoreStack::load_file(&current)? {
+            stack.matchers.push(Arc::new(m));
+        }
+        current.push(c);
+        let is_dir = i + 1 < components.len() || current.is_dir();
+        for m in stack.matchers.iter().rev() {
+            match m.matched(&current, is_dir) {
+                Match::Ignore(glob) => {
+                    let file = glob.from().map(Path::to_path_buf).unwrap_or_default();
+                    let pattern = glob.original().to_string();
+                    let line = std::fs::read_to_string(&file)
+                        .ok()
+                        .and_then(|text| text.lines().position(|l| l.trim_end() == pattern))
+                        .map_or(0, |n| n + 1);
+                    return Ok(Some((file, line, pattern)));
+                }
+                Match::Whitelist(_) => break,
+                Match::None => {}
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Lists every tracked file below `root`, in no particular order.
 ///
 /// Symlinks to directories are not followed, so link loops cannot trap the walk.

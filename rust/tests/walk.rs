@@ -3,7 +3,7 @@ use std::path::Path;
 
 use mlvc::error::Error;
 use mlvc::progress::Progress;
-use mlvc::walk::{walk_files, WalkOptions};
+use mlvc::walk::{ignored_by, walk_files, WalkOptions};
 
 use crate::common::write;
 
@@ -213,4 +213,25 @@ fn temp_files_are_never_walked_and_stale_ones_can_be_cleared() {
         root.join(&live).exists(),
         "a running writer's temp file is left alone"
     );
+}
+
+#[test]
+fn ignored_by_names_the_rule_and_its_line() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path();
+    write(repo, ".dvcignore", b"# comment\n*.log\ntmp/\n");
+    write(repo, "sub/.dvcignore", b"!keep.log\nz\n");
+    let rule = |p: &str| {
+        ignored_by(repo, &repo.join(p))
+            .unwrap()
+            .map(|(f, line, pat)| (f.strip_prefix(repo).unwrap().to_path_buf(), line, pat))
+    };
+    let top = Path::new(".dvcignore").to_path_buf();
+    assert_eq!(rule("a.log"), Some((top.clone(), 2, "*.log".into())));
+    // Below an ignored directory (which need not exist), the directory's rule.
+    assert_eq!(rule("tmp/x/y"), Some((top, 3, "tmp/".into())));
+    assert_eq!(rule("sub/keep.log"), None, "a deeper `!` rule re-includes");
+    let sub = Path::new("sub/.dvcignore").to_path_buf();
+    assert_eq!(rule("sub/z/y"), Some((sub, 2, "z".into())));
+    assert_eq!(rule("kept.txt"), None);
 }

@@ -44,10 +44,16 @@ def tools(tmp_path: Path, real_dvc: Path) -> tuple[Runner, Runner, Runner, Path]
 
     def runner(argv0: list[str]) -> Runner:
         def run(
-            *args: str, cwd: Path | None = None, check: bool = True
+            *args: str, cwd: Path | None = None, check: bool = True, input: str | None = None
         ) -> subprocess.CompletedProcess[str]:
+            # `input`: what stdin holds (None: the test's own stdin).
             r = subprocess.run(
-                [*argv0, *args], cwd=cwd or repo, env=env, capture_output=True, text=True
+                [*argv0, *args],
+                cwd=cwd or repo,
+                env=env,
+                capture_output=True,
+                text=True,
+                input=input,
             )
             if check and r.returncode != 0:
                 raise AssertionError(

@@ -171,13 +171,21 @@ def test_gc_projects_take_several_paths_after_one_flag_like_dvc(tools: Tools) ->
     r = mlvc("gc", "-f", "-w", "-p", "../one", "../two", "--dry", cwd=ours)
     listed = f"following repos:\n  - {ours.parent / 'one'}\n  - {ours.parent / 'two'}\n"
     assert listed in r.stderr
+    # DVC-compat: in combined short flags, `-p` ends the letters and takes the words after.
+    dvc("gc", "-fwp", "../one", "../two", "--dry", cwd=theirs)
+    assert listed in mlvc("gc", "-fwp", "../one", "../two", "--dry", cwd=ours).stderr
+    # `-pw` is `-p w`: no `-w`, so no scope.
+    assert dvc("gc", "-fpw", cwd=theirs, check=False).returncode == 255
+    assert mlvc("gc", "-fpw", cwd=ours, check=False).returncode == 255
+    assert dvc("gc", "-fwpa", "b", cwd=theirs, check=False).returncode == 254
+    assert mlvc("gc", "-fwpa", "b", cwd=ours, check=False).returncode == 254
     dvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=theirs)
     mlvc("gc", "-f", "-w", "--projects", "../one", "../two", cwd=ours)
     assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
     assert len(cache_objects(ours / ".dvc/cache")) == 3  # v3, and v1 and v2 of the others
     # ...and a repeated `-p` replaces the earlier one, so only `two`'s v2 is kept now.
-    dvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=theirs)
-    mlvc("gc", "-f", "-w", "-p", "../one", "-p", "../two", cwd=ours)
+    dvc("gc", "-wfp", "../one", "-p", "../two", cwd=theirs)
+    mlvc("gc", "-wfp", "../one", "-p", "../two", cwd=ours)
     assert cache_objects(ours / ".dvc/cache") == cache_objects(theirs / ".dvc/cache")
     assert len(cache_objects(ours / ".dvc/cache")) == 2
 

@@ -176,6 +176,18 @@ def test_stage_add_force_keeps_comments_of_kept_keys_like_dvc(tools: Tools) -> N
         (["-n", "t", "-o", "a.txt/x", "echo"], "is inside output `a.txt`"),
         (["-n", "t", "-w", "nodir", "echo"], "`nodir` does not exist"),
         (["-n", "t", "-d", "a.txt", "-o", "in.txt", "echo"], "cycle"),
+        # DVC-compat: a `-p` file is a dependency; paths compare normalised.
+        (["-n", "t", "-p", "lr", "-d", "params.yaml", "echo"], "`params.yaml` is specified more"),
+        (["-n", "t", "-p", "e.json:th", "-d", "e.json", "echo"], "`e.json` is specified more"),
+        (["-n", "t", "-p", "lr", "-o", "params.yaml", "echo"], "`params.yaml` is specified as an"),
+        (["-n", "t", "-o", "x", "-o", "x", "echo"], "`x` is specified more than once"),
+        (["-n", "t", "-o", "x", "-O", "x", "echo"], "`x` is specified more than once"),
+        (["-n", "t", "-o", "x", "-m", "./x", "echo"], "`x` is specified more than once"),
+        (["-n", "t", "-d", "./x", "-o", "x/", "echo"], "`x` is specified as an output and as a"),
+        (["-n", "t", "-o", ".", "echo"], "cached output `.` is outside of the repository"),
+        (["-n", "t", "-o", ".dvc/x", "echo"], "`.dvc/x` is ignored by the built-in pattern"),
+        (["-n", "t", "-o", "s/.git", "echo"], "`s/.git` is ignored by the built-in pattern `.git`"),
+        (["-n", "t", "-o", "x.dvc", "-d", "y", "-d", "y", "echo"], "DVC file `x.dvc` cannot be"),
     ],
 )
 def test_stage_add_errors_like_dvc(tools: Tools, args: list[str], message: str) -> None:
@@ -189,6 +201,79 @@ def test_stage_add_errors_like_dvc(tools: Tools, args: list[str], message: str) 
     assert message in r.stderr
     assert r.stderr.startswith("error: ")
     assert (m / "dvc.yaml").read_text() == COMMENTED
+
+
+def test_stage_add_paths_compare_absolute_and_need_a_name_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for tool, repo in ((mlvc, m), (dvc, d)):
+        r = tool("stage", "add", "-n", "t", "-o", str(repo / "x"), "-d", "x", "echo", cwd=repo,
+                 check=False)  # fmt: skip
+        assert r.returncode == 255, r.stderr
+        # DVC-compat: `-n` is a required option: a usage error.
+        assert tool("stage", "add", "echo", cwd=repo, check=False).returncode == 254
+        assert not (repo / "dvc.yaml").exists()
+    r = mlvc("stage", "add", "-n", "t", "-o", str(m / "x"), "-d", "x", "echo", cwd=m, check=False)
+    assert "`x` is specified as an output and as a dependency" in r.stderr
+
+
+def test_stage_add_output_git_tracks_or_in_a_missing_directory_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, _root = tools
+    m, d = _twin(tools)
+    found = []
+    for tool, repo in ((mlvc, m), (dvc, d)):
+        (repo / "kept.txt").write_text("in git\n")
+        git("add", "kept.txt", cwd=repo)
+        # DVC-compat: the stage is written, then the output git tracks stops the command.
+        r = tool("stage", "add", "-n", "t", "-o", "kept.txt", "echo", cwd=repo, check=False)
+        assert r.returncode == 255, r.stderr
+        found.append((repo / "dvc.yaml").read_text())
+        assert not (repo / ".gitignore").exists()
+        # An output whose directory does not exist yet: a warning and no entry.
+        r = tool("stage", "add", "-n", "u", "-o", "new/out", "echo", cwd=repo, check=False)
+        assert r.returncode == 0, r.stderr
+        assert "new/.gitignore" in r.stderr
+        found.append((repo / "dvc.yaml").read_text())
+    assert found[:2] == found[2:]
+    assert "kept.txt" in mlvc("stage", "add", "-f", "-n", "t", "-o", "kept.txt", "echo", cwd=m,
+                              check=False).stderr  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("out", "rule"),
+    [
+        ("ign/x", ".dvcignore:1:ign/"),
+        ("y.tmp", ".dvcignore:2:*.tmp"),
+        ("s/z/y", "s/.dvcignore:2:z"),
+    ],
+)
+def test_stage_add_refuses_an_output_dvcignore_hides_like_dvc(
+    tools: Tools, out: str, rule: str
+) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    for tool, repo in ((mlvc, m), (dvc, d)):
+        (repo / ".dvcignore").write_text("ign/\n*.tmp\n")
+        (repo / "s").mkdir()
+        (repo / "s" / ".dvcignore").write_text("!keep.tmp\nz\n")
+        r = tool("stage", "add", "-n", "t", "-o", out, "echo", cwd=repo, check=False)
+        assert r.returncode == 255, r.stderr
+        # DVC-compat: the rule is named as DVC names it, `file:line:pattern`.
+        assert rule in r.stderr
+        assert not (repo / "dvc.yaml").exists()
+        tool("stage", "add", "-n", "t", "-o", "s/keep.tmp", "-d", "ign/x", "echo", cwd=repo)
+
+
+def test_stage_add_combined_flags_and_command_words_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    # DVC-compat: `-fn s` is `-f -n s`; every word from the command on is the command's,
+    # options of mlvc's own (`--targets`, `-fk`) included.
+    args = ["-fn", "s", "-d", "a", "python", "x.py", "-fk", "--targets", "a", "b", "-n", "z"]
+    mlvc("stage", "add", *args, cwd=m)
+    dvc("stage", "add", *args, cwd=d)
+    assert (m / "dvc.yaml").read_text() == (d / "dvc.yaml").read_text()
+    assert "cmd: python x.py -fk --targets a b -n z\n" in (m / "dvc.yaml").read_text()
 
 
 def test_stage_add_run_leaves_dvc_status_clean(tools: Tools) -> None:

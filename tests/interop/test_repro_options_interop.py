@@ -138,6 +138,10 @@ def test_ignore_errors_like_dvc(pair: tuple[Tools, Path, Path]) -> None:
         (["--ignore-errors", "-k"], 255),
         (["--ignore-errors", "--keep-going"], 255),
         (["-k", "--ignore-errors", "-s", "c", "a", "b", "-k"], 255),
+        # DVC-compat: combined short flags count where they stand, as argparse reads them.
+        (["--ignore-errors", "-fk"], 255),
+        (["-kf", "--ignore-errors"], 0),
+        (["-fks", "c", "a", "b", "--ignore-errors"], 0),
     ],
 )
 def test_keep_going_and_ignore_errors_last_one_wins_like_dvc(

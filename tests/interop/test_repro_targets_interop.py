@@ -151,3 +151,35 @@ def test_missing_data_source_fails_like_dvc(pair: tuple[Tools, Path, Path]) -> N
     assert "missing data source `raw`" in a.stderr
     assert "missing data 'source': raw" in b.stderr
     assert events(a.stdout) == events(b.stdout)
+
+
+def named_files(stderr: str, quote: str) -> list[str]:
+    """The `dvc.yaml` files an error message names (between `quote` characters)."""
+    return re.findall(rf"{quote}([^{quote}]*dvc\.yaml){quote}", stderr)
+
+
+@pytest.mark.parametrize(
+    ("where", "args"),
+    [
+        ("sub", ["push", "nosuch"]),
+        ("sub", ["pull", "nosuch"]),
+        ("sub/deeper", ["fetch", "../nosuch"]),
+        ("nodvc", ["push", "nosuch"]),
+        ("sub", ["push", "../dvc.yaml:nosuch"]),
+        ("sub", ["repro", "nosuch"]),
+        ("sub/deeper", ["repro", "../dvc.yaml:nosuch"]),
+        ("nodvc", ["repro", "nosuch"]),
+    ],
+)
+def test_unknown_target_names_dvc_yaml_from_the_current_directory_like_dvc(
+    pair: tuple[Tools, Path, Path], where: str, args: list[str]
+) -> None:
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    found = []
+    for tool, root, quote in ((dvc, theirs, "'"), (mlvc, ours, "`")):
+        tool("remote", "add", "-q", "-d", "store", "../store", cwd=root)
+        (root / "nodvc").mkdir()
+        r = tool(*args, cwd=root / where, check=False)
+        found.append((r.returncode, named_files(r.stderr, quote)[:1]))
+    # DVC-compat: `dvc.yaml` as seen from the current directory, not from the root.
+    assert found[0] == found[1], found

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import typer
+import typer.main
 
 from mlvc.cli import _errors
 
@@ -169,8 +171,71 @@ def _attached_value(word: str, spellings: dict[str, str]) -> tuple[str, str] | N
     return None
 
 
-def normalise_args(args: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class CommandOptions:
+    """What argv pre-processing needs to know of the command being run.
+
+    `takes_value`: each option spelling and whether it takes a value; `path`: how
+    many words name the command (`stage add`: 2); `interspersed`: whether options
+    may follow its arguments (`stage add` takes every word after the command
+    line's first as part of it).
+    """
+
+    takes_value: dict[str, bool] = field(default_factory=dict)
+    path: int = 1
+    interspersed: bool = True
+
+
+def command_options(root: Any, args: list[str]) -> CommandOptions:
+    """The options of the (sub)command `args` name, from its click definition.
+
+    (typer vendors click privately: the objects are read by their attributes.)
+    """
+    cmd = root
+    path = 0
+    for word in args:
+        if word.startswith("-"):
+            continue
+        sub = getattr(cmd, "commands", {}).get(word)
+        if sub is None:
+            break
+        cmd, path = sub, path + 1
+    takes = {
+        spelling: not (param.is_flag or param.count)
+        for param in cmd.params
+        if param.param_type_name == "option"
+        for spelling in (*param.opts, *param.secondary_opts)
+    }
+    interspersed = cmd.context_settings.get("allow_interspersed_args", True)
+    return CommandOptions(takes, max(path, 1), interspersed)
+
+
+def _split_short(word: str, takes_value: dict[str, bool]) -> list[str]:
+    """DVC-compat: argparse's reading of combined short options.
+
+    `-fk` is `-f -k`; letters are flags until one takes a value, which gets the rest
+    of the word (`-wj4`: `-w -j4`; `-wp`: `-w -p`, the words after are its values;
+    `-pw`: `-p` with the value `w`). A word that does not read so is left whole.
+    """
+    if word.startswith("--") or len(word) < 3 or word in takes_value or "=" in word:
+        return [word]
+    found = []
+    rest = word[1:]
+    while rest:
+        option, rest = "-" + rest[0], rest[1:]
+        takes = takes_value.get(option)
+        if takes is None:
+            return [word]
+        if takes:
+            found.append(option + rest)
+            break
+        found.append(option)
+    return found
+
+
+def normalise_args(args: list[str], options: CommandOptions | None = None) -> list[str]:
     """Rewrites argparse-only option forms into ones click parses the same way."""
+    options = options or CommandOptions()
     command = _command_of(args) or ""
     many = {
         spelling: group[0]
@@ -179,41 +244,61 @@ def normalise_args(args: list[str]) -> list[str]:
     }
     last_wins = {spelling: group for group in _LAST_WINS.get(command, ()) for spelling in group}
     out: list[str] = []
-    i = 0
-    while i < len(args):
-        word = args[i]
-        i += 1
+    todo = list(args)
+    path = 0  # words of the command's name seen
+    value_next = False  # the previous word was an option waiting for its value
+    while todo:
+        word = todo.pop(0)
         if word == "--":
-            out += args[i - 1 :]
+            out += [word, *todo]
             break
+        if not word.startswith("-"):
+            if path < options.path:
+                path += 1
+            elif not value_next and not options.interspersed:
+                # The command's arguments start here: the rest is theirs, untouched.
+                out += [word, *todo]
+                break
+            value_next = False
+            out.append(word)
+            continue
+        first, *more = _split_short(word, options.takes_value)
+        todo[:0] = more
+        word = first
         attached = _attached_value(word, many)
         if attached is not None or word in many:
             name, value = attached or (many[word], "")
             values = [value] if attached else []
-            while attached is None and i < len(args) and not args[i].startswith("-"):
-                values.append(args[i])
-                i += 1
+            while attached is None and todo and not todo[0].startswith("-"):
+                values.append(todo.pop(0))
             # DVC-compat: a repeated option replaces the earlier one (argparse's `store`).
             out = [w for w in out if not w.startswith(name + "=")]
             # No words: argparse takes an empty list, the same as leaving the option out.
             out += [f"{name}={v}" for v in values]
+            value_next = False
             continue
         if word in last_wins:
             out = [w for w in out if w not in last_wins[word]]
-        if word in _OPTIONAL_VALUE and (i == len(args) or args[i].startswith("-")):
+        if word in _OPTIONAL_VALUE and (not todo or todo[0].startswith("-")):
             out.append(f"{word}={_OPTIONAL_VALUE[word]}")
+            value_next = False
             continue
+        value_next = options.takes_value.get(word, False)
         out.append(word)
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     """Runs the CLI and exits with DVC's exit codes."""
-    args = normalise_args(sys.argv[1:] if argv is None else argv)
-    register(_command_of(args))
+    raw = sys.argv[1:] if argv is None else argv
+    register(_command_of(raw))
+    # The click command typer builds on each call, built once here: its options
+    # tell the pre-processing how to read the words.
+    command = typer.main.get_command(app)
+    args = normalise_args(raw, command_options(command, raw))
     code: int | str | None = 0
     try:
-        app(args=args, prog_name="mlvc")
+        command(args=args, prog_name="mlvc")
     except SystemExit as exc:
         # Usage errors exit 2 from the parser; scripts written for DVC expect 254.
         code = _errors.EXIT_USAGE if exc.code == 2 else exc.code

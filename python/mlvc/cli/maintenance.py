@@ -64,14 +64,18 @@ def _stage_hint(repo_root: Path, paths: list[Path], quiet: bool, autostage: bool
     )
 
 
-def _confirm_gc(what: str) -> None:
-    """Asks before deleting; without a terminal to ask on, refuses instead."""
-    from mlvc.ops.gc import GcNeedsConfirmationError
+def _confirm_gc() -> None:
+    """Asks before deleting, as DVC does: a `y`/`yes` (any case) goes on."""
+    from mlvc.cli._prompt import confirm
 
-    if not sys.stdin.isatty():
-        # DVC prompts anyway, reads EOF as "no" and exits 1 without a word; mlvc says why.
-        raise GcNeedsConfirmationError("gc needs confirmation, but stdin is not a terminal")
-    if not typer.confirm("Are you sure you want to proceed?", default=False, err=True):
+    answer = confirm("Are you sure you want to proceed?")
+    if answer is None:
+        # DVC-compat: end of input means no (exit 1); DVC says nothing, mlvc says why.
+        sys.stderr.write(
+            "\nerror: no answer on stdin, nothing was deleted\n"
+            "hint: rerun with `-f` to delete without asking, or `--dry` to only list\n"
+        )
+    if not answer:
         raise typer.Exit(1)
 
 
@@ -156,7 +160,7 @@ def register(app: CommandSink) -> None:
             # DVC-compat: DVC's warning before deleting anything.
             sys.stderr.write(f"warning: This will remove all cache except items used in {what}\n")
         if not dry and not force:
-            _confirm_gc(what)
+            _confirm_gc()
 
         def skipped(rev: str) -> None:
             # DVC-compat: DVC's warning for `--skip-failed`.
@@ -173,22 +177,24 @@ def register(app: CommandSink) -> None:
             projects=projects or (),
             on_skip=skipped if skip_failed else None,
         )
-        verb = "Would remove" if dry else "Removed"
         for s in swept:
             if dry:
-                for p in s.objects + s.temp_files:
-                    _say(quiet, f"Would remove {p}\n")
+                # DVC-compat: `--dry` lists each object as "Removing", `.dir` objects
+                # first, and then counts them as removed, with the same words as a run.
+                dirs_first = sorted(s.objects, key=lambda p: not p.name.endswith(".dir"))
+                for p in dirs_first + s.temp_files:
+                    _say(quiet, f"Removing {p}\n")
             if s.location == "remote":
                 if s.objects:
-                    _say(quiet, f"{verb} {len(s.objects)} objects from remote.\n")
+                    _say(quiet, f"Removed {len(s.objects)} objects from remote.\n")
                 else:
                     _say(quiet, "No unused cache to remove from remote.\n")
             elif s.objects:
-                _say(quiet, f"{verb} {len(s.objects)} objects from {s.location} cache.\n")
+                _say(quiet, f"Removed {len(s.objects)} objects from {s.location} cache.\n")
             else:
                 _say(quiet, f"No unused '{s.location}' cache to remove.\n")
             if s.temp_files:
-                _say(quiet, f"{verb} {len(s.temp_files)} stale temporary files from {s.root}.\n")
+                _say(quiet, f"Removed {len(s.temp_files)} stale temporary files from {s.root}.\n")
 
     @app.command("remove")
     @handled()

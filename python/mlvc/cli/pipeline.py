@@ -169,10 +169,11 @@ def register(app: typer.Typer) -> None:
     )
     @handled()
     def stage_add_command(
+        # DVC-compat: a required option; without it the usage error exits 254.
+        name: Annotated[str, typer.Option("--name", "-n", help="Name of the stage.")],
         command: Annotated[
             list[str] | None, typer.Argument(help="The command to run, with its arguments.")
         ] = None,
-        name: Annotated[str, typer.Option("--name", "-n", help="Name of the stage.")] = "",
         deps: Annotated[
             list[str] | None, typer.Option("--deps", "-d", help="A dependency (repeatable).")
         ] = None,
@@ -247,7 +248,10 @@ def register(app: typer.Typer) -> None:
         )
         with repo.lock():
             stage = add_stage(repo, spec, force=force)
-            to_stage = [*ignore_outputs(repo, stage), repo.root / stage.dvcfile]
+            to_stage = [
+                *ignore_outputs(repo, stage, warn=sys.stderr.write),
+                repo.root / stage.dvcfile,
+            ]
         _say(quiet, f"Added stage '{stage.addressing}' in '{stage.dvcfile}'\n")
         if run:
             from mlvc.ops.repro import repro
@@ -378,23 +382,10 @@ def register(app: typer.Typer) -> None:
 
 
 def _confirm(statement: str) -> bool:
-    """A y/n question on the terminal, as DVC asks it.
+    """DVC-compat: `repro -i` asks `[y/n] ` only on a terminal; end of input means no."""
+    from mlvc.cli._prompt import confirm
 
-    DVC-compat: nothing is asked (the answer is no) unless stdout is a terminal;
-    the answer is read from stdin, and end of input also means no.
-    """
-    if not sys.stdout.isatty():
-        return False
-    choices = ("yes", "no", "y", "n")
-    while True:
-        try:
-            answer = input(f"{statement} [y/n] ").lower()
-        except EOFError:
-            return False
-        if answer in choices:
-            return answer.startswith("y")
-        # DVC-compat: DVC formats the list of choices as a Python list.
-        _say(False, f"Your response must be one of: {list(choices)}. Please try again.\n")
+    return bool(confirm(statement, suffix=" [y/n]", needs_tty=True))
 
 
 def _describe(stage: object) -> str:

@@ -69,12 +69,6 @@ class RevCollectionError(GcError):
     exit_code = 255
 
 
-class GcNeedsConfirmationError(MlvcError):
-    """`gc` would delete data but nobody can confirm it."""
-
-    hint = "rerun with `-f` to delete without asking, or `--dry` to only list"
-
-
 def check_scope(
     scope: RevScope, *, num: int | None = None, cloud: bool = False, not_in_remote: bool = False
 ) -> None:

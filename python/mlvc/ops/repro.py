@@ -191,8 +191,9 @@ def select(
                 rel = repo.relpath(full)
                 hits = [i for i, s in enumerate(stages) if s.dvcfile == rel]
                 if not hits and not full.is_file():
+                    shown = Path(os.path.relpath(full, cwd)).as_posix()
                     raise ReproError(
-                        f"`{rel}` does not exist", "run from the directory holding `dvc.yaml`"
+                        f"`{shown}` does not exist", "run from the directory holding `dvc.yaml`"
                     )
                 add(hits)
                 continue
@@ -207,8 +208,15 @@ def select(
             continue
         hits = [i for i, s in in_file if s.name == name or s.generated_from == name]
         if not hits:
+            # DVC-compat: the file is named relative to the current directory.
+            shown = Path(os.path.relpath(repo.root / rel, cwd)).as_posix()
+            if not in_file and not (repo.root / rel).is_file():
+                raise ReproError(
+                    f"`{shown}` does not exist",
+                    "run from the directory holding `dvc.yaml`, or name `path/dvc.yaml:stage`",
+                )
             known = ", ".join(s.addressing for s in stages[:8]) or "none"
-            raise ReproError(f"stage `{name}` not found in `{rel}`", f"stages are: {known}")
+            raise ReproError(f"stage `{name}` not found in `{shown}`", f"stages are: {known}")
         add(hits)
     return chosen
 

@@ -6,11 +6,13 @@ import difflib
 import os
 import posixpath
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlvc import gitignore
+from mlvc._core import ignored_by
 from mlvc.exceptions import PipelineError, StageNotFoundError
 from mlvc.fsutil import atomic_write_text
 from mlvc.pipeline import edit
@@ -19,6 +21,8 @@ from mlvc.pipeline.load import loads_pipeline, parsing_config
 from mlvc.pipeline.model import PROJECT_FILE, Stage
 from mlvc.pipeline.params import DEFAULT_PARAMS_FILE
 from mlvc.repo import Repo
+
+Echo = Callable[[str], object]
 
 # DVC-compat: a stage name may hold any character but punctuation other than `_` and `-`.
 INVALID_NAME_CHARS = set(string.punctuation) - {"_", "-"}
@@ -129,21 +133,86 @@ def _check_name(name: str) -> None:
         )
 
 
-def _check_paths(repo: Repo, stage: Stage) -> None:
-    deps = [stage.repo_path(d) for d in stage.deps]
-    outs = [stage.repo_path(o.path) for o in stage.outs]
-    for path in outs:
+# DVC-compat: the patterns DVC always ignores, in its order; an output under one is
+# refused, naming the last that matches (`.git` matches the name anywhere).
+_ALWAYS_IGNORED = (".hg/", ".git/", ".git", ".dvc/")
+
+
+def _ignored_by(path: str) -> str | None:
+    """The always-ignored pattern a repo path falls under, if any."""
+    parts = path.split("/")
+    found = None
+    for pattern in _ALWAYS_IGNORED:
+        name = pattern.rstrip("/")
+        if name in (parts[:-1] if pattern.endswith("/") else parts):
+            found = pattern
+    return found
+
+
+def _check_paths(repo: Repo, spec: StageSpec, wdir: Path) -> None:
+    """Refuses what DVC's `create_stage` refuses, before anything is written.
+
+    DVC-compat: paths compare normalised and absolute (`./a`, `a/` and `/repo/a` are
+    `a`); a `-p` file is a dependency like a `-d` one. In DVC's order: an output that
+    is a DVC file or under a directory DVC ignores, a cached output outside the
+    repository (or the repository itself), a dependency that is a DVC file, the same
+    path as output and dependency, a path given twice.
+    """
+
+    def norm(path: str) -> str:
+        return repo.relpath(Path(os.path.normpath(wdir / path)))
+
+    def is_dvcfile(path: str) -> bool:
+        return path.endswith(".dvc") or posixpath.basename(path) == PROJECT_FILE
+
+    # DVC's order of the output options.
+    given = [
+        (o, cache)
+        for paths, cache in (
+            (spec.outs_persist, True),
+            (spec.outs_persist_no_cache, False),
+            (spec.metrics, True),
+            (spec.metrics_no_cache, False),
+            (spec.plots, True),
+            (spec.plots_no_cache, False),
+            (spec.outs_no_cache, False),
+            (spec.outs, True),
+        )
+        for o in paths
+    ]
+    outs = [(norm(o), cache) for o, cache in given]
+    for (o, _cache), (path, _) in zip(given, outs, strict=True):
+        if is_dvcfile(o):
+            raise StageAddError(f"DVC file `{o}` cannot be an output")
+        pattern = _ignored_by(path)
+        if pattern is not None:
+            raise StageAddError(
+                f"output `{path}` is ignored by the built-in pattern `{pattern}`",
+                "outputs cannot live in `.git`, `.hg` or `.dvc` directories",
+            )
+        rule = ignored_by(repo.root, repo.root / path)
+        if rule is not None:
+            # DVC-compat: DVC names the rule as `file:line:pattern`.
+            file, line, text = rule
+            raise StageAddError(
+                f"output `{path}` is ignored by `{repo.relpath(Path(file))}:{line}:{text}`",
+                "change the rule in `.dvcignore`, or put the output elsewhere",
+            )
+    for path, cache in outs:
+        if cache and (path in (".", "..") or path.startswith("../")):
+            raise StageAddError(f"cached output `{path}` is outside of the repository")
+    for d in spec.deps:
+        if is_dvcfile(d):
+            raise StageAddError(f"DVC file `{d}` cannot be a dependency")
+    deps = [norm(d) for d in spec.deps] + [norm(f) for f in parse_params_args(spec.params)]
+    for path, _cache in outs:
         if path in deps:
             raise StageAddError(f"`{path}` is specified as an output and as a dependency")
     seen: set[str] = set()
-    for path in deps + outs:
+    for path in deps + [o for o, _cache in outs]:
         if path in seen:
             raise StageAddError(f"`{path}` is specified more than once")
         seen.add(path)
-    for out in stage.outs:
-        p = stage.repo_path(out.path)
-        if (p == ".." or p.startswith("../")) and out.cache:
-            raise StageAddError(f"cached output `{out.path}` is outside of the repository")
 
 
 def add_stage(
@@ -171,13 +240,8 @@ def add_stage(
     if not repo.is_inside(wdir_abs):
         raise StageAddError(f"{what} `{spec.wdir}` is outside of the repository")
     wdir = Path(os.path.relpath(wdir_abs, here)).as_posix()
+    _check_paths(repo, spec, wdir_abs)
     definition = stage_definition(spec, wdir)
-    for key in ("deps", "outs", "metrics", "plots"):
-        for item in definition.get(key, []):
-            path = item if isinstance(item, str) else next(iter(item))
-            if path.endswith(".dvc") or posixpath.basename(path) == PROJECT_FILE:
-                role = "a dependency" if key == "deps" else "an output"
-                raise StageAddError(f"DVC file `{path}` cannot be {role}")
 
     text = dvcfile_path.read_text(encoding="utf-8") if dvcfile_path.exists() else None
     existing = load_pipelines(repo)
@@ -199,7 +263,6 @@ def add_stage(
     resolved = loads_pipeline(new_text, repo.root, dvcfile, config=parsing_config(repo)).stages[
         spec.name
     ]
-    _check_paths(repo, resolved)
     others = [s for s in existing.stages if s.addressing != resolved.addressing]
     build_graph([*others, resolved], dvcfile_outputs(repo))
 
@@ -207,20 +270,59 @@ def add_stage(
     return resolved
 
 
-def ignore_outputs(repo: Repo, stage: Stage) -> list[Path]:
-    """Adds `.gitignore` entries for the stage's cached outputs; returns changed files."""
+class OutputTrackedError(StageAddError):
+    """A cached output that git tracks: DVC refuses it once `dvc.yaml` is written."""
+
+
+def _tracked_by_git(repo: Repo, paths: list[Path]) -> set[Path]:
+    """Which of `paths` git's index holds (a directory: any file below it)."""
+    import subprocess
+
+    if not paths:
+        return set()
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--", *map(str, paths)],
+        cwd=repo.root,
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8", "surrogateescape")
+    files = [repo.root / f for f in listed.split("\0") if f]
+    return {p for p in paths if any(f == p or p in f.parents for f in files)}
+
+
+def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> list[Path]:
+    """Adds `.gitignore` entries for the stage's cached outputs; returns changed files.
+
+    DVC-compat: an output git already tracks stops this with an error (the stage is
+    written already); one whose directory does not exist yet gets a warning instead
+    of an entry (the run writes it).
+    """
     changed: list[Path] = []
     if repo.scm is None:
         return changed
     # DVC-compat: DVC writes the entries in this order: persistent outputs, metrics, plots, outputs.
     order = {"metrics": 1, "plots": 2, "outs": 3}
     outs = sorted(stage.outs, key=lambda o: 0 if o.persist else order[o.kind])
-    for out in outs:
-        if out.cache:
-            path = repo.root / stage.repo_path(out.path)
-            touched = gitignore.add_entry(path)
-            if touched is not None and touched not in changed:
-                changed.append(touched)
+    paths = [repo.root / stage.repo_path(o.path) for o in outs if o.cache]
+    tracked = _tracked_by_git(repo, paths)
+    for path in paths:
+        if path in tracked:
+            rel = repo.relpath(path)
+            raise OutputTrackedError(
+                f"output `{rel}` is already tracked by git",
+                f"stop tracking it with `git rm -r --cached '{rel}'` and commit",
+            )
+        if not path.parent.is_dir():
+            if warn is not None:
+                warn(
+                    f"warning: could not create .gitignore entry in "
+                    f"`{repo.relpath(path.parent / '.gitignore')}`; "
+                    "it is written when the stage runs\n"
+                )
+            continue
+        touched = gitignore.add_entry(path)
+        if touched is not None and touched not in changed:
+            changed.append(touched)
     return changed
 
 

@@ -200,7 +200,10 @@ def _targeted(
         elif _is_out(repo, outs, full):
             paths.add(repo.relpath(full).removesuffix("/"))
         else:
-            raise TargetError(f"`{target}` does not exist as an output or a stage name in `{here}`")
+            # DVC-compat: the `dvc.yaml` of the current directory, named relative to it.
+            raise TargetError(
+                f"`{target}` does not exist as an output or a stage name in `{PROJECT_FILE}`"
+            )
     if chosen and sel.with_deps:
         assert stages is not None
         upstream = build_graph(stages).upstream

@@ -345,6 +345,13 @@ fn walk(
         .collect())
 }
 
+/// The `.dvcignore` rule hiding `path`, as `(file, line, pattern)`, or None.
+#[pyfunction]
+fn ignored_by(ignore_root: PathBuf, path: PathBuf) -> PyResult<Option<(OsString, usize, String)>> {
+    let found = crate::walk::ignored_by(&ignore_root, &path).map_err(to_py)?;
+    Ok(found.map(|(file, line, pattern)| (file.into_os_string(), line, pattern)))
+}
+
 /// Builds manifest bytes and the `<md5>.dir` id from `(relpath, md5)` pairs (any order).
 #[pyfunction]
 fn build_manifest<'py>(
@@ -710,6 +717,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hash_files, m)?)?;
     m.add_function(wrap_pyfunction!(hash_tree, m)?)?;
     m.add_function(wrap_pyfunction!(walk, m)?)?;
+    m.add_function(wrap_pyfunction!(ignored_by, m)?)?;
     m.add_function(wrap_pyfunction!(build_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(supported_link_types, m)?)?;
