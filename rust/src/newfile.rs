@@ -141,7 +141,13 @@ fn cstring(p: &Path) -> io::Result<CString> {
     Ok(CString::new(p.as_os_str().as_bytes())?)
 }
 
-fn open_at(dirfd: RawFd, path: &CStr, flags: libc::c_int, mode: u32) -> io::Result<File> {
+/// `openat(2)` with `O_CLOEXEC`, retried when a signal interrupts it.
+pub(crate) fn open_at(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: libc::c_int,
+    mode: u32,
+) -> io::Result<File> {
     loop {
         // SAFETY: a NUL-terminated path; the returned descriptor is owned by the File.
         let fd = unsafe {

@@ -9,10 +9,10 @@
 //! its name (so a partial object never carries it) and two closes.
 
 use std::collections::HashSet;
-use std::ffi::{CStr, CString, OsString};
+use std::ffi::{CString, OsString};
 use std::fs::File;
 use std::io::{self, Seek};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -22,6 +22,7 @@ use crate::cache::{ObjectCache, OBJECT_MODE};
 use crate::copy::fill;
 use crate::error::{Error, IoContext, Result};
 use crate::hash::is_valid_md5_name;
+use crate::newfile::open_at;
 use crate::progress::Progress;
 use crate::walk::{process_is_gone, temp_name_pid};
 
@@ -199,7 +200,7 @@ fn copy_object(
     progress: &Progress,
 ) -> Result<bool> {
     let cname = CString::new(name).expect("hex object names hold no NUL");
-    let from = match openat(from_dir, &cname, libc::O_RDONLY, 0) {
+    let from = match open_at(from_dir.as_raw_fd(), &cname, libc::O_RDONLY, 0) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(Error::io(src_dir.join(name), e)),
@@ -270,26 +271,4 @@ fn present_in(dir: &Path, names: &[&str], sweep: bool) -> Result<Vec<bool>> {
         .iter()
         .map(|n| found.contains(std::ffi::OsStr::new(n)))
         .collect())
-}
-
-fn openat(dir: &File, name: &CStr, flags: i32, mode: u32) -> io::Result<File> {
-    loop {
-        // SAFETY: `dir` is an open directory and `name` a NUL-terminated string.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                flags | libc::O_CLOEXEC,
-                mode as libc::c_uint,
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: `fd` was just opened and is owned by nothing else.
-            return Ok(unsafe { File::from_raw_fd(fd) });
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
-        }
-    }
 }
