@@ -173,6 +173,84 @@ def test_parallel_jobs_stop_starting_stages_after_a_failure(tools: Tools) -> Non
     assert all((repo / f"l{i}.txt").read_text() == f"{i}\n" for i in range(3))
 
 
+def test_parallel_jobs_run_each_line_and_keep_all_output(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    # 200,000 bytes: more than a pipe holds, so output must be read while it runs.
+    setup(
+        tools,
+        "stages:\n"
+        "  big:\n"
+        "    cmd:\n"
+        "    - yes x | head -c 200000\n"
+        "    - echo done > big.txt\n"
+        "    deps: [in.txt]\n"
+        "    outs: [big.txt]\n"
+        "  second_fails:\n"
+        "    cmd:\n"
+        "    - echo first > half.txt\n"
+        "    - exit 4\n"
+        "    - echo never > never.txt\n"
+        "    deps: [in.txt]\n"
+        "    outs: [half.txt]\n",
+        {"in.txt": "x\n"},
+    )
+    r = mlvc("repro", "-j", "2", "--keep-going", check=False)
+    assert r.returncode == 255
+    assert "x\n" * 100000 in r.stdout
+    assert "> echo done > big.txt\n" in r.stdout
+    assert "command `exit 4` exited with 4" in r.stderr
+    assert (repo / "big.txt").read_text() == "done\n"
+    assert (repo / "half.txt").read_text() == "first\n" and not (repo / "never.txt").exists()
+    lock = (repo / "dvc.lock").read_text()
+    assert "big:" in lock and "second_fails:" not in lock
+
+
+def test_ctrl_c_stops_every_parallel_command(tools: Tools, tmp_path: Path) -> None:
+    _mlvc, _dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  quick: {cmd: echo q > q.txt, deps: [in.txt], outs: [q.txt]}\n"
+        + "".join(
+            f"  slow{i}:\n"
+            f"    cmd: echo $$ > pid{i}.txt && sleep 60 && echo done > o{i}.txt\n"
+            "    deps: [in.txt]\n"
+            f"    outs: [o{i}.txt]\n"
+            for i in range(2)
+        ),
+        {"in.txt": "x\n"},
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlvc", "repro", "-j", "3"],
+        cwd=repo,
+        env=base_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    pid_files = [repo / f"pid{i}.txt" for i in range(2)]
+    for _ in range(600):
+        if all(p.exists() and p.read_text().strip() for p in pid_files):
+            break
+        time.sleep(0.05)
+    shells = [int(p.read_text()) for p in pid_files]
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 252, err
+    for pid in shells:
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("a parallel stage's command survived Ctrl-C")
+    # What finished before Ctrl-C is recorded; the interrupted stages are not.
+    lock = (repo / "dvc.lock").read_text()
+    assert "quick:" in lock and "slow" not in lock
+
+
 def test_ctrl_c_stops_the_command_and_keeps_lock(tools: Tools, tmp_path: Path) -> None:
     _mlvc, _dvc, _git, repo = tools
     setup(
