@@ -5,13 +5,19 @@ overhead is what is measured):
 
 * ``chain``: stage i depends on out_{i-1} (stage 0 on in.txt);
 * ``fan``: every stage depends on in.txt, so all can run at once;
-* ``big-dep``: one stage whose dep is the many-small dataset (50,000 files).
+* ``big-dep``: one stage whose dep is the many-small dataset (50,000 files);
+* ``busy-fan``: a fan of 100 stages whose commands each compute for a while
+  (an ``awk`` loop, ~50 ms on the machine of ``BENCHMARKS.md``), as real stages
+  do: how close ``-j 2`` comes to halving a serial run when the commands, not
+  the tool, take the time.
 
 For chain and fan, at every size: the first run (``repro`` in a fresh repository)
 and the no-op run (``repro`` again, nothing changed), for mlvc and dvc, plus mlvc's
 first run with ``-j 2``. The reference for a first run is a plain shell loop that
 starts the same N commands the same way (``$SHELL -c``), serially, or two at a time
-with ``xargs -P2`` for the fan. For big-dep: the no-op run only.
+with ``xargs -P2`` for the fan. For big-dep: the no-op run only. For busy-fan: mlvc's
+first run serially and with ``-j 2``, against ``xargs -P1`` and ``xargs -P2``
+starting the same commands (no dvc: it runs stages one at a time).
 
 Every run is checked: the first run must leave every output with its expected
 content and a lock entry per stage; a no-op run must say nothing changed and leave
@@ -61,7 +67,7 @@ from run import (
     rmtree,
 )
 
-SCENARIOS = ("chain", "fan", "big-dep")
+SCENARIOS = ("chain", "fan", "big-dep", "busy-fan")
 OUT = BENCHES / "results" / "pipelines.json"
 # The shell both tools and the reference loop start each command with (DVC-compat: $SHELL).
 SHELL = "/bin/sh"
@@ -126,12 +132,19 @@ class Tool:
 # --- pipelines ----------------------------------------------------------------------------------
 
 
-def dvc_yaml(kind: str, n: int) -> str:
-    """A `dvc.yaml` of n trivial stages: a chain, or a fan out of in.txt."""
+def stage_cmd(i: int, busy: int = 0) -> str:
+    """Stage i's command: writes "i\\n" to out_i, after `busy` rounds of an awk loop."""
+    if not busy:
+        return f"echo {i} > out_{i}"
+    return f"awk 'BEGIN {{ for (k = 0; k < {busy}; k++) s += k; print {i} }}' > out_{i}"
+
+
+def dvc_yaml(kind: str, n: int, busy: int = 0) -> str:
+    """A `dvc.yaml` of n stages: a chain, or a fan out of in.txt."""
     lines = ["stages:"]
     for i in range(n):
         dep = "in.txt" if kind == "fan" or i == 0 else f"out_{i - 1}"
-        lines += [f"  s{i}:", f"    cmd: echo {i} > out_{i}", f"    deps: [{dep}]"]
+        lines += [f"  s{i}:", f"    cmd: {stage_cmd(i, busy)}", f"    deps: [{dep}]"]
         lines += [f"    outs: [out_{i}]"]
     return "\n".join(lines) + "\n"
 
@@ -205,6 +218,22 @@ def shell_reference(root: Path, kind: str, n: int, jobs: int) -> float:
     elapsed = time.perf_counter() - started
     if any(_read(root / f"out_{i}") != f"{i}\n" for i in range(n)):
         raise BenchError(f"the shell reference left wrong outputs in {root}")
+    return elapsed
+
+
+def xargs_reference(root: Path, n: int, busy: int, jobs: int) -> float:
+    """Time for `xargs -P jobs` to start the n busy commands with `$SHELL -c`."""
+    root.mkdir(parents=True)
+    (root / "commands").write_text("".join(stage_cmd(i, busy) + "\n" for i in range(n)))
+    started = time.perf_counter()
+    subprocess.run(
+        ["xargs", "-a", "commands", "-d", "\\n", "-n1", f"-P{jobs}", SHELL, "-c"],
+        cwd=root,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    if any(_read(root / f"out_{i}") != f"{i}\n" for i in range(n)):
+        raise BenchError(f"the xargs reference left wrong outputs in {root}")
     return elapsed
 
 
@@ -330,6 +359,37 @@ def bench_graph(ctx: Context, kind: str, n: int) -> list[Row]:
         rows[2].target = "< 1 s"
         median = rows[2].mlvc.median
         rows[2].passed = None if median is None else median < 1.0
+    return rows
+
+
+def bench_busy_fan(ctx: Context, n: int, busy: int) -> list[Row]:
+    """A fan of n stages that compute for a while: serial and -j 2, against xargs."""
+    name = f"busy fan {n}"
+    files = {"in.txt": "in\n", "dvc.yaml": dvc_yaml("fan", n, busy)}
+    serial = Series("mlvc", "mlvc repro")
+    parallel = Series(f"mlvc -j {JOBS}", f"mlvc repro -j {JOBS}")
+    ref = Series("xargs -P1", f"xargs -P1 {SHELL} -c")
+    ref_j = Series(f"xargs -P{JOBS}", f"xargs -P{JOBS} {SHELL} -c")
+    problems: list[str] = []
+    for _ in range(ctx.repeat):
+        ref.runs.append(xargs_reference(ctx.fresh("busy-x1"), n, busy, 1))
+        ref_j.runs.append(xargs_reference(ctx.fresh(f"busy-x{JOBS}"), n, busy, JOBS))
+        for series, extra in ((serial, []), (parallel, ["-j", str(JOBS)])):
+            root = make_repo(ctx.mlvc, ctx.fresh(f"busy-mlvc{len(extra)}"), files)
+            os.sync()
+            elapsed, _ = ctx.mlvc.run("repro", "-q", *extra, cwd=root)
+            series.runs.append(elapsed)
+            problems += [p for p in check_first(root, n) if p not in problems]
+            log(f"  mlvc {shlex.join(extra) or 'serial'} first run {elapsed:.3f} s")
+    rows = [
+        Row(name, "first run", serial, None, ref),
+        Row(name, f"first run, -j {JOBS}", parallel, None, ref_j),
+    ]
+    s, p = serial.median, parallel.median
+    speedup = [f"-j {JOBS} takes {p / s:.2f} of the serial run"] if s and p else []
+    for row in rows:
+        row.notes = [f"MLVC PROBLEM: {x}" for x in problems]
+    rows[1].notes += speedup
     return rows
 
 
@@ -470,6 +530,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1.0,
         help="scale of the many-small dataset for big-dep (default 1: 50,000 files)",
     )
+    parser.add_argument(
+        "--busy",
+        type=int,
+        default=2_000_000,
+        metavar="ROUNDS",
+        help="busy-fan: rounds of each command's awk loop (default 2000000, ~50 ms here)",
+    )
     parser.add_argument("--work", type=Path, default=datasets.DATA_DIR / "pipelines")
     args = parser.parse_args(argv)
     unknown = set(args.only) - set(SCENARIOS)
@@ -524,6 +591,8 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("chain", "fan"):
             if kind in args.only:
                 jobs.append((f"{kind} {n}", functools.partial(bench_graph, ctx, kind, n)))
+    if "busy-fan" in args.only:
+        jobs.append(("busy-fan", functools.partial(bench_busy_fan, ctx, 100, args.busy)))
     if "big-dep" in args.only:
         ds = datasets.ensure("many-small", args.big_dep_scale, log=log)
         jobs.append(("big-dep", functools.partial(bench_big_dep, ctx, ds.data, ds.nfiles)))
