@@ -8,7 +8,7 @@
 
 use std::ffi::{CStr, CString};
 use std::fs::File;
-use std::io;
+use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -34,6 +34,20 @@ where
     F: FnMut(&File) -> io::Result<()>,
 {
     create_new_at(libc::AT_FDCWD, dest, mode, write)
+}
+
+/// [`create_new`] of `data`, creating `dest`'s missing parent directories.
+pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<bool> {
+    let write = || create_new(dest, mode, |mut f| f.write_all(data));
+    match write() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            write()
+        }
+        done => done,
+    }
 }
 
 /// [`create_new`] for `name` relative to the open directory `dir`.

@@ -171,3 +171,30 @@ def test_adding_with_links_leaves_the_state_trusting_the_linked_files(
     changed = mlvc.hash_tree(root, state=state)
     assert changed.hash != added.hash
     assert [f.relpath for f in changed.files if not f.from_state] == ["d0/f0"]
+
+
+def test_write_new_file_creates_parents_once_with_the_exact_mode(tmp_path: Path) -> None:
+    from mlvc._core import write_new_file
+
+    path = tmp_path / "runs" / "ab" / "key" / "value"
+    old = os.umask(0o077)
+    try:
+        assert write_new_file(path, b"first\n", 0o644) is True
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b"first\n"
+    assert path.stat().st_mode & 0o7777 == 0o644
+    # An existing file is left as it is.
+    assert write_new_file(path, b"second\n") is False
+    assert path.read_bytes() == b"first\n"
+    # No temp file is left beside it.
+    assert os.listdir(path.parent) == ["value"]
+
+
+def test_write_new_file_errors_name_the_file(tmp_path: Path) -> None:
+    from mlvc._core import write_new_file
+
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(NotADirectoryError) as info:
+        write_new_file(tmp_path / "plain" / "f", b"data")
+    assert info.value.filename is not None and "plain" in str(info.value.filename)

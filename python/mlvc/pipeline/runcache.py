@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc import parsecache
-from mlvc.fsutil import atomic_write_bytes
+from mlvc._core import write_new_file
 from mlvc.pipeline.model import Stage
 from mlvc.yamldata import YamlError
 
@@ -75,15 +75,15 @@ class RunCache:
 
     def save(self, entry: dict[str, Any]) -> Path | None:
         """Records a run (entry without the stage name); returns the new file, if any."""
-        key, value = run_key(entry), run_value(entry)
-        path = self._dir(key) / value
-        if path.exists():
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
         from mlvc import yamlio
 
-        # DVC-compat: entries are 0644 whatever the umask of the writer.
-        atomic_write_bytes(path, yamlio.dumps(entry).encode("utf-8"), mode=0o644)
+        key, value = run_key(entry), run_value(entry)
+        path = self._dir(key) / value
+        # Written complete or not at all, without a temp name (a thousand quick
+        # stages make a thousand entries); the name hashes the content, so an
+        # existing file already holds this entry. DVC-compat: 0644 whatever the umask.
+        if not write_new_file(path, yamlio.dumps(entry).encode("utf-8"), 0o644):
+            return None
         return path
 
     def lookup(self, keyed_entry: dict[str, Any]) -> dict[str, Any] | None:

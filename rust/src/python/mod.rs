@@ -345,6 +345,15 @@ fn walk(
         .collect())
 }
 
+/// Writes `data` as the new file `path` with `mode` (parents created as needed),
+/// complete or not at all. Returns False, writing nothing, when `path` exists.
+#[pyfunction]
+#[pyo3(signature = (path, data, mode=0o644))]
+fn write_new_file(py: Python<'_>, path: PathBuf, data: &[u8], mode: u32) -> PyResult<bool> {
+    py.detach(|| crate::newfile::write_new(&path, data, mode))
+        .map_err(|e| to_py(crate::Error::io(&path, e)))
+}
+
 /// The `.dvcignore` rule hiding `path`, as `(file, line, pattern)`, or None.
 #[pyfunction]
 fn ignored_by(ignore_root: PathBuf, path: PathBuf) -> PyResult<Option<(OsString, usize, String)>> {
@@ -718,6 +727,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hash_tree, m)?)?;
     m.add_function(wrap_pyfunction!(walk, m)?)?;
     m.add_function(wrap_pyfunction!(ignored_by, m)?)?;
+    m.add_function(wrap_pyfunction!(write_new_file, m)?)?;
     m.add_function(wrap_pyfunction!(build_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(supported_link_types, m)?)?;
