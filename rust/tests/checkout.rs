@@ -220,6 +220,7 @@ fn exec_bit_on_single_file_checkout() {
         dest: dest.clone(),
         hash: md5_hex(b"alpha"),
         isexec: true,
+        rewrite: false,
     }];
     checkout_files(
         &f.cache,
@@ -339,6 +340,35 @@ fn checkout_within_a_path_touches_nothing_else() {
 }
 
 #[test]
+fn checkout_within_a_path_through_a_file_rewrites_the_file() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    // DVC-compat: `dvc checkout data/sub/b/x` writes `data/sub/b` whatever it holds,
+    // without `--force`, and leaves the rest alone.
+    std::fs::write(dest.join("sub/b"), b"unsaved").unwrap();
+    std::fs::write(dest.join("a"), b"mine").unwrap();
+    let r = run_within(&f, &dest, &["sub/b/x/y"], false);
+    assert_eq!(r.linked, vec![dest.join("sub/b")]);
+    assert_eq!((r.created, r.conflicts.len()), (0, 0));
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"mine");
+    // Even when right; and restored when missing.
+    let r = run_within(&f, &dest, &["sub/b/x"], false);
+    assert_eq!(r.linked, vec![dest.join("sub/b")]);
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    let r = run_within(&f, &dest, &["sub/b/x"], false);
+    assert_eq!(r.created, 1);
+    // A directory standing there is replaced only with `force`.
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    write(&dest, "sub/b/x", b"unsaved");
+    let r = run_within(&f, &dest, &["sub/b/x"], false);
+    assert_eq!(r.conflicts.len(), 2, "{:?}", r.conflicts);
+    assert_eq!(std::fs::read(dest.join("sub/b/x")).unwrap(), b"unsaved");
+    run_within(&f, &dest, &["sub/b/x"], true);
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
+}
+
+#[test]
 fn checkout_within_refuses_paths_leaving_the_directory() {
     let f = fixture();
     let within = vec![b"../x".to_vec()];
@@ -379,6 +409,7 @@ fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
         dest: single.clone(),
         hash: md5_hex(b"alpha"),
         isexec: true,
+        rewrite: false,
     }];
     let ino = std::fs::metadata(&single).unwrap().ino();
     let r = checkout_files(
