@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cache::ObjectCache;
 use crate::digest::{hash_entries, pool, DigestOptions};
 use crate::error::{Error, IoContext, Result};
-use crate::link::{LinkType, Linker};
+use crate::link::{add_owner_exec, LinkType, Linker};
 use crate::progress::Progress;
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
@@ -209,11 +209,18 @@ fn first_look(
             LinkType::Hardlink,
         )
     };
+    // DVC-compat: a link's execute bit is its object's; one that differs from
+    // the record is a change, as for a copy (see `checkout_with_removals`).
+    let right = if (obj_meta.mode() & 0o111 != 0) != item.isexec {
+        Plan::Chmod
+    } else {
+        Plan::Keep
+    };
     Ok(match (linked, opts.relink) {
-        (true, false) => Plan::Keep,
+        (true, false) => right,
         // Relinking would make this very link again (`add` with hardlinks
         // leaves every file so): keep it.
-        (true, true) if linked_as == preferred => Plan::Keep,
+        (true, true) if linked_as == preferred => right,
         (true, true) => relink,
         (false, _) => Plan::Check { mode: m.mode() },
     })
@@ -388,19 +395,12 @@ fn checkout_with_removals(
         .count() as u64;
     for (item, plan) in items.iter().zip(&plans) {
         if *plan == Plan::Chmod {
-            add_owner_exec(&item.dest)?;
+            add_owner_exec(&item.dest).at(&item.dest)?;
             report.linked.push(item.dest.clone());
         }
     }
     report.link_type = linker.settled();
     Ok(report)
-}
-
-/// Adds the owner's execute bit to a file, as DVC's checkout does.
-fn add_owner_exec(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).at(path)?.permissions().mode();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o100)).at(path)
 }
 
 /// Makes the directory `dest` match the tree object `dir_hash`: missing and

@@ -238,6 +238,45 @@ fn exec_bit_on_single_file_checkout() {
 }
 
 #[test]
+fn a_linked_executable_makes_its_object_executable() {
+    let f = fixture();
+    let obj = f.cache.object_path(&md5_hex(b"alpha")).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for t in [LinkType::Hardlink, LinkType::Symlink] {
+        std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let dest = f.root.join(format!("run-{}", t.name()));
+        let items = [CheckoutItem {
+            dest: dest.clone(),
+            hash: md5_hex(b"alpha"),
+            isexec: true,
+            rewrite: false,
+        }];
+        let go = || {
+            checkout_files(
+                &f.cache,
+                &Linker::new(vec![t]),
+                &items,
+                &CheckoutOptions::default(),
+                None,
+                &Progress::new(),
+            )
+            .unwrap()
+        };
+        // DVC-compat: the owner's x goes on the object, through the link.
+        let r = go();
+        assert_eq!((r.linked.len(), r.created), (1, 1));
+        assert_eq!(mode(&obj), 0o544);
+        assert_eq!(go().unchanged, 1);
+        // A link to an object without it (as older checkouts left) gains it,
+        // counted as a change, the link kept.
+        std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let r = go();
+        assert_eq!((r.linked.len(), r.created, r.link_type), (1, 0, None));
+        assert_eq!(mode(&obj), 0o544);
+    }
+}
+
+#[test]
 fn relink_switches_link_type() {
     let f = fixture();
     let dest = f.root.join("out");
