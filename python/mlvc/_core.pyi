@@ -152,6 +152,7 @@ class Cache:
         jobs: int = 0,
         state: State | None = None,
         progress: _Progress | None = None,
+        rewrite: bool = False,
     ) -> CheckoutResult: ...
     # Last: inside the class body, `list` names this method from here on.
     def list(self) -> list[str]: ...

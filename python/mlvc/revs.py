@@ -46,6 +46,12 @@ class TrackedOut:
         w = self.within
         return not w or relpath == w or relpath.startswith(w + "/")
 
+    def needs(self, relpath: str) -> bool:
+        """Whether a file of the directory output, at `relpath` inside it, is to be moved:
+        one it covers, or the one `within` goes through (`a.txt` for `a.txt/x`).
+        """
+        return self.covers(relpath) or self.within.startswith(relpath + "/")
+
 
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
     """The `.dvc` files of a revision (`None`: the workspace)."""
@@ -127,7 +133,8 @@ def objects_of(
 
     Returns `(objects, unexpanded)`: `unexpanded` holds `.dir` ids whose manifest
     is not in the local cache, so their files could not be listed. An output with
-    `within` needs its `.dir` object and only the files under that path.
+    `within` needs its `.dir` object and only the files under that path (or the file
+    that path goes through).
     """
     objects: set[str] = set()
     unexpanded: set[str] = set()
@@ -139,7 +146,7 @@ def objects_of(
         if out.is_dir:
             if repo.cache.contains(out.md5):
                 objects.update(
-                    md5 for rel, md5 in repo.cache.read_manifest(out.md5) if t.covers(rel)
+                    md5 for rel, md5 in repo.cache.read_manifest(out.md5) if t.needs(rel)
                 )
             else:
                 unexpanded.add(out.md5)

@@ -19,6 +19,15 @@ use crate::tree::{self, TreeEntry};
 
 /// DVC-compat: cache objects are read-only for everyone.
 pub const OBJECT_MODE: u32 = 0o444;
+
+/// Whether permission bits are a cache object's: [`OBJECT_MODE`], with or
+/// without the owner's execute bit, which a hardlink or symlink checkout of
+/// an executable file gives the object (DVC-compat: 0544). A file with such a
+/// mode is protected as an object must be and needs no `chmod` to become one.
+pub fn is_object_mode(mode: u32) -> bool {
+    mode & 0o7777 & !0o100 == OBJECT_MODE
+}
+
 /// DVC-compat: with `cache.shared = group`, directories are group-writable and setgid.
 const SHARED_DIR_MODE: u32 = 0o2775;
 /// Suffix of in-flight objects; they never carry an object's final name.
@@ -269,7 +278,7 @@ impl ObjectCache {
     ) -> Result<Option<Inserted>> {
         // A file linked before is read-only already: leave its ctime alone, or
         // the state cache would take it for changed.
-        if src_mode != Some(OBJECT_MODE) {
+        if !src_mode.is_some_and(is_object_mode) {
             std::fs::set_permissions(src, Permissions::from_mode(OBJECT_MODE)).at(src)?;
         }
         let mut linked = std::fs::hard_link(src, dest);

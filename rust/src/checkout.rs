@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use crate::cache::ObjectCache;
 use crate::digest::{hash_entries, pool, DigestOptions};
 use crate::error::{Error, IoContext, Result};
-use crate::link::{LinkType, Linker};
+use crate::link::{add_owner_exec, LinkType, Linker};
 use crate::progress::Progress;
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
@@ -27,6 +27,12 @@ pub struct CheckoutItem {
     /// Whether the file is recorded executable: new copies and reflinks get the
     /// owner's execute bit.
     pub isexec: bool,
+    /// Write it from the cache whatever stands there (but a directory, which
+    /// only `force` replaces): even when it is right, or holds unsaved changes.
+    ///
+    /// DVC-compat: so DVC restores a file that a target path goes through
+    /// (`dvc checkout data/a.txt/x` of a tracked `data/a.txt`).
+    pub rewrite: bool,
 }
 
 /// Options that change what checkout may do.
@@ -189,6 +195,9 @@ fn first_look(
             Plan::Conflict
         });
     }
+    if item.rewrite {
+        return Ok(relink);
+    }
     let (linked, linked_as) = if m.file_type().is_symlink() {
         (
             std::fs::read_link(&item.dest).is_ok_and(|t| t == obj),
@@ -200,11 +209,18 @@ fn first_look(
             LinkType::Hardlink,
         )
     };
+    // DVC-compat: a link's execute bit is its object's; one that differs from
+    // the record is a change, as for a copy (see `checkout_with_removals`).
+    let right = if (obj_meta.mode() & 0o111 != 0) != item.isexec {
+        Plan::Chmod
+    } else {
+        Plan::Keep
+    };
     Ok(match (linked, opts.relink) {
-        (true, false) => Plan::Keep,
+        (true, false) => right,
         // Relinking would make this very link again (`add` with hardlinks
         // leaves every file so): keep it.
-        (true, true) if linked_as == preferred => Plan::Keep,
+        (true, true) if linked_as == preferred => right,
         (true, true) => relink,
         (false, _) => Plan::Check { mode: m.mode() },
     })
@@ -379,19 +395,12 @@ fn checkout_with_removals(
         .count() as u64;
     for (item, plan) in items.iter().zip(&plans) {
         if *plan == Plan::Chmod {
-            add_owner_exec(&item.dest)?;
+            add_owner_exec(&item.dest).at(&item.dest)?;
             report.linked.push(item.dest.clone());
         }
     }
     report.link_type = linker.settled();
     Ok(report)
-}
-
-/// Adds the owner's execute bit to a file, as DVC's checkout does.
-fn add_owner_exec(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).at(path)?.permissions().mode();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode | 0o100)).at(path)
 }
 
 /// Makes the directory `dest` match the tree object `dir_hash`: missing and
@@ -409,18 +418,29 @@ pub fn checkout_tree(
     checkout_tree_within(cache, linker, dir_hash, dest, &[], opts, state, progress)
 }
 
+/// Whether `path` lies below `dir` (`/`-separated, relative).
+fn is_below(path: &[u8], dir: &[u8]) -> bool {
+    path.starts_with(dir) && path.get(dir.len()) == Some(&b'/')
+}
+
 /// Whether `relpath` is one of `within` or lies below one (all when `within` is empty).
 fn covered(relpath: &[u8], within: &[Vec<u8>]) -> bool {
     within.is_empty()
-        || within.iter().any(|w| {
-            relpath == w.as_slice()
-                || (relpath.starts_with(w) && relpath.get(w.len()) == Some(&b'/'))
-        })
+        || within
+            .iter()
+            .any(|w| relpath == w.as_slice() || is_below(relpath, w))
+}
+
+/// Whether one of `within` goes through the file `relpath` (`a.txt/x` goes through `a.txt`).
+fn passed_through(relpath: &[u8], within: &[Vec<u8>]) -> bool {
+    within.iter().any(|w| is_below(w, relpath))
 }
 
 /// [`checkout_tree`] limited to the paths `within` (relative to `dest`, `/`-separated):
 /// only the tree's files under them are linked and only the files under them that
-/// are not in the tree are deleted; the rest of `dest` is left as it is.
+/// are not in the tree are deleted; the rest of `dest` is left as it is. A file of
+/// the tree that one of `within` goes through is written whatever stands there
+/// (see [`CheckoutItem::rewrite`]).
 ///
 /// DVC-compat: `dvc checkout DIR/PATH` of a tracked `DIR` works so.
 #[allow(clippy::too_many_arguments)]
@@ -444,7 +464,16 @@ pub fn checkout_tree_within(
         )));
     }
     let all: Vec<TreeEntry> = cache.read_manifest(dir_hash)?;
-    let entries: Vec<&TreeEntry> = all.iter().filter(|e| covered(&e.relpath, within)).collect();
+    let entries: Vec<(&TreeEntry, bool)> = all
+        .iter()
+        .filter_map(|e| {
+            if passed_through(&e.relpath, within) {
+                Some((e, true))
+            } else {
+                covered(&e.relpath, within).then_some((e, false))
+            }
+        })
+        .collect();
     if let Ok(m) = std::fs::symlink_metadata(dest) {
         if !m.is_dir() && !opts.force {
             let mut r = CheckoutReport::default();
@@ -457,13 +486,14 @@ pub fn checkout_tree_within(
     }
     let items: Vec<CheckoutItem> = entries
         .iter()
-        .map(|e| CheckoutItem {
+        .map(|&(e, rewrite)| CheckoutItem {
             dest: dest.join(OsStr::from_bytes(&e.relpath)),
             hash: e.hash.clone(),
             isexec: false,
+            rewrite,
         })
         .collect();
-    let wanted: HashSet<&[u8]> = entries.iter().map(|e| e.relpath.as_slice()).collect();
+    let wanted: HashSet<&[u8]> = entries.iter().map(|(e, _)| e.relpath.as_slice()).collect();
     let dest_dir_absent = !dest.is_dir();
     let mut extra: Vec<PathBuf> = Vec::new();
     if !dest_dir_absent {

@@ -199,13 +199,47 @@ impl Linker {
     }
 }
 
+/// Makes `dest` of type `t` from the object `src`; an executable file (`isexec`)
+/// gets the owner's execute bit, through the link when it is one.
+///
+/// DVC-compat: a hardlink or symlink to an object makes the object itself
+/// executable (0544), as DVC's `chmod` through the link does.
+fn link_as(
+    t: LinkType,
+    src: &Path,
+    dest: &Path,
+    isexec: bool,
+    dest_exists: bool,
+) -> std::io::Result<()> {
+    place(t, src, dest, isexec, dest_exists)?;
+    if isexec && matches!(t, LinkType::Hardlink | LinkType::Symlink) {
+        add_owner_exec(src)?;
+    }
+    Ok(())
+}
+
+/// Adds the owner's execute bit to a file (following a symlink), unless it has it.
+///
+/// DVC-compat: as DVC, a file it cannot `chmod` (an object another user owns in
+/// a shared cache) is left as it is.
+pub(crate) fn add_owner_exec(path: &Path) -> std::io::Result<()> {
+    let mode = std::fs::metadata(path)?.permissions().mode();
+    if mode & 0o100 != 0 {
+        return Ok(());
+    }
+    match std::fs::set_permissions(path, PermissionsExt::from_mode(mode | 0o100)) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        done => done,
+    }
+}
+
 /// Creates a temp file of type `t` next to `dest`, then renames it over `dest`.
 ///
 /// Links and copies to an absent `dest` are made in place: link(2) and
 /// symlink(2) create the name atomically, and a copy is given its name only
 /// once complete ([`crate::newfile`]), so a partial copy never carries it.
 /// Replacing an existing `dest` goes through a temp name and a rename.
-fn link_as(
+fn place(
     t: LinkType,
     src: &Path,
     dest: &Path,

@@ -2,7 +2,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use mlvc::cache::{InsertMode, ObjectCache, Settle, TreeInsert, Verdict, TEMP_SUFFIX};
-use mlvc::digest::{hash_tree, DigestOptions};
+use mlvc::digest::{hash_files, hash_tree, DigestOptions};
 use mlvc::error::Error;
 use mlvc::progress::Progress;
 
@@ -293,6 +293,47 @@ fn adding_a_linked_tree_again_leaves_its_files_untouched() {
         .unwrap();
     assert_eq!(done, TreeInsert { new: 0, linked: 0 });
     assert_eq!((ctime("a"), ctime("d/b")), before);
+}
+
+#[test]
+fn an_executable_linked_object_is_still_an_object() {
+    use std::os::unix::fs::MetadataExt;
+    // DVC-compat: a hardlink or symlink checkout of an executable file makes its
+    // object 0544; it is protected like a 0444 one, other read-only modes are not.
+    for m in [0o444, 0o544] {
+        assert!(mlvc::cache::is_object_mode(m), "{m:o}");
+    }
+    for m in [0o644, 0o744, 0o555, 0o400, 0o440, 0o4444] {
+        assert!(!mlvc::cache::is_object_mode(m), "{m:o}");
+    }
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "run.sh", b"#!/bin/sh\n");
+    let src = t.path().join("run.sh");
+    let h = md5_hex(b"#!/bin/sh\n");
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let p = Progress::new();
+    let add = |path: &Path| {
+        let hashed = hash_files(&[path.to_path_buf()], &DigestOptions::default(), None, &p);
+        let f = hashed.unwrap().pop().unwrap();
+        cache
+            .insert_tracked(&f, InsertMode::Link, Settle::Leave, true)
+            .unwrap()
+    };
+    add(&src);
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o544)).unwrap();
+    let ctime = std::fs::metadata(&src).unwrap().ctime_nsec();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    // Added again: no chmod (the state cache still trusts it), the x bit stays.
+    add(&src);
+    assert_eq!(std::fs::metadata(&src).unwrap().ctime_nsec(), ctime);
+    assert_eq!(mode(&cache.object_path(&h).unwrap()), 0o544);
+    assert_eq!(cache.verify(&h, None).unwrap(), Verdict::Ok);
+    // A read-only file of another mode becomes an object's mode.
+    write(t.path(), "other", b"x");
+    let other = t.path().join("other");
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o555)).unwrap();
+    add(&other);
+    assert_eq!(mode(&other), 0o444);
 }
 
 /// A pid no process has now, for temp files of a writer that was killed.

@@ -37,22 +37,29 @@ fn fixture() -> Fixture {
     }
 }
 
-fn run(
-    f: &Fixture,
-    dest: &Path,
-    types: Vec<LinkType>,
-    opts: &CheckoutOptions,
-) -> mlvc::checkout::CheckoutReport {
-    checkout_tree(
-        &f.cache,
-        &Linker::new(types),
-        &f.hash,
-        dest,
-        opts,
-        None,
-        &Progress::new(),
-    )
-    .unwrap()
+impl Fixture {
+    /// Checks the tree out into `dest` with the link `types`, limited to the
+    /// paths `within` (the whole tree when empty, as `checkout_tree` does).
+    fn checkout(
+        &self,
+        dest: &Path,
+        types: &[LinkType],
+        opts: &CheckoutOptions,
+        within: &[&str],
+    ) -> mlvc::checkout::CheckoutReport {
+        let within: Vec<Vec<u8>> = within.iter().map(|w| w.as_bytes().to_vec()).collect();
+        checkout_tree_within(
+            &self.cache,
+            &Linker::new(types.to_vec()),
+            &self.hash,
+            dest,
+            &within,
+            opts,
+            None,
+            &Progress::new(),
+        )
+        .unwrap()
+    }
 }
 
 #[test]
@@ -60,11 +67,11 @@ fn copy_checkout_restores_a_deleted_tree_with_writable_files() {
     let f = fixture();
     let dest = f.root.join("data");
     std::fs::remove_dir_all(&dest).unwrap();
-    let r = run(
-        &f,
+    let r = f.checkout(
         &dest,
-        vec![LinkType::Reflink, LinkType::Copy],
+        &[LinkType::Reflink, LinkType::Copy],
         &CheckoutOptions::default(),
+        &[],
     );
     assert_eq!(r.linked.len(), 2);
     assert!(matches!(
@@ -84,11 +91,11 @@ fn copy_checkout_restores_a_deleted_tree_with_writable_files() {
 fn hardlink_checkout_shares_the_inode() {
     let f = fixture();
     let dest = f.root.join("out");
-    let r = run(
-        &f,
+    let r = f.checkout(
         &dest,
-        vec![LinkType::Hardlink],
+        &[LinkType::Hardlink],
         &CheckoutOptions::default(),
+        &[],
     );
     assert_eq!(r.link_type, Some(LinkType::Hardlink));
     let obj = f.cache.object_path(&md5_hex(b"alpha")).unwrap();
@@ -97,11 +104,11 @@ fn hardlink_checkout_shares_the_inode() {
         std::fs::metadata(obj).unwrap().ino()
     );
     // A second checkout finds everything in place.
-    let again = run(
-        &f,
+    let again = f.checkout(
         &dest,
-        vec![LinkType::Hardlink],
+        &[LinkType::Hardlink],
         &CheckoutOptions::default(),
+        &[],
     );
     assert_eq!(again.linked.len(), 0);
     assert_eq!(again.unchanged, 2);
@@ -111,11 +118,11 @@ fn hardlink_checkout_shares_the_inode() {
 fn symlink_checkout_points_at_the_absolute_object() {
     let f = fixture();
     let dest = f.root.join("out");
-    run(
-        &f,
+    f.checkout(
         &dest,
-        vec![LinkType::Symlink],
+        &[LinkType::Symlink],
         &CheckoutOptions::default(),
+        &[],
     );
     let target = std::fs::read_link(dest.join("a")).unwrap();
     assert!(target.is_absolute());
@@ -150,18 +157,18 @@ fn checkout_keeps_modified_file_without_force() {
     let f = fixture();
     let dest = f.root.join("data");
     std::fs::write(dest.join("a"), b"precious edits").unwrap();
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert_eq!(r.conflicts, vec![dest.join("a")]);
     assert!(r.linked.is_empty());
     assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"precious edits");
-    let forced = run(
-        &f,
+    let forced = f.checkout(
         &dest,
-        vec![LinkType::Copy],
+        &[LinkType::Copy],
         &CheckoutOptions {
             force: true,
             ..Default::default()
         },
+        &[],
     );
     assert_eq!(forced.linked, vec![dest.join("a")]);
     assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
@@ -173,7 +180,7 @@ fn checkout_replaces_content_that_the_cache_holds() {
     let dest = f.root.join("data");
     // "beta" is in the cache, so overwriting a with it loses nothing.
     std::fs::write(dest.join("a"), b"beta").unwrap();
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert!(r.conflicts.is_empty());
     assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
 }
@@ -183,13 +190,13 @@ fn untracked_extra_files_block_checkout_but_cached_ones_are_removed() {
     let f = fixture();
     let dest = f.root.join("data");
     std::fs::write(dest.join("extra"), b"new work").unwrap();
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert_eq!(r.conflicts, vec![dest.join("extra")]);
     assert!(dest.join("extra").exists());
     std::fs::write(dest.join("extra"), b"alpha").unwrap();
     std::fs::create_dir_all(dest.join("deep/er")).unwrap();
     std::fs::write(dest.join("deep/er/x"), b"beta").unwrap();
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert_eq!(
         r.removed.len(),
         4,
@@ -207,7 +214,7 @@ fn missing_objects_are_reported_not_fatal() {
     let f = fixture();
     f.cache.remove(&md5_hex(b"beta")).unwrap();
     let dest = f.root.join("out");
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert_eq!(r.missing.len(), 1);
     assert_eq!(r.linked.len(), 1);
 }
@@ -220,6 +227,7 @@ fn exec_bit_on_single_file_checkout() {
         dest: dest.clone(),
         hash: md5_hex(b"alpha"),
         isexec: true,
+        rewrite: false,
     }];
     checkout_files(
         &f.cache,
@@ -237,18 +245,57 @@ fn exec_bit_on_single_file_checkout() {
 }
 
 #[test]
+fn a_linked_executable_makes_its_object_executable() {
+    let f = fixture();
+    let obj = f.cache.object_path(&md5_hex(b"alpha")).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for t in [LinkType::Hardlink, LinkType::Symlink] {
+        std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let dest = f.root.join(format!("run-{}", t.name()));
+        let items = [CheckoutItem {
+            dest: dest.clone(),
+            hash: md5_hex(b"alpha"),
+            isexec: true,
+            rewrite: false,
+        }];
+        let go = || {
+            checkout_files(
+                &f.cache,
+                &Linker::new(vec![t]),
+                &items,
+                &CheckoutOptions::default(),
+                None,
+                &Progress::new(),
+            )
+            .unwrap()
+        };
+        // DVC-compat: the owner's x goes on the object, through the link.
+        let r = go();
+        assert_eq!((r.linked.len(), r.created), (1, 1));
+        assert_eq!(mode(&obj), 0o544);
+        assert_eq!(go().unchanged, 1);
+        // A link to an object without it (as older checkouts left) gains it,
+        // counted as a change, the link kept.
+        std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let r = go();
+        assert_eq!((r.linked.len(), r.created, r.link_type), (1, 0, None));
+        assert_eq!(mode(&obj), 0o544);
+    }
+}
+
+#[test]
 fn relink_switches_link_type() {
     let f = fixture();
     let dest = f.root.join("out");
-    run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
-    let r = run(
-        &f,
+    f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
+    let r = f.checkout(
         &dest,
-        vec![LinkType::Hardlink],
+        &[LinkType::Hardlink],
         &CheckoutOptions {
             relink: true,
             ..Default::default()
         },
+        &[],
     );
     assert_eq!(r.linked.len(), 2);
     assert_eq!(std::fs::metadata(dest.join("a")).unwrap().nlink(), 2);
@@ -277,39 +324,21 @@ fn malicious_manifest_is_rejected_before_writing() {
     assert!(!f.root.join("escaped").exists());
 }
 
-fn run_within(
-    f: &Fixture,
-    dest: &Path,
-    within: &[&str],
-    force: bool,
-) -> mlvc::checkout::CheckoutReport {
-    let within: Vec<Vec<u8>> = within.iter().map(|w| w.as_bytes().to_vec()).collect();
-    checkout_tree_within(
-        &f.cache,
-        &Linker::new(vec![LinkType::Copy]),
-        &f.hash,
-        dest,
-        &within,
-        &CheckoutOptions {
-            force,
-            ..Default::default()
-        },
-        None,
-        &Progress::new(),
-    )
-    .unwrap()
-}
-
 #[test]
 fn checkout_within_a_path_touches_nothing_else() {
     let f = fixture();
+    let plain = CheckoutOptions::default();
+    let forced = CheckoutOptions {
+        force: true,
+        ..Default::default()
+    };
     let dest = f.root.join("data");
     std::fs::remove_file(dest.join("a")).unwrap();
     std::fs::remove_file(dest.join("sub/b")).unwrap();
     write(&dest, "sub/extra", b"alpha");
     write(&dest, "sub/x/y/z", b"beta");
     write(&dest, "other", b"mine");
-    let r = run_within(&f, &dest, &["sub"], false);
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["sub"]);
     assert_eq!(r.linked, vec![dest.join("sub/b")]);
     assert_eq!(r.created, 1);
     // Files under the path not in the tree go, then the directories they leave empty.
@@ -325,17 +354,51 @@ fn checkout_within_a_path_touches_nothing_else() {
     );
     // Unsaved data under the path stops it; a path the tree does not hold is cleared.
     write(&dest, "new/deep/z", b"unsaved");
-    let r = run_within(&f, &dest, &["new/deep/z"], false);
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["new/deep/z"]);
     assert_eq!(r.conflicts, vec![dest.join("new/deep/z")]);
-    let r = run_within(&f, &dest, &["new/deep/z"], true);
+    let r = f.checkout(&dest, &[LinkType::Copy], &forced, &["new/deep/z"]);
     let gone = ["new/deep/z", "new/deep", "new"];
     assert_eq!(r.removed, gone.map(|p| dest.join(p)));
     assert!(!dest.join("new").exists());
     // The tree's own directories stay, even when emptied.
     std::fs::remove_file(dest.join("sub/b")).unwrap();
     write(&dest, "sub/gone", b"beta");
-    run_within(&f, &dest, &["sub/gone"], false);
+    f.checkout(&dest, &[LinkType::Copy], &plain, &["sub/gone"]);
     assert!(dest.join("sub").is_dir());
+}
+
+#[test]
+fn checkout_within_a_path_through_a_file_rewrites_the_file() {
+    let f = fixture();
+    let plain = CheckoutOptions::default();
+    let forced = CheckoutOptions {
+        force: true,
+        ..Default::default()
+    };
+    let dest = f.root.join("data");
+    // DVC-compat: `dvc checkout data/sub/b/x` writes `data/sub/b` whatever it holds,
+    // without `--force`, and leaves the rest alone.
+    std::fs::write(dest.join("sub/b"), b"unsaved").unwrap();
+    std::fs::write(dest.join("a"), b"mine").unwrap();
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["sub/b/x/y"]);
+    assert_eq!(r.linked, vec![dest.join("sub/b")]);
+    assert_eq!((r.created, r.conflicts.len()), (0, 0));
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"mine");
+    // Even when right; and restored when missing.
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["sub/b/x"]);
+    assert_eq!(r.linked, vec![dest.join("sub/b")]);
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["sub/b/x"]);
+    assert_eq!(r.created, 1);
+    // A directory standing there is replaced only with `force`.
+    std::fs::remove_file(dest.join("sub/b")).unwrap();
+    write(&dest, "sub/b/x", b"unsaved");
+    let r = f.checkout(&dest, &[LinkType::Copy], &plain, &["sub/b/x"]);
+    assert_eq!(r.conflicts.len(), 2, "{:?}", r.conflicts);
+    assert_eq!(std::fs::read(dest.join("sub/b/x")).unwrap(), b"unsaved");
+    f.checkout(&dest, &[LinkType::Copy], &forced, &["sub/b/x"]);
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
 }
 
 #[test]
@@ -367,7 +430,7 @@ fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
     // the owner's.
     chmod(&dest.join("a"), 0o755);
     chmod(&dest.join("sub/b"), 0o645);
-    let r = run(&f, &dest, vec![LinkType::Copy], &CheckoutOptions::default());
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
     assert_eq!(r.linked.len(), 2);
     assert_eq!(r.created, 0);
     assert_eq!(mode(&dest.join("a")), 0o755);
@@ -379,6 +442,7 @@ fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
         dest: single.clone(),
         hash: md5_hex(b"alpha"),
         isexec: true,
+        rewrite: false,
     }];
     let ino = std::fs::metadata(&single).unwrap().ino();
     let r = checkout_files(

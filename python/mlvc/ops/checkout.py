@@ -115,7 +115,8 @@ def _by_path(repo: Repo, targets: list[str], cwd: Path) -> tuple[list[TrackedOut
 
     DVC-compat: as DVC's `collect_granular`, a `.dvc` or `dvc.yaml` file comes first,
     then a stage of `./dvc.yaml`, then an output (of a `.dvc` file or a stage) at or
-    around the path; `checkout DIR/PATH` restores only what is under `PATH` of `DIR`.
+    around the path; `checkout DIR/PATH` restores only what is under `PATH` of `DIR`
+    (or the file of `DIR` that `PATH` goes through), `checkout FILE/PATH` the `FILE`.
     """
     from mlvc import revs
     from mlvc.pipeline.lockfile import LOCK_FILE
@@ -151,8 +152,7 @@ def _by_path(repo: Repo, targets: list[str], cwd: Path) -> tuple[list[TrackedOut
             if by_name(target) or target in names
             else [t for t in outs if t.path == rel or t.within_of(rel)]
         )
-        # A path "inside" a file output names the file.
-        found += [replace(t, within=t.within_of(rel) if t.out.is_dir else "") for t in hits]
+        found += [replace(t, within=t.within_of(rel)) for t in hits]
         if not hits:
             others.append(target)
     return found, others
@@ -167,12 +167,16 @@ def checkout_within(
     relink: bool = False,
     jobs: int = 0,
 ) -> list[str]:
-    """Checks out only what is under each directory output's `within`; returns those failed.
+    """Checks out only what is under each output's `within`; returns those failed.
 
     DVC-compat: `checkout DIR/PATH` (and `pull DIR/PATH`) of a tracked `DIR` restores
     the files under `PATH` and deletes the files there that `DIR` does not hold (with
     the same care for unsaved data as a whole checkout); the rest of `DIR` is left
-    alone. `DIR` is created even when nothing is to be written into it.
+    alone. `DIR` is created even when nothing is to be written into it. A `PATH` that
+    goes through a file of `DIR` (or `FILE/PATH` of a tracked file) writes that file
+    from the cache even when it is right or holds unsaved changes (DVC builds its
+    workspace entry as a directory without a hash, so always sees it changed and
+    nothing to save), and counts it as modified (added when it was missing).
     """
     withins: dict[str, list[TrackedOut]] = {}
     for t in outs:
@@ -180,8 +184,26 @@ def checkout_within(
     failed: list[str] = []
     conflicts: list[str] = []
     for path, group in withins.items():
-        md5 = group[0].out.md5 or ""
+        out = group[0].out
+        md5 = out.md5 or ""
         dest = repo.root / path
+        if not out.is_dir:
+            existed = dest.exists()
+            res = repo.cache.checkout_files(
+                [(dest, md5, out.isexec)],
+                link_types=repo.link_types,
+                force=force,
+                jobs=jobs,
+                state=repo.state,
+                rewrite=True,
+            )
+            if res.conflicts:
+                conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
+            elif res.missing:
+                failed.append(path)
+            else:
+                summary.record(path, existed, res)
+            continue
         if not repo.cache.contains(md5):
             failed.append(path)
             continue

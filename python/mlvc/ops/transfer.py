@@ -219,12 +219,11 @@ def _targeted(
         if t.stage_name in names or any(w in (t.dvcfile, t.path) for w in paths):
             found.append(t)
             continue
-        inside = sorted(w for p in paths if (w := t.within_of(p)))
-        if inside and not t.out.is_dir:
-            found.append(t)  # DVC-compat: a path "inside" a file output names the file
         # DVC-compat: a path inside a tracked directory moves its `.dir` object and the
-        # files under that path only.
-        found += [replace(t, within=w) for w in inside if t.out.is_dir]
+        # files under that path (or the file it goes through) only; a path "inside" a
+        # tracked file moves the file.
+        inside = sorted(w for p in paths if (w := t.within_of(p)))
+        found += [replace(t, within=w) for w in inside]
     return found
 
 
@@ -430,7 +429,7 @@ def pull(
         progress=progress,
     )
     wanted: set[str] | None = None  # stages to check out; None: all
-    partial: list[revs.TrackedOut] = []  # files inside directory outputs
+    partial: list[revs.TrackedOut] = []  # paths inside outputs
     if targets or sel.glob:
         if sel.glob:
             targets = _expand_globs(targets, cwd)

@@ -673,7 +673,9 @@ impl Cache {
     }
 
     /// Materialises `(dest, md5, isexec)` items from the cache.
-    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None))]
+    ///
+    /// `rewrite`: write every item whatever stands there (a directory only with `force`).
+    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None, rewrite=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_files(
         &self,
@@ -685,6 +687,7 @@ impl Cache {
         jobs: usize,
         state: Option<&Bound<'_, State>>,
         progress: Option<&Bound<'_, PyAny>>,
+        rewrite: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -695,7 +698,12 @@ impl Cache {
         };
         let items: Vec<CheckoutItem> = items
             .into_iter()
-            .map(|(dest, hash, isexec)| CheckoutItem { dest, hash, isexec })
+            .map(|(dest, hash, isexec)| CheckoutItem {
+                dest,
+                hash,
+                isexec,
+                rewrite,
+            })
             .collect();
         let db = state_of(state);
         let objects: Vec<PathBuf> = items
