@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -177,11 +179,12 @@ def test_write_new_file_creates_parents_once_with_the_exact_mode(tmp_path: Path)
     from mlvc._core import write_new_file
 
     path = tmp_path / "runs" / "ab" / "key" / "value"
-    old = os.umask(0o077)
-    try:
-        assert write_new_file(path, b"first\n", 0o644) is True
-    finally:
-        os.umask(old)
+    # A process started with a strict umask (the core reads it once per process).
+    script = (
+        "import os, sys; os.umask(0o077); from mlvc._core import write_new_file; "
+        "sys.exit(0 if write_new_file(sys.argv[1], b'first\\n', 0o644) else 1)"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True)
     assert path.read_bytes() == b"first\n"
     assert path.stat().st_mode & 0o7777 == 0o644
     # An existing file is left as it is.
