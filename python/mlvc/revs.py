@@ -87,6 +87,15 @@ def outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     return outs
 
 
+def cached_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
+    """The outputs whose data DVC versions at a revision: `.dvc` files' and stages' cached ones.
+
+    DVC-compat: `data status`, `diff` and `ls` see stage outputs recorded in `dvc.lock`
+    next to `.dvc` files; outputs with `cache: false` are left to git.
+    """
+    return outs_at(repo, rev) + [t for t in stage_outs_at(repo, rev) if t.out.cache]
+
+
 def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     """Every cached stage output a revision's `dvc.lock` files record.
 

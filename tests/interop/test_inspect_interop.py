@@ -390,3 +390,49 @@ def test_commands_outside_a_repository_exit_253(tools: Tools, tmp_path: Path) ->
     ours = mlvc("ls", ".", cwd=outside, check=False)
     assert ours.returncode == 253
     assert_one_error(ours, "not inside of a DVC repository")
+
+
+def test_stage_outputs_count_in_data_status_diff_and_ls_like_dvc(tools: Tools) -> None:
+    """Cached stage outputs (file, directory, metric) are data; `cache: false` ones are not."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(
+        repo,
+        {
+            "params.yaml": "n: 1\n",
+            "dvc.yaml": "stages:\n"
+            "  make:\n"
+            "    cmd: cat params.yaml > a.txt && mkdir -p d && cp a.txt d/x"
+            " && cp a.txt m.json && cp a.txt plain.json\n"
+            "    params: [n]\n"
+            "    outs: [a.txt, d]\n"
+            "    metrics:\n"
+            "    - m.json\n"
+            "    - plain.json:\n"
+            "        cache: false\n",
+        },
+    )
+    dvc("repro", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "pipeline")
+    assert assert_same_json(tools, "data", "status", "--json") == {}
+    assert_same_json(tools, "ls", "--dvc-only", "-R", "--json", ".")
+    assert_same_json(tools, "ls", "--json", ".")
+    # Workspace changes are uncommitted; the uncached metric is git's business.
+    write(repo, {"a.txt": "changed\n", "d/x": "changed\n", "plain.json": "changed\n"})
+    found = assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert found == {"uncommitted": {"modified": ["a.txt", "d/"]}}
+    assert_same_json(tools, "data", "status", "--granular", "--json", unordered=True)
+    found = assert_same_json(tools, "diff", "--json")
+    assert [e["path"] for e in found["modified"]] == ["a.txt", "d/", "d/x"]
+    assert_same_text(tools, "diff")
+    # A new run records new hashes in `dvc.lock`: committed changes until git commits it.
+    write(repo, {"params.yaml": "n: 2\n"})
+    dvc("repro", "-q")
+    found = assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert found == {"committed": {"modified": ["a.txt", "d/", "m.json"]}}
+    assert_same_json(tools, "diff", "--json")
+    git("add", "-A")
+    git("commit", "-qm", "n=2")
+    assert_same_json(tools, "diff", "--json", "HEAD~1", "HEAD")
+    assert_same_json(tools, "ls", "--dvc-only", "-R", "--json", ".")

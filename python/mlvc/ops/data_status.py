@@ -30,7 +30,7 @@ from mlvc.ops.diff import (
     workspace_index,
 )
 from mlvc.repo import Repo
-from mlvc.revs import TrackedOut, outs_at
+from mlvc.revs import TrackedOut, cached_outs_at
 
 # A change list: paths, or `{"old", "new"}` pairs for renames.
 DiffResult = dict[str, list[Any]]
@@ -192,7 +192,7 @@ def data_status(
     keys = target_keys(repo, targets, cwd)
     if "" in keys:
         keys = []  # the repository root selects everything
-    outs = outs_at(repo, None)
+    outs = cached_outs_at(repo, None)
     scm = repo.scm
     dirty_check = _start_git_dirty(repo) if scm is not None else None
     try:
@@ -210,7 +210,7 @@ def data_status(
             # DVC-compat: without a commit, HEAD's index is empty and everything is "added".
             at_head = Index()
             if head:
-                at_head = rev_index(repo, outs_at(repo, head), granular=granular).only(keys)
+                at_head = rev_index(repo, cached_outs_at(repo, head), granular=granular).only(keys)
             committed, same = _collect(compare(at_head, recorded, hash_only=True), keys)
             status.committed = committed
             unchanged &= same

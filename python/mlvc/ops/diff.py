@@ -17,7 +17,7 @@ from typing import Any
 
 from mlvc.exceptions import GitError, MlvcError
 from mlvc.repo import Repo
-from mlvc.revs import TrackedOut, outs_at
+from mlvc.revs import TrackedOut, cached_outs_at
 
 # DVC-compat: the change kinds of dvc_data's index diff.
 ADD = "added"
@@ -291,8 +291,8 @@ def diff(
     a = resolve_rev(repo, a_rev or "HEAD")
     b = resolve_rev(repo, b_rev) if b_rev else None
     keys = target_keys(repo, targets, cwd)
-    old_outs = outs_at(repo, a)
-    new_outs = outs_at(repo, b)
+    old_outs = cached_outs_at(repo, a)
+    new_outs = cached_outs_at(repo, b)
     if keys:
         keys = _resolve_targets(keys, old_outs, new_outs)
         old_outs = [t for t in old_outs if _touches(t.path, keys)]

@@ -20,7 +20,7 @@ import mlvc
 from mlvc.exceptions import MlvcError
 from mlvc.ops.diff import resolve_rev
 from mlvc.repo import DVC_DIR, Repo
-from mlvc.revs import outs_at
+from mlvc.revs import cached_outs_at
 
 # Length of a raw object id in a git tree entry (SHA-1 repositories).
 _OID_BYTES = 20
@@ -113,7 +113,7 @@ def _parents(path: str) -> list[str]:
 def _dvc_tree(repo: Repo, commit: str | None) -> dict[str, Info]:
     """Outputs recorded at a revision, their files, and the directories leading to them."""
     infos: dict[str, Info] = {}
-    for t in outs_at(repo, commit):
+    for t in cached_outs_at(repo, commit):
         out = t.out
         for parent in _parents(t.path):
             infos.setdefault(parent, Info(isdir=True))
