@@ -96,13 +96,23 @@ def cached_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     return outs_at(repo, rev) + [t for t in stage_outs_at(repo, rev) if t.out.cache]
 
 
-def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
-    """Every cached stage output a revision's `dvc.lock` files record.
+def stage_outs_at(
+    repo: Repo, rev: str | None, *, unrecorded: list[tuple[str, str]] | None = None
+) -> list[TrackedOut]:
+    """Every stage output a revision's `dvc.lock` files record.
 
     `dvcfile` is the lock file's path. The output's `cache`, `push` and `remote` come
     from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
+    Cached outputs with no hash at all are added to `unrecorded`, if given, as
+    `(stage, path)`.
     """
-    from mlvc.pipeline.lockfile import LockFile, entry_hashes, lock_path_for, recorded_output
+    from mlvc.pipeline.lockfile import (
+        LockFile,
+        entry_hashes,
+        lock_path_for,
+        recorded_hash,
+        recorded_output,
+    )
     from mlvc.pipeline.revtree import Tree
 
     tree = Tree(repo, rev)
@@ -114,12 +124,15 @@ def stage_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
         try:
             lock = LockFile.loads(tree.read(lock_rel).decode("utf-8"), lock_rel)
         except FileNotFoundError:
-            continue
+            lock = LockFile(Path(lock_rel))
         for name, stage in file.stages.items():
             recorded = entry_hashes(lock.get(name), "outs")
             for out in stage.outs:
-                record = recorded_output(recorded.get(out.path), out.path)
+                item = recorded.get(out.path)
+                record = recorded_output(item, out.path)
                 if record is None:
+                    if unrecorded is not None and out.cache and recorded_hash(item) is None:
+                        unrecorded.append((stage.addressing, stage.repo_path(out.path)))
                     continue
                 record.cache, record.push, record.remote = out.cache, out.push, out.remote
                 found.append(

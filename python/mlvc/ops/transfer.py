@@ -160,6 +160,17 @@ def _of_type(t: revs.TrackedOut, types: tuple[str, ...], declared: list[str]) ->
     return any(d == path or d.startswith(path + "/") or path.startswith(d + "/") for d in declared)
 
 
+def _warn_unrecorded(repo: Repo, unrecorded: list[tuple[str, str]], cwd: Path) -> None:
+    """DVC-compat: a cached stage output without a hash in `dvc.lock` is named, not moved."""
+    for stage, path in unrecorded:
+        shown = Path(os.path.relpath(repo.root / path, cwd)).as_posix()
+        sys.stderr.write(
+            f"warning: output '{shown}'(stage: '{stage}') is missing version info. "
+            "Cache for it will not be collected. "
+            "Use `mlvc repro` to get your pipeline up to date.\n"
+        )
+
+
 def _targeted(
     repo: Repo,
     rev: str | None,
@@ -258,7 +269,13 @@ def _select(
     resolved = 0
     for rev in scope.revisions(repo):
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
-        found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev)
+        unrecorded: list[tuple[str, str]] = []
+        found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev, unrecorded=unrecorded)
+        if targets:
+            # Only outputs the targets name directly, as DVC collects them.
+            named = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
+            unrecorded = [(s, p) for s, p in unrecorded if s in named or p in named]
+        _warn_unrecorded(repo, unrecorded, cwd)
         if targets:
             try:
                 found = _targeted(repo, rev, found, targets, cwd, sel)
