@@ -330,16 +330,16 @@ def test_per_output_remote_with_and_without_r_like_dvc(tools: Tools) -> None:
         assert found[0] == found[1], flags
 
 
-def test_outputs_of_a_stage_never_run_are_named_not_moved_like_dvc(tools: Tools) -> None:
+def test_status_c_names_outputs_of_a_stage_never_run_like_dvc(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     pipeline_repo(mlvc, git, repo)
     with (repo / "dvc.yaml").open("a") as f:
         f.write("  later:\n    cmd: echo later > later.txt\n    outs: [later.txt]\n")
     warning = "output 'later.txt'(stage: 'later') is missing version info."
     for tool, remote in ((dvc, "theirs"), (mlvc, "ours")):
-        r = tool("push", "-r", remote)
-        assert warning in r.stderr.lower(), r.stderr
-        # Named only when the targets reach it.
-        assert "missing version info" not in tool("push", "-r", remote, "model.txt").stderr
+        assert warning in tool("status", "-c", "-r", remote).stderr.lower()
         assert warning in tool("status", "-c", "-r", remote, "later").stderr.lower()
+        # Only when the targets reach it; push moves the rest without a word.
+        assert "missing version info" not in tool("status", "-c", "-r", remote, "prep").stderr
+        assert "missing version info" not in tool("push", "-r", remote).stderr
     assert contents(repo.parent / "ours") == contents(repo.parent / "theirs")

@@ -161,7 +161,7 @@ def _of_type(t: revs.TrackedOut, types: tuple[str, ...], declared: list[str]) ->
 
 
 def _warn_unrecorded(repo: Repo, unrecorded: list[tuple[str, str]], cwd: Path) -> None:
-    """DVC-compat: a cached stage output without a hash in `dvc.lock` is named, not moved."""
+    """DVC-compat: a cached stage output without a hash in `dvc.lock` is named, not checked."""
     for stage, path in unrecorded:
         shown = Path(os.path.relpath(repo.root / path, cwd)).as_posix()
         sys.stderr.write(
@@ -254,11 +254,15 @@ def _select(
     cwd: Path,
     scope: revs.RevScope,
     sel: Selection | None = None,
+    *,
+    name_unrecorded: bool = False,
 ) -> list[revs.TrackedOut]:
     """Outputs of the chosen revisions, limited to the targets and filters of `sel`.
 
     DVC-compat: a revision where the targets cannot be resolved is skipped with a
-    warning; the error is raised only when no revision could be.
+    warning; the error is raised only when no revision could be. With
+    `name_unrecorded` (`status -c`, as DVC), a cached stage output that has no hash
+    in `dvc.lock` is named in a warning.
     """
     sel = sel or Selection()
     targets = list(targets) or list(sel.targets)
@@ -271,7 +275,9 @@ def _select(
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
         unrecorded: list[tuple[str, str]] = []
         found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev, unrecorded=unrecorded)
-        if targets:
+        if not name_unrecorded:
+            unrecorded = []
+        elif targets:
             # Only outputs the targets name directly, as DVC collects them.
             named = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
             unrecorded = [(s, p) for s, p in unrecorded if s in named or p in named]
@@ -569,7 +575,7 @@ def cloud_status(
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
     with repo.lock():
-        outs = _select(repo, targets, cwd, scope)
+        outs = _select(repo, targets, cwd, scope, name_unrecorded=True)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
         for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
