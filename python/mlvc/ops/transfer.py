@@ -273,15 +273,13 @@ def _select(
     resolved = 0
     for rev in scope.revisions(repo):
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
-        unrecorded: list[tuple[str, str]] = []
+        unrecorded: list[tuple[str, str]] | None = [] if name_unrecorded else None
         found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev, unrecorded=unrecorded)
-        if not name_unrecorded:
-            unrecorded = []
-        elif targets:
+        if unrecorded and targets:
             # Only outputs the targets name directly, as DVC collects them.
             named = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
             unrecorded = [(s, p) for s, p in unrecorded if s in named or p in named]
-        _warn_unrecorded(repo, unrecorded, cwd)
+        _warn_unrecorded(repo, unrecorded or [], cwd)
         if targets:
             try:
                 found = _targeted(repo, rev, found, targets, cwd, sel)
