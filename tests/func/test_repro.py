@@ -205,6 +205,39 @@ def test_parallel_jobs_run_each_line_and_keep_all_output(tools: Tools) -> None:
     assert "big:" in lock and "second_fails:" not in lock
 
 
+def interrupt_repro(repo: Path, tmp_path: Path, pid_files: list[Path], *args: str) -> list[int]:
+    """Starts `mlvc repro *args`, sends Ctrl-C once each command wrote its shell's pid
+    to its file, checks mlvc exits 252 and returns those pids."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlvc", "repro", *args],
+        cwd=repo,
+        env=base_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    for _ in range(600):
+        if all(p.exists() and p.read_text().strip() for p in pid_files):
+            break
+        time.sleep(0.05)
+    pids = [int(p.read_text()) for p in pid_files]
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 252, err
+    return pids
+
+
+def assert_exits(pid: int, message: str) -> None:
+    """Waits up to 5 s for the process to be gone."""
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(message)
+
+
 def test_ctrl_c_stops_every_parallel_command(tools: Tools, tmp_path: Path) -> None:
     _mlvc, _dvc, _git, repo = tools
     setup(
@@ -220,32 +253,9 @@ def test_ctrl_c_stops_every_parallel_command(tools: Tools, tmp_path: Path) -> No
         ),
         {"in.txt": "x\n"},
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlvc", "repro", "-j", "3"],
-        cwd=repo,
-        env=base_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
     pid_files = [repo / f"pid{i}.txt" for i in range(2)]
-    for _ in range(600):
-        if all(p.exists() and p.read_text().strip() for p in pid_files):
-            break
-        time.sleep(0.05)
-    shells = [int(p.read_text()) for p in pid_files]
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 252, err
-    for pid in shells:
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("a parallel stage's command survived Ctrl-C")
+    for pid in interrupt_repro(repo, tmp_path, pid_files, "-j", "3"):
+        assert_exits(pid, "a parallel stage's command survived Ctrl-C")
     # What finished before Ctrl-C is recorded; the interrupted stages are not.
     lock = (repo / "dvc.lock").read_text()
     assert "quick:" in lock and "slow" not in lock
@@ -262,33 +272,9 @@ def test_ctrl_c_stops_the_command_and_keeps_lock(tools: Tools, tmp_path: Path) -
         "    outs: [o.txt]\n",
         {"in.txt": "x\n"},
     )
-    env = base_env(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlvc", "repro"],
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    pid_file = repo / "pid.txt"
-    for _ in range(600):
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        time.sleep(0.05)
-    shell_pid = int(pid_file.read_text())
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 252, err
+    (shell_pid,) = interrupt_repro(repo, tmp_path, [repo / "pid.txt"])
     # The command's shell (and its sleep) is gone, nothing was recorded.
-    for _ in range(100):
-        try:
-            os.kill(shell_pid, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the stage's command survived Ctrl-C")
+    assert_exits(shell_pid, "the stage's command survived Ctrl-C")
     assert not (repo / "dvc.lock").exists() and not (repo / "o.txt").exists()
 
 

@@ -46,6 +46,15 @@ def data_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
     git("commit", "-qm", "data")
 
 
+def data_and_file_repo(mlvc: Runner, git: Runner, repo: Path) -> None:
+    """`data_repo`, plus the single file `foo` tracked by `foo.dvc`."""
+    data_repo(mlvc, git, repo)
+    (repo / "foo").write_text("f\n")
+    mlvc("add", "-q", "foo")
+    git("add", "-A")
+    git("commit", "-qm", "foo")
+
+
 def reset(repo: Path) -> None:
     """The committed data, as DVC checks it out."""
     for top in ("data", "model"):
@@ -105,11 +114,7 @@ def test_checkout_a_path_through_a_tracked_file_rewrites_the_file_like_dvc(
     tools: Tools,
 ) -> None:
     mlvc, dvc, git, repo = tools
-    data_repo(mlvc, git, repo)
-    (repo / "foo").write_text("f\n")
-    mlvc("add", "-q", "foo")
-    git("add", "-A")
-    git("commit", "-qm", "foo")
+    data_and_file_repo(mlvc, git, repo)
 
     def edit(rel: str) -> Callable[[], None]:
         def change() -> None:
@@ -169,11 +174,7 @@ def test_checkout_a_path_through_a_tracked_file_rewrites_the_file_like_dvc(
 
 def test_pull_a_path_through_a_tracked_file_like_dvc(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
-    data_repo(mlvc, git, repo)
-    (repo / "foo").write_text("f\n")
-    mlvc("add", "-q", "foo")
-    git("add", "-A")
-    git("commit", "-qm", "foo")
+    data_and_file_repo(mlvc, git, repo)
     mlvc("remote", "add", "-q", "-d", "store", "../store")
     mlvc("push", "-q")
 
