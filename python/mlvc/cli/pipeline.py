@@ -274,6 +274,16 @@ def register(app: typer.Typer) -> None:
             typer.Argument(help="Stages or `dvc.yaml` files (default: ./dvc.yaml)."),
         ] = None,
         all_stages: Annotated[bool, typer.Option("--all", "-A", help="Every stage.")] = False,
+        recursive: Annotated[
+            bool,
+            typer.Option("--recursive", "-R", help="A directory target: every stage below it."),
+        ] = False,
+        fail: Annotated[
+            bool,
+            typer.Option(
+                "--fail", help="Stop on a `dvc.yaml` that does not load (with `--all` or `-R`)."
+            ),
+        ] = False,
         name_only: Annotated[
             bool, typer.Option("--name-only", "--names-only", help="Only the names.")
         ] = False,
@@ -281,17 +291,26 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """List stages with a short description."""
-        from mlvc.ops.repro import ordered_stages, select
-        from mlvc.pipeline.load import load_pipelines
+        from mlvc.ops.stage_list import list_stages, shown_name
         from mlvc.pipeline.model import PROJECT_FILE
         from mlvc.repo import Repo
 
         repo = Repo.find()
-        stages = ordered_stages(load_pipelines(repo))
-        if not all_stages:
-            chosen = select(repo, stages, targets or [PROJECT_FILE], Path.cwd())
-            stages = [stages[i] for i in chosen]
-        rows = [(s.addressing, "" if name_only else _describe(s)) for s in stages]
+        cwd = Path.cwd()
+        listing = list_stages(
+            repo,
+            targets or [PROJECT_FILE],
+            cwd,
+            all_stages=all_stages,
+            recursive=recursive,
+            fail=fail,
+        )
+        if not quiet:
+            for rel, reason in listing.skipped:
+                sys.stderr.write(f"warning: skipped `{rel}`: {reason} (`--fail` stops on it)\n")
+        rows = [
+            (shown_name(repo, s, cwd), "" if name_only else _describe(s)) for s in listing.stages
+        ]
         width = max((len(n) for n, _ in rows), default=0)
         for name, desc in rows:
             _say(quiet, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
