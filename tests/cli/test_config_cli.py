@@ -69,6 +69,16 @@ remote rename loc loc2 --local
 remote default --local loc2
 config -l
 remote list
+config --show-origin -l
+config --show-origin --local -l
+config --show-origin --global -l
+config --show-origin core.remote
+config --show-origin --global core.check_update
+config --show-origin core.nothere
+config --show-origin core.remote zed
+config --show-origin -u core.remote
+remote default -u
+remote default
 """
 COMMANDS = [line for line in SCRIPT.strip().splitlines() if line]
 
@@ -101,7 +111,7 @@ def run_script(
         r = subprocess.run(
             [*argv0, *shlex.split(line)], cwd=repo, env=env, capture_output=True, text=True
         )
-        out = r.stdout.replace(str(repo), "<REPO>")
+        out = r.stdout.replace(str(home), "<HOME>").replace(str(repo), "<REPO>")
         if line.startswith("remote list"):
             # DVC's console wraps lines at 80 columns when stdout is not a terminal; mlvc
             # does not, so long temp paths are compared with whitespace collapsed.

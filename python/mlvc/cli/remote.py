@@ -305,7 +305,7 @@ def register(app: CommandSink) -> None:
     @handled()
     def remote_default(
         name: Annotated[str | None, typer.Argument(help="Remote to make the default.")] = None,
-        unset_: Annotated[bool, typer.Option("--unset", help="Unset the default.")] = False,
+        unset_: Annotated[bool, typer.Option("--unset", "-u", help="Unset the default.")] = False,
         system: System = False,
         global_: Global = False,
         project: Project = False,
@@ -417,6 +417,9 @@ def register(app: CommandSink) -> None:
         value: Annotated[str | None, typer.Argument(help="Value to set.")] = None,
         unset_: Annotated[bool, typer.Option("--unset", "-u", help="Unset the option.")] = False,
         list_: Annotated[bool, typer.Option("--list", "-l", help="List all options.")] = False,
+        show_origin: Annotated[
+            bool, typer.Option("--show-origin", help="Show the file each value comes from.")
+        ] = False,
         system: System = False,
         global_: Global = False,
         project: Project = False,
@@ -429,11 +432,15 @@ def register(app: CommandSink) -> None:
         from mlvc.ops import configure as cfg
 
         level = _level(system=system, global_=global_, project=project, local=local)
+        if show_origin and (unset_ or value is not None):
+            raise cfg.ConfigUsageError(
+                "`--show-origin` only shows values, not `-u/--unset` or a value"
+            )
         ed = _editor(level)
         if list_:
             if name is not None:
                 raise ConfigError("`config -l` takes no option name")
-            for line in cfg.list_lines(ed, level):
+            for line in cfg.list_lines(ed, level, show_origin=show_origin):
                 sys.stdout.write(line + "\n")
             return
         if name is None:
@@ -443,9 +450,10 @@ def register(app: CommandSink) -> None:
         elif value is not None:
             cfg.set_value(ed, name, value, level or "repo")
         else:
-            found = cfg.get(ed, name, level)
+            found = cfg.get_with_origin(ed, name, level)
             if found is not None:
-                sys.stdout.write(found + "\n")
+                prefix = cfg.origin_prefix(ed, found[1]) if show_origin else ""
+                sys.stdout.write(prefix + found[0] + "\n")
 
     cache_app = typer.Typer(help="Cache settings.", no_args_is_help=True)
     app.add_typer(cache_app, name="cache")

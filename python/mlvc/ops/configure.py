@@ -61,6 +61,13 @@ _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
 
+class ConfigUsageError(ConfigError):
+    """Options of `config` that do not go together."""
+
+    exit_code = 1  # DVC-compat: refused before the config is read, with 1
+    hint = "see `mlvc config --help`"
+
+
 class RemoteConfigError(ConfigError):
     """A `remote` subcommand that cannot be applied to the config."""
 
@@ -192,6 +199,12 @@ def get(ed: Editor, name: str, level: str | None = None) -> str | None:
 
     With a level, an unset option is an error, as in DVC.
     """
+    found = get_with_origin(ed, name, level)
+    return None if found is None else found[0]
+
+
+def get_with_origin(ed: Editor, name: str, level: str | None = None) -> tuple[str, Path] | None:
+    """[`get`], with the file the value comes from."""
     section, key = parse_name(name)
     kind, _ = section_kind(section)
     if level is None:
@@ -205,7 +218,14 @@ def get(ed: Editor, name: str, level: str | None = None) -> str | None:
         if raw is None:
             raise ConfigError(f"`{cf.path}`: option `{name}` is not set in this file")
         value, origin = raw, cf.path
-    return show_path(value, origin) if (kind, key) in PATH_KEYS else value
+    return (show_path(value, origin) if (kind, key) in PATH_KEYS else value), origin
+
+
+def origin_prefix(ed: Editor, origin: Path) -> str:
+    """DVC-compat `--show-origin`: a repository's files relative to its root, others absolute."""
+    if ed.dvc_dir is not None and origin.parent == ed.dvc_dir:
+        return Path(os.path.relpath(origin, ed.dvc_dir.parent)).as_posix() + "\t"
+    return f"{origin}\t"
 
 
 def set_value(ed: Editor, name: str, value: str, level: str = "repo") -> Path:
@@ -256,11 +276,14 @@ def _flatten(cf: ConfigFile) -> list[str]:
     return named + plain
 
 
-def list_lines(ed: Editor, level: str | None = None) -> list[str]:
+def list_lines(ed: Editor, level: str | None = None, *, show_origin: bool = False) -> list[str]:
     """`config -l`: `section.key=value` lines of one level, or of every level in order."""
-    if level is not None:
-        return _flatten(ed.load(level))
-    return [line for _lvl, cf in ed.levels() for line in _flatten(cf)]
+    files = [ed.load(level)] if level is not None else [cf for _lvl, cf in ed.levels()]
+    return [
+        (origin_prefix(ed, cf.path) if show_origin else "") + line
+        for cf in files
+        for line in _flatten(cf)
+    ]
 
 
 # --- remotes ----------------------------------------------------------------------------------
