@@ -544,6 +544,9 @@ def test_version_is_fast_and_doctor_is_an_alias(tools: Tools) -> None:
         assert field in out
     assert "Repo: dvc, git" in out
     assert mlvc("doctor").stdout == out
+    # DVC-compat: `-q` is accepted by both and the report still printed.
+    assert mlvc("version", "-q").stdout == out
+    assert dvc("version", "-q").stdout.startswith("DVC version: ")
     imported = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "mlvc", "version"],
         cwd=repo,

@@ -244,8 +244,9 @@ def register(app: CommandSink) -> None:
 
         unprotect(Repo.find(), targets)
 
-    def version_command(verbose: Verbose = False) -> None:
+    def version_command(quiet: Quiet = False, verbose: Verbose = False) -> None:
         """Show mlvc's version and what this machine and repository support."""
+        # DVC-compat: `-q` is accepted and the report is printed all the same.
         sys.stdout.write(version_report())
 
     app.command("version")(handled()(version_command))
