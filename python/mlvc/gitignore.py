@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import os
 import re
+import shlex
+import subprocess
 from pathlib import Path
 
+from mlvc._core import MlvcError
 from mlvc.fsutil import atomic_write_text
 
 # DVC-compat: these characters are backslash-escaped in entries.
@@ -97,3 +102,51 @@ def remove_entry(output: Path) -> Path | None:
     else:
         atomic_write_text(gi, "".join(ln + "\n" for ln in kept))
     return gi
+
+
+class GitTrackedOutputError(MlvcError):
+    """A cached output that git tracks: DVC refuses to add, commit or record it."""
+
+    exit_code = 1  # DVC-compat: `dvc add` and `dvc commit` fail with 1
+
+    def __init__(
+        self, root: Path, rel: str, *, prefix: str = "", exit_code: int | None = None
+    ) -> None:
+        super().__init__(f"{prefix}output `{rel}` is already tracked by git")
+        # The command in the hint must work from where the user is.
+        shown = shlex.quote(os.path.relpath(root / rel))
+        self.hint = f"stop tracking it in git first: `git rm -r --cached {shown}`, then commit"
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+
+class GitIndex:
+    """The paths in git's index, read once (`git ls-files`) when first asked.
+
+    DVC-compat: DVC checks the index, so a path staged but not yet committed counts.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: list[str] | None = None
+
+    def _load(self) -> list[str]:
+        if self._files is None:
+            listed = subprocess.run(
+                ["git", "ls-files", "-z", "--cached", "--full-name"],
+                cwd=self.root,
+                capture_output=True,
+                check=True,
+            ).stdout.decode("utf-8", "surrogateescape")
+            self._files = sorted(f for f in listed.split("\0") if f)
+        return self._files
+
+    def holds(self, rel: str) -> bool:
+        """Whether git tracks `rel` (repository-relative), or any file below it."""
+        files = self._load()
+        i = bisect.bisect_left(files, rel)
+        if i < len(files) and files[i] == rel:
+            return True
+        below = rel + "/"
+        j = bisect.bisect_left(files, below)
+        return j < len(files) and files[j].startswith(below)

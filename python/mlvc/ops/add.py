@@ -143,9 +143,13 @@ def add(
     resolved: list[Path] = []
     # Read the workspace's `.dvc` files once, not once per target.
     tracked_outputs = _tracked_outputs(repo)
+    git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
     for path in paths:
         _check_target(repo, path)
         path = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path)) or path
+        # DVC-compat: data git tracks is refused before any target is added.
+        if git_index is not None and git_index.holds(repo.relpath(path)):
+            raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(path))
         if path not in resolved:
             resolved.append(path)
     paths = resolved
@@ -229,6 +233,8 @@ def _add_to(
         raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
     dvcfile_path = dvcfile_for(dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
+    if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
+        raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(dest))
     result = AddResult()
     with repo.lock():
         if source.is_dir():

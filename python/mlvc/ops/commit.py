@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
+from mlvc.gitignore import GitIndex, GitTrackedOutputError
 from mlvc.ops.add import Progress
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
@@ -58,10 +59,13 @@ def commit_dvcfile(
     """
     dvcfile = DvcFile.load(path)
     dirty = False
+    git_index = GitIndex(repo.root) if repo.scm is not None else None
     for out in dvcfile.outs:
         dest = dvcfile.out_path(out)
         if not dest.exists():
             raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
+        if out.cache and git_index is not None and git_index.holds(repo.relpath(dest)):
+            raise GitTrackedOutputError(repo.root, repo.relpath(dest))
         if dest.is_dir():
             tree = (
                 repo.cache.add_tree(

@@ -285,6 +285,9 @@ class _Runner:
         self._locks_pending: dict[str, LockFile] = {}
         # `.gitignore` entries are written with the lock files, whose cadence they share.
         self.ignores = gitignore.IgnoreBatch()
+        # DVC-compat: a cached output git tracks is refused when it is recorded.
+        self.git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
+        self.committing = False  # `commit` of stages (exit 1), not `repro` (255)
         self._insert_mode = (
             "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
         )
@@ -460,6 +463,15 @@ class _Runner:
                 raise ReproError(
                     f"stage `{stage.addressing}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
+                )
+            if out.cache and self.git_index is not None and self.git_index.holds(rel):
+                if self.committing:
+                    raise gitignore.GitTrackedOutputError(self.repo.root, rel)
+                raise gitignore.GitTrackedOutputError(
+                    self.repo.root,
+                    rel,
+                    prefix=f"failed to reproduce `{stage.addressing}`: ",
+                    exit_code=255,
                 )
             kept = self._kept_legacy(stage, "outs", out.path)
             if kept is not None:
@@ -1055,6 +1067,7 @@ def commit_stages(
         echo=echo,
         result=result,
     )
+    runner.committing = True
     entries = []
     for i in chosen:
         stage = stages[i]

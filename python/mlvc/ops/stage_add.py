@@ -274,22 +274,6 @@ class OutputTrackedError(StageAddError):
     """A cached output that git tracks: DVC refuses it once `dvc.yaml` is written."""
 
 
-def _tracked_by_git(repo: Repo, paths: list[Path]) -> set[Path]:
-    """Which of `paths` git's index holds (a directory: any file below it)."""
-    import subprocess
-
-    if not paths:
-        return set()
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--", *map(str, paths)],
-        cwd=repo.root,
-        capture_output=True,
-        check=True,
-    ).stdout.decode("utf-8", "surrogateescape")
-    files = [repo.root / f for f in listed.split("\0") if f]
-    return {p for p in paths if any(f == p or p in f.parents for f in files)}
-
-
 def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> list[Path]:
     """Adds `.gitignore` entries for the stage's cached outputs; returns changed files.
 
@@ -304,9 +288,9 @@ def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> lis
     order = {"metrics": 1, "plots": 2, "outs": 3}
     outs = sorted(stage.outs, key=lambda o: 0 if o.persist else order[o.kind])
     paths = [repo.root / stage.repo_path(o.path) for o in outs if o.cache]
-    tracked = _tracked_by_git(repo, paths)
+    git_index = gitignore.GitIndex(repo.root)
     for path in paths:
-        if path in tracked:
+        if git_index.holds(repo.relpath(path)):
             rel = repo.relpath(path)
             raise OutputTrackedError(
                 f"output `{rel}` is already tracked by git",
