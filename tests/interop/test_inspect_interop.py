@@ -436,3 +436,21 @@ def test_stage_outputs_count_in_data_status_diff_and_ls_like_dvc(tools: Tools) -
     git("commit", "-qm", "n=2")
     assert_same_json(tools, "diff", "--json", "HEAD~1", "HEAD")
     assert_same_json(tools, "ls", "--dvc-only", "-R", "--json", ".")
+
+
+def test_diff_md_pads_columns_to_the_headers_and_prints_an_empty_table_like_dvc(
+    tools: Tools,
+) -> None:
+    _mlvc, dvc, git, repo = tools
+    committed_repo(tools)
+    # Nothing changed: DVC still prints the table's header.
+    assert_same_text(tools, "diff", "--md")
+    assert_same_text(tools, "diff", "--md", "--show-hash")
+    # Cells narrower than their header: a column is the header's width plus two.
+    write(repo, {"b": "b\n"})
+    dvc("add", "-q", "b")
+    git("add", "-A")
+    git("commit", "-qm", "b")
+    (repo / "b").unlink()
+    assert_same_text(tools, "diff", "--md")
+    assert_same_text(tools, "diff", "--md", "--show-hash")

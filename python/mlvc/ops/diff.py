@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import GitError, MlvcError
+from mlvc.render.table import render_table
 from mlvc.repo import Repo
 from mlvc.revs import TrackedOut, cached_outs_at
 
@@ -411,7 +412,7 @@ def as_text(result: dict[str, list[dict[str, Any]]], *, hide_missing: bool = Fal
 def as_markdown(
     result: dict[str, list[dict[str, Any]]], *, show_hash: bool, hide_missing: bool = False
 ) -> str:
-    """DVC's `--md` form: a GitHub-flavoured table, padded like tabulate's `github` format."""
+    """DVC's `--md` form: a GitHub-flavoured table, printed even when it has no rows."""
     headers = ["Status", "Hash", "Path"] if show_hash else ["Status", "Path"]
     rows: list[list[str]] = []
     for state in TEXT_STATES:
@@ -420,12 +421,4 @@ def as_markdown(
         for e in result.get(state, []):
             row = [state, _digest(e.get("hash", ""))] if show_hash else [state]
             rows.append([*row, _path_text(e)])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def fmt(cells: list[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    lines = [fmt(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += [fmt(r) for r in rows]
-    # DVC-compat: the table is followed by an empty line.
-    return "\n".join(lines) + "\n\n"
+    return render_table(headers, rows, markdown=True)
