@@ -605,3 +605,18 @@ def test_diff_and_data_status_when_dvc_lock_loses_a_stage_like_dvc(tools: Tools)
     for revs in (["HEAD~1", "HEAD"], ["HEAD", "HEAD~1"]):
         assert_same_json(tools, "diff", "--json", "--show-hash", *revs)
         assert_same_text(tools, "diff", *revs)
+
+
+def test_diff_show_hash_leaves_a_missing_hash_blank(tools: Tools) -> None:
+    """Deliberately unlike DVC 3.67, which fails on a missing hash under `--show-hash`."""
+    mlvc, dvc, _git, repo = tools
+    never_run_repo(tools)
+    assert dvc("diff", "--md", "--show-hash", check=False).returncode == 255
+    assert mlvc("diff", "--md", "--show-hash").stdout.splitlines()[2] == (
+        "| deleted  |        | a.txt         |"
+    )
+    write(repo, NEVER_RUN_OUTPUTS)
+    assert dvc("diff", "--show-hash", check=False).returncode == 255
+    ours = mlvc("diff", "--show-hash").stdout.splitlines()
+    assert "    ..60b725f1  a.txt" in ours
+    assert "    401b30e3  d/x" in ours

@@ -370,9 +370,14 @@ def hide_hashes(result: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
 
 
 def _digest(value: Any) -> str:
-    if isinstance(value, str):
-        return value[:8]
-    return f"{value['old'][:8]}..{value['new'][:8]}"
+    """A hash cut to 8 characters; `old..new` for a modification. A missing hash is blank.
+
+    Deliberately unlike DVC 3.67, which fails with an unexpected error on a missing
+    hash (an output of a stage that never ran) under `--show-hash`.
+    """
+    if value is None or isinstance(value, str):
+        return (value or "")[:8]
+    return f"{(value['old'] or '')[:8]}..{(value['new'] or '')[:8]}"
 
 
 def _path_text(entry: dict[str, Any]) -> str:
