@@ -90,21 +90,28 @@ def outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
 def cached_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     """The outputs whose data DVC versions at a revision: `.dvc` files' and stages' cached ones.
 
-    DVC-compat: `data status`, `diff` and `ls` see stage outputs recorded in `dvc.lock`
-    next to `.dvc` files; outputs with `cache: false` are left to git.
+    DVC-compat: `data status`, `diff` and `ls` see stage outputs next to `.dvc` files,
+    those of a stage that never ran too (with no hash); outputs with `cache: false`
+    are left to git.
     """
-    return outs_at(repo, rev) + [t for t in stage_outs_at(repo, rev) if t.out.cache]
+    stage_outs = stage_outs_at(repo, rev, hashless=True)
+    return outs_at(repo, rev) + [t for t in stage_outs if t.out.cache]
 
 
 def stage_outs_at(
-    repo: Repo, rev: str | None, *, unrecorded: list[tuple[str, str]] | None = None
+    repo: Repo,
+    rev: str | None,
+    *,
+    unrecorded: list[tuple[str, str]] | None = None,
+    hashless: bool = False,
 ) -> list[TrackedOut]:
     """Every stage output a revision's `dvc.lock` files record.
 
     `dvcfile` is the lock file's path. The output's `cache`, `push` and `remote` come
     from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
     Cached outputs with no hash at all are added to `unrecorded`, if given, as
-    `(stage, path)`.
+    `(stage, path)`, and with `hashless` returned too, their `md5` None (DVC's
+    index holds the declared outputs of a stage that never ran).
     """
     from mlvc.pipeline.lockfile import (
         LockFile,
@@ -130,9 +137,12 @@ def stage_outs_at(
             for out in stage.outs:
                 item = recorded.get(out.path)
                 record = recorded_output(item, out.path)
-                if record is None:
-                    if unrecorded is not None and out.cache and recorded_hash(item) is None:
+                if record is None and out.cache and recorded_hash(item) is None:
+                    if unrecorded is not None:
                         unrecorded.append((stage.addressing, stage.repo_path(out.path)))
+                    if hashless:
+                        record = Output(out.path)
+                if record is None:
                     continue
                 record.cache, record.push, record.remote = out.cache, out.push, out.remote
                 found.append(

@@ -436,3 +436,187 @@ def test_stage_outputs_count_in_data_status_diff_and_ls_like_dvc(tools: Tools) -
     git("commit", "-qm", "n=2")
     assert_same_json(tools, "diff", "--json", "HEAD~1", "HEAD")
     assert_same_json(tools, "ls", "--dvc-only", "-R", "--json", ".")
+
+
+def test_diff_md_pads_columns_to_the_headers_and_prints_an_empty_table_like_dvc(
+    tools: Tools,
+) -> None:
+    _mlvc, dvc, git, repo = tools
+    committed_repo(tools)
+    # Nothing changed: DVC still prints the table's header.
+    assert_same_text(tools, "diff", "--md")
+    assert_same_text(tools, "diff", "--md", "--show-hash")
+    # Cells narrower than their header: a column is the header's width plus two.
+    write(repo, {"b": "b\n"})
+    dvc("add", "-q", "b")
+    git("add", "-A")
+    git("commit", "-qm", "b")
+    (repo / "b").unlink()
+    assert_same_text(tools, "diff", "--md")
+    assert_same_text(tools, "diff", "--md", "--show-hash")
+
+
+# A pipeline whose stages have not run: outputs of every kind, in the root and in a
+# subdirectory's `dvc.yaml`.
+NEVER_RUN = {
+    "dvc.yaml": "stages:\n"
+    "  prep:\n"
+    "    cmd: echo prep > prep.txt\n"
+    "    outs: [prep.txt]\n"
+    "  make:\n"
+    "    cmd: echo a > a.txt && mkdir -p d && echo x > d/x && echo 1 > m.json"
+    " && echo 2 > p.csv && echo 3 > plain.txt\n"
+    "    deps: [prep.txt]\n"
+    "    outs:\n"
+    "    - a.txt\n"
+    "    - d\n"
+    "    - plain.txt:\n"
+    "        cache: false\n"
+    "    metrics: [m.json]\n"
+    "    plots: [p.csv]\n",
+    "sub/dvc.yaml": "stages:\n  deep:\n    cmd: mkdir -p out && echo w > out/w.bin\n"
+    "    outs: [out/w.bin]\n",
+}
+# What the `make` and `deep` stages write when they run.
+NEVER_RUN_OUTPUTS = {
+    "a.txt": "a\n",
+    "d/x": "x\n",
+    "m.json": "1\n",
+    "p.csv": "2\n",
+    "plain.txt": "3\n",
+    "sub/out/w.bin": "w\n",
+}
+
+
+def never_run_repo(tools: Tools) -> Path:
+    """A committed pipeline none of whose stages ran (no `dvc.lock`)."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(repo, NEVER_RUN)
+    git("add", "-A")
+    git("commit", "-qm", "pipeline")
+    return repo
+
+
+def test_ls_lists_the_outputs_of_a_stage_never_run_like_dvc(tools: Tools) -> None:
+    """Declared cached outputs are listed as files of size 0 with no hash."""
+    mlvc, dvc, _git, repo = tools
+    never_run_repo(tools)
+    found = assert_same_json(tools, "ls", ".", "--json")
+    by_path = {e["path"]: e for e in found}
+    assert by_path["d"] == {
+        "isout": True,
+        "isdir": False,
+        "isexec": False,
+        "size": 0,
+        "md5": None,
+        "path": "d",
+    }
+    assert "plain.txt" not in by_path  # `cache: false`: git's, and not in git
+    for args in (
+        ["-R", "--json"],
+        ["--dvc-only", "--json"],
+        ["-R", "--dvc-only", "--json"],
+        ["sub", "--json"],
+        ["sub", "-R", "--dvc-only", "--json"],
+        ["d", "--json"],
+        ["a.txt", "--json"],
+        ["--rev", "HEAD", "-R", "--json"],
+        ["sub/out", "--rev", "HEAD", "--dvc-only", "--json"],
+    ):
+        assert_same_json(tools, "ls", ".", *args)
+    for flags in ([], ["-R"], ["--dvc-only"], ["--size", "--show-hash"], ["-T", "--size"]):
+        assert_same_text(tools, "ls", ".", *flags)
+    for missing in ("plain.txt", "d/x"):
+        assert mlvc("ls", ".", missing, check=False).returncode == 1
+        assert dvc("ls", ".", missing, check=False).returncode == 1
+    # The outputs on disk, with still no hash recorded: the disk gives types and sizes.
+    write(repo, NEVER_RUN_OUTPUTS)
+    for args in (["--json"], ["-R", "--json"], ["-R", "--dvc-only", "--json"]):
+        assert_same_json(tools, "ls", ".", *args)
+    assert_same_text(tools, "ls", ".", "-T")
+    assert_same_text(tools, "ls", ".", "-T", "--dvc-only")
+
+
+def test_diff_reports_outputs_of_a_stage_never_run_like_dvc(tools: Tools) -> None:
+    """A declared output with no hash is an entry of its revision, its hash null."""
+    _mlvc, dvc, git, repo = tools
+    never_run_repo(tools)
+    # Nothing on disk: HEAD's declared outputs are deleted in the workspace.
+    found = assert_same_json(tools, "diff", "--json", "--show-hash")
+    assert found["deleted"] == [
+        {"path": p, "hash": None}
+        for p in ("a.txt", "d", "m.json", "p.csv", "prep.txt", "sub/out/w.bin")
+    ]
+    for args in (["--targets", "d"], ["--targets", "sub/out/w.bin"], ["--targets", "d/x"]):
+        assert_same_json(tools, "diff", "--json", *args)
+    for args in ([], ["--show-hash"], ["--md"]):
+        assert_same_text(tools, "diff", *args)
+    # `data status` compares hashes only: there are none on either side.
+    assert assert_same_json(tools, "data", "status", "--granular", "--json") == {}
+    # On disk without a hash recorded: their hashes in the workspace are new.
+    write(repo, NEVER_RUN_OUTPUTS)
+    found = assert_same_json(tools, "diff", "--json", "--show-hash")
+    assert [e["path"] for e in found["modified"]][:2] == ["a.txt", "d"]
+    assert [e["path"] for e in found["added"]] == ["d/x"]
+    assert_same_text(tools, "diff")
+    assert_same_text(tools, "diff", "--md")
+    found = assert_same_json(tools, "data", "status", "--granular", "--json", unordered=True)
+    assert found["uncommitted"]["added"][:3] == ["a.txt", "d/", "d/x"]
+    # Run and commit; then between the commits, the outputs lose their hashes.
+    dvc("repro", "-q", "--all-pipelines")
+    git("add", "-A")
+    git("commit", "-qm", "ran")
+    for revs in (["HEAD~1", "HEAD"], ["HEAD", "HEAD~1"]):
+        found = assert_same_json(tools, "diff", "--json", "--show-hash", *revs)
+        assert found["modified"]
+        assert_same_text(tools, "diff", *revs)
+        assert_same_text(tools, "diff", "--md", *revs)
+
+
+def test_diff_and_data_status_when_dvc_lock_loses_a_stage_like_dvc(tools: Tools) -> None:
+    """HEAD recorded the stage's hashes; the workspace's `dvc.lock` lost its entry."""
+    _mlvc, dvc, git, repo = tools
+    never_run_repo(tools)
+    dvc("repro", "-q", "prep")
+    prep_only = (repo / "dvc.lock").read_text()
+    dvc("repro", "-q", "--all-pipelines")
+    git("add", "-A")
+    git("commit", "-qm", "ran")
+    (repo / "dvc.lock").write_text(prep_only)
+    # The data on disk is what HEAD recorded: no change to the data itself.
+    assert assert_same_json(tools, "diff", "--json") == {}
+    assert_same_text(tools, "diff")
+    assert_same_text(tools, "diff", "--md")
+    found = assert_same_json(tools, "data", "status", "--json", unordered=True)
+    assert found["uncommitted"] == {"added": ["a.txt", "d/", "m.json", "p.csv"]}
+    assert_same_json(tools, "data", "status", "--granular", "--json", unordered=True)
+    assert_same_text(tools, "data", "status", unordered=True)
+    # The outputs gone too: deleted, with their hashes from HEAD.
+    for rel in ("a.txt", "m.json", "p.csv", "plain.txt"):
+        (repo / rel).unlink()
+    shutil.rmtree(repo / "d")
+    found = assert_same_json(tools, "diff", "--json", "--show-hash")
+    assert [e["path"] for e in found["deleted"]] == ["a.txt", "d/", "d/x", "m.json", "p.csv"]
+    assert_same_text(tools, "diff")
+    assert_same_json(tools, "data", "status", "--granular", "--json", unordered=True)
+    git("add", "-A")
+    git("commit", "-qm", "lost")
+    for revs in (["HEAD~1", "HEAD"], ["HEAD", "HEAD~1"]):
+        assert_same_json(tools, "diff", "--json", "--show-hash", *revs)
+        assert_same_text(tools, "diff", *revs)
+
+
+def test_diff_show_hash_leaves_a_missing_hash_blank(tools: Tools) -> None:
+    """Deliberately unlike DVC 3.67, which fails on a missing hash under `--show-hash`."""
+    mlvc, dvc, _git, repo = tools
+    never_run_repo(tools)
+    assert dvc("diff", "--md", "--show-hash", check=False).returncode == 255
+    assert mlvc("diff", "--md", "--show-hash").stdout.splitlines()[2] == (
+        "| deleted  |        | a.txt         |"
+    )
+    write(repo, NEVER_RUN_OUTPUTS)
+    assert dvc("diff", "--show-hash", check=False).returncode == 255
+    ours = mlvc("diff", "--show-hash").stdout.splitlines()
+    assert "    ..60b725f1  a.txt" in ours
+    assert "    401b30e3  d/x" in ours

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import GitError, MlvcError
+from mlvc.render.table import render_table
 from mlvc.repo import Repo
 from mlvc.revs import TrackedOut, cached_outs_at
 
@@ -369,9 +370,14 @@ def hide_hashes(result: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[
 
 
 def _digest(value: Any) -> str:
-    if isinstance(value, str):
-        return value[:8]
-    return f"{value['old'][:8]}..{value['new'][:8]}"
+    """A hash cut to 8 characters; `old..new` for a modification. A missing hash is blank.
+
+    Deliberately unlike DVC 3.67, which fails with an unexpected error on a missing
+    hash (an output of a stage that never ran) under `--show-hash`.
+    """
+    if value is None or isinstance(value, str):
+        return (value or "")[:8]
+    return f"{(value['old'] or '')[:8]}..{(value['new'] or '')[:8]}"
 
 
 def _path_text(entry: dict[str, Any]) -> str:
@@ -411,7 +417,7 @@ def as_text(result: dict[str, list[dict[str, Any]]], *, hide_missing: bool = Fal
 def as_markdown(
     result: dict[str, list[dict[str, Any]]], *, show_hash: bool, hide_missing: bool = False
 ) -> str:
-    """DVC's `--md` form: a GitHub-flavoured table, padded like tabulate's `github` format."""
+    """DVC's `--md` form: a GitHub-flavoured table, printed even when it has no rows."""
     headers = ["Status", "Hash", "Path"] if show_hash else ["Status", "Path"]
     rows: list[list[str]] = []
     for state in TEXT_STATES:
@@ -420,12 +426,4 @@ def as_markdown(
         for e in result.get(state, []):
             row = [state, _digest(e.get("hash", ""))] if show_hash else [state]
             rows.append([*row, _path_text(e)])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-
-    def fmt(cells: list[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
-
-    lines = [fmt(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += [fmt(r) for r in rows]
-    # DVC-compat: the table is followed by an empty line.
-    return "\n".join(lines) + "\n\n"
+    return render_table(headers, rows, markdown=True)

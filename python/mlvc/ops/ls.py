@@ -111,14 +111,16 @@ def _parents(path: str) -> list[str]:
 
 
 def _dvc_tree(repo: Repo, commit: str | None) -> dict[str, Info]:
-    """Outputs recorded at a revision, their files, and the directories leading to them."""
+    """Outputs of a revision, their files, and the directories leading to them."""
     infos: dict[str, Info] = {}
     for t in cached_outs_at(repo, commit):
         out = t.out
         for parent in _parents(t.path):
             infos.setdefault(parent, Info(isdir=True))
+        # DVC-compat: an output with no hash (its stage never ran) is a file of size 0.
+        size = out.size if out.md5 else 0
         infos[t.path] = Info(
-            isdir=out.is_dir, size=out.size, isexec=out.isexec, isout=True, md5=out.md5
+            isdir=out.is_dir, size=size, isexec=out.isexec, isout=True, md5=out.md5
         )
         if out.is_dir and out.md5 and repo.cache.contains(out.md5):
             for rel, md5 in repo.cache.read_manifest(out.md5):
