@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -81,20 +79,9 @@ def register(app: CommandSink) -> None:
                 jobs=jobs,
                 progress=meter,
             )
-        if result.to_stage:
-            if repo.config.get_bool("core", "autostage") and repo.scm is not None:
-                subprocess.run(
-                    ["git", "add", "--", *map(str, result.to_stage)], cwd=repo.root, check=True
-                )
-            else:
-                names = " ".join(shlex.quote(repo.relpath(p)) for p in result.to_stage)
-                _say(
-                    quiet,
-                    "\nTo track the changes with git, run:\n\n"
-                    f"\tgit add {names}\n\n"
-                    "To enable auto staging, run:\n\n"
-                    "\tmlvc config core.autostage true\n",
-                )
+        from mlvc.cli._gitstage import stage_or_hint
+
+        stage_or_hint(repo, result.to_stage, quiet)
 
     @app.command("status")
     @handled()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -31,37 +28,6 @@ if TYPE_CHECKING:
 def _say(quiet: bool, text: str) -> None:
     if not quiet:
         sys.stdout.write(text)
-
-
-def _stage_hint(repo_root: Path, paths: list[Path], quiet: bool, autostage: bool) -> None:
-    """Stages changed git files (`core.autostage`) or tells the user how to."""
-    unique = list(dict.fromkeys(paths))
-    if not unique:
-        return
-    if autostage:
-        # A deleted path can be staged only if git tracked it; otherwise `git add` fails.
-        r = subprocess.run(
-            ["git", "ls-files", "-z", "--", *map(str, unique)],
-            cwd=repo_root,
-            capture_output=True,
-            check=True,
-        )
-        tracked = {repo_root / n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0")}
-        stage = [p for p in unique if p.exists() or p in tracked]
-        if stage:
-            subprocess.run(
-                ["git", "add", "--all", "--", *map(str, stage)], cwd=repo_root, check=True
-            )
-        return
-    names = " ".join(shlex.quote(os.path.relpath(p, repo_root)) for p in unique)
-    # DVC-compat: the same advice block DVC prints after changing git-tracked files.
-    _say(
-        quiet,
-        "\nTo track the changes with git, run:\n\n"
-        f"\tgit add {names}\n\n"
-        "To enable auto staging, run:\n\n"
-        "\tmlvc config core.autostage true\n",
-    )
 
 
 def _confirm_gc() -> None:
@@ -227,9 +193,9 @@ def register(app: CommandSink) -> None:
 
         repo = Repo.find()
         result = move(repo, src, dst)
-        if repo.scm is not None:
-            autostage = repo.config.get_bool("core", "autostage")
-            _stage_hint(repo.root, result.to_stage, quiet, autostage)
+        from mlvc.cli._gitstage import stage_or_hint
+
+        stage_or_hint(repo, result.to_stage, quiet)
 
     @app.command("unprotect")
     @handled()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -18,25 +16,6 @@ def _say(quiet: bool, text: str) -> None:
     if not quiet:
         sys.stdout.write(text)
         sys.stdout.flush()
-
-
-def _git_add_hint(repo: object, paths: list[Path], quiet: bool) -> None:
-    from mlvc.repo import Repo
-
-    assert isinstance(repo, Repo)
-    if not paths:
-        return
-    if repo.config.get_bool("core", "autostage") and repo.scm is not None:
-        subprocess.run(["git", "add", "--", *map(str, paths)], cwd=repo.root, check=True)
-        return
-    names = " ".join(shlex.quote(repo.relpath(p)) for p in paths)
-    _say(
-        quiet,
-        "\nTo track the changes with git, run:\n\n"
-        f"\tgit add {names}\n\n"
-        "To enable auto staging, run:\n\n"
-        "\tmlvc config core.autostage true\n",
-    )
 
 
 def register(app: typer.Typer) -> None:
@@ -148,7 +127,9 @@ def register(app: typer.Typer) -> None:
             confirm=_confirm if interactive else None,
         )
         if not dry:
-            _git_add_hint(repo, result.to_stage, quiet)
+            from mlvc.cli._gitstage import stage_or_hint
+
+            stage_or_hint(repo, result.to_stage, quiet)
         if result.ran or result.restored:
             _say(quiet, "Use `mlvc push` to send your updates to remote storage.\n")
         elif not result.to_stage:
@@ -264,7 +245,9 @@ def register(app: typer.Typer) -> None:
                 echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
             )
             to_stage += [p for p in result.to_stage if p not in to_stage]
-        _git_add_hint(repo, to_stage, quiet)
+        from mlvc.cli._gitstage import stage_or_hint
+
+        stage_or_hint(repo, to_stage, quiet)
 
     @stage_app.command("list")
     @handled()
