@@ -95,6 +95,11 @@ class Repo:
         """`path` relative to the repository root, `/`-separated."""
         return Path(os.path.relpath(path.absolute(), self.root)).as_posix()
 
+    def user_dir(self, cwd: Path) -> str:
+        """The user's directory relative to the root (`.` when outside the repository):
+        DVC names stages and files to the user from there."""
+        return self.relpath(cwd) if self.is_inside(cwd) else "."
+
     def is_inside(self, path: Path) -> bool:
         try:
             path.absolute().relative_to(self.root)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 
 from mlvc.ops.repro import ReproError, all_stages, select
@@ -40,12 +41,22 @@ def dag_edges(
                     todo.append(j)
     order = sorted(keep)
     if not outs:
-        nodes = [stages[i].addressing for i in order]
+        # DVC-compat: stages are named relative to the user's directory.
+        where = repo.user_dir(cwd)
+        nodes = [stages[i].addressing_from(where) for i in order]
         edges = sorted(
             ((u, i) for i in order for u in graph.upstream[i] if u in keep),
         )
-        return nodes, [(stages[u].addressing, stages[i].addressing) for u, i in edges]
-    return _outs_graph(stages, order)
+        return nodes, [
+            (stages[u].addressing_from(where), stages[i].addressing_from(where)) for u, i in edges
+        ]
+    nodes, edges = _outs_graph(stages, order)
+    where = repo.user_dir(cwd)
+    if where == ".":
+        return nodes, edges
+    # DVC-compat: outputs are named relative to the user's directory.
+    shown = {n: posixpath.relpath(n, where) for n in nodes}
+    return [shown[n] for n in nodes], [(shown[a], shown[b]) for a, b in edges]
 
 
 # DVC-compat: generated stage names join the group's name and the key with "@".

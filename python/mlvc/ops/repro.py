@@ -259,8 +259,11 @@ class _Runner:
         warn: Echo = _stderr,
         no_commit: bool = False,
         confirm: Confirm | None = None,
+        where: str = ".",
     ) -> None:
         self.repo = repo
+        # The user's directory, relative to the root: DVC names stages and files from it.
+        self.where = where
         self.graph = graph
         self.force = force
         self.dry = dry
@@ -292,6 +295,14 @@ class _Runner:
             "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
         )
 
+    def shown(self, stage: Stage) -> str:
+        """The stage as DVC names it to the user (relative to their directory)."""
+        return stage.addressing_from(self.where)
+
+    def shown_path(self, rel: str) -> str:
+        """A repository-relative path as DVC names it to the user."""
+        return rel if self.where == "." else posixpath.relpath(rel, self.where)
+
     # -- deciding -----------------------------------------------------------------
     def needs_run(self, stage: Stage, *, force: bool = False) -> bool:
         if force or self.force:
@@ -317,10 +328,10 @@ class _Runner:
         """
         if self.confirm is None:
             return
-        question = f"Going to reproduce stage: '{stage.addressing}'."
+        question = f"Going to reproduce stage: '{self.shown(stage)}'."
         if not self.confirm(question + " Are you sure you want to continue?"):
             raise ReproError(
-                f"failed to reproduce `{stage.addressing}`: reproduction aborted by the user",
+                f"failed to reproduce `{self.shown(stage)}`: reproduction aborted by the user",
                 "answer `y` to run it; without a terminal on stdout nothing is asked "
                 "and every stage is declined",
             )
@@ -332,7 +343,7 @@ class _Runner:
             info = self.ws.hash(stage.repo_path(dep))
             if info is None:
                 raise ReproError(
-                    f"failed to reproduce `{stage.addressing}`: dependency "
+                    f"failed to reproduce `{self.shown(stage)}`: dependency "
                     f"`{stage.repo_path(dep)}` does not exist",
                     "create it, or add the stage that produces it to the pipeline",
                 )
@@ -398,7 +409,7 @@ class _Runner:
         wanted = [(p, str(recorded_hash(o))) for p, o in outs_by_path.items()]
         if not outs_cached(self.repo, wanted):
             return False
-        self.echo(f"Stage '{stage.addressing}' is cached - skipping run, checking out outputs\n")
+        self.echo(f"Stage '{self.shown(stage)}' is cached - skipping run, checking out outputs\n")
         if self.dry:
             return True
         for out in stage.outs:
@@ -461,7 +472,7 @@ class _Runner:
             self.ws.invalidate(rel)
             if not os.path.lexists(path):
                 raise ReproError(
-                    f"stage `{stage.addressing}`: output `{rel}` does not exist",
+                    f"stage `{self.shown(stage)}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
                 )
             if out.cache and self.git_index is not None and self.git_index.holds(rel):
@@ -470,7 +481,7 @@ class _Runner:
                 raise gitignore.GitTrackedOutputError(
                     self.repo.root,
                     rel,
-                    prefix=f"failed to reproduce `{stage.addressing}`: ",
+                    prefix=f"failed to reproduce `{self.shown(stage)}`: ",
                     exit_code=255,
                 )
             kept = self._kept_legacy(stage, "outs", out.path)
@@ -545,7 +556,7 @@ class _Runner:
         for shown, group in by_file.items():
             lock = self.ws.lock(group[0][0].dvcfile)
             if not lock.exists:
-                self.echo(f"Generating lock file '{shown}'\n")
+                self.echo(f"Generating lock file '{self.shown_path(shown)}'\n")
             modified = False
             for stage, entry in group:
                 new = stage.name not in lock.stages
@@ -555,7 +566,7 @@ class _Runner:
             if modified or not lock.exists:
                 # DVC-compat: said once per file and write, only when an entry changed.
                 if modified:
-                    self.echo(f"Updating lock file '{shown}'\n")
+                    self.echo(f"Updating lock file '{self.shown_path(shown)}'\n")
                 self._save_lock(shown, lock)
                 path = self.repo.root / shown
                 if path not in self.result.to_stage:
@@ -651,6 +662,7 @@ def repro(
         result=result,
         no_commit=no_commit,
         confirm=confirm,
+        where=repo.user_dir(cwd),
     )
     runner.parallel = jobs > 1
     runner.plan_pos = {
@@ -760,7 +772,7 @@ def _execute(
                 todo.extend(downstream[d])
         if keep_going:
             runner.warn(f"warning: {exc}\n")
-            names = [stages[d].addressing for d in steps if d in skipped]
+            names = [runner.shown(stages[d]) for d in steps if d in skipped]
             if names:
                 runner.warn(
                     f"warning: {'stages' if len(names) > 1 else 'stage'} "
@@ -855,7 +867,7 @@ def _execute(
     if failures:
         if len(failures) == 1:
             raise failures[0][1]
-        names = ", ".join(f"`{stages[i].addressing}`" for i, _ in failures)
+        names = ", ".join(f"`{runner.shown(stages[i])}`" for i, _ in failures)
         raise ReproError(
             f"failed to reproduce stages {names}",
             "see the warnings above; the stages that succeeded were recorded in `dvc.lock`",
@@ -873,7 +885,14 @@ def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> F
             buffer.write(text.encode())
 
     def work() -> None:
-        run_commands(stage, runner.repo.root, processes=runner.processes, out=buffer, echo=echo)
+        run_commands(
+            stage,
+            runner.repo.root,
+            processes=runner.processes,
+            out=buffer,
+            echo=echo,
+            shown=runner.shown(stage),
+        )
 
     if pool is not None:
         return pool.submit(work)
@@ -898,12 +917,12 @@ def _start(
     if stage.is_data_source:
         return _verify_data_source(runner, stage, force=force)
     if not runner.needs_run(stage, force=force):
-        runner.echo(f"Stage '{stage.addressing}' didn't change, skipping\n")
+        runner.echo(f"Stage '{runner.shown(stage)}' didn't change, skipping\n")
         return None
     runner.ask(stage)
     if stage.frozen:
         # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
-        runner.echo(f"Verifying outputs in frozen stage: '{stage.addressing}'\n")
+        runner.echo(f"Verifying outputs in frozen stage: '{runner.shown(stage)}'\n")
         if not runner.dry:
             runner.commit(stage, param_values(runner.ws, stage), save_run=False)
         runner.result.restored.append(stage.addressing)
@@ -915,14 +934,14 @@ def _start(
             runner.commit(stage, params, save_run=True)
         runner.result.restored.append(stage.addressing)
         return True
-    header = f"Running stage '{stage.addressing}':\n"
+    header = f"Running stage '{runner.shown(stage)}':\n"
     if runner.dry:
         runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
         runner.result.ran.append(stage.addressing)
         return True
     runner.prepare_run(stage)
     if pool is None:
-        runner.echo(f"Running stage '{stage.addressing}':\n")
+        runner.echo(f"Running stage '{runner.shown(stage)}':\n")
         return _Job(i, params, None, "")
     return _Job(i, params, io.BytesIO(), header)
 
@@ -939,19 +958,19 @@ def _verify_data_source(runner: _Runner, stage: Stage, *, force: bool = False) -
         out_state(repo, dvcfile, out, workspace=runner.ws) is not None for out in dvcfile.outs
     )
     if not changed:
-        runner.echo(f"'{stage.addressing}' didn't change, skipping\n")
+        runner.echo(f"'{runner.shown(stage)}' didn't change, skipping\n")
         return None
     runner.ask(stage)
     runner.result.ran.append(stage.addressing)
     if runner.dry:
         return True
-    runner.echo(f"Verifying data sources in stage: '{stage.addressing}'\n")
+    runner.echo(f"Verifying data sources in stage: '{runner.shown(stage)}'\n")
     for out in dvcfile.outs:
         if not os.path.lexists(dvcfile.out_path(out)):
             raise ReproError(
-                f"failed to reproduce `{stage.addressing}`: missing data source "
+                f"failed to reproduce `{runner.shown(stage)}`: missing data source "
                 f"`{repo.relpath(dvcfile.out_path(out))}`",
-                f"restore it (`mlvc checkout {stage.addressing}`) or stop tracking it",
+                f"restore it (`mlvc checkout {runner.shown(stage)}`) or stop tracking it",
             )
     stored = not runner.no_commit
     if commit_dvcfile(repo, path, store=stored) and path not in runner.result.to_stage:
@@ -1066,6 +1085,7 @@ def commit_stages(
         run_cache=True,
         echo=echo,
         result=result,
+        where=repo.user_dir(cwd),
     )
     runner.committing = True
     entries = []

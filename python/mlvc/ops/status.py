@@ -128,7 +128,8 @@ def full_status(
         for stage in picked:
             found = stage_status(ws, stage, cwd=cwd)
             if found.changed:
-                result[stage.addressing] = found.items
+                # DVC-compat: stages are named relative to the user's directory.
+                result[stage.addressing_from(repo.user_dir(cwd))] = found.items
     return result
 
 

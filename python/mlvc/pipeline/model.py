@@ -77,12 +77,18 @@ class Stage:
 
     @property
     def addressing(self) -> str:
-        """How DVC names the stage on the command line and in `DVC_STAGE`."""
+        """How DVC names the stage from the repository's root (mlvc's key for it)."""
+        return self.addressing_from(".")
+
+    def addressing_from(self, where: str) -> str:
+        """DVC-compat: how DVC names the stage to a user in the directory `where`
+        (relative to the repository's root), in messages and in `DVC_STAGE`."""
+        path = self.dvcfile if where == "." else posixpath.relpath(self.dvcfile, where)
         if self.is_data_source:
-            return self.dvcfile
-        if self.dvcfile == PROJECT_FILE:
+            return path
+        if path == PROJECT_FILE:
             return self.name
-        return f"{self.dvcfile}:{self.name}"
+        return f"{path}:{self.name}"
 
     @property
     def commands(self) -> list[str]:

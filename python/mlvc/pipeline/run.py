@@ -84,14 +84,18 @@ def run_commands(
     processes: Processes,
     out: IO[bytes] | None = None,
     echo: Callable[[str], None] | None = None,
+    shown: str | None = None,
 ) -> None:
     """Runs each command line in `wdir`; raises StageFailedError at the first failure.
+
+    `shown` is the stage's name as the user sees it (DVC's, relative to their directory).
 
     Output goes to `out` (a buffer, for parallel runs) or to the terminal. Each
     command runs in its own process group, which Ctrl-C handling kills.
     """
     # DVC-compat: DVC_ROOT (unless already set) and DVC_STAGE for every command.
-    env = {"DVC_ROOT": str(root), **processes.environ, "DVC_STAGE": stage.addressing}
+    shown = shown or stage.addressing
+    env = {"DVC_ROOT": str(root), **processes.environ, "DVC_STAGE": shown}
     cwd = root / stage.wdir
     for cmd in stage.commands:
         if echo is not None:
@@ -124,4 +128,4 @@ def run_commands(
         if processes.stopping:
             raise KeyboardInterrupt
         if returncode != 0:
-            raise StageFailedError(stage.addressing, cmd, returncode)
+            raise StageFailedError(shown, cmd, returncode)
