@@ -274,7 +274,7 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """List stages with a short description."""
-        from mlvc.ops.stage_list import list_stages, shown_name
+        from mlvc.ops.stage_list import list_stages
         from mlvc.pipeline.model import PROJECT_FILE
         from mlvc.repo import Repo
 
@@ -291,8 +291,9 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             for rel, reason in listing.skipped:
                 sys.stderr.write(f"warning: skipped `{rel}`: {reason} (`--fail` stops on it)\n")
+        where = repo.user_dir(cwd)
         rows = [
-            (shown_name(repo, s, cwd), "" if name_only else _describe(s)) for s in listing.stages
+            (s.addressing_from(where), "" if name_only else _describe(s)) for s in listing.stages
         ]
         width = max((len(n) for n, _ in rows), default=0)
         for name, desc in rows:

@@ -40,23 +40,19 @@ def dag_edges(
                     keep.add(j)
                     todo.append(j)
     order = sorted(keep)
-    if not outs:
-        # DVC-compat: stages are named relative to the user's directory.
-        where = repo.user_dir(cwd)
-        nodes = [stages[i].addressing_from(where) for i in order]
-        edges = sorted(
-            ((u, i) for i in order for u in graph.upstream[i] if u in keep),
-        )
-        return nodes, [
-            (stages[u].addressing_from(where), stages[i].addressing_from(where)) for u, i in edges
-        ]
-    nodes, edges = _outs_graph(stages, order)
+    # DVC-compat: stages and outputs are named relative to the user's directory.
     where = repo.user_dir(cwd)
+    if not outs:
+        nodes = [stages[i].addressing_from(where) for i in order]
+        links = sorted((u, i) for i in order for u in graph.upstream[i] if u in keep)
+        return nodes, [
+            (stages[u].addressing_from(where), stages[i].addressing_from(where)) for u, i in links
+        ]
+    paths, edges = _outs_graph(stages, order)
     if where == ".":
-        return nodes, edges
-    # DVC-compat: outputs are named relative to the user's directory.
-    shown = {n: posixpath.relpath(n, where) for n in nodes}
-    return [shown[n] for n in nodes], [(shown[a], shown[b]) for a, b in edges]
+        return paths, edges
+    shown = {p: posixpath.relpath(p, where) for p in paths}
+    return [shown[p] for p in paths], [(shown[a], shown[b]) for a, b in edges]
 
 
 # DVC-compat: generated stage names join the group's name and the key with "@".

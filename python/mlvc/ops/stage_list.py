@@ -7,7 +7,6 @@ and skip those that do not load, unless `--fail` is given.
 
 from __future__ import annotations
 
-import os
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,14 +23,6 @@ class Listing:
     stages: list[Stage]
     # (`dvc.yaml` relative to the repository, why it was skipped)
     skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def shown_name(repo: Repo, stage: Stage, cwd: Path) -> str:
-    """DVC-compat: the stage's address as DVC prints it, its file relative to `cwd`."""
-    rel = Path(os.path.relpath(repo.root / stage.dvcfile, cwd)).as_posix()
-    if stage.is_data_source:
-        return rel
-    return stage.name if rel == PROJECT_FILE else f"{rel}:{stage.name}"
 
 
 def _named_file(repo: Repo, target: str, cwd: Path) -> str:
