@@ -620,3 +620,24 @@ def test_diff_show_hash_leaves_a_missing_hash_blank(tools: Tools) -> None:
     ours = mlvc("diff", "--show-hash").stdout.splitlines()
     assert "    ..60b725f1  a.txt" in ours
     assert "    401b30e3  d/x" in ours
+
+
+def test_outputs_with_cache_false_in_a_dvc_file_are_not_data_like_dvc(tools: Tools) -> None:
+    """A `.dvc` file's `cache: false` output is git's, as a stage's is."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(repo, {"x.txt": "x\n", "y.txt": "y\n"})
+    dvc("add", "-q", "x.txt", "y.txt")
+    dvc_file = repo / "x.txt.dvc"
+    dvc_file.write_text(
+        dvc_file.read_text().replace("  path: x.txt\n", "  path: x.txt\n  cache: false\n")
+    )
+    git("add", "-A")
+    git("commit", "-qm", "tracked")
+    write(repo, {"x.txt": "x 2\n", "y.txt": "y 2\n"})
+    found = assert_same_json(tools, "diff", "--json")
+    assert [e["path"] for e in found["modified"]] == ["y.txt"]
+    assert_same_json(tools, "data", "status", "--json", "--granular", "--unchanged", unordered=True)
+    found = assert_same_json(tools, "ls", ".", "--dvc-only", "--json")
+    assert [e["path"] for e in found] == ["y.txt"]
+    assert_same_json(tools, "ls", ".", "--json")
