@@ -784,3 +784,24 @@ def test_diff_targets_naming_nothing_are_refused(tools: Tools) -> None:
     assert ours.returncode == 1 and dvc("diff", "--targets", "dvc.lock", check=False).returncode
     assert_one_error(ours, "dvc.lock")
     assert "dvc.yaml" in ours.stderr
+
+
+def test_ls_dvc_only_lists_a_path_git_tracks_like_dvc(tools: Tools) -> None:
+    """The path itself may be git's; only what is listed under it must be DVC's."""
+    _mlvc, _dvc, git, repo = tools
+    pipelines_repo(tools)
+    write(repo, {"src/run.py": "print(1)\n"})
+    for path in ("uncached.txt", "dvc.yaml", "data.dvc", "src"):
+        for flags in (["--json"], ["-R", "--json"], ["-R", "-L", "0", "--json"]):
+            assert_same_json(tools, "ls", ".", path, "--dvc-only", *flags)
+        assert_same_text(tools, "ls", ".", path, "--dvc-only", "-T", "--size", "--show-hash")
+    assert assert_same_json(tools, "ls", ".", "src", "--dvc-only", "--json") == []
+    # A file inside a directory output: the workspace gives its size.
+    found = assert_same_json(tools, "ls", ".", "sub/res/r.txt", "--dvc-only", "--json")
+    assert found[0]["size"] == len("third\n")
+    assert_same_json(tools, "ls", ".", "sub/res", "--dvc-only", "-R", "-L", "0", "--json")
+    git("add", "-A")
+    git("commit", "-qm", "src")
+    for path in ("dvc.yaml", "src", "sub/res/r.txt"):
+        assert_same_json(tools, "ls", ".", path, "--rev", "HEAD", "--dvc-only", "--json")
+    assert_same_text(tools, "ls", ".", "src", "--rev", "HEAD", "--dvc-only", "-T", "--size")

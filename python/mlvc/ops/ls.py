@@ -163,14 +163,19 @@ class TreeJsonError(MlvcError):
 def _tree(
     repo: Repo, rev: str | None, *, dvc_only: bool
 ) -> tuple[dict[str, Info], dict[str, Info]]:
-    """`(tree, fs)`: the merged view (or DVC's alone) and the git/workspace side."""
+    """`(listed, merged)`: what listings show (DVC's side alone with `dvc_only`) and the
+    merged view, where the path given is looked up.
+
+    DVC-compat: with `--dvc-only` the path itself may be a git file or directory (shown
+    with its git/workspace details); only what is listed under it is DVC's alone.
+    """
     commit = resolve_rev(repo, rev) if rev else None
     dvc = _dvc_tree(repo, commit)
     fs = _git_tree(repo, commit) if commit else _workspace_tree(repo)
-    tree = dict(dvc) if dvc_only else _merge(fs, dvc)
+    merged = _merge(fs, dvc)
     # DVC-compat: the root's own entry always comes from the git/workspace side.
-    tree[ROOT] = fs[ROOT]
-    return tree, fs
+    merged[ROOT] = fs[ROOT]
+    return (dict(dvc) if dvc_only else merged), merged
 
 
 def _target(path: str | None) -> str:
@@ -193,13 +198,13 @@ def ls(
     that depth and the directories at it. Without `recursive`, directories are listed
     beside files; with it, only files are.
     """
-    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
+    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
     target = _target(path)
-    if target not in tree:
+    if target not in merged:
         raise PathNotFoundError(path or target, rev)
     depth = maxdepth if recursive else None
-    if depth == 0 or not tree[target].isdir:
-        return [_as_json(posixpath.basename(target) or os.curdir, tree[target])]
+    if depth == 0 or not merged[target].isdir:
+        return [_as_json(posixpath.basename(target) or os.curdir, merged[target])]
     base = target + "/" if target else ""
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
@@ -236,9 +241,9 @@ def ls_tree(
     maxdepth: int | None = None,
 ) -> TreeNode:
     """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
-    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
+    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
     target = _target(path)
-    if target not in tree:
+    if target not in merged:
         raise PathNotFoundError(path or target, rev)
     children: dict[str, list[str]] = {}
     for p in tree:
@@ -246,7 +251,7 @@ def ls_tree(
             children.setdefault(posixpath.dirname(p), []).append(p)
 
     def node(p: str, name: str, depth: int | None) -> TreeNode:
-        info = tree[p]
+        info = merged[p] if p == target else tree[p]
         kids: list[TreeNode] = []
         if info.isdir and (depth is None or depth > 0):
             below = None if depth is None else depth - 1
