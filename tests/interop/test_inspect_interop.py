@@ -28,26 +28,32 @@ def sorted_lists(value: Any) -> Any:
     return value
 
 
-def both_json(tools: Tools, *args: str, unordered: bool = False) -> tuple[Any, Any]:
-    """Runs one command with mlvc and with dvc; returns both parsed outputs."""
+def both_json(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> tuple[Any, Any]:
+    """Runs one command with mlvc and with dvc (in `cwd`); returns both parsed outputs."""
     mlvc, dvc, _git, _repo = tools
-    ours = json.loads(mlvc(*args).stdout)
-    theirs = json.loads(dvc(*args).stdout)
+    ours = json.loads(mlvc(*args, cwd=cwd).stdout)
+    theirs = json.loads(dvc(*args, cwd=cwd).stdout)
     if unordered:
         return sorted_lists(ours), sorted_lists(theirs)
     return ours, theirs
 
 
-def assert_same_json(tools: Tools, *args: str, unordered: bool = False) -> Any:
-    ours, theirs = both_json(tools, *args, unordered=unordered)
+def assert_same_json(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> Any:
+    ours, theirs = both_json(tools, *args, unordered=unordered, cwd=cwd)
     assert ours == theirs, f"{' '.join(args)}\nmlvc: {ours}\ndvc:  {theirs}"
     return ours
 
 
-def assert_same_text(tools: Tools, *args: str, unordered: bool = False) -> str:
+def assert_same_text(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> str:
     mlvc, dvc, _git, _repo = tools
-    ours = mlvc(*args).stdout
-    theirs = dvc(*args).stdout
+    ours = mlvc(*args, cwd=cwd).stdout
+    theirs = dvc(*args, cwd=cwd).stdout
     if unordered:
         # Same lines, in any order (see `sorted_lists`).
         assert sorted(ours.splitlines()) == sorted(theirs.splitlines()), f"{ours}\n---\n{theirs}"
@@ -705,11 +711,8 @@ def test_diff_targets_a_dvc_yaml_or_its_stages_like_dvc(tools: Tools) -> None:
     for flags in ([], ["--md"], ["--show-hash"]):
         assert_same_text(tools, "diff", *flags, "--targets", "dvc.yaml")
     # From a subdirectory, targets are relative to it: `dvc.yaml` and bare names too.
-    sub = repo / "sub"
     for targets in (["deep"], ["dvc.yaml"], ["res"], ["../dvc.yaml:make"], ["../out.txt"]):
-        ours = json.loads(tools[0]("diff", "--json", "--targets", *targets, cwd=sub).stdout)
-        theirs = json.loads(tools[1]("diff", "--json", "--targets", *targets, cwd=sub).stdout)
-        assert ours == theirs, targets
+        assert_same_json(tools, "diff", "--json", "--targets", *targets, cwd=repo / "sub")
 
 
 def test_diff_targets_an_output_with_cache_false_like_dvc(tools: Tools) -> None:
@@ -805,3 +808,37 @@ def test_ls_dvc_only_lists_a_path_git_tracks_like_dvc(tools: Tools) -> None:
     for path in ("dvc.yaml", "src", "sub/res/r.txt"):
         assert_same_json(tools, "ls", ".", path, "--rev", "HEAD", "--dvc-only", "--json")
     assert_same_text(tools, "ls", ".", "src", "--rev", "HEAD", "--dvc-only", "-T", "--size")
+
+
+def test_ls_paths_from_a_subdirectory_and_as_shown_like_dvc(tools: Tools) -> None:
+    """Run inside the repository, a relative path is read from the current directory;
+    the path is shown as given (an absolute one relative to the root)."""
+    _mlvc, _dvc, _git, repo = tools
+    pipelines_repo(tools)
+    sub = repo / "sub"
+    for path in (".", "res", "res/r.txt", "../out.txt", "..", "../data"):
+        for flags in (["--json"], ["-R", "--json"], ["--dvc-only", "--json"]):
+            assert_same_json(tools, "ls", ".", path, *flags, cwd=sub)
+        assert_same_text(tools, "ls", ".", path, "-T", cwd=sub)
+    assert_same_json(tools, "ls", str(repo), "res", "--json", cwd=sub)
+    for path in ("data/", "./data/", "data//", str(repo / "out.txt"), str(repo / "data")):
+        assert_same_text(tools, "ls", ".", path, "-T")
+        assert_same_json(tools, "ls", ".", path, "-R", "-L", "0", "--json")
+
+
+def test_ls_paths_from_a_subdirectory_mean_the_same_at_every_revision(tools: Tools) -> None:
+    """Deliberately unlike DVC 3.67, whose reading of a path run from a subdirectory
+    depends on where it looks: from the root at a `--rev`, but from the current
+    directory in the workspace, even for an absolute path."""
+    mlvc, dvc, _git, repo = tools
+    pipelines_repo(tools)
+    sub = repo / "sub"
+    ours = mlvc("ls", ".", "res", "--rev", "HEAD", "--json", cwd=sub)
+    assert [e["path"] for e in json.loads(ours.stdout)] == ["r.txt"]
+    assert dvc("ls", ".", "res", "--rev", "HEAD", cwd=sub, check=False).returncode == 1
+    ours = mlvc("ls", ".", str(repo / "out.txt"), cwd=sub)
+    assert ours.stdout == "out.txt\n"
+    assert dvc("ls", ".", str(repo / "out.txt"), cwd=sub, check=False).returncode == 1
+    # With no path, both list the root; DVC names its entries from the subdirectory.
+    assert "dvc.yaml\n" in mlvc("ls", ".", cwd=sub).stdout
+    assert "../dvc.yaml\n" in dvc("ls", ".", cwd=sub).stdout

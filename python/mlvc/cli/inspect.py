@@ -137,7 +137,10 @@ def register(app: CommandSink) -> None:
     @handled()
     def ls_command(
         url: Annotated[str, typer.Argument(help="The repository (a local path such as `.`).")],
-        path: Annotated[str | None, typer.Argument(help="A path inside it.")] = None,
+        path: Annotated[
+            str | None,
+            typer.Argument(help="A path inside it (from the current directory, when in it)."),
+        ] = None,
         rev: Annotated[
             str | None, typer.Option("--rev", help="Git revision (SHA, branch, tag).")
         ] = None,

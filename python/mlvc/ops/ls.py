@@ -178,9 +178,34 @@ def _tree(
     return (dict(dvc) if dvc_only else merged), merged
 
 
-def _target(path: str | None) -> str:
-    target = posixpath.normpath(path.replace(os.sep, "/")).strip("/") if path else ROOT
-    return ROOT if target == "." else target
+def _target(repo: Repo, path: str | None, cwd: Path | None) -> str:
+    """The repository path `path` names.
+
+    DVC-compat: an absolute path, or a relative one run from outside the repository,
+    is read from the repository's root; a relative one run from inside it, from the
+    current directory. (DVC 3.67 reads a relative path from the root at a `--rev`
+    whatever the current directory, and an absolute one from the current directory
+    when that is a subdirectory; both are accidents of its file systems, so paths here
+    mean the same at every revision.)
+    """
+    if not path:
+        return ROOT
+    base = (cwd or Path.cwd()).absolute()
+    given = Path(path)
+    if given.is_absolute() or repo.is_inside(base):
+        rel = repo.relpath(base / given)
+    else:
+        rel = posixpath.normpath(path.replace(os.sep, "/")).strip("/")
+    return ROOT if rel == "." else rel
+
+
+def _shown(repo: Repo, path: str | None) -> str:
+    """The path as DVC shows it: as given, an absolute one made relative to the root."""
+    if not path:
+        return ""
+    if Path(path).is_absolute():
+        return repo.relpath(Path(path))
+    return path.replace(os.sep, "/")
 
 
 def ls(
@@ -191,20 +216,22 @@ def ls(
     recursive: bool = False,
     dvc_only: bool = False,
     maxdepth: int | None = None,
+    cwd: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """DVC's `ls` entries for `path` (repo-relative; the root when None), sorted by path.
+    """DVC's `ls` entries for `path` (the root when None), sorted by path.
 
     DVC-compat: `maxdepth` (`-L`) applies only with `recursive`; it lists files down to
     that depth and the directories at it. Without `recursive`, directories are listed
     beside files; with it, only files are.
     """
     tree, merged = _tree(repo, rev, dvc_only=dvc_only)
-    target = _target(path)
+    target = _target(repo, path, cwd)
     if target not in merged:
         raise PathNotFoundError(path or target, rev)
     depth = maxdepth if recursive else None
     if depth == 0 or not merged[target].isdir:
-        return [_as_json(posixpath.basename(target) or os.curdir, merged[target])]
+        # DVC-compat: the last part of the path as given (`data/` shows as `.`).
+        return [_as_json(posixpath.basename(_shown(repo, path)) or os.curdir, merged[target])]
     base = target + "/" if target else ""
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
@@ -239,10 +266,11 @@ def ls_tree(
     rev: str | None = None,
     dvc_only: bool = False,
     maxdepth: int | None = None,
+    cwd: Path | None = None,
 ) -> TreeNode:
     """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
     tree, merged = _tree(repo, rev, dvc_only=dvc_only)
-    target = _target(path)
+    target = _target(repo, path, cwd)
     if target not in merged:
         raise PathNotFoundError(path or target, rev)
     children: dict[str, list[str]] = {}
@@ -259,7 +287,7 @@ def ls_tree(
         return TreeNode(name, _as_json(p, info), kids)
 
     # DVC-compat: the top row shows the path as given (`.` for the root).
-    return node(target, (path or "").rstrip("/") or os.curdir, maxdepth)
+    return node(target, _shown(repo, path) or os.curdir, maxdepth)
 
 
 def _naturalsize(value: int) -> str:
