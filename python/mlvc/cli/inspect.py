@@ -100,7 +100,10 @@ def register(app: CommandSink) -> None:
         ] = None,
         targets: Annotated[
             list[str] | None,
-            typer.Option("--targets", help="Only these tracked paths (repeatable)."),
+            typer.Option(
+                "--targets",
+                help="Only these outputs, `.dvc` files, `dvc.yaml` files or stages (repeatable).",
+            ),
         ] = None,
         as_json: AsJson = False,
         show_hash: Annotated[
