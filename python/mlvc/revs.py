@@ -91,11 +91,11 @@ def cached_outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     """The outputs whose data DVC versions at a revision: `.dvc` files' and stages' cached ones.
 
     DVC-compat: `data status`, `diff` and `ls` see stage outputs next to `.dvc` files,
-    those of a stage that never ran too (with no hash); outputs with `cache: false`
-    are left to git.
+    those of a stage that never ran too (with no hash); outputs with `cache: false`,
+    in a `.dvc` file or a `dvc.yaml`, are left to git.
     """
-    stage_outs = stage_outs_at(repo, rev, hashless=True)
-    return outs_at(repo, rev) + [t for t in stage_outs if t.out.cache]
+    outs = outs_at(repo, rev) + stage_outs_at(repo, rev, hashless=True)
+    return [t for t in outs if t.out.cache]
 
 
 def stage_outs_at(

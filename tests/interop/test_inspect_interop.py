@@ -28,26 +28,32 @@ def sorted_lists(value: Any) -> Any:
     return value
 
 
-def both_json(tools: Tools, *args: str, unordered: bool = False) -> tuple[Any, Any]:
-    """Runs one command with mlvc and with dvc; returns both parsed outputs."""
+def both_json(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> tuple[Any, Any]:
+    """Runs one command with mlvc and with dvc (in `cwd`); returns both parsed outputs."""
     mlvc, dvc, _git, _repo = tools
-    ours = json.loads(mlvc(*args).stdout)
-    theirs = json.loads(dvc(*args).stdout)
+    ours = json.loads(mlvc(*args, cwd=cwd).stdout)
+    theirs = json.loads(dvc(*args, cwd=cwd).stdout)
     if unordered:
         return sorted_lists(ours), sorted_lists(theirs)
     return ours, theirs
 
 
-def assert_same_json(tools: Tools, *args: str, unordered: bool = False) -> Any:
-    ours, theirs = both_json(tools, *args, unordered=unordered)
+def assert_same_json(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> Any:
+    ours, theirs = both_json(tools, *args, unordered=unordered, cwd=cwd)
     assert ours == theirs, f"{' '.join(args)}\nmlvc: {ours}\ndvc:  {theirs}"
     return ours
 
 
-def assert_same_text(tools: Tools, *args: str, unordered: bool = False) -> str:
+def assert_same_text(
+    tools: Tools, *args: str, unordered: bool = False, cwd: Path | None = None
+) -> str:
     mlvc, dvc, _git, _repo = tools
-    ours = mlvc(*args).stdout
-    theirs = dvc(*args).stdout
+    ours = mlvc(*args, cwd=cwd).stdout
+    theirs = dvc(*args, cwd=cwd).stdout
     if unordered:
         # Same lines, in any order (see `sorted_lists`).
         assert sorted(ours.splitlines()) == sorted(theirs.splitlines()), f"{ours}\n---\n{theirs}"
@@ -620,3 +626,219 @@ def test_diff_show_hash_leaves_a_missing_hash_blank(tools: Tools) -> None:
     ours = mlvc("diff", "--show-hash").stdout.splitlines()
     assert "    ..60b725f1  a.txt" in ours
     assert "    401b30e3  d/x" in ours
+
+
+def test_outputs_with_cache_false_in_a_dvc_file_are_not_data_like_dvc(tools: Tools) -> None:
+    """A `.dvc` file's `cache: false` output is git's, as a stage's is."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(repo, {"x.txt": "x\n", "y.txt": "y\n"})
+    dvc("add", "-q", "x.txt", "y.txt")
+    dvc_file = repo / "x.txt.dvc"
+    dvc_file.write_text(
+        dvc_file.read_text().replace("  path: x.txt\n", "  path: x.txt\n  cache: false\n")
+    )
+    git("add", "-A")
+    git("commit", "-qm", "tracked")
+    write(repo, {"x.txt": "x 2\n", "y.txt": "y 2\n"})
+    found = assert_same_json(tools, "diff", "--json")
+    assert [e["path"] for e in found["modified"]] == ["y.txt"]
+    assert assert_same_json(tools, "diff", "--json", "--targets", "x.txt") == {}
+    assert assert_same_json(tools, "diff", "--json", "--targets", "x.txt.dvc") == {}
+    assert_same_json(tools, "data", "status", "--json", "--granular", "--unchanged", unordered=True)
+    found = assert_same_json(tools, "ls", ".", "--dvc-only", "--json")
+    assert [e["path"] for e in found] == ["y.txt"]
+    assert_same_json(tools, "ls", ".", "--json")
+
+
+# Two `dvc.yaml` files and a `.dvc` file; `uncached.txt` is git's (`cache: false`).
+PIPELINES = {
+    "dvc.yaml": "stages:\n"
+    "  make:\n"
+    "    cmd: echo out > out.txt && echo u > uncached.txt && echo m > m.json\n"
+    "    outs:\n"
+    "    - out.txt\n"
+    "    - uncached.txt:\n"
+    "        cache: false\n"
+    "    metrics: [m.json]\n"
+    "  other:\n"
+    "    cmd: echo o > o2.txt\n"
+    "    outs: [o2.txt]\n",
+    "sub/dvc.yaml": "stages:\n  deep:\n    cmd: mkdir -p res && echo r > res/r.txt\n"
+    "    outs: [res]\n",
+    "data/a.txt": "alpha\n",
+}
+# What changes in every output after the first commit.
+OUTPUTS = ("out.txt", "uncached.txt", "m.json", "o2.txt", "sub/res/r.txt", "data/a.txt")
+
+
+def pipelines_repo(tools: Tools) -> Path:
+    """Two commits of `PIPELINES` (outputs changed between them), then changes again."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(repo, PIPELINES)
+    dvc("add", "-q", "data")
+    dvc("repro", "-q", "--all-pipelines")
+    git("add", "-A")
+    git("commit", "-qm", "pipelines")
+    for rel in OUTPUTS:
+        write(repo, {rel: "second\n"})
+    dvc("commit", "-q", "-f")
+    git("add", "-A")
+    git("commit", "-qm", "second")
+    for rel in OUTPUTS:
+        write(repo, {rel: "third\n"})
+    return repo
+
+
+def test_diff_targets_a_dvc_yaml_or_its_stages_like_dvc(tools: Tools) -> None:
+    """`dvc.yaml`, `path/dvc.yaml`, `dvc.yaml:stage` and a bare stage name stand for outputs."""
+    _mlvc, _dvc, _git, repo = tools
+    pipelines_repo(tools)
+    found = assert_same_json(tools, "diff", "--json", "--targets", "dvc.yaml")
+    assert [e["path"] for e in found["modified"]] == ["m.json", "o2.txt", "out.txt"]
+    for targets in (
+        ["sub/dvc.yaml"],
+        ["dvc.yaml:make"],
+        [":make"],
+        ["make"],
+        ["sub/dvc.yaml:deep"],
+        ["sub/dvc.yaml", "data.dvc"],
+        ["other", "out.txt"],
+    ):
+        assert_same_json(tools, "diff", "--json", "--targets", *targets)
+        assert_same_json(tools, "diff", "--json", "HEAD~1", "HEAD", "--targets", *targets)
+    for flags in ([], ["--md"], ["--show-hash"]):
+        assert_same_text(tools, "diff", *flags, "--targets", "dvc.yaml")
+    # From a subdirectory, targets are relative to it: `dvc.yaml` and bare names too.
+    for targets in (["deep"], ["dvc.yaml"], ["res"], ["../dvc.yaml:make"], ["../out.txt"]):
+        assert_same_json(tools, "diff", "--json", "--targets", *targets, cwd=repo / "sub")
+
+
+def test_diff_targets_an_output_with_cache_false_like_dvc(tools: Tools) -> None:
+    """An output DVC does not cache is a valid target with nothing to compare."""
+    pipelines_repo(tools)
+    for revs in ([], ["HEAD~1", "HEAD"]):
+        found = assert_same_json(tools, "diff", "--json", *revs, "--targets", "uncached.txt")
+        assert found == {}
+        assert assert_same_text(tools, "diff", *revs, "--targets", "uncached.txt") == ""
+        for flags in (["--md"], ["--md", "--show-hash"]):
+            text = assert_same_text(tools, "diff", *flags, *revs, "--targets", "uncached.txt")
+            assert text.count("\n") == 3  # the header, its rule, a blank line
+    assert_same_json(tools, "diff", "--json", "--targets", "uncached.txt", "out.txt")
+
+
+def test_diff_resolves_targets_at_each_revision_like_dvc(tools: Tools) -> None:
+    """A target names what each revision says it names, or nothing there."""
+    _mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    write(repo, {"w.txt": "w\n"})
+    dvc("add", "-q", "w.txt")
+    write(
+        repo,
+        {
+            "dvc.yaml": "stages:\n"
+            "  gen:\n"
+            "    foreach: [a, b]\n"
+            "    do:\n"
+            "      cmd: echo ${item} > g_${item}.txt\n"
+            "      outs:\n"
+            "      - g_${item}.txt\n",
+        },
+    )
+    dvc("repro", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "w tracked by a .dvc file")
+    # `w.txt` becomes the output of a new stage; `g_a.txt` changes.
+    (repo / "w.txt.dvc").unlink()
+    with (repo / "dvc.yaml").open("a") as f:
+        f.write("  neww:\n    cmd: echo neww > w.txt\n    outs: [w.txt]\n")
+    write(repo, {"g_a.txt": "changed\n"})
+    dvc("repro", "-q", "neww")
+    for target in ("w.txt.dvc", "neww", "w.txt", "dvc.yaml", "gen", "gen@a", "dvc.yaml:gen@b"):
+        assert_same_json(tools, "diff", "--json", "--show-hash", "--targets", target)
+    git("add", "-A")
+    git("commit", "-qm", "w made by a stage")
+    for revs in (["HEAD~1", "HEAD"], ["HEAD", "HEAD~1"]):
+        found = assert_same_json(tools, "diff", "--json", *revs, "--targets", "w.txt.dvc")
+        assert found["added" if revs[0] == "HEAD" else "deleted"] == [{"path": "w.txt"}]
+        assert_same_json(tools, "diff", "--json", *revs, "--targets", "neww")
+
+
+def test_diff_targets_naming_nothing_are_refused(tools: Tools) -> None:
+    """DVC 3.67 fails with an unexpected error (exit 255); mlvc names the target."""
+    mlvc, dvc, _git, repo = tools
+    pipelines_repo(tools)
+    cases: list[tuple[list[str], Path]] = [
+        (["sub"], repo),  # a directory that only holds outputs
+        (["deep"], repo),  # a stage of another directory's `dvc.yaml`
+        (["make"], repo / "sub"),
+        (["dvc.yaml:nope"], repo),
+        (["sub/dvc.yaml:make"], repo),
+        (["gone.dvc"], repo),
+        (["uncached.txt", "nope.txt"], repo),
+    ]
+    for targets, cwd in cases:
+        ours = mlvc("diff", "--json", "--targets", *targets, cwd=cwd, check=False)
+        assert ours.returncode == 1, targets
+        assert dvc("diff", "--targets", *targets, cwd=cwd, check=False).returncode == 255
+        assert_one_error(ours, targets[-1])
+    ours = mlvc("diff", "--targets", "dvc.lock", check=False)
+    assert ours.returncode == 1 and dvc("diff", "--targets", "dvc.lock", check=False).returncode
+    assert_one_error(ours, "dvc.lock")
+    assert "dvc.yaml" in ours.stderr
+
+
+def test_ls_dvc_only_lists_a_path_git_tracks_like_dvc(tools: Tools) -> None:
+    """The path itself may be git's; only what is listed under it must be DVC's."""
+    _mlvc, _dvc, git, repo = tools
+    pipelines_repo(tools)
+    write(repo, {"src/run.py": "print(1)\n"})
+    for path in ("uncached.txt", "dvc.yaml", "data.dvc", "src"):
+        for flags in (["--json"], ["-R", "--json"], ["-R", "-L", "0", "--json"]):
+            assert_same_json(tools, "ls", ".", path, "--dvc-only", *flags)
+        assert_same_text(tools, "ls", ".", path, "--dvc-only", "-T", "--size", "--show-hash")
+    assert assert_same_json(tools, "ls", ".", "src", "--dvc-only", "--json") == []
+    # A file inside a directory output: the workspace gives its size.
+    found = assert_same_json(tools, "ls", ".", "sub/res/r.txt", "--dvc-only", "--json")
+    assert found[0]["size"] == len("third\n")
+    assert_same_json(tools, "ls", ".", "sub/res", "--dvc-only", "-R", "-L", "0", "--json")
+    git("add", "-A")
+    git("commit", "-qm", "src")
+    for path in ("dvc.yaml", "src", "sub/res/r.txt"):
+        assert_same_json(tools, "ls", ".", path, "--rev", "HEAD", "--dvc-only", "--json")
+    assert_same_text(tools, "ls", ".", "src", "--rev", "HEAD", "--dvc-only", "-T", "--size")
+
+
+def test_ls_paths_from_a_subdirectory_and_as_shown_like_dvc(tools: Tools) -> None:
+    """Run inside the repository, a relative path is read from the current directory;
+    the path is shown as given (an absolute one relative to the root)."""
+    _mlvc, _dvc, _git, repo = tools
+    pipelines_repo(tools)
+    sub = repo / "sub"
+    for path in (".", "res", "res/r.txt", "../out.txt", "..", "../data"):
+        for flags in (["--json"], ["-R", "--json"], ["--dvc-only", "--json"]):
+            assert_same_json(tools, "ls", ".", path, *flags, cwd=sub)
+        assert_same_text(tools, "ls", ".", path, "-T", cwd=sub)
+    assert_same_json(tools, "ls", str(repo), "res", "--json", cwd=sub)
+    for path in ("data/", "./data/", "data//", str(repo / "out.txt"), str(repo / "data")):
+        assert_same_text(tools, "ls", ".", path, "-T")
+        assert_same_json(tools, "ls", ".", path, "-R", "-L", "0", "--json")
+
+
+def test_ls_paths_from_a_subdirectory_mean_the_same_at_every_revision(tools: Tools) -> None:
+    """Deliberately unlike DVC 3.67, whose reading of a path run from a subdirectory
+    depends on where it looks: from the root at a `--rev`, but from the current
+    directory in the workspace, even for an absolute path."""
+    mlvc, dvc, _git, repo = tools
+    pipelines_repo(tools)
+    sub = repo / "sub"
+    ours = mlvc("ls", ".", "res", "--rev", "HEAD", "--json", cwd=sub)
+    assert [e["path"] for e in json.loads(ours.stdout)] == ["r.txt"]
+    assert dvc("ls", ".", "res", "--rev", "HEAD", cwd=sub, check=False).returncode == 1
+    ours = mlvc("ls", ".", str(repo / "out.txt"), cwd=sub)
+    assert ours.stdout == "out.txt\n"
+    assert dvc("ls", ".", str(repo / "out.txt"), cwd=sub, check=False).returncode == 1
+    # With no path, both list the root; DVC names its entries from the subdirectory.
+    assert "dvc.yaml\n" in mlvc("ls", ".", cwd=sub).stdout
+    assert "../dvc.yaml\n" in dvc("ls", ".", cwd=sub).stdout

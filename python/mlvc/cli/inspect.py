@@ -100,7 +100,10 @@ def register(app: CommandSink) -> None:
         ] = None,
         targets: Annotated[
             list[str] | None,
-            typer.Option("--targets", help="Only these tracked paths (repeatable)."),
+            typer.Option(
+                "--targets",
+                help="Only these outputs, `.dvc` files, `dvc.yaml` files or stages (repeatable).",
+            ),
         ] = None,
         as_json: AsJson = False,
         show_hash: Annotated[
@@ -137,7 +140,10 @@ def register(app: CommandSink) -> None:
     @handled()
     def ls_command(
         url: Annotated[str, typer.Argument(help="The repository (a local path such as `.`).")],
-        path: Annotated[str | None, typer.Argument(help="A path inside it.")] = None,
+        path: Annotated[
+            str | None,
+            typer.Argument(help="A path inside it (from the current directory, when in it)."),
+        ] = None,
         rev: Annotated[
             str | None, typer.Option("--rev", help="Git revision (SHA, branch, tag).")
         ] = None,

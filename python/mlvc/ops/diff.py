@@ -9,6 +9,9 @@ machinery serves `data status` (see `mlvc.ops.data_status`).
 
 from __future__ import annotations
 
+import posixpath
+import re
+import sys
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import GitError, MlvcError
+from mlvc.pipeline.lockfile import LOCK_FILE
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
 from mlvc.render.table import render_table
 from mlvc.repo import Repo
-from mlvc.revs import TrackedOut, cached_outs_at
+from mlvc.revs import TrackedOut, cached_outs_at, dvcfiles_at
 
 # DVC-compat: the change kinds of dvc_data's index diff.
 ADD = "added"
@@ -40,13 +45,20 @@ class UnknownRevisionError(MlvcError):
 
 
 class TargetNotTrackedError(MlvcError):
-    """A target given on the command line is not tracked at any compared revision."""
+    """A target given on the command line names no data at any compared revision."""
 
-    hint = "name a path tracked by a `.dvc` file (see `mlvc ls . -R --dvc-only`)"
+    hint = (
+        "name an output, a path inside one, its `.dvc` file, a `dvc.yaml` or a stage"
+        " (see `mlvc ls . -R --dvc-only`)"
+    )
 
-    def __init__(self, target: str) -> None:
-        super().__init__(f"`{target}` is not tracked by DVC at the compared revisions")
+    def __init__(self, target: str, message: str | None = None, hint: str | None = None) -> None:
+        super().__init__(
+            message or f"`{target}` names no tracked data nor stage at the compared revisions"
+        )
         self.target = target
+        if hint is not None:
+            self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -291,13 +303,18 @@ def diff(
         return {}
     a = resolve_rev(repo, a_rev or "HEAD")
     b = resolve_rev(repo, b_rev) if b_rev else None
-    keys = target_keys(repo, targets, cwd)
     old_outs = cached_outs_at(repo, a)
     new_outs = cached_outs_at(repo, b)
-    if keys:
-        keys = _resolve_targets(keys, old_outs, new_outs)
-        old_outs = [t for t in old_outs if _touches(t.path, keys)]
-        new_outs = [t for t in new_outs if _touches(t.path, keys)]
+    targets = list(targets)
+    old_keys: list[str] = []
+    new_keys: list[str] = []
+    if targets:
+        old_keys, new_keys = _resolve_targets(
+            repo, targets, (cwd or Path.cwd()).absolute(), [(a, old_outs), (b, new_outs)]
+        )
+        old_outs = [t for t in old_outs if _touches(t.path, old_keys)]
+        new_outs = [t for t in new_outs if _touches(t.path, new_keys)]
+    keys = old_keys + [k for k in new_keys if k not in old_keys]
     with_missing = b is None
     result: dict[str, list[dict[str, Any]]] = {
         ADD: [],
@@ -309,9 +326,9 @@ def diff(
     if a == b:
         # DVC-compat: both sides are the same commit, so nothing is compared.
         return {}
-    old = rev_index(repo, old_outs).only(keys)
+    old = rev_index(repo, old_outs).only(old_keys)
     new = workspace_index(repo, new_outs, jobs=jobs) if b is None else rev_index(repo, new_outs)
-    new = new.only(keys)
+    new = new.only(new_keys)
     for c in compare(old, new, hash_only=False):
         key_path = (c.new if c.typ == RENAME else (c.old or c.new)).path  # type: ignore[union-attr]
         if not in_targets(key_path, keys):
@@ -343,25 +360,124 @@ def _touches(out_path: str, keys: list[str]) -> bool:
     return any(out_path == k or k.startswith(out_path + "/") for k in keys)
 
 
-def _resolve_targets(keys: list[str], *sides: list[TrackedOut]) -> list[str]:
-    """Targets as output paths; a `.dvc` file stands for its outputs.
+# DVC-compat: how DVC splits `[path:]name` targets (`dvc.utils.TARGET_REGEX`).
+_TARGET_RE = re.compile(r"(?P<path>.*?)(:(?P<name>[^\\/:]*))??$")
 
-    Raises TargetNotTrackedError for a target that names no output, nor a path
-    inside one, at either revision.
+
+def _is_stage_file(path: str) -> bool:
+    """Whether `path` names a file of stages: a `.dvc` file or a `dvc.yaml`."""
+    return path.endswith(DVCFILE_SUFFIX) or posixpath.basename(path) == PROJECT_FILE
+
+
+def parse_target(target: str) -> tuple[str | None, str | None]:
+    """`(file, stage name)` of a target, as DVC reads it.
+
+    `dvc.yaml:train` is `("dvc.yaml", "train")`, `:train` the same; a `.dvc` file or a
+    `dvc.yaml` alone has no name; anything else is `(None, target)`: a stage of the
+    current directory's `dvc.yaml`, or else a path.
     """
-    outs = [t for side in sides for t in side]
-    resolved: list[str] = []
-    for k in keys:
-        # DVC-compat: `--targets` accepts outputs, paths inside tracked directories and
-        # `.dvc` files, but not a directory that merely contains outputs.
-        of_dvcfile = [t.path for t in outs if t.dvcfile == k]
-        if of_dvcfile:
-            resolved += of_dvcfile
-        elif any(_touches(t.path, [k]) for t in outs):
-            resolved.append(k)
-        else:
-            raise TargetNotTrackedError(k)
-    return resolved
+    group, at, key = target.partition("@")
+    match = _TARGET_RE.match(group)
+    assert match is not None  # the pattern matches any string
+    path, name = match.group("path"), match.group("name")
+    if name and at:
+        name += at + key
+    if path:
+        if posixpath.basename(path) == LOCK_FILE:
+            raise TargetNotTrackedError(
+                target,
+                f"`{target}` is a lock file, not a target",
+                f"name `{target.replace('.lock', '.yaml', 1)}` for the outputs of its stages",
+            )
+        if not name:
+            return (target, None) if _is_stage_file(target) else (None, target)
+    return path or PROJECT_FILE, name
+
+
+class RevTargets:
+    """What `--targets` can name at one revision (DVC's `collect_granular`, without `-R`).
+
+    A target is, in this order: a stage (or foreach/matrix group) of the current
+    directory's `dvc.yaml`; a `.dvc` file, a `dvc.yaml` (every stage of it) or
+    `path/dvc.yaml:stage`; an output, or a path inside one.
+    """
+
+    def __init__(self, repo: Repo, rev: str | None, outs: list[TrackedOut]) -> None:
+        from mlvc.pipeline.revtree import Tree
+
+        self.repo = repo
+        self.outs = outs  # the cached outputs: what `diff` compares
+        tree = Tree(repo, rev)
+        files = tree.pipelines().files if tree.pipeline_files() else []
+        self.stages: dict[str, list[Stage]] = {f.path: list(f.stages.values()) for f in files}
+        self.dvcfiles: set[str] = set()
+        # Every output, `cache: false` ones too, with whether DVC versions its data.
+        self.declared: list[tuple[str, bool]] = []
+        for dvcfile in dvcfiles_at(repo, rev):
+            self.dvcfiles.add(repo.relpath(dvcfile.path))
+            for out in dvcfile.outs:
+                self.declared.append((repo.relpath(dvcfile.out_path(out)), out.cache))
+        for stages in self.stages.values():
+            for stage in stages:
+                self.declared += [(stage.repo_path(o.path), o.cache) for o in stage.outs]
+
+    def _outputs_of(self, owners: set[str]) -> list[str]:
+        return [t.path for t in self.outs if t.stage_name in owners]
+
+    def _stages(self, rel: str, name: str | None) -> list[str] | None:
+        stages = self.stages.get(rel)
+        if stages is None:
+            return None
+        hits = {s.addressing for s in stages if name is None or name in (s.name, s.generated_from)}
+        return self._outputs_of(hits) if hits or name is None else None
+
+    def keys(self, target: str, cwd: Path) -> list[str] | None:
+        """The paths of data a target names here, or None when it names nothing here.
+
+        The paths are outputs, or paths inside directory outputs; an output DVC does not
+        version (`cache: false`) is named but has no data to compare.
+        """
+        file, name = parse_target(target)
+        if file is None:
+            assert name is not None
+            here = self.repo.relpath(cwd / PROJECT_FILE)
+            if any(name in (s.name, s.generated_from) for s in self.stages.get(here, [])):
+                return self._stages(here, name)
+        elif _is_stage_file(file):
+            rel = self.repo.relpath(cwd / file)
+            if rel.endswith(DVCFILE_SUFFIX):
+                # DVC-compat: a stage name after a `.dvc` file is ignored.
+                return self._outputs_of({rel}) if rel in self.dvcfiles else None
+            return self._stages(rel, name)
+        rel = self.repo.relpath(cwd / target)
+        for path, cache in self.declared:
+            if rel == path or rel.startswith(path + "/"):
+                return [rel] if cache else []
+        return None
+
+
+def _resolve_targets(
+    repo: Repo, targets: list[str], cwd: Path, sides: list[tuple[str | None, list[TrackedOut]]]
+) -> list[list[str]]:
+    """For each side, the paths of data the targets name there.
+
+    DVC-compat: a target that names nothing at one revision only adds nothing there.
+    One that names nothing at either is an error (DVC 3.67 fails with an unexpected
+    error, exit 255, on such a target, e.g. a directory that merely holds outputs).
+    """
+    found = [RevTargets(repo, rev, outs) for rev, outs in sides]
+    keys: list[list[str]] = [[] for _ in sides]
+    for target in targets:
+        file, name = parse_target(target)
+        if name and file and file.endswith(DVCFILE_SUFFIX):
+            # DVC-compat: DVC warns too, and reads the `.dvc` file alone.
+            sys.stderr.write(f"warning: ignoring the stage name `{name}` after `{file}`\n")
+        named = [side.keys(target, cwd) for side in found]
+        if all(k is None for k in named):
+            raise TargetNotTrackedError(target)
+        for side_keys, k in zip(keys, named, strict=True):
+            side_keys += [p for p in k or [] if p not in side_keys]
+    return keys
 
 
 def hide_hashes(result: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:

@@ -163,19 +163,49 @@ class TreeJsonError(MlvcError):
 def _tree(
     repo: Repo, rev: str | None, *, dvc_only: bool
 ) -> tuple[dict[str, Info], dict[str, Info]]:
-    """`(tree, fs)`: the merged view (or DVC's alone) and the git/workspace side."""
+    """`(listed, merged)`: what listings show (DVC's side alone with `dvc_only`) and the
+    merged view, where the path given is looked up.
+
+    DVC-compat: with `--dvc-only` the path itself may be a git file or directory (shown
+    with its git/workspace details); only what is listed under it is DVC's alone.
+    """
     commit = resolve_rev(repo, rev) if rev else None
     dvc = _dvc_tree(repo, commit)
     fs = _git_tree(repo, commit) if commit else _workspace_tree(repo)
-    tree = dict(dvc) if dvc_only else _merge(fs, dvc)
+    merged = _merge(fs, dvc)
     # DVC-compat: the root's own entry always comes from the git/workspace side.
-    tree[ROOT] = fs[ROOT]
-    return tree, fs
+    merged[ROOT] = fs[ROOT]
+    return (dict(dvc) if dvc_only else merged), merged
 
 
-def _target(path: str | None) -> str:
-    target = posixpath.normpath(path.replace(os.sep, "/")).strip("/") if path else ROOT
-    return ROOT if target == "." else target
+def _target(repo: Repo, path: str | None, cwd: Path | None) -> str:
+    """The repository path `path` names.
+
+    DVC-compat: an absolute path, or a relative one run from outside the repository,
+    is read from the repository's root; a relative one run from inside it, from the
+    current directory. (DVC 3.67 reads a relative path from the root at a `--rev`
+    whatever the current directory, and an absolute one from the current directory
+    when that is a subdirectory; both are accidents of its file systems, so paths here
+    mean the same at every revision.)
+    """
+    if not path:
+        return ROOT
+    base = (cwd or Path.cwd()).absolute()
+    given = Path(path)
+    if given.is_absolute() or repo.is_inside(base):
+        rel = repo.relpath(base / given)
+    else:
+        rel = posixpath.normpath(path.replace(os.sep, "/")).strip("/")
+    return ROOT if rel == "." else rel
+
+
+def _shown(repo: Repo, path: str | None) -> str:
+    """The path as DVC shows it: as given, an absolute one made relative to the root."""
+    if not path:
+        return ""
+    if Path(path).is_absolute():
+        return repo.relpath(Path(path))
+    return path.replace(os.sep, "/")
 
 
 def ls(
@@ -186,20 +216,22 @@ def ls(
     recursive: bool = False,
     dvc_only: bool = False,
     maxdepth: int | None = None,
+    cwd: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """DVC's `ls` entries for `path` (repo-relative; the root when None), sorted by path.
+    """DVC's `ls` entries for `path` (the root when None), sorted by path.
 
     DVC-compat: `maxdepth` (`-L`) applies only with `recursive`; it lists files down to
     that depth and the directories at it. Without `recursive`, directories are listed
     beside files; with it, only files are.
     """
-    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
-    target = _target(path)
-    if target not in tree:
+    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
+    target = _target(repo, path, cwd)
+    if target not in merged:
         raise PathNotFoundError(path or target, rev)
     depth = maxdepth if recursive else None
-    if depth == 0 or not tree[target].isdir:
-        return [_as_json(posixpath.basename(target) or os.curdir, tree[target])]
+    if depth == 0 or not merged[target].isdir:
+        # DVC-compat: the last part of the path as given (`data/` shows as `.`).
+        return [_as_json(posixpath.basename(_shown(repo, path)) or os.curdir, merged[target])]
     base = target + "/" if target else ""
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
@@ -234,11 +266,12 @@ def ls_tree(
     rev: str | None = None,
     dvc_only: bool = False,
     maxdepth: int | None = None,
+    cwd: Path | None = None,
 ) -> TreeNode:
     """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
-    tree, _fs = _tree(repo, rev, dvc_only=dvc_only)
-    target = _target(path)
-    if target not in tree:
+    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
+    target = _target(repo, path, cwd)
+    if target not in merged:
         raise PathNotFoundError(path or target, rev)
     children: dict[str, list[str]] = {}
     for p in tree:
@@ -246,7 +279,7 @@ def ls_tree(
             children.setdefault(posixpath.dirname(p), []).append(p)
 
     def node(p: str, name: str, depth: int | None) -> TreeNode:
-        info = tree[p]
+        info = merged[p] if p == target else tree[p]
         kids: list[TreeNode] = []
         if info.isdir and (depth is None or depth > 0):
             below = None if depth is None else depth - 1
@@ -254,7 +287,7 @@ def ls_tree(
         return TreeNode(name, _as_json(p, info), kids)
 
     # DVC-compat: the top row shows the path as given (`.` for the root).
-    return node(target, (path or "").rstrip("/") or os.curdir, maxdepth)
+    return node(target, _shown(repo, path) or os.curdir, maxdepth)
 
 
 def _naturalsize(value: int) -> str:
