@@ -33,7 +33,8 @@ RunCache = Annotated[
     typer.Option("--run-cache/--no-run-cache", help="Also transfer the run cache (`runs/`)."),
 ]
 
-# How targets are read by push, fetch and pull (see `mlvc.ops.transfer.Selection`).
+# How targets are read by status, checkout, commit, push, fetch and pull
+# (see `mlvc.ops.targets.collect`).
 WithDeps = Annotated[
     bool,
     typer.Option("--with-deps", "-d", help="Stages named also bring their upstream stages."),
