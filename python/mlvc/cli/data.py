@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import AllBranches, AllCommits, AllTags, AsJson, Jobs, Quiet, Verbose
+from mlvc.cli._options import (
+    AllBranches,
+    AllCommits,
+    AllTags,
+    AsJson,
+    Jobs,
+    Quiet,
+    Recursive,
+    Verbose,
+    WithDeps,
+)
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
@@ -110,6 +120,8 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
         jobs: Annotated[
             int | None,
             typer.Option("--jobs", "-j", min=0, help="Worker threads, with `-c` (default: cores)."),
@@ -127,7 +139,13 @@ def register(app: CommandSink) -> None:
         if cloud or remote is not None:
             from mlvc.ops import transfer
 
-            diff = transfer.cloud_status(repo, targets or [], remote=remote, scope=scope)
+            diff = transfer.cloud_status(
+                repo,
+                targets or [],
+                remote=remote,
+                scope=scope,
+                selection=transfer.Selection(with_deps=with_deps, recursive=recursive),
+            )
             if as_json:
                 sys.stdout.write(json.dumps(diff) + "\n")
                 return
@@ -157,7 +175,7 @@ def register(app: CommandSink) -> None:
                 "The following options are meaningless for local status: " + ", ".join(flags),
                 hint="add `-c` to compare the cache with a remote, or drop them",
             )
-        found = st.full_status(repo, targets or [])
+        found = st.full_status(repo, targets or [], with_deps=with_deps, recursive=recursive)
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:

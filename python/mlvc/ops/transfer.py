@@ -514,9 +514,12 @@ def cloud_status(
     *,
     remote: str | None = None,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    selection: Selection | None = None,
     cwd: Path | None = None,
 ) -> dict[str, str]:
     """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the scope's revisions.
+
+    `selection`: how the targets are read (`-d`, `-R`), as for push.
 
     `new`: only in the local cache; `deleted`: only on the remote; `missing`: in neither.
     A directory output appears under its own path and under each of its files.
@@ -527,7 +530,7 @@ def cloud_status(
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
     with repo.lock():
-        outs = _select(repo, targets, cwd, scope, name_unrecorded=True)
+        outs = _select(repo, targets, cwd, scope, selection, name_unrecorded=True)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
         for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
