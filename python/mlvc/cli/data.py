@@ -219,22 +219,58 @@ def register(app: CommandSink) -> None:
             bool, typer.Option("--relink", help="Recreate links even where data is right.")
         ] = False,
         summary: Annotated[bool, typer.Option("--summary", help="Only print totals.")] = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
+        allow_missing: Annotated[
+            bool,
+            typer.Option(
+                "--allow-missing", help="Outputs whose data is not in the cache are no error."
+            ),
+        ] = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Restore tracked data from the cache."""
-        from mlvc.ops.checkout import CheckoutConflictError, checkout, humanize_join, plural
+        from mlvc.ops.checkout import (
+            CheckoutConflictError,
+            CheckoutFailedError,
+            checkout,
+            humanize_join,
+            plural,
+        )
+        from mlvc.ops.targets import TargetError
         from mlvc.repo import Repo
 
         repo = Repo.find()
+        failure: CheckoutFailedError | None = None
         try:
-            result = checkout(repo, targets or [], force=force, relink=relink, jobs=jobs)
-        except CheckoutConflictError as exc:
+            result = checkout(
+                repo,
+                targets or [],
+                force=force,
+                relink=relink,
+                jobs=jobs,
+                with_deps=with_deps,
+                recursive=recursive,
+                allow_missing=allow_missing,
+            )
+        except TargetError as exc:
+            # DVC-compat: an unknown target is DVC's "Did you mean `git checkout`?", exit 255.
+            exc.exit_code = 255
+            if exc.target is not None:
+                exc.hint = f"did you mean `git checkout {exc.target}`?"
+            raise
+        except (CheckoutConflictError, CheckoutFailedError) as exc:
             # DVC-compat: DVC refuses with a DvcException, exit 255 (`pull` says 1).
             exc.exit_code = 255
-            raise
+            if not isinstance(exc, CheckoutFailedError) or exc.summary is None:
+                raise
+            # DVC-compat: what was restored is reported before the failure.
+            failure, result = exc, exc.summary
         if quiet:
+            if failure is not None:
+                raise failure
             return
         if summary:
             # DVC-compat: the files changed, counted one by one, on stdout.
@@ -249,5 +285,7 @@ def register(app: CommandSink) -> None:
                 parts.append(f"{len(result.modified)} modified")
             how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
             sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
+        if failure is not None:
+            raise failure
         if relink:
             sys.stdout.write("Relinked successfully\n")

@@ -1003,21 +1003,27 @@ def pull_missing(
 
 
 def locked_outputs(
-    repo: Repo, targets: list[str] | None = None, *, cwd: Path | None = None
+    repo: Repo,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    stages: list[Stage] | None = None,
 ) -> list[tuple[Path, Output]]:
     """`(workspace path, recorded output)` of the stages' cached outputs, from `dvc.lock`.
 
-    No targets means every stage; a stage without a lock entry has nothing recorded.
+    No targets means every stage (or every one of `stages`, when given); a stage
+    without a lock entry has nothing recorded.
     """
-    if not repo.pipeline_files():
-        return []
-    cwd = (cwd or Path.cwd()).absolute()
-    stages = ordered_stages(load_pipelines(repo))
-    chosen = select(repo, stages, targets, cwd) if targets else range(len(stages))
+    if stages is None:
+        if not repo.pipeline_files():
+            return []
+        cwd = (cwd or Path.cwd()).absolute()
+        every = ordered_stages(load_pipelines(repo))
+        chosen = select(repo, every, targets, cwd) if targets else range(len(every))
+        stages = [every[i] for i in chosen]
     ws = Workspace(repo)
     found = []
-    for i in chosen:
-        stage = stages[i]
+    for stage in stages:
         recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
         for out in stage.outs:
             record = recorded_output(recorded.get(out.path), out.path) if out.cache else None
