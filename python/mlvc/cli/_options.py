@@ -45,4 +45,11 @@ Recursive = Annotated[
         "--recursive", "-R", help="A directory means every `.dvc`/`dvc.yaml` stage below it."
     ),
 ]
+NoRelink = Annotated[
+    bool,
+    typer.Option(
+        "--no-relink",
+        help="Leave the workspace as it is (no links to the cache; the cache gets a copy).",
+    ),
+]
 Glob = Annotated[bool, typer.Option("--glob", help="Targets are shell-style patterns.")]

@@ -18,6 +18,7 @@ from mlvc.cli._options import (
     AllTags,
     AsJson,
     Jobs,
+    NoRelink,
     Quiet,
     Recursive,
     Verbose,
@@ -70,6 +71,7 @@ def register(app: CommandSink) -> None:
         force: Annotated[
             bool, typer.Option("--force", "-f", help="With --out: replace what is there.")
         ] = False,
+        no_relink: NoRelink = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -90,6 +92,7 @@ def register(app: CommandSink) -> None:
                 force=force,
                 jobs=jobs,
                 progress=meter,
+                relink=not no_relink,
             )
         if result.to_stage:
             if repo.config.get_bool("core", "autostage") and repo.scm is not None:
