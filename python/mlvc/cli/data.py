@@ -193,6 +193,9 @@ def register(app: CommandSink) -> None:
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Commit without asking (mlvc never asks).")
         ] = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
+        no_relink: NoRelink = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -205,7 +208,14 @@ def register(app: CommandSink) -> None:
         repo = Repo.find()
         with Meter("committing", enabled=not quiet) as meter:
             changed = commit(
-                repo, targets or [], jobs=jobs, progress=meter, echo=lambda t: _say(quiet, t)
+                repo,
+                targets or [],
+                jobs=jobs,
+                progress=meter,
+                echo=lambda t: _say(quiet, t),
+                with_deps=with_deps,
+                recursive=recursive,
+                relink=not no_relink,
             )
         for path in changed:
             if path.name != "dvc.lock":

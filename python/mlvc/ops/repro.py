@@ -9,7 +9,7 @@ import posixpath
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -259,6 +259,7 @@ class _Runner:
         warn: Echo = _stderr,
         no_commit: bool = False,
         confirm: Confirm | None = None,
+        relink: bool = True,
     ) -> None:
         self.repo = repo
         self.graph = graph
@@ -285,9 +286,12 @@ class _Runner:
         self._locks_pending: dict[str, LockFile] = {}
         # `.gitignore` entries are written with the lock files, whose cadence they share.
         self.ignores = gitignore.IgnoreBatch()
-        self._insert_mode = (
-            "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
-        )
+        # DVC-compat: outputs become links to the cache (hardlink/symlink first) unless
+        # `commit --no-relink`, which leaves them as they are and copies them in.
+        links = repo.link_types.split(",")[0].strip() in ("hardlink", "symlink")
+        self._insert_mode = "link" if relink and links else "copy"
+        # DVC-compat: relinking leaves an output as a checkout does (a lone file 0644).
+        self._normalize = relink
 
     # -- deciding -----------------------------------------------------------------
     def needs_run(self, stage: Stage, *, force: bool = False) -> bool:
@@ -484,7 +488,11 @@ class _Runner:
         if path.is_dir():
             if store:
                 tree = repo.cache.add_tree(
-                    path, mode=self._insert_mode, ignore_root=repo.root, state=repo.state
+                    path,
+                    mode=self._insert_mode,
+                    ignore_root=repo.root,
+                    state=repo.state,
+                    normalize=self._normalize,
                 )
                 if self._insert_mode == "link":
                     repo.cache.checkout_tree(
@@ -498,7 +506,9 @@ class _Runner:
                 tree = repo.hash_tree(path)
             return tree.hash, tree.size, tree.nfiles, False
         if store:
-            fh = repo.cache.add_file(path, mode=self._insert_mode, state=repo.state)
+            fh = repo.cache.add_file(
+                path, mode=self._insert_mode, state=repo.state, normalize=self._normalize
+            )
             if self._insert_mode == "link":
                 repo.cache.checkout_files(
                     [(path, fh.hash, fh.isexec)],
@@ -1039,17 +1049,24 @@ def commit_stages(
     *,
     cwd: Path | None = None,
     echo: Echo = _stdout,
+    only: Collection[str] | None = None,
+    relink: bool = True,
 ) -> ReproResult:
     """`commit` for pipeline stages: records current deps and outputs in `dvc.lock`.
 
-    Outputs are stored in the cache; the stages do not run.
+    Outputs are stored in the cache; the stages do not run. `only`: the stages to
+    commit, by their addressing (instead of `targets`). Without `relink`, outputs are
+    left as they are (see `add`).
     """
     cwd = (cwd or Path.cwd()).absolute()
     result = ReproResult()
     if not repo.pipeline_files():
         return result
     stages = ordered_stages(load_pipelines(repo))
-    chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
+    if only is not None:
+        chosen = [i for i, s in enumerate(stages) if s.addressing in only]
+    else:
+        chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
     graph = Graph(stages)
     runner = _Runner(
         repo,
@@ -1060,6 +1077,7 @@ def commit_stages(
         run_cache=True,
         echo=echo,
         result=result,
+        relink=relink,
     )
     entries = []
     for i in chosen:
