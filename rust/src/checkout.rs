@@ -79,10 +79,11 @@ enum Plan {
     Chmod,
     /// Its content would be lost.
     Conflict,
-    /// The object is not in the cache.
+    /// The object is not in the cache (and what stands there, if anything, may go).
     Missing,
     /// Something else stands there; its content decides (after hashing).
-    Check { mode: u32 },
+    /// `cached`: whether the object is in the cache.
+    Check { mode: u32, cached: bool },
 }
 
 /// What occupies a destination path before checkout.
@@ -164,37 +165,49 @@ fn first_look(
 ) -> Result<Plan> {
     use std::os::unix::fs::MetadataExt;
     let obj_meta = match std::fs::symlink_metadata(obj) {
-        Ok(m) if m.is_file() => m,
-        Ok(_) => return Ok(Plan::Missing),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Plan::Missing),
+        Ok(m) if m.is_file() => Some(m),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io(obj, e)),
     };
-    if dest_dir_absent {
-        return Ok(Plan::Link {
+    let absent = match &obj_meta {
+        Some(_) => Plan::Link {
             existing: Existing::Nothing,
-        });
+        },
+        None => Plan::Missing,
+    };
+    if dest_dir_absent {
+        return Ok(absent);
     }
     let m = match std::fs::symlink_metadata(&item.dest) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Plan::Link {
-                existing: Existing::Nothing,
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(absent),
         Err(e) => return Err(Error::io(&item.dest, e)),
     };
     let relink = Plan::Link {
         existing: Existing::File,
     };
     if m.is_dir() {
-        return Ok(if opts.force {
-            Plan::Link {
+        return Ok(match (opts.force, &obj_meta) {
+            (false, _) => Plan::Conflict,
+            (true, Some(_)) => Plan::Link {
                 existing: Existing::Dir,
-            }
-        } else {
-            Plan::Conflict
+            },
+            (true, None) => Plan::Missing,
         });
     }
+    // DVC-compat: without its object, a file that already holds the recorded
+    // content is no failure; one that does not is a conflict when unsaved.
+    let Some(obj_meta) = obj_meta else {
+        return Ok(if item.rewrite {
+            Plan::Missing
+        } else {
+            Plan::Check {
+                mode: m.mode(),
+                cached: false,
+            }
+        });
+    };
     if item.rewrite {
         return Ok(relink);
     }
@@ -222,7 +235,10 @@ fn first_look(
         // leaves every file so): keep it.
         (true, true) if linked_as == preferred => right,
         (true, true) => relink,
-        (false, _) => Plan::Check { mode: m.mode() },
+        (false, _) => Plan::Check {
+            mode: m.mode(),
+            cached: true,
+        },
     })
 }
 
@@ -284,16 +300,21 @@ fn checkout_with_removals(
         let paths: Vec<&Path> = unknown.iter().map(|&i| items[i].dest.as_path()).collect();
         let hashes = current_hashes(&paths, state, opts.jobs, progress)?;
         for (&i, h) in unknown.iter().zip(hashes) {
-            let Plan::Check { mode } = plans[i] else {
+            let Plan::Check { mode, cached } = plans[i] else {
                 continue;
             };
             let item = &items[i];
-            let relink = Plan::Link {
-                existing: Existing::File,
+            // What replaces it: the object, or nothing when the object is missing.
+            let relink = if cached {
+                Plan::Link {
+                    existing: Existing::File,
+                }
+            } else {
+                Plan::Missing
             };
             plans[i] = match h {
                 Some(h) if h == item.hash => {
-                    if opts.relink {
+                    if opts.relink && cached {
                         relink
                     } else if (mode & 0o111 != 0) != item.isexec {
                         // DVC-compat: an execute bit that differs from the record is

@@ -220,6 +220,31 @@ fn missing_objects_are_reported_not_fatal() {
 }
 
 #[test]
+fn a_file_without_its_object_is_kept_when_right_and_guarded_when_unsaved() {
+    let f = fixture();
+    f.cache.remove(&md5_hex(b"beta")).unwrap();
+    let dest = f.root.join("data");
+    // Right content: nothing to do, nothing missing.
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
+    assert!(r.missing.is_empty() && r.conflicts.is_empty(), "{r:?}");
+    assert_eq!(r.unchanged, 2);
+    // Other content, in no cache: a conflict unless forced.
+    write(&f.root, "data/sub/b", b"edited");
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
+    assert_eq!(r.conflicts, vec![dest.join("sub/b")]);
+    assert!(r.missing.is_empty());
+    let force = CheckoutOptions {
+        force: true,
+        ..CheckoutOptions::default()
+    };
+    let r = f.checkout(&dest, &[LinkType::Copy], &force, &[]);
+    assert!(r.conflicts.is_empty());
+    assert_eq!(r.missing.len(), 1);
+    // Missing: the file is left for the caller to deal with.
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"edited");
+}
+
+#[test]
 fn exec_bit_on_single_file_checkout() {
     let f = fixture();
     let dest = f.root.join("run.sh");

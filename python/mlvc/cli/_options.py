@@ -33,7 +33,8 @@ RunCache = Annotated[
     typer.Option("--run-cache/--no-run-cache", help="Also transfer the run cache (`runs/`)."),
 ]
 
-# How targets are read by push, fetch and pull (see `mlvc.ops.transfer.Selection`).
+# How targets are read by status, checkout, commit, push, fetch and pull
+# (see `mlvc.ops.targets.collect`).
 WithDeps = Annotated[
     bool,
     typer.Option("--with-deps", "-d", help="Stages named also bring their upstream stages."),
@@ -42,6 +43,13 @@ Recursive = Annotated[
     bool,
     typer.Option(
         "--recursive", "-R", help="A directory means every `.dvc`/`dvc.yaml` stage below it."
+    ),
+]
+NoRelink = Annotated[
+    bool,
+    typer.Option(
+        "--no-relink",
+        help="Leave the workspace as it is (no links to the cache; the cache gets a copy).",
     ),
 ]
 Glob = Annotated[bool, typer.Option("--glob", help="Targets are shell-style patterns.")]

@@ -10,7 +10,18 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mlvc.cli._errors import handled
-from mlvc.cli._options import AllBranches, AllCommits, AllTags, AsJson, Jobs, Quiet, Verbose
+from mlvc.cli._options import (
+    AllBranches,
+    AllCommits,
+    AllTags,
+    AsJson,
+    Jobs,
+    NoRelink,
+    Quiet,
+    Recursive,
+    Verbose,
+    WithDeps,
+)
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
@@ -58,6 +69,7 @@ def register(app: CommandSink) -> None:
         force: Annotated[
             bool, typer.Option("--force", "-f", help="With --out: replace what is there.")
         ] = False,
+        no_relink: NoRelink = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -78,6 +90,7 @@ def register(app: CommandSink) -> None:
                 force=force,
                 jobs=jobs,
                 progress=meter,
+                relink=not no_relink,
             )
         from mlvc.cli._gitstage import stage_or_hint
 
@@ -97,6 +110,8 @@ def register(app: CommandSink) -> None:
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
         jobs: Annotated[
             int | None,
             typer.Option("--jobs", "-j", min=0, help="Worker threads, with `-c` (default: cores)."),
@@ -114,7 +129,13 @@ def register(app: CommandSink) -> None:
         if cloud or remote is not None:
             from mlvc.ops import transfer
 
-            diff = transfer.cloud_status(repo, targets or [], remote=remote, scope=scope)
+            diff = transfer.cloud_status(
+                repo,
+                targets or [],
+                remote=remote,
+                scope=scope,
+                selection=transfer.Selection(with_deps=with_deps, recursive=recursive),
+            )
             if as_json:
                 sys.stdout.write(json.dumps(diff) + "\n")
                 return
@@ -144,7 +165,7 @@ def register(app: CommandSink) -> None:
                 "The following options are meaningless for local status: " + ", ".join(flags),
                 hint="add `-c` to compare the cache with a remote, or drop them",
             )
-        found = st.full_status(repo, targets or [])
+        found = st.full_status(repo, targets or [], with_deps=with_deps, recursive=recursive)
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:
@@ -159,6 +180,9 @@ def register(app: CommandSink) -> None:
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Commit without asking (mlvc never asks).")
         ] = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
+        no_relink: NoRelink = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -171,7 +195,14 @@ def register(app: CommandSink) -> None:
         repo = Repo.find()
         with Meter("committing", enabled=not quiet) as meter:
             changed = commit(
-                repo, targets or [], jobs=jobs, progress=meter, echo=lambda t: _say(quiet, t)
+                repo,
+                targets or [],
+                jobs=jobs,
+                progress=meter,
+                echo=lambda t: _say(quiet, t),
+                with_deps=with_deps,
+                recursive=recursive,
+                relink=not no_relink,
             )
         for path in changed:
             if path.name != "dvc.lock":
@@ -188,22 +219,58 @@ def register(app: CommandSink) -> None:
             bool, typer.Option("--relink", help="Recreate links even where data is right.")
         ] = False,
         summary: Annotated[bool, typer.Option("--summary", help="Only print totals.")] = False,
+        with_deps: WithDeps = False,
+        recursive: Recursive = False,
+        allow_missing: Annotated[
+            bool,
+            typer.Option(
+                "--allow-missing", help="Outputs whose data is not in the cache are no error."
+            ),
+        ] = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """Restore tracked data from the cache."""
-        from mlvc.ops.checkout import CheckoutConflictError, checkout, humanize_join, plural
+        from mlvc.ops.checkout import (
+            CheckoutConflictError,
+            CheckoutFailedError,
+            checkout,
+            humanize_join,
+            plural,
+        )
+        from mlvc.ops.targets import TargetError
         from mlvc.repo import Repo
 
         repo = Repo.find()
+        failure: CheckoutFailedError | None = None
         try:
-            result = checkout(repo, targets or [], force=force, relink=relink, jobs=jobs)
-        except CheckoutConflictError as exc:
+            result = checkout(
+                repo,
+                targets or [],
+                force=force,
+                relink=relink,
+                jobs=jobs,
+                with_deps=with_deps,
+                recursive=recursive,
+                allow_missing=allow_missing,
+            )
+        except TargetError as exc:
+            # DVC-compat: an unknown target is DVC's "Did you mean `git checkout`?", exit 255.
+            exc.exit_code = 255
+            if exc.target is not None:
+                exc.hint = f"did you mean `git checkout {exc.target}`?"
+            raise
+        except (CheckoutConflictError, CheckoutFailedError) as exc:
             # DVC-compat: DVC refuses with a DvcException, exit 255 (`pull` says 1).
             exc.exit_code = 255
-            raise
+            if not isinstance(exc, CheckoutFailedError) or exc.summary is None:
+                raise
+            # DVC-compat: what was restored is reported before the failure.
+            failure, result = exc, exc.summary
         if quiet:
+            if failure is not None:
+                raise failure
             return
         if summary:
             # DVC-compat: the files changed, counted one by one, on stdout.
@@ -218,5 +285,7 @@ def register(app: CommandSink) -> None:
                 parts.append(f"{len(result.modified)} modified")
             how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
             sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
+        if failure is not None:
+            raise failure
         if relink:
             sys.stdout.write("Relinked successfully\n")

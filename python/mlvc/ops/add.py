@@ -131,8 +131,15 @@ def add(
     force: bool = False,
     jobs: int = 0,
     progress: Progress | None = None,
+    relink: bool = True,
 ) -> AddResult:
-    """Hashes each target, stores it in the cache and writes `<target>.dvc`."""
+    """Hashes each target, stores it in the cache and writes `<target>.dvc`.
+
+    DVC-compat: without `relink` (`--no-relink`) the workspace is left exactly as it
+    is: the cache gets a copy of the data, and nothing in the workspace is replaced by
+    a link to the cache (with `cache.type` hardlink or symlink) or rewritten (a copy's
+    mode stays as it was).
+    """
     cwd = (cwd or Path.cwd()).absolute()
     result = AddResult()
     paths = _expand(targets, cwd, use_glob)
@@ -154,7 +161,7 @@ def add(
             resolved.append(path)
     paths = resolved
     link_types = repo.link_types
-    linked = _links_to_cache(link_types)
+    linked = relink and _links_to_cache(link_types)
     insert_mode = "link" if linked else "copy"
     with repo.lock():
         for path in paths:
@@ -172,7 +179,7 @@ def add(
                         ignore_root=repo.root,
                         state=repo.state,
                         progress=progress,
-                        normalize=True,
+                        normalize=relink,
                     )
                 record = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
                 if linked and not no_commit and _already_linked(link_types, tree):
@@ -194,7 +201,7 @@ def add(
                     (fh,) = repo.hash_files([path])
                 else:
                     fh = repo.cache.add_file(
-                        path, mode=insert_mode, state=repo.state, normalize=True
+                        path, mode=insert_mode, state=repo.state, normalize=relink
                     )
                 record = Output(path=path.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
                 if linked and not no_commit:

@@ -14,6 +14,7 @@ from mlvc.repo import Repo
 
 if TYPE_CHECKING:
     from mlvc._core import CheckoutResult
+    from mlvc.output import Output
     from mlvc.revs import TrackedOut
 
 
@@ -26,9 +27,18 @@ class CheckoutConflictError(MlvcError):
 
 
 class CheckoutFailedError(MlvcError):
-    """Some outputs could not be restored (their objects are not in the cache)."""
+    """Some outputs could not be restored (their objects are not in the cache).
+
+    `summary`: what the checkout did change, when it went on with the other outputs.
+    """
 
     hint = "fetch them from a remote with `mlvc fetch` (or `mlvc pull`)"
+    # DVC-compat: `pull` fails so with 1; `checkout` sets 255.
+    exit_code = 1
+
+    def __init__(self, message: str, summary: CheckoutSummary | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary
 
 
 @dataclass
@@ -109,53 +119,65 @@ def conflict_error(conflicts: list[str]) -> CheckoutConflictError:
     )
 
 
-def _by_path(repo: Repo, targets: list[str], cwd: Path) -> tuple[list[TrackedOut], list[str]]:
-    """Targets naming an output by its path (whole, or limited to a path inside it), and
-    the others (`.dvc` files, stage names and unknown targets).
+def _tracked_at(repo: Repo, paths: list[str]) -> list[TrackedOut]:
+    """The cached outputs at (or holding) repository paths, each limited to its path.
 
-    DVC-compat: as DVC's `collect_granular`, a `.dvc` or `dvc.yaml` file comes first,
-    then a stage of `./dvc.yaml`, then an output (of a `.dvc` file or a stage) at or
-    around the path; `checkout DIR/PATH` restores only what is under `PATH` of `DIR`
-    (or the file of `DIR` that `PATH` goes through), `checkout FILE/PATH` the `FILE`.
+    DVC-compat: `checkout DIR/PATH` restores only what is under `PATH` of `DIR` (or the
+    file of `DIR` that `PATH` goes through), `checkout FILE/PATH` the `FILE`.
     """
     from mlvc import revs
-    from mlvc.pipeline.lockfile import LOCK_FILE
-    from mlvc.pipeline.model import PROJECT_FILE
-
-    def by_name(t: str) -> bool:
-        return is_dvcfile_target(cwd, t) or ":" in t or t.endswith((PROJECT_FILE, LOCK_FILE))
-
-    if all(by_name(t) for t in targets):
-        return [], targets
-    from mlvc.pipeline.revtree import Tree
 
     outs = [
         t
         for t in revs.outs_at(repo, None) + revs.stage_outs_at(repo, None)
         if t.out.cache and t.out.md5
     ]
-    here = repo.relpath(cwd / PROJECT_FILE)
-    tree = Tree(repo, None)
-    names = {
-        name
-        for f in (tree.pipelines().files if tree.pipeline_files() else [])
-        if f.path == here
-        for s in f.stages.values()
-        for name in (s.name, s.generated_from)
-    }
-    found: list[TrackedOut] = []
-    others: list[str] = []
-    for target in targets:
-        rel = repo.relpath(cwd / target)
-        hits = (
-            []
-            if by_name(target) or target in names
-            else [t for t in outs if t.path == rel or t.within_of(rel)]
-        )
-        found += [replace(t, within=t.within_of(rel)) for t in hits]
-        if not hits:
-            others.append(target)
-    return found, others
+    return [
+        replace(t, within=t.within_of(rel))
+        for rel in paths
+        for t in outs
+        if t.path == rel or t.within_of(rel)
+    ]
+
+
+def _plans(
+    repo: Repo, targets: list[str], cwd: Path, *, with_deps: bool, recursive: bool
+) -> tuple[list[tuple[Path, Output]], list[TrackedOut]]:
+    """`(workspace path, record)` of the whole outputs the targets name, and the
+    outputs named by a path inside them (see `checkout_within`).
+
+    DVC-compat: targets are read as `mlvc.ops.targets.collect` says; none means every
+    output of the `.dvc` files and of `dvc.lock`.
+    """
+    from mlvc.ops.repro import locked_outputs
+
+    def of_dvcfiles(paths: list[Path]) -> list[tuple[Path, Output]]:
+        found = []
+        for path in paths:
+            dvcfile = DvcFile.load(path)
+            found += [
+                (dvcfile.out_path(out), out)
+                for out in dvcfile.outs
+                if out.md5 is not None and out.cache
+            ]
+        return found
+
+    if not targets:
+        return of_dvcfiles(repo.dvcfiles()) + locked_outputs(repo), []
+    if not (with_deps or recursive) and all(is_dvcfile_target(cwd, t) for t in targets):
+        return of_dvcfiles(select_dvcfiles(repo, targets, cwd)), []
+    from mlvc.ops.targets import collect_workspace
+
+    found = collect_workspace(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+    chosen = [found.stages[i] for i in found.chosen]
+    plans = of_dvcfiles([repo.root / s.dvcfile for s in chosen if s.is_data_source])
+    plans += locked_outputs(repo, stages=[s for s in chosen if not s.is_data_source])
+    named = _tracked_at(repo, found.paths)
+    plans += [(repo.root / t.path, t.out) for t in named if not t.within]
+    whole = {t.path for t in named if not t.within}
+    # An output named twice is checked out once.
+    unique = list({dest: (dest, out) for dest, out in plans}.values())
+    return unique, [t for t in named if t.within and t.path not in whole]
 
 
 def checkout_within(
@@ -240,41 +262,34 @@ def checkout(
     force: bool = False,
     relink: bool = False,
     jobs: int = 0,
+    with_deps: bool = False,
+    recursive: bool = False,
+    allow_missing: bool = False,
 ) -> CheckoutSummary:
-    """Restores every selected output; refuses (changing nothing) where data would be lost."""
+    """Restores every selected output; refuses (changing nothing) where data would be lost.
+
+    `with_deps` (`-d`) and `recursive` (`-R`) read the targets as
+    `mlvc.ops.targets.collect` says. An output whose data is not all in the cache is
+    not restored: it is listed in the summary's `failed` and removed from the workspace
+    (DVC-compat), except for files the cache does not hold (unless `force`). Failures
+    raise `CheckoutFailedError` after everything else is done, unless `allow_missing`.
+    """
     cwd = (cwd or Path.cwd()).absolute()
     summary = CheckoutSummary()
     link_types = repo.link_types
     with repo.lock():
-        plans = []
-        named, rest = _by_path(repo, targets or [], cwd)
-        whole = {t.path for t in named if not t.within}
-        plans += [(repo.root / t.path, t.out) for t in named if not t.within]
-        inside = [t for t in named if t.within and t.path not in whole]
+        plans, inside = _plans(repo, targets or [], cwd, with_deps=with_deps, recursive=recursive)
         if inside:
             summary.failed += checkout_within(
                 repo, inside, summary, force=force, relink=relink, jobs=jobs
             )
-        # Targets that are not `.dvc` files (or their data) name pipeline stages.
-        data_targets = [t for t in rest if is_dvcfile_target(cwd, t)]
-        stage_targets = [t for t in rest if t not in data_targets]
-        if data_targets or not targets:
-            for path in select_dvcfiles(repo, data_targets, cwd):
-                dvcfile = DvcFile.load(path)
-                for out in dvcfile.outs:
-                    if out.md5 is None or not out.cache:
-                        continue
-                    plans.append((dvcfile.out_path(out), out))
-        if stage_targets or not targets:
-            from mlvc.ops.repro import locked_outputs
-
-            plans.extend(locked_outputs(repo, stage_targets, cwd=cwd))
         conflicts: list[str] = []
+        failed: list[Path] = []
         for dest, out in plans:
             existed = dest.exists()
             if out.is_dir:
                 if not repo.cache.contains(out.md5 or ""):
-                    summary.failed.append(repo.relpath(dest))
+                    failed.append(dest)
                     continue
                 res = repo.cache.checkout_tree(
                     out.md5 or "",
@@ -299,16 +314,48 @@ def checkout(
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
                 continue
             if res.missing:
-                summary.failed.append(repo.relpath(dest))
+                failed.append(dest)
+                continue
             summary.record(repo.relpath(dest) + ("/" if out.is_dir else ""), existed, res)
         if conflicts:
             raise conflict_error(conflicts)
-    return _finished(summary)
-
-
-def _finished(summary: CheckoutSummary) -> CheckoutSummary:
-    if summary.failed:
+        for dest in failed:
+            _discard(repo, dest, force=force, jobs=jobs)
+        summary.failed += [repo.relpath(d) for d in failed]
+    if summary.failed and not allow_missing:
+        shown = ", ".join(
+            f"`{Path(os.path.relpath(repo.root / f, cwd)).as_posix()}`"
+            for f in sorted(summary.failed)
+        )
         raise CheckoutFailedError(
-            "objects missing from the cache for: " + ", ".join(f"`{f}`" for f in summary.failed)
+            f"checkout failed for {shown}: objects missing from the cache", summary
         )
     return summary
+
+
+def _discard(repo: Repo, dest: Path, *, force: bool, jobs: int = 0) -> None:
+    """Removes an output that could not be restored, so none is left half made.
+
+    DVC-compat: DVC removes such an output whole. Without `force`, a file whose content
+    the cache does not hold (one already right whose object is gone) is kept: it exists
+    nowhere else.
+    """
+    if not os.path.lexists(dest):
+        return
+    is_dir = dest.is_dir() and not dest.is_symlink()
+    files = [p for p in dest.rglob("*") if not p.is_dir() or p.is_symlink()] if is_dir else [dest]
+    keep: set[Path] = set()
+    if not force:
+        readable = [p for p in files if p.is_file()]
+        hashes = [h.hash for h in repo.hash_files(readable, jobs=jobs)]
+        cached = set(repo.cache.contains_many(sorted(set(hashes)), jobs=jobs))
+        keep = {p for p, h in zip(readable, hashes, strict=True) if h not in cached}
+    for p in files:
+        if p not in keep:
+            p.unlink()
+    if is_dir:
+        for d in sorted((p for p in dest.rglob("*") if p.is_dir()), reverse=True):
+            if not any(d.iterdir()):
+                d.rmdir()
+        if not any(dest.iterdir()):
+            dest.rmdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
-from mlvc.ops.add import Progress
+from mlvc.ops.add import Progress, _already_linked, _links_to_cache
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
@@ -20,29 +20,49 @@ def commit(
     jobs: int = 0,
     progress: Progress | None = None,
     echo: Callable[[str], None] = lambda _: None,
+    with_deps: bool = False,
+    recursive: bool = False,
+    relink: bool = True,
 ) -> list[Path]:
     """Hashes outputs, stores them in the cache and rewrites changed `.dvc` files.
 
     Targets that are not `.dvc` files (or their data) name pipeline stages, whose
     current deps and outputs go to `dvc.lock`; no targets means everything.
-    Returns the `.dvc` and lock files that changed.
+    `with_deps` (`-d`) and `recursive` (`-R`) read the targets as
+    `mlvc.ops.targets.collect` says. Without `relink` (`--no-relink`), the workspace is
+    left as it is (see `add`). Returns the `.dvc` and lock files that changed.
     """
     cwd = (cwd or Path.cwd()).absolute()
+    targets = targets or []
     changed: list[Path] = []
-    data_targets = [t for t in targets or [] if is_dvcfile_target(cwd, t)]
-    stage_targets = [t for t in targets or [] if t not in data_targets]
     with repo.lock():
-        if stage_targets or not targets:
+        dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+        if stages is None or stages:
             from mlvc.ops.repro import commit_stages
 
-            done = commit_stages(repo, stage_targets, cwd=cwd, echo=echo)
+            done = commit_stages(repo, only=stages, echo=echo, relink=relink)
             changed.extend(p for p in done.to_stage if p.name == "dvc.lock")
-        if targets and not data_targets:
-            return changed
-        for path in select_dvcfiles(repo, data_targets, cwd):
-            if commit_dvcfile(repo, path, jobs=jobs, progress=progress):
+        for path in dvcfiles:
+            if commit_dvcfile(repo, path, jobs=jobs, progress=progress, relink=relink):
                 changed.append(path)
     return changed
+
+
+def _chosen(
+    repo: Repo, targets: list[str], cwd: Path, *, with_deps: bool, recursive: bool
+) -> tuple[list[Path], list[str] | None]:
+    """The `.dvc` files and the pipeline stages (by addressing; None: all) to commit."""
+    if not targets:
+        return repo.dvcfiles(), None
+    if not (with_deps or recursive) and all(is_dvcfile_target(cwd, t) for t in targets):
+        return select_dvcfiles(repo, targets, cwd), []
+    from mlvc.ops.targets import collect_workspace
+
+    found = collect_workspace(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+    # DVC-compat: a target naming an output commits the stage it belongs to.
+    stages = [found.stages[i] for i in dict.fromkeys(i for i, _path in found.pairs())]
+    dvcfiles = [repo.root / s.dvcfile for s in stages if s.is_data_source]
+    return dvcfiles, [s.addressing for s in stages if not s.is_data_source]
 
 
 def commit_dvcfile(
@@ -52,12 +72,17 @@ def commit_dvcfile(
     jobs: int = 0,
     progress: Progress | None = None,
     store: bool = True,
+    relink: bool = True,
 ) -> bool:
     """Hashes one `.dvc` file's outputs into the cache; returns whether the file changed.
 
-    With `store` False the outputs are only hashed (`repro --no-commit`).
+    With `store` False the outputs are only hashed (`repro --no-commit`). With `relink`
+    and `cache.type` hardlink or symlink first, each output is linked to the cache
+    afterwards, as `add` leaves it, and a lone file's mode becomes a checkout's (0644)
+    (DVC-compat: `commit` relinks what it commits).
     """
     dvcfile = DvcFile.load(path)
+    link_types = repo.link_types
     dirty = False
     git_index = GitIndex(repo.root) if repo.scm is not None else None
     for out in dvcfile.outs:
@@ -66,18 +91,30 @@ def commit_dvcfile(
             raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
         if out.cache and git_index is not None and git_index.holds(repo.relpath(dest)):
             raise GitTrackedOutputError(repo.root, repo.relpath(dest))
+        linked = relink and out.cache and store and _links_to_cache(link_types)
+        mode = "link" if linked else "copy"
         if dest.is_dir():
-            tree = (
-                repo.cache.add_tree(
+            if out.cache and store:
+                tree = repo.cache.add_tree(
                     dest,
+                    mode=mode,
                     jobs=jobs,
                     ignore_root=repo.root,
                     state=repo.state,
                     progress=progress,
+                    normalize=relink,
                 )
-                if out.cache and store
-                else repo.hash_tree(dest, jobs=jobs)
-            )
+                if linked and not _already_linked(link_types, tree):
+                    repo.cache.checkout_tree(
+                        tree.hash,
+                        dest,
+                        link_types=link_types,
+                        relink=True,
+                        jobs=jobs,
+                        state=repo.state,
+                    )
+            else:
+                tree = repo.hash_tree(dest, jobs=jobs)
             new: tuple[str, int, int | None, bool] = (
                 tree.hash,
                 tree.size,
@@ -86,7 +123,14 @@ def commit_dvcfile(
             )
         else:
             if out.cache and store:
-                fh = repo.cache.add_file(dest, state=repo.state)
+                fh = repo.cache.add_file(dest, mode=mode, state=repo.state, normalize=relink)
+                if linked:
+                    repo.cache.checkout_files(
+                        [(dest, fh.hash, fh.isexec)],
+                        link_types=link_types,
+                        relink=True,
+                        state=repo.state,
+                    )
             else:
                 (fh,) = repo.hash_files([dest])
             new = (fh.hash, fh.size, None, fh.isexec)

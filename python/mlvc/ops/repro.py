@@ -9,7 +9,7 @@ import posixpath
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -260,6 +260,7 @@ class _Runner:
         no_commit: bool = False,
         confirm: Confirm | None = None,
         where: str = ".",
+        relink: bool = True,
     ) -> None:
         self.repo = repo
         # The user's directory, relative to the root: DVC names stages and files from it.
@@ -291,9 +292,12 @@ class _Runner:
         # DVC-compat: a cached output git tracks is refused when it is recorded.
         self.git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
         self.committing = False  # `commit` of stages (exit 1), not `repro` (255)
-        self._insert_mode = (
-            "link" if repo.link_types.split(",")[0].strip() in ("hardlink", "symlink") else "copy"
-        )
+        # DVC-compat: outputs become links to the cache (hardlink/symlink first) unless
+        # `commit --no-relink`, which leaves them as they are and copies them in.
+        links = repo.link_types.split(",")[0].strip() in ("hardlink", "symlink")
+        self._insert_mode = "link" if relink and links else "copy"
+        # DVC-compat: relinking leaves an output as a checkout does (a lone file 0644).
+        self._normalize = relink
 
     def shown(self, stage: Stage) -> str:
         """The stage as DVC names it to the user (relative to their directory)."""
@@ -507,7 +511,11 @@ class _Runner:
         if path.is_dir():
             if store:
                 tree = repo.cache.add_tree(
-                    path, mode=self._insert_mode, ignore_root=repo.root, state=repo.state
+                    path,
+                    mode=self._insert_mode,
+                    ignore_root=repo.root,
+                    state=repo.state,
+                    normalize=self._normalize,
                 )
                 if self._insert_mode == "link":
                     repo.cache.checkout_tree(
@@ -521,7 +529,9 @@ class _Runner:
                 tree = repo.hash_tree(path)
             return tree.hash, tree.size, tree.nfiles, False
         if store:
-            fh = repo.cache.add_file(path, mode=self._insert_mode, state=repo.state)
+            fh = repo.cache.add_file(
+                path, mode=self._insert_mode, state=repo.state, normalize=self._normalize
+            )
             if self._insert_mode == "link":
                 repo.cache.checkout_files(
                     [(path, fh.hash, fh.isexec)],
@@ -1034,21 +1044,27 @@ def pull_missing(
 
 
 def locked_outputs(
-    repo: Repo, targets: list[str] | None = None, *, cwd: Path | None = None
+    repo: Repo,
+    targets: list[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    stages: list[Stage] | None = None,
 ) -> list[tuple[Path, Output]]:
     """`(workspace path, recorded output)` of the stages' cached outputs, from `dvc.lock`.
 
-    No targets means every stage; a stage without a lock entry has nothing recorded.
+    No targets means every stage (or every one of `stages`, when given); a stage
+    without a lock entry has nothing recorded.
     """
-    if not repo.pipeline_files():
-        return []
-    cwd = (cwd or Path.cwd()).absolute()
-    stages = ordered_stages(load_pipelines(repo))
-    chosen = select(repo, stages, targets, cwd) if targets else range(len(stages))
+    if stages is None:
+        if not repo.pipeline_files():
+            return []
+        cwd = (cwd or Path.cwd()).absolute()
+        every = ordered_stages(load_pipelines(repo))
+        chosen = select(repo, every, targets, cwd) if targets else range(len(every))
+        stages = [every[i] for i in chosen]
     ws = Workspace(repo)
     found = []
-    for i in chosen:
-        stage = stages[i]
+    for stage in stages:
         recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
         for out in stage.outs:
             record = recorded_output(recorded.get(out.path), out.path) if out.cache else None
@@ -1064,17 +1080,24 @@ def commit_stages(
     *,
     cwd: Path | None = None,
     echo: Echo = _stdout,
+    only: Collection[str] | None = None,
+    relink: bool = True,
 ) -> ReproResult:
     """`commit` for pipeline stages: records current deps and outputs in `dvc.lock`.
 
-    Outputs are stored in the cache; the stages do not run.
+    Outputs are stored in the cache; the stages do not run. `only`: the stages to
+    commit, by their addressing (instead of `targets`). Without `relink`, outputs are
+    left as they are (see `add`).
     """
     cwd = (cwd or Path.cwd()).absolute()
     result = ReproResult()
     if not repo.pipeline_files():
         return result
     stages = ordered_stages(load_pipelines(repo))
-    chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
+    if only is not None:
+        chosen = [i for i, s in enumerate(stages) if s.addressing in only]
+    else:
+        chosen = select(repo, stages, targets, cwd) if targets else list(range(len(stages)))
     graph = Graph(stages)
     runner = _Runner(
         repo,
@@ -1086,6 +1109,7 @@ def commit_stages(
         echo=echo,
         result=result,
         where=repo.user_dir(cwd),
+        relink=relink,
     )
     runner.committing = True
     entries = []

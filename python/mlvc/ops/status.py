@@ -89,15 +89,27 @@ def is_dvcfile_target(cwd: Path, target: str) -> bool:
 
 
 def full_status(
-    repo: Repo, targets: Iterable[str] = (), *, cwd: Path | None = None, jobs: int = 0
+    repo: Repo,
+    targets: Iterable[str] = (),
+    *,
+    cwd: Path | None = None,
+    jobs: int = 0,
+    with_deps: bool = False,
+    recursive: bool = False,
 ) -> dict[str, list[Any]]:
     """DVC's `status --json` for `.dvc` files and pipeline stages together.
 
     Targets may be `.dvc` files, the data they track, stage names (`train`,
-    `sub/dvc.yaml:train`) or `dvc.yaml` files; no targets means everything.
+    `sub/dvc.yaml:train`), `dvc.yaml` files or outputs (or paths inside them);
+    no targets means everything. `with_deps` (`-d`) and `recursive` (`-R`) read
+    them as `mlvc.ops.targets.collect` says.
     """
     cwd = (cwd or Path.cwd()).absolute()
     targets = list(targets)
+    if targets and (with_deps or recursive or not all(is_dvcfile_target(cwd, t) for t in targets)):
+        return _targets_status(
+            repo, targets, cwd, jobs=jobs, with_deps=with_deps, recursive=recursive
+        )
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
     dvcfiles, pipeline_files = repo.project_files()
@@ -130,6 +142,47 @@ def full_status(
             if found.changed:
                 # DVC-compat: stages are named relative to the user's directory.
                 result[stage.addressing_from(repo.user_dir(cwd))] = found.items
+    return result
+
+
+def _targets_status(
+    repo: Repo,
+    targets: list[str],
+    cwd: Path,
+    *,
+    jobs: int,
+    with_deps: bool,
+    recursive: bool,
+) -> dict[str, list[Any]]:
+    """`full_status` of the stages the targets name, in their order.
+
+    DVC-compat: a target naming an output (or a path inside one) reports its stage
+    with only that output among the changed outputs; a stage named twice reports once.
+    """
+    from mlvc.ops.targets import collect_workspace
+    from mlvc.pipeline.status import Workspace, stage_status
+
+    found = collect_workspace(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+    stages, pairs = found.stages, found.pairs()
+    ws = Workspace(repo)
+    picked = [stages[i] for i, _ in pairs]
+    ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
+    result: dict[str, list[Any]] = {}
+    for i, within in pairs:
+        stage = stages[i]
+        if stage.is_data_source:
+            changed = [
+                s
+                for s in status(repo, [str(repo.root / stage.dvcfile)], jobs=jobs, workspace=ws)
+                if within is None
+                or within == (rel := repo.relpath(s.path))
+                or within.startswith(rel + "/")
+            ]
+            result.update(as_json(repo, changed))
+            continue
+        items = stage_status(ws, stage, cwd=cwd, within=within).items
+        if items:
+            result[stage.addressing] = items
     return result
 
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from mlvc import revs
 from mlvc.dvcfile import DvcFile
-from mlvc.exceptions import MlvcError, PipelineError
+from mlvc.exceptions import MlvcError
 from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
 from mlvc.ops.status import NOT_IN_CACHE, out_state, select_dvcfiles
-from mlvc.pipeline.lockfile import LOCK_FILE
-from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
+from mlvc.ops.targets import collect
+from mlvc.pipeline.model import DVCFILE_SUFFIX, Stage
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
 from mlvc.repo import Repo
 
@@ -66,7 +66,8 @@ class Selection:
     """Which outputs a transfer command works on: DVC's targets and the flags that shape them.
 
     A target is a `.dvc` file, a `dvc.yaml` (all its stages), a stage name (`train`,
-    `sub/dvc.yaml:train`), tracked data or a path inside a tracked directory.
+    `sub/dvc.yaml:train`), tracked data or a path inside a tracked directory (read as
+    `mlvc.ops.targets.collect` reads them for every command).
     `with_deps`: stages named also bring their upstream stages' outputs (`-d`).
     `recursive`: a directory means every stage whose `.dvc`/`dvc.yaml` lies below it (`-R`);
     without it, a directory that only holds such files is no target.
@@ -81,19 +82,6 @@ class Selection:
     glob: bool = False
     max_size: int | None = None
     types: tuple[str, ...] = ()
-
-
-class TargetError(MlvcError):
-    """A target that is no tracked data, `.dvc` file or stage."""
-
-    hint: str | None = (
-        "name a `.dvc` file, tracked data, a stage (`train`, `dvc.yaml:train`) or use `-R DIR`"
-    )
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        if hint is not None:
-            self.hint = hint
 
 
 class GlobError(MlvcError):
@@ -180,51 +168,17 @@ def _targeted(
     sel: Selection,
 ) -> list[revs.TrackedOut]:
     """The outputs the targets name at one revision (DVC's `collect_granular`)."""
-    from mlvc.ops.repro import select
-    from mlvc.pipeline.graph import build_graph
-
-    stages: list[Stage] | None = None
-    chosen: set[int] = set()
-    paths: set[str] = set()
-    here = repo.relpath(cwd / PROJECT_FILE)
-    for target in targets:
-        full = (cwd / target).absolute()
-        stage_syntax = ":" in target or target.endswith((DVCFILE_SUFFIX, PROJECT_FILE, LOCK_FILE))
-        dir_target = sel.recursive and full.is_dir()
-        if stages is None and (stage_syntax or dir_target or not _is_out(repo, outs, full)):
-            stages = _stages_at(repo, rev)
-        if stages is not None and (stage_syntax or dir_target):
-            try:
-                chosen.update(select(repo, stages, [target], cwd, recursive=sel.recursive))
-            except PipelineError as exc:
-                # DVC-compat: an unknown target fails the transfer with exit 1.
-                raise TargetError(str(exc), getattr(exc, "hint", None)) from exc
-            continue
-        # DVC-compat: a bare name is first a stage of `./dvc.yaml`, then tracked data.
-        named = [
-            i
-            for i, s in enumerate(stages or [])
-            if s.dvcfile == here and target in (s.name, s.generated_from)
-        ]
-        if named:
-            chosen.update(named)
-        elif _is_out(repo, outs, full):
-            paths.add(repo.relpath(full).removesuffix("/"))
-        else:
-            # DVC-compat: the `dvc.yaml` of the current directory, named relative to it.
-            raise TargetError(
-                f"`{target}` does not exist as an output or a stage name in `{PROJECT_FILE}`"
-            )
-    if chosen and sel.with_deps:
-        assert stages is not None
-        upstream = build_graph(stages).upstream
-        todo = list(chosen)
-        while todo:
-            for up in upstream[todo.pop()]:
-                if up not in chosen:
-                    chosen.add(up)
-                    todo.append(up)
-    names = {stages[i].addressing for i in chosen} if stages is not None else set()
+    found_targets = collect(
+        repo,
+        targets,
+        cwd,
+        lambda: _stages_at(repo, rev),
+        lambda rel: _is_out(repo, outs, repo.root / rel),
+        with_deps=sel.with_deps,
+        recursive=sel.recursive,
+    )
+    names = {found_targets.stages[i].addressing for i in found_targets.chosen}
+    paths = set(found_targets.paths)
     found = []
     for t in outs:
         if t.stage_name in names or any(w in (t.dvcfile, t.path) for w in paths):
@@ -560,9 +514,12 @@ def cloud_status(
     *,
     remote: str | None = None,
     scope: revs.RevScope = revs.WORKSPACE_ONLY,
+    selection: Selection | None = None,
     cwd: Path | None = None,
 ) -> dict[str, str]:
     """DVC's `status -c` map: `{path: "new" | "deleted" | "missing"}` for the scope's revisions.
+
+    `selection`: how the targets are read (`-d`, `-R`), as for push.
 
     `new`: only in the local cache; `deleted`: only on the remote; `missing`: in neither.
     A directory output appears under its own path and under each of its files.
@@ -573,7 +530,7 @@ def cloud_status(
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
     with repo.lock():
-        outs = _select(repo, targets, cwd, scope, name_unrecorded=True)
+        outs = _select(repo, targets, cwd, scope, selection, name_unrecorded=True)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
         for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)

@@ -244,10 +244,13 @@ def stage_status(
     cwd: Path | None = None,
     check_cache: bool = True,
     first_only: bool = False,
+    within: str | None = None,
 ) -> StageStatus:
     """DVC's `status` of one stage: changed deps, changed outs, always changed, command.
 
     With `first_only`, stops at the first difference (enough to decide to rerun).
+    `within`: a repository path; only the output at it (or holding it) is looked at,
+    as DVC does for a target naming an output.
     """
     repo = ws.repo
     cwd = (cwd or repo.root).absolute()
@@ -284,7 +287,7 @@ def stage_status(
             result.items.append({"changed deps": deps})
             if first_only:
                 return result
-    outs = _outs_status(ws, stage, entry, cwd, check_cache, first_only)
+    outs = _outs_status(ws, stage, entry, cwd, check_cache, first_only, within)
     if outs:
         result.items.append({"changed outs": outs})
         if first_only:
@@ -304,6 +307,7 @@ def _outs_status(
     cwd: Path,
     check_cache: bool,
     first_only: bool,
+    within: str | None = None,
 ) -> dict[str, str]:
     repo = ws.repo
     recorded = entry_hashes(entry, "outs")
@@ -311,6 +315,8 @@ def _outs_status(
     outs: dict[str, str] = {}
     for out in stage.outs:
         repo_path = stage.repo_path(out.path)
+        if within is not None and not (within == repo_path or within.startswith(repo_path + "/")):
+            continue
         md5 = recorded_hash(recorded.get(out.path))
         state = None
         # DVC-compat: "not in cache" is checked first, even for a deleted output.

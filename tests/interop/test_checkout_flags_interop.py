@@ -1,0 +1,81 @@
+"""`checkout` with `-d`, `-R` and `--allow-missing`: run by real DVC and by mlvc on one
+repository layout (`tests.func.layout`), what each restores, prints and exits with compared."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.func.layout import (
+    BAD,
+    MLVC_NO_SUCH,
+    TARGETS,
+    drop_object,
+    layout,
+    present,
+    remove_outputs,
+)
+from tests.interop.conftest import Runner
+
+Tools = tuple[Runner, Runner, Runner, Path]
+
+
+def test_checkout_with_deps_and_recursive_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    layout(mlvc, git, repo)
+    for args in TARGETS:
+        found = []
+        for tool in (dvc, mlvc):
+            remove_outputs(repo)
+            r = tool("checkout", *args)
+            found.append((present(repo), sorted(r.stdout.splitlines())))
+        assert found[0] == found[1], args
+    for args in BAD:
+        remove_outputs(repo)
+        theirs = dvc("checkout", *args, check=False)
+        ours = mlvc("checkout", *args, check=False)
+        # DVC-compat: exit 255, suggesting git's checkout.
+        assert theirs.returncode == ours.returncode == 255, args
+        assert f"Did you mean `git checkout {args[-1]}`?" in theirs.stderr
+        assert ours.stderr.splitlines() == [
+            MLVC_NO_SUCH.format(args[-1]),
+            f"hint: did you mean `git checkout {args[-1]}`?",
+        ]
+        assert present(repo) == []
+
+
+def test_checkout_of_missing_data_with_and_without_allow_missing_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    layout(mlvc, git, repo)
+    # `raw.txt` and a file of `data` are gone from both; `prep.txt` is right in the
+    # workspace though its object is gone; `model.txt` is restorable.
+    for rel in ("raw.txt", "data/1.txt", "prep.txt"):
+        drop_object(repo, rel)
+    scenarios = []
+    for flags in ([], ["--allow-missing"], ["--summary"], ["--allow-missing", "--summary"]):
+        for targets in ([], ["-d", "train"], ["-R", "."]):
+            scenarios.append([*flags, *targets])
+    for args in scenarios:
+        found = []
+        for tool in (dvc, mlvc):
+            for rel in ("raw.txt", "data", "model.txt"):
+                if rel == "data":
+                    shutil.rmtree(repo / rel, ignore_errors=True)
+                else:
+                    (repo / rel).unlink(missing_ok=True)
+            r = tool("checkout", *args, check=False)
+            found.append((r.returncode, r.stdout, present(repo)))
+            if tool is dvc:
+                failed = r.stderr.split("following targets:\n")[-1].split("\nIs your")[0]
+                theirs = sorted(failed.splitlines()) if r.returncode else []
+            else:
+                shown = r.stderr.split("checkout failed for ")[-1].split(":")[0]
+                ours = sorted(t.strip("`") for t in shown.split(", ")) if r.returncode else []
+        assert found[0] == found[1], args
+        # DVC-compat: 255 and the outputs that failed named, unless `--allow-missing`.
+        assert found[1][0] == (0 if "--allow-missing" in args else 255), args
+        assert ours == theirs, args
+        assert ("--allow-missing" in args) == (ours == []), args
+        assert "model.txt" in found[1][2] and "prep.txt" in found[1][2]
