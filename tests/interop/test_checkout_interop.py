@@ -367,3 +367,63 @@ def test_linked_executables_make_the_object_executable_like_dvc(
     for tool, repo in ((mlvc, theirs), (mlvc, ours), (dvc, ours), (dvc, theirs)):
         assert tool("checkout", "--summary", cwd=repo).stdout == "No changes.\n"
         assert tool("status", cwd=repo).stdout == "Data and pipelines are up to date.\n"
+
+
+NEVER_RUN = """\
+stages:
+  top:
+    cmd: echo top > t
+    outs: [t]
+  two:
+    cmd: mkdir -p dd && echo 1 > dd/x
+    outs: [dd]
+  plain:
+    cmd: echo n > n
+    outs:
+      - n:
+          cache: false
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "mine"),
+    [
+        (["checkout"], False),
+        (["checkout", "--allow-missing"], False),
+        (["checkout", "-q", "--allow-missing"], False),
+        (["checkout", "data.txt.dvc"], False),
+        (["checkout", "top"], False),
+        (["checkout", "--summary"], False),
+        (["checkout"], True),
+        (["checkout", "-f"], True),
+        (["pull"], False),
+        (["pull", "--allow-missing"], False),
+        (["pull", "data.txt.dvc"], False),
+    ],
+)
+def test_outputs_of_a_stage_never_run_cannot_be_checked_out_like_dvc(
+    tools: Tools, args: list[str], mine: bool
+) -> None:
+    """DVC warns about each and fails (unless `--allow-missing`); one in the workspace
+    exists nowhere else, so only `--force` removes it."""
+    mlvc, dvc, git, root = tools
+    outcomes = {}
+    for name, tool in (("mlvc", mlvc), ("dvc", dvc)):
+        repo = root / name
+        repo.mkdir()
+        git("init", "-q", cwd=repo)
+        dvc("init", "-q", cwd=repo)
+        (repo / "dvc.yaml").write_text(NEVER_RUN)
+        (repo / "data.txt").write_text("x\n")
+        dvc("add", "-q", "data.txt", cwd=repo)
+        dvc("remote", "add", "-q", "-d", "r", str(root / f"remote-{name}"), cwd=repo)
+        dvc("push", "-q", cwd=repo)
+        if mine:
+            (repo / "t").write_text("mine\n")
+        r = tool(*args, cwd=repo, check=False)
+        t = repo / "t"
+        outcomes[name] = (r.returncode, t.read_text() if t.exists() else None)
+        if name == "mlvc" and "-q" not in args and "--allow-missing" not in args and not mine:
+            if "data.txt.dvc" not in args:
+                assert "`t` has no hash recorded" in r.stderr
+    assert outcomes["mlvc"] == outcomes["dvc"]

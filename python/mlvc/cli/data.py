@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -272,6 +273,11 @@ def register(app: CommandSink) -> None:
             if failure is not None:
                 raise failure
             return
+        cwd = Path.cwd()
+        for rel in result.unrecorded:
+            shown = os.path.relpath(repo.root / rel, cwd)
+            # DVC-compat: warned even with `--allow-missing`.
+            sys.stderr.write(f"warning: `{shown}` has no hash recorded (its stage never ran)\n")
         if summary:
             # DVC-compat: the files changed, counted one by one, on stdout.
             counts = [f"{plural(n)} {word}" for word, n in result.files.items() if n]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -242,15 +243,25 @@ def register(app: CommandSink) -> None:
                 run_cache=run_cache,
             )
         _warn_missing(result.fetch.missing)
-        # DVC-compat: with `--allow-missing`, the warning above is all that is said.
-        failure = (
-            CheckoutFailedError(
+        if not quiet:
+            for rel in result.unrecorded:
+                shown = os.path.relpath(repo.root / rel)
+                sys.stderr.write(f"warning: `{shown}` has no hash recorded (its stage never ran)\n")
+        # DVC-compat: with `--allow-missing`, the warnings above are all that is said.
+        reasons = []
+        if result.failed:
+            reasons.append(
                 "could not restore (objects on neither the cache nor the remote): "
                 + ", ".join(f"`{p}`" for p in result.failed)
             )
-            if result.failed and not allow_missing
-            else None
-        )
+        if result.unrecorded:
+            reasons.append(
+                "no hash recorded (their stages never ran): "
+                + ", ".join(f"`{p}`" for p in result.unrecorded)
+            )
+        failure = CheckoutFailedError("; ".join(reasons)) if reasons and not allow_missing else None
+        if failure is not None and not result.failed:
+            failure.hint = "run the stages that make them with `mlvc repro`"
         if quiet:
             if failure is not None:
                 raise failure

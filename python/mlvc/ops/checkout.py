@@ -50,6 +50,8 @@ class CheckoutSummary:
     deleted: list[str] = field(default_factory=list)
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
+    # Cached outputs of stages that never ran: nothing to restore them from.
+    unrecorded: list[str] = field(default_factory=list)
     link_types: set[str] = field(default_factory=set)
     # DVC-compat: files counted one by one, in DVC's order (`--summary`, `pull`):
     # a file whose execute bit alone was set counts as modified.
@@ -141,10 +143,17 @@ def _tracked_at(repo: Repo, paths: list[str]) -> list[TrackedOut]:
 
 
 def _plans(
-    repo: Repo, targets: list[str], cwd: Path, *, with_deps: bool, recursive: bool
+    repo: Repo,
+    targets: list[str],
+    cwd: Path,
+    *,
+    with_deps: bool,
+    recursive: bool,
+    hashless: list[Path],
 ) -> tuple[list[tuple[Path, Output]], list[TrackedOut]]:
     """`(workspace path, record)` of the whole outputs the targets name, and the
-    outputs named by a path inside them (see `checkout_within`).
+    outputs named by a path inside them (see `checkout_within`). Outputs of stages
+    that never ran (no hash to restore) go to `hashless`.
 
     DVC-compat: targets are read as `mlvc.ops.targets.collect` says; none means every
     output of the `.dvc` files and of `dvc.lock`.
@@ -163,7 +172,7 @@ def _plans(
         return found
 
     if not targets:
-        return of_dvcfiles(repo.dvcfiles()) + locked_outputs(repo), []
+        return of_dvcfiles(repo.dvcfiles()) + locked_outputs(repo, hashless=hashless), []
     if not (with_deps or recursive) and all(is_dvcfile_target(cwd, t) for t in targets):
         return of_dvcfiles(select_dvcfiles(repo, targets, cwd)), []
     from mlvc.ops.targets import collect_workspace
@@ -171,7 +180,9 @@ def _plans(
     found = collect_workspace(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
     chosen = [found.stages[i] for i in found.chosen]
     plans = of_dvcfiles([repo.root / s.dvcfile for s in chosen if s.is_data_source])
-    plans += locked_outputs(repo, stages=[s for s in chosen if not s.is_data_source])
+    plans += locked_outputs(
+        repo, stages=[s for s in chosen if not s.is_data_source], hashless=hashless
+    )
     named = _tracked_at(repo, found.paths)
     plans += [(repo.root / t.path, t.out) for t in named if not t.within]
     whole = {t.path for t in named if not t.within}
@@ -278,7 +289,17 @@ def checkout(
     summary = CheckoutSummary()
     link_types = repo.link_types
     with repo.lock():
-        plans, inside = _plans(repo, targets or [], cwd, with_deps=with_deps, recursive=recursive)
+        hashless: list[Path] = []
+        plans, inside = _plans(
+            repo, targets or [], cwd, with_deps=with_deps, recursive=recursive, hashless=hashless
+        )
+        # DVC-compat: an output whose stage never ran cannot be restored; one in the
+        # workspace exists nowhere else, so only `--force` removes it (before anything
+        # else changes).
+        unsaved = [repo.relpath(d) for d in hashless if os.path.lexists(d)]
+        if unsaved and not force:
+            raise conflict_error(unsaved)
+        summary.unrecorded = [repo.relpath(d) for d in hashless]
         if inside:
             summary.failed += checkout_within(
                 repo, inside, summary, force=force, relink=relink, jobs=jobs
@@ -321,16 +342,32 @@ def checkout(
             raise conflict_error(conflicts)
         for dest in failed:
             _discard(repo, dest, force=force, jobs=jobs)
+        for dest in hashless:
+            _discard(repo, dest, force=True, jobs=jobs)
         summary.failed += [repo.relpath(d) for d in failed]
-    if summary.failed and not allow_missing:
-        shown = ", ".join(
-            f"`{Path(os.path.relpath(repo.root / f, cwd)).as_posix()}`"
-            for f in sorted(summary.failed)
-        )
-        raise CheckoutFailedError(
-            f"checkout failed for {shown}: objects missing from the cache", summary
-        )
+    if (summary.failed or summary.unrecorded) and not allow_missing:
+        raise _failure(repo, summary, cwd)
     return summary
+
+
+def _failure(repo: Repo, summary: CheckoutSummary, cwd: Path) -> CheckoutFailedError:
+    def shown(paths: list[str]) -> str:
+        return ", ".join(
+            f"`{Path(os.path.relpath(repo.root / f, cwd)).as_posix()}`" for f in sorted(paths)
+        )
+
+    reasons = []
+    if summary.failed:
+        reasons.append(
+            f"checkout failed for {shown(summary.failed)}: objects missing from the cache"
+        )
+    if summary.unrecorded:
+        never = "its stage never ran" if len(summary.unrecorded) == 1 else "their stages never ran"
+        reasons.append(f"no hash recorded for {shown(summary.unrecorded)}: {never}")
+    error = CheckoutFailedError("; ".join(reasons), summary)
+    if not summary.failed:
+        error.hint = "run the stages that make them with `mlvc repro`"
+    return error
 
 
 def _discard(repo: Repo, dest: Path, *, force: bool, jobs: int = 0) -> None:

@@ -1049,11 +1049,13 @@ def locked_outputs(
     *,
     cwd: Path | None = None,
     stages: list[Stage] | None = None,
+    hashless: list[Path] | None = None,
 ) -> list[tuple[Path, Output]]:
     """`(workspace path, recorded output)` of the stages' cached outputs, from `dvc.lock`.
 
     No targets means every stage (or every one of `stages`, when given); a stage
-    without a lock entry has nothing recorded.
+    without a lock entry has nothing recorded. The workspace paths of cached outputs
+    with no hash at all (their stage never ran) go to `hashless`, if given.
     """
     if stages is None:
         if not repo.pipeline_files():
@@ -1067,8 +1069,11 @@ def locked_outputs(
     for stage in stages:
         recorded = entry_hashes(ws.lock(stage.dvcfile).get(stage.name), "outs")
         for out in stage.outs:
-            record = recorded_output(recorded.get(out.path), out.path) if out.cache else None
+            item = recorded.get(out.path)
+            record = recorded_output(item, out.path) if out.cache else None
             if record is None:
+                if hashless is not None and out.cache and recorded_hash(item) is None:
+                    hashless.append(repo.root / stage.repo_path(out.path))
                 continue
             found.append((repo.root / stage.repo_path(out.path), record))
     return found

@@ -48,6 +48,8 @@ class PullSummary:
     fetch: TransferSummary
     checkout: CheckoutSummary
     failed: list[str] = field(default_factory=list)  # outputs that could not be restored
+    # Missing outputs of stages that never ran (no hash): nothing to restore them from.
+    unrecorded: list[str] = field(default_factory=list)
 
 
 def remote_name(repo: Repo, explicit: str | None, out_remote: str | None) -> str:
@@ -422,23 +424,26 @@ def pull(
     done = (
         checkout(repo, ready, cwd=repo.root, force=force, jobs=jobs) if ready else CheckoutSummary()
     )
+    unrecorded: list[str] = []
     if wanted is None or len(dvc_paths) < len(wanted):
-        stages, stage_failed = _stage_checkout_plan(repo, wanted, jobs=jobs)
+        stages, stage_failed = _stage_checkout_plan(repo, wanted, unrecorded, jobs=jobs)
         failed += stage_failed
         if stages:
             done.merge(checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs))
     if partial:
         with repo.lock():
             failed += checkout_within(repo, partial, done, force=force, jobs=jobs)
-    return PullSummary(fetched, done, failed)
+    return PullSummary(fetched, done, failed, unrecorded)
 
 
 def _stage_checkout_plan(
-    repo: Repo, wanted: set[str] | None, *, jobs: int = 0
+    repo: Repo, wanted: set[str] | None, unrecorded: list[str], *, jobs: int = 0
 ) -> tuple[list[str], list[str]]:
     """Stages whose recorded outputs are all cached, and outputs that cannot be restored.
 
     DVC-compat: `pull` checks out pipeline outputs too. `wanted`: only these stages.
+    Missing outputs of stages that never ran go to `unrecorded` (one in the workspace
+    is left alone).
     """
     if not repo.pipeline_files():
         return [], []
@@ -450,7 +455,9 @@ def _stage_checkout_plan(
     for stage in ordered_stages(load_pipelines(repo)):
         if wanted is not None and stage.addressing not in wanted:
             continue
-        plans = locked_outputs(repo, [stage.addressing], cwd=repo.root)
+        hashless: list[Path] = []
+        plans = locked_outputs(repo, [stage.addressing], cwd=repo.root, hashless=hashless)
+        unrecorded += [repo.relpath(d) for d in hashless if not os.path.lexists(d)]
         if not plans:
             continue
         bad = _incomplete(repo, [(o.md5 or "", o.is_dir) for _dest, o in plans], jobs)
