@@ -97,3 +97,21 @@ def test_reports_from_a_subdirectory_like_dvc(
     assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout)
     if "--json" in args:
         assert "../dvc.yaml:top" in json.loads(ours.stdout)
+
+
+def test_data_status_from_a_subdirectory_names_files_like_dvc(
+    twins: tuple[Runner, Runner, Path, Path],
+) -> None:
+    mlvc, dvc, m, d = twins
+    for repo in (m, d):
+        (repo / "a/data.txt").write_text("x\n")
+        (repo / "top.txt").write_text("top\n")
+        dvc("add", "-q", "a/data.txt", "top.txt", cwd=repo)
+        dvc("remote", "add", "-q", "-d", "r", str(repo.parent / f"remote-{repo.name}"), cwd=repo)
+        (repo / "a/data.txt").write_text("changed\n")
+        (repo / "top.txt").unlink()
+    for args in (["status", "--json"], ["status", "-c", "--json"]):
+        ours = json.loads(mlvc(*args, cwd=m / "a").stdout)
+        theirs = json.loads(dvc(*args, cwd=d / "a").stdout)
+        assert ours == theirs, args
+    assert "../top.txt.dvc" in json.loads(mlvc("status", "--json", cwd=m / "a").stdout)

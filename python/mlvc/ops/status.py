@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ def full_status(
         ws = Workspace(repo)
     if data_targets or not targets:
         changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws, listed=dvcfiles)
-        result.update(as_json(repo, changed_outs))
+        result.update(as_json(changed_outs, repo.root / repo.user_dir(cwd)))
     if ws is not None:
         # Imported only here: a repository without pipelines never loads them.
         from mlvc.ops.repro import ordered_stages, select
@@ -178,11 +179,11 @@ def _targets_status(
                 or within == (rel := repo.relpath(s.path))
                 or within.startswith(rel + "/")
             ]
-            result.update(as_json(repo, changed))
+            result.update(as_json(changed, repo.root / repo.user_dir(cwd)))
             continue
         items = stage_status(ws, stage, cwd=cwd, within=within).items
         if items:
-            result[stage.addressing] = items
+            result[stage.addressing_from(repo.user_dir(cwd))] = items
     return result
 
 
@@ -235,24 +236,15 @@ def status(
     return found
 
 
-def as_json(repo: Repo, found: list[OutStatus]) -> dict[str, list[dict[str, dict[str, str]]]]:
-    """DVC's `status --json` shape: `{"x.dvc": [{"changed outs": {"x": "modified"}}]}`."""
+def as_json(found: list[OutStatus], cwd: Path) -> dict[str, list[dict[str, dict[str, str]]]]:
+    """DVC's `status --json` shape: `{"x.dvc": [{"changed outs": {"x": "modified"}}]}`.
+
+    DVC-compat: files are named relative to the user's directory `cwd` (the root, when
+    `cwd` is outside the repository).
+    """
     result: dict[str, list[dict[str, dict[str, str]]]] = {}
     for s in found:
-        key = repo.relpath(s.dvcfile)
+        key = Path(os.path.relpath(s.dvcfile, cwd)).as_posix()
         entries = result.setdefault(key, [{"changed outs": {}}])
-        entries[0]["changed outs"][repo.relpath(s.path)] = s.state
+        entries[0]["changed outs"][Path(os.path.relpath(s.path, cwd)).as_posix()] = s.state
     return result
-
-
-def as_text(repo: Repo, found: list[OutStatus]) -> str:
-    """DVC's text form: the file, `changed outs:`, then `<state>: <path>` lines."""
-    if not found:
-        return "Data and pipelines are up to date.\n"
-    lines: list[str] = []
-    for name, entries in as_json(repo, found).items():
-        lines.append(f"{name}:")
-        lines.append("\tchanged outs:")
-        for path, state in entries[0]["changed outs"].items():
-            lines.append(f"\t\t{(state + ':').ljust(20)}{path}")
-    return "\n".join(lines) + "\n"

@@ -566,7 +566,9 @@ def cloud_status(
                     states[MISSING].add((path, h))
             for state in (DELETED, NEW, MISSING):
                 for path, _h in sorted(states[state]):
-                    found[path] = state
+                    # DVC-compat: named relative to the user's directory.
+                    shown = relative_to_cwd(repo, path, repo.root / repo.user_dir(cwd))
+                    found[Path(shown).as_posix()] = state
     return found
 
 
