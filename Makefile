@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet "maturin>=1.7,<2" "typer>=0.28,<0.29" "pyyaml>=6,<7" "rich>=13,<15" \
-		"pytest>=8" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.11" types-PyYAML
+		"pytest>=8" "pytest-xdist>=3.5" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.11" types-PyYAML
 	touch $(STAMP)
 
 $(DVC_STAMP):
@@ -43,7 +43,8 @@ test-rust: ## cargo test (the core, without Python).
 	cargo test --quiet
 
 test-python: dev $(DVC_STAMP) ## pytest against the installed extension and real DVC.
-	$(PY) -m pytest -q tests
+	@# One worker per core: most tests wait on real DVC and git processes.
+	$(PY) -m pytest -q -n auto tests
 
 lint: dev ## fmt, clippy, ruff, mypy.
 	cargo fmt --check
