@@ -344,6 +344,9 @@ class Bench:
         """Moves a used tree out of the way (not timed)."""
         if not path.exists():
             return
+        if not self.ctx.fs_no_journal:  # nothing to outwait; a tmpfs must not fill RAM
+            rmtree(path)
+            return
         self.graveyard.mkdir(exist_ok=True)
         self.graves += 1
         path.rename(self.graveyard / f"{self.graves}-{path.name}")
@@ -724,6 +727,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME[,NAME]",
         help=f"datasets, comma-separated: {', '.join(DATASETS)}",
     )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="where the repositories, copies and remotes go, e.g. a tmpfs to take the disk "
+        "out of the measure (default benches/data/data-ops-x<scale>)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=OUT,
+        help=f"JSON results file (default {OUT.relative_to(BENCHES.parent)})",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1 or args.dvc_repeat < 1:
         parser.error("--repeat and --dvc-repeat must be at least 1")
@@ -747,7 +762,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: no dvc at .venv-dvc/bin/dvc or on PATH; {DVC_INSTALL_HINT}")
     data_dir = datasets.DATA_DIR
     data_dir.mkdir(parents=True, exist_ok=True)
-    mount = mount_of(data_dir)
+    work = args.work or data_dir / f"data-ops-x{args.scale:g}"
+    work.mkdir(parents=True, exist_ok=True)
+    mount = mount_of(work)  # the timed commands create their files there
     ctx = Context(
         scale=args.scale,
         repeat=args.repeat,
@@ -757,13 +774,12 @@ def main(argv: list[str] | None = None) -> int:
         dvc=dvc,
         fs_no_journal=mount is not None and mount.ext4_without_journal,
     )
-    work = data_dir / f"data-ops-x{args.scale:g}"
     rmtree(work)
     tools = [
         Tool("mlvc", ctx.mlvc, args.repeat, tool_env("mlvc", work)),
         Tool("dvc", dvc, args.dvc_repeat, tool_env("dvc", work)),
     ]
-    facts = machine_facts(data_dir, mount)
+    facts = machine_facts(work, mount)
     facts["dvc"] = run([dvc, "--version"], capture=True).stdout.decode().strip()
     started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     rows: list[OpsRow] = []
@@ -815,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(markdown(facts, cells, shown))
 
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     result = {
         "machine": facts,
         "settings": {
@@ -830,8 +846,8 @@ def main(argv: list[str] | None = None) -> int:
         "rows": [r.to_json() for r in rows],
         "errors": errors,
     }
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {OUT}")
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwrote {args.out}")
     return 1 if errors else 0
 
 
