@@ -129,6 +129,29 @@ def test_status_cloud_json_matches_dvc(tools: tuple[Runner, Runner, Runner, Path
     assert "\tdeleted:            labels.csv\n" in mlvc_("status", "-c").stdout
 
 
+def test_status_cloud_names_each_object_once_like_dvc(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    """Identical files share one object, and DVC lists an object once, under the first
+    path holding it (a directory's files in sorted order)."""
+    mlvc_, dvc, _git, repo = tools
+    mlvc_("init", "-q")
+    mlvc_("remote", "add", "-d", "store", "../remote")
+    for rel in ("set/b.txt", "set/a.txt", "set/c/z.txt"):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text("same\n")
+    (repo / "set" / "own.txt").write_text("own\n")
+    (repo / "other.txt").write_text("other\n")
+    mlvc_("add", "set", "other.txt")
+    found = [json.loads(tool("status", "-c", "--json").stdout) for tool in (dvc, mlvc_)]
+    assert found[0] == found[1]
+    assert sorted(found[1]) == ["other.txt", "set", "set/a.txt", "set/own.txt"]
+    mlvc_("push", "other.txt")
+    found = [json.loads(tool("status", "-c", "--json").stdout) for tool in (dvc, mlvc_)]
+    assert found[0] == found[1]
+    assert sorted(found[1]) == ["set", "set/a.txt", "set/own.txt"]
+
+
 def test_unknown_and_unsupported_remotes_fail_clearly(
     tools: tuple[Runner, Runner, Runner, Path],
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -153,7 +153,7 @@ def _of_type(t: revs.TrackedOut, types: tuple[str, ...], declared: list[str]) ->
 def _warn_unrecorded(repo: Repo, unrecorded: list[tuple[str, str]], cwd: Path) -> None:
     """DVC-compat: a cached stage output without a hash in `dvc.lock` is named, not checked."""
     for stage, path in unrecorded:
-        shown = Path(os.path.relpath(repo.root / path, cwd)).as_posix()
+        shown = repo.shown(path, cwd)
         sys.stderr.write(
             f"warning: output '{shown}'(stage: '{stage}') is missing version info. "
             "Cache for it will not be collected. "
@@ -168,14 +168,20 @@ def _targeted(
     targets: list[str],
     cwd: Path,
     sel: Selection,
-) -> list[revs.TrackedOut]:
-    """The outputs the targets name at one revision (DVC's `collect_granular`)."""
+    unrecorded: list[tuple[str, str]],
+) -> tuple[list[revs.TrackedOut], list[tuple[str, str]]]:
+    """The outputs the targets name at one revision (DVC's `collect_granular`).
+
+    Also the `(stage, path)` pairs of `unrecorded` (outputs of stages that never ran)
+    the targets name: they are outputs too, with nothing to move.
+    """
+    declared = [p for _s, p in unrecorded]
     found_targets = collect(
         repo,
         targets,
         cwd,
         lambda: _stages_at(repo, rev),
-        lambda rel: _is_out(repo, outs, repo.root / rel),
+        lambda rel: _is_out(repo, outs, repo.root / rel, declared),
         with_deps=sel.with_deps,
         recursive=sel.recursive,
     )
@@ -191,16 +197,21 @@ def _targeted(
         # tracked file moves the file.
         inside = sorted(w for p in paths if (w := t.within_of(p)))
         found += [replace(t, within=w) for w in inside]
-    return found
+    return found, [(s, p) for s, p in unrecorded if s in names or p in paths]
 
 
-def _is_out(repo: Repo, outs: list[revs.TrackedOut], full: Path) -> bool:
+def _is_out(
+    repo: Repo, outs: list[revs.TrackedOut], full: Path, declared: Collection[str] = ()
+) -> bool:
     """Whether `full` is an output, its `.dvc` file, or a path inside an output.
 
-    DVC-compat: a directory that merely holds outputs is none of these (without `-R`,
-    DVC reads it as a stage name and fails).
+    `declared`: outputs of stages that never ran, which count as outputs. DVC-compat: a
+    directory that merely holds outputs is none of these (without `-R`, DVC reads it
+    as a stage name and fails).
     """
     rel = repo.relpath(full).removesuffix("/")
+    if rel in declared:
+        return True
     return any(rel in (t.dvcfile, t.path) or rel.startswith(t.path + "/") for t in outs)
 
 
@@ -212,13 +223,15 @@ def _select(
     sel: Selection | None = None,
     *,
     name_unrecorded: bool = False,
+    unrecorded_named: list[tuple[str, str]] | None = None,
 ) -> list[revs.TrackedOut]:
     """Outputs of the chosen revisions, limited to the targets and filters of `sel`.
 
     DVC-compat: a revision where the targets cannot be resolved is skipped with a
     warning; the error is raised only when no revision could be. With
     `name_unrecorded` (`status -c`, as DVC), a cached stage output that has no hash
-    in `dvc.lock` is named in a warning.
+    in `dvc.lock` is named in a warning. Such outputs the targets name are added to
+    `unrecorded_named`, if given, as `(stage, path)`.
     """
     sel = sel or Selection()
     targets = list(targets) or list(sel.targets)
@@ -229,20 +242,24 @@ def _select(
     resolved = 0
     for rev in scope.revisions(repo):
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
-        unrecorded: list[tuple[str, str]] | None = [] if name_unrecorded else None
+        unrecorded: list[tuple[str, str]] = []
         found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev, unrecorded=unrecorded)
-        if unrecorded and targets:
-            # Only outputs the targets name directly, as DVC collects them.
-            named = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
-            unrecorded = [(s, p) for s, p in unrecorded if s in named or p in named]
-        _warn_unrecorded(repo, unrecorded or [], cwd)
+        if name_unrecorded:
+            named = unrecorded
+            if targets:
+                # Only outputs the targets name directly, as DVC collects them.
+                given = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
+                named = [(s, p) for s, p in unrecorded if s in given or p in given]
+            _warn_unrecorded(repo, named, cwd)
         if targets:
             try:
-                found = _targeted(repo, rev, found, targets, cwd, sel)
+                found, named_here = _targeted(repo, rev, found, targets, cwd, sel, unrecorded)
             except MlvcError as exc:
                 failure = exc
                 sys.stderr.write(f"warning: failed to collect '{rev or 'workspace'}', skipping\n")
                 continue
+            if unrecorded_named is not None:
+                unrecorded_named += named_here
         resolved += 1
         if sel.max_size is not None:
             found = [t for t in found if not (t.out.size and t.out.size >= sel.max_size)]
@@ -411,8 +428,10 @@ def pull(
         if sel.glob:
             targets = _expand_globs(targets, cwd)
             sel = Selection(with_deps=sel.with_deps, recursive=sel.recursive)
-        chosen = _select(repo, targets, cwd, revs.WORKSPACE_ONLY, sel)
-        wanted = {t.stage_name for t in chosen if not t.within}
+        never_ran: list[tuple[str, str]] = []
+        chosen = _select(repo, targets, cwd, revs.WORKSPACE_ONLY, sel, unrecorded_named=never_ran)
+        # DVC-compat: a named stage that never ran fails the checkout.
+        wanted = {t.stage_name for t in chosen if not t.within} | {s for s, _p in never_ran}
         whole = {t.path for t in chosen if not t.within}
         partial = [t for t in chosen if t.within and t.path not in whole]
     dvc_paths = sorted(w for w in wanted or () if w.endswith(DVCFILE_SUFFIX))
@@ -530,9 +549,10 @@ def cloud_status(
 
     `new`: only in the local cache; `deleted`: only on the remote; `missing`: in neither.
     A directory output appears under its own path and under each of its files.
-    DVC-compat: entries are keyed by path, so when revisions record different data at
-    one path, the later state in the order deleted, new, missing wins, and data that
-    is in sync adds nothing.
+    DVC-compat: each object is named once, by the first path found holding it (a
+    directory's files in sorted order), so identical files share one entry. Entries
+    are keyed by path, so when revisions record different data at one path, the later
+    state in the order deleted, new, missing wins, and data that is in sync adds nothing.
     """
     cwd = (cwd or Path.cwd()).absolute()
     found: dict[str, str] = {}
@@ -542,16 +562,15 @@ def cloud_status(
         for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
             _fetch_manifests(repo, backend, group)
-            entries: list[tuple[str, str]] = []
+            named: dict[str, str] = {}  # hash -> the first path holding it
             for t in group:
                 md5 = t.out.md5 or ""
-                entries.append((t.path, md5))
+                named.setdefault(md5, t.path)
                 if t.out.is_dir and repo.cache.contains(md5):
-                    entries.extend(
-                        (f"{t.path}/{rel}", h)
-                        for rel, h in repo.cache.read_manifest(md5)
-                        if t.covers(rel)
-                    )
+                    for rel, h in repo.cache.read_manifest(md5):
+                        if t.covers(rel):
+                            named.setdefault(h, f"{t.path}/{rel}")
+            entries = [(path, h) for h, path in named.items()]
             on_remote = backend.exists_many({h for _p, h in entries})
             cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
             states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
@@ -567,16 +586,10 @@ def cloud_status(
             for state in (DELETED, NEW, MISSING):
                 for path, _h in sorted(states[state]):
                     # DVC-compat: named relative to the user's directory.
-                    shown = relative_to_cwd(repo, path, repo.root / repo.user_dir(cwd))
-                    found[Path(shown).as_posix()] = state
+                    found[repo.shown(path, cwd)] = state
     return found
 
 
 def cloud_status_text(found: dict[str, str]) -> str:
     """DVC's text form: `\\t<state>:` padded to 20 characters, then the path."""
     return "".join(f"\t{(state + ':').ljust(20)}{path}\n" for path, state in found.items())
-
-
-def relative_to_cwd(repo: Repo, path: str, cwd: Path | None = None) -> str:
-    """A repo-relative path shown relative to the current directory."""
-    return os.path.relpath(repo.root / path, cwd or Path.cwd())
