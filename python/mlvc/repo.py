@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,12 @@ from mlvc.lock import RepoLock
 
 DVC_DIR = ".dvc"
 DEFAULT_LINK_TYPES = "reflink,copy"
+
+
+def shown_from(where: str, rel: str) -> str:
+    """A repository-relative path named from `where` (the user's directory, also
+    repository-relative; see `Repo.user_dir`), `/`-separated."""
+    return rel if where == "." else posixpath.relpath(rel, where)
 
 
 class NotARepoError(MlvcError):
@@ -99,6 +106,10 @@ class Repo:
         """The user's directory relative to the root (`.` when outside the repository):
         DVC names stages and files to the user from there."""
         return self.relpath(cwd) if self.is_inside(cwd) else "."
+
+    def shown(self, rel: str, cwd: Path) -> str:
+        """A repository-relative path as DVC names it to a user in `cwd`."""
+        return shown_from(self.user_dir(cwd), rel)
 
     def is_inside(self, path: Path) -> bool:
         try:

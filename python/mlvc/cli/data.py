@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -239,6 +238,7 @@ def register(app: CommandSink) -> None:
             checkout,
             humanize_join,
             plural,
+            warn_unrecorded,
         )
         from mlvc.ops.targets import TargetError
         from mlvc.repo import Repo
@@ -273,11 +273,7 @@ def register(app: CommandSink) -> None:
             if failure is not None:
                 raise failure
             return
-        cwd = Path.cwd()
-        for rel in result.unrecorded:
-            shown = os.path.relpath(repo.root / rel, cwd)
-            # DVC-compat: warned even with `--allow-missing`.
-            sys.stderr.write(f"warning: `{shown}` has no hash recorded (its stage never ran)\n")
+        warn_unrecorded(repo, result.unrecorded, Path.cwd())
         if summary:
             # DVC-compat: the files changed, counted one by one, on stdout.
             counts = [f"{plural(n)} {word}" for word, n in result.files.items() if n]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -222,7 +221,12 @@ def register(app: CommandSink) -> None:
     ) -> None:
         """Fetch tracked data, then check it out into the workspace."""
         from mlvc.cli._progress import Meter
-        from mlvc.ops.checkout import CheckoutFailedError, humanize_join, plural
+        from mlvc.ops.checkout import (
+            CheckoutFailedError,
+            humanize_join,
+            plural,
+            warn_unrecorded,
+        )
         from mlvc.ops.transfer import Selection, pull
         from mlvc.repo import Repo
         from mlvc.revs import RevScope
@@ -244,9 +248,7 @@ def register(app: CommandSink) -> None:
             )
         _warn_missing(result.fetch.missing)
         if not quiet:
-            for rel in result.unrecorded:
-                shown = os.path.relpath(repo.root / rel)
-                sys.stderr.write(f"warning: `{shown}` has no hash recorded (its stage never ran)\n")
+            warn_unrecorded(repo, result.unrecorded, Path.cwd())
         # DVC-compat: with `--allow-missing`, the warnings above are all that is said.
         reasons = []
         if result.failed:

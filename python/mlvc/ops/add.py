@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import glob as globmod
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
+from mlvc.ops.save import Progress, save_output
 from mlvc.output import Output
 from mlvc.repo import DVC_DIR, Repo
-
-Progress = Callable[[int, int], object]
 
 
 class AddError(MlvcError):
@@ -103,23 +100,6 @@ def _check_target(repo: Repo, path: Path) -> None:
         raise FileNotFoundError(2, "No such file or directory", rel)
 
 
-def _links_to_cache(link_types: str) -> bool:
-    """Whether the workspace ends up linked to the cache (hardlink or symlink first).
-
-    Then files are hard-linked into the cache (no data is copied or moved, and a
-    killed `add` never leaves a workspace file missing) and linked back as configured.
-    """
-    first = link_types.split(",")[0].strip()
-    return first in ("hardlink", "symlink")
-
-
-def _already_linked(link_types: str, tree: mlvc.TreeHash) -> bool:
-    """Whether inserting `tree` left every file hard-linked to its object, which
-    is what a checkout with hardlinks first would make of it."""
-    first = link_types.split(",")[0].strip()
-    return first == "hardlink" and tree.linked_in_place == tree.nfiles
-
-
 def add(
     repo: Repo,
     targets: list[str],
@@ -160,58 +140,20 @@ def add(
         if path not in resolved:
             resolved.append(path)
     paths = resolved
-    link_types = repo.link_types
-    linked = relink and _links_to_cache(link_types)
-    insert_mode = "link" if linked else "copy"
     with repo.lock():
         for path in paths:
             dvcfile_path = dvcfile_for(path)
             previous = DvcFile.load(dvcfile_path) if dvcfile_path.exists() else None
-            link_type = None
-            if path.is_dir():
-                if no_commit:
-                    tree = repo.hash_tree(path, jobs=jobs, progress=progress)
-                else:
-                    tree = repo.cache.add_tree(
-                        path,
-                        mode=insert_mode,
-                        jobs=jobs,
-                        ignore_root=repo.root,
-                        state=repo.state,
-                        progress=progress,
-                        normalize=relink,
-                    )
-                record = Output(path=path.name, md5=tree.hash, size=tree.size, nfiles=tree.nfiles)
-                if linked and not no_commit and _already_linked(link_types, tree):
-                    # Every file is its own cache object now: the hard links
-                    # checkout would make exist already.
-                    link_type = "hardlink"
-                elif linked and not no_commit:
-                    res = repo.cache.checkout_tree(
-                        tree.hash,
-                        path,
-                        link_types=link_types,
-                        relink=True,
-                        jobs=jobs,
-                        state=repo.state,
-                    )
-                    link_type = res.link_type
-            else:
-                if no_commit:
-                    (fh,) = repo.hash_files([path])
-                else:
-                    fh = repo.cache.add_file(
-                        path, mode=insert_mode, state=repo.state, normalize=relink
-                    )
-                record = Output(path=path.name, md5=fh.hash, size=fh.size, isexec=fh.isexec)
-                if linked and not no_commit:
-                    res = repo.cache.checkout_files(
-                        [(path, fh.hash, fh.isexec)],
-                        link_types=link_types,
-                        relink=True,
-                        state=repo.state,
-                    )
-                    link_type = res.link_type
+            saved = save_output(
+                repo, path, store=not no_commit, relink=relink, jobs=jobs, progress=progress
+            )
+            record = Output(
+                path=path.name,
+                md5=saved.md5,
+                size=saved.size,
+                nfiles=saved.nfiles,
+                isexec=saved.isexec,
+            )
             if previous is not None and previous.outs:
                 old = previous.outs[0]
                 record.raw = old.raw
@@ -224,7 +166,7 @@ def add(
             changed = gitignore.add_entry(path)
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
-            result.added.append(Added(path, dvcfile_path, record, link_type))
+            result.added.append(Added(path, dvcfile_path, record, saved.link_type))
     return result
 
 

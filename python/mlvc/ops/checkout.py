@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -350,11 +351,19 @@ def checkout(
     return summary
 
 
+def warn_unrecorded(repo: Repo, unrecorded: list[str], cwd: Path) -> None:
+    """One warning per output of a stage that never ran (checkout and pull).
+
+    DVC-compat: said even with `--allow-missing`, which only spares the failure.
+    """
+    for rel in unrecorded:
+        shown = repo.shown(rel, cwd)
+        sys.stderr.write(f"warning: `{shown}` has no hash recorded (its stage never ran)\n")
+
+
 def _failure(repo: Repo, summary: CheckoutSummary, cwd: Path) -> CheckoutFailedError:
     def shown(paths: list[str]) -> str:
-        return ", ".join(
-            f"`{Path(os.path.relpath(repo.root / f, cwd)).as_posix()}`" for f in sorted(paths)
-        )
+        return ", ".join(f"`{repo.shown(f, cwd)}`" for f in sorted(paths))
 
     reasons = []
     if summary.failed:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
-from mlvc.ops.add import Progress, _already_linked, _links_to_cache
+from mlvc.ops.save import Progress, save_output
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
@@ -82,7 +82,6 @@ def commit_dvcfile(
     (DVC-compat: `commit` relinks what it commits).
     """
     dvcfile = DvcFile.load(path)
-    link_types = repo.link_types
     dirty = False
     git_index = GitIndex(repo.root) if repo.scm is not None else None
     for out in dvcfile.outs:
@@ -91,49 +90,10 @@ def commit_dvcfile(
             raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
         if out.cache and git_index is not None and git_index.holds(repo.relpath(dest)):
             raise GitTrackedOutputError(repo.root, repo.relpath(dest))
-        linked = relink and out.cache and store and _links_to_cache(link_types)
-        mode = "link" if linked else "copy"
-        if dest.is_dir():
-            if out.cache and store:
-                tree = repo.cache.add_tree(
-                    dest,
-                    mode=mode,
-                    jobs=jobs,
-                    ignore_root=repo.root,
-                    state=repo.state,
-                    progress=progress,
-                    normalize=relink,
-                )
-                if linked and not _already_linked(link_types, tree):
-                    repo.cache.checkout_tree(
-                        tree.hash,
-                        dest,
-                        link_types=link_types,
-                        relink=True,
-                        jobs=jobs,
-                        state=repo.state,
-                    )
-            else:
-                tree = repo.hash_tree(dest, jobs=jobs)
-            new: tuple[str, int, int | None, bool] = (
-                tree.hash,
-                tree.size,
-                tree.nfiles,
-                False,
-            )
-        else:
-            if out.cache and store:
-                fh = repo.cache.add_file(dest, mode=mode, state=repo.state, normalize=relink)
-                if linked:
-                    repo.cache.checkout_files(
-                        [(dest, fh.hash, fh.isexec)],
-                        link_types=link_types,
-                        relink=True,
-                        state=repo.state,
-                    )
-            else:
-                (fh,) = repo.hash_files([dest])
-            new = (fh.hash, fh.size, None, fh.isexec)
+        saved = save_output(
+            repo, dest, store=out.cache and store, relink=relink, jobs=jobs, progress=progress
+        )
+        new = saved.info
         old = (out.md5, out.size, out.nfiles, out.isexec)
         if new != old or out.hash_name != "md5":
             out.md5, out.size, out.nfiles, out.isexec = new

@@ -52,7 +52,7 @@ def repo_target(repo: Repo, target: str) -> str:
 
 def shown_path(repo: Repo, rel: str) -> str:
     """A repository-relative path as DVC prints it: relative to the cwd."""
-    return os.path.relpath(repo.root / rel, Path.cwd())
+    return repo.shown(rel, Path.cwd())
 
 
 def parse_file(data: bytes, rel: str) -> Any:

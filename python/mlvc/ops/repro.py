@@ -18,6 +18,7 @@ import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
+from mlvc.ops.save import save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
@@ -45,7 +46,7 @@ from mlvc.pipeline.status import (
     param_values,
     stage_status,
 )
-from mlvc.repo import Repo
+from mlvc.repo import Repo, shown_from
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -209,7 +210,7 @@ def select(
         hits = [i for i, s in in_file if s.name == name or s.generated_from == name]
         if not hits:
             # DVC-compat: the file is named relative to the current directory.
-            shown = Path(os.path.relpath(repo.root / rel, cwd)).as_posix()
+            shown = repo.shown(rel, cwd)
             if not in_file and not (repo.root / rel).is_file():
                 raise ReproError(
                     f"`{shown}` does not exist",
@@ -294,10 +295,7 @@ class _Runner:
         self.committing = False  # `commit` of stages (exit 1), not `repro` (255)
         # DVC-compat: outputs become links to the cache (hardlink/symlink first) unless
         # `commit --no-relink`, which leaves them as they are and copies them in.
-        links = repo.link_types.split(",")[0].strip() in ("hardlink", "symlink")
-        self._insert_mode = "link" if relink and links else "copy"
-        # DVC-compat: relinking leaves an output as a checkout does (a lone file 0644).
-        self._normalize = relink
+        self._relink = relink
 
     def shown(self, stage: Stage) -> str:
         """The stage as DVC names it to the user (relative to their directory)."""
@@ -305,7 +303,7 @@ class _Runner:
 
     def shown_path(self, rel: str) -> str:
         """A repository-relative path as DVC names it to the user."""
-        return rel if self.where == "." else posixpath.relpath(rel, self.where)
+        return shown_from(self.where, rel)
 
     # -- deciding -----------------------------------------------------------------
     def needs_run(self, stage: Stage, *, force: bool = False) -> bool:
@@ -494,7 +492,8 @@ class _Runner:
                     self._store_legacy(path)
                 info = kept
             else:
-                info = self._save_output(path, store=(out.cache and store) or cache_uncached)
+                keep = (out.cache and store) or cache_uncached
+                info = save_output(self.repo, path, store=keep, relink=self._relink).info
                 self.ws.put(rel, info)
             outs.append((out.path, info))
             if out.cache:
@@ -505,43 +504,6 @@ class _Runner:
         if cache_uncached:
             self.runs.save(entry)
         return entry
-
-    def _save_output(self, path: Path, *, store: bool) -> HashInfo:
-        repo = self.repo
-        if path.is_dir():
-            if store:
-                tree = repo.cache.add_tree(
-                    path,
-                    mode=self._insert_mode,
-                    ignore_root=repo.root,
-                    state=repo.state,
-                    normalize=self._normalize,
-                )
-                if self._insert_mode == "link":
-                    repo.cache.checkout_tree(
-                        tree.hash,
-                        path,
-                        link_types=repo.link_types,
-                        relink=True,
-                        state=repo.state,
-                    )
-            else:
-                tree = repo.hash_tree(path)
-            return tree.hash, tree.size, tree.nfiles, False
-        if store:
-            fh = repo.cache.add_file(
-                path, mode=self._insert_mode, state=repo.state, normalize=self._normalize
-            )
-            if self._insert_mode == "link":
-                repo.cache.checkout_files(
-                    [(path, fh.hash, fh.isexec)],
-                    link_types=repo.link_types,
-                    relink=True,
-                    state=repo.state,
-                )
-        else:
-            (fh,) = repo.hash_files([path])
-        return fh.hash, fh.size, None, fh.isexec
 
     def _place_new(self, lock_path: str, stages: dict[str, Any], name: str) -> None:
         """Keeps entries this run adds in plan order, whatever order parallel runs end in.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -196,13 +195,6 @@ class StageStatus:
         return bool(self.items)
 
 
-def _shown(repo: Repo, repo_path: str, cwd: Path) -> str:
-    # DVC-compat: status names paths relative to the current directory.
-    if cwd == repo.root:
-        return repo_path
-    return os.path.relpath(repo.root / repo_path, cwd)
-
-
 def _params_status(
     ws: Workspace, stage: Stage, lock_entry: dict[str, Any] | None
 ) -> list[tuple[str, str | dict[str, str]]]:
@@ -277,12 +269,12 @@ def stage_status(
             elif not ws.matches(stage.repo_path(dep), recorded_hash(recorded.get(dep))):
                 state = MODIFIED
             if state is not None:
-                deps[_shown(repo, stage.repo_path(dep), cwd)] = state
+                deps[repo.shown(stage.repo_path(dep), cwd)] = state
                 if first_only:
                     break
         if not (first_only and deps):
             for path, pstate in _params_status(ws, stage, entry):
-                deps[_shown(repo, path, cwd)] = pstate
+                deps[repo.shown(path, cwd)] = pstate
         if deps:
             result.items.append({"changed deps": deps})
             if first_only:
@@ -329,7 +321,7 @@ def _outs_status(
             elif not ws.matches(repo_path, md5):
                 state = MODIFIED
         if state is not None:
-            outs[_shown(repo, repo_path, cwd)] = state
+            outs[repo.shown(repo_path, cwd)] = state
             if first_only:
                 break
     return outs

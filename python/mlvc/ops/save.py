@@ -1,0 +1,100 @@
+"""Saving an output: hash it, store it in the cache, link the workspace back to it.
+
+`add`, `commit` and `repro` all record outputs this way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlvc
+from mlvc.repo import Repo
+
+Progress = Callable[[int, int], object]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What an output was saved as."""
+
+    md5: str
+    size: int
+    nfiles: int | None  # a directory's file count; None for a file
+    isexec: bool
+    link_type: str | None = None  # how the workspace was linked back, if it was
+
+    @property
+    def info(self) -> tuple[str, int, int | None, bool]:
+        return self.md5, self.size, self.nfiles, self.isexec
+
+
+def links_to_cache(link_types: str) -> bool:
+    """Whether the workspace ends up linked to the cache (hardlink or symlink first).
+
+    Then files are hard-linked into the cache (no data is copied or moved, and a
+    killed command never leaves a workspace file missing) and linked back as configured.
+    """
+    return link_types.split(",")[0].strip() in ("hardlink", "symlink")
+
+
+def _already_linked(link_types: str, tree: mlvc.TreeHash) -> bool:
+    """Whether inserting `tree` left every file hard-linked to its object, which
+    is what a checkout with hardlinks first would make of it."""
+    first = link_types.split(",")[0].strip()
+    return first == "hardlink" and tree.linked_in_place == tree.nfiles
+
+
+def save_output(
+    repo: Repo,
+    path: Path,
+    *,
+    store: bool = True,
+    relink: bool = True,
+    jobs: int = 0,
+    progress: Progress | None = None,
+) -> Saved:
+    """Hashes the file or directory at `path` and, with `store`, puts it in the cache.
+
+    With `relink` and `cache.type` hardlink or symlink first, the workspace is then
+    linked to the cache as a checkout would leave it, a lone file's mode becoming 0644
+    (DVC-compat: `add`, `commit` and `repro` relink what they record). Without
+    `relink` (`--no-relink`) the workspace is left exactly as it is and the cache gets
+    a copy.
+    """
+    link_types = repo.link_types
+    linked = store and relink and links_to_cache(link_types)
+    mode = "link" if linked else "copy"
+    link_type = None
+    if path.is_dir():
+        if not store:
+            tree = repo.hash_tree(path, jobs=jobs, progress=progress)
+            return Saved(tree.hash, tree.size, tree.nfiles, False)
+        tree = repo.cache.add_tree(
+            path,
+            mode=mode,
+            jobs=jobs,
+            ignore_root=repo.root,
+            state=repo.state,
+            progress=progress,
+            normalize=relink,
+        )
+        if linked and _already_linked(link_types, tree):
+            link_type = "hardlink"  # the links a checkout would make exist already
+        elif linked:
+            res = repo.cache.checkout_tree(
+                tree.hash, path, link_types=link_types, relink=True, jobs=jobs, state=repo.state
+            )
+            link_type = res.link_type
+        return Saved(tree.hash, tree.size, tree.nfiles, False, link_type)
+    if not store:
+        (fh,) = repo.hash_files([path])
+        return Saved(fh.hash, fh.size, None, fh.isexec)
+    fh = repo.cache.add_file(path, mode=mode, state=repo.state, normalize=relink)
+    if linked:
+        res = repo.cache.checkout_files(
+            [(path, fh.hash, fh.isexec)], link_types=link_types, relink=True, state=repo.state
+        )
+        link_type = res.link_type
+    return Saved(fh.hash, fh.size, None, fh.isexec, link_type)
