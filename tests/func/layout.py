@@ -76,6 +76,18 @@ DVC_NO_SUCH = "'{}' does not exist as an output or a stage name in 'dvc.yaml'"
 MLVC_NO_SUCH = "error: `{}` " + NO_SUCH_TARGET
 
 
+def fail_like_dvc_on_bad_targets(mlvc: Runner, dvc: Runner, *command: str) -> None:
+    """Each of BAD makes both tools exit 1, DVC naming the target and mlvc's error
+    line (the first, after any warnings) naming it too."""
+    for args in BAD:
+        theirs = dvc(*command, *args, check=False)
+        ours = mlvc(*command, *args, check=False)
+        assert theirs.returncode == ours.returncode == 1, args
+        assert DVC_NO_SUCH.format(args[-1]) in theirs.stderr, args
+        errors = [line for line in ours.stderr.splitlines() if not line.startswith("warning:")]
+        assert errors[0] == MLVC_NO_SUCH.format(args[-1]), args
+
+
 def layout(mlvc: Runner, git: Runner, repo: Path) -> None:
     """`raw.txt.dvc`, `data.dvc` (a directory), `sub/x.txt.dvc`, `sub/deep/d.txt.dvc`;
     `dvc.yaml`: prep -> train, and other; `sub/dvc.yaml`: s1 (from `sub/x.txt`);

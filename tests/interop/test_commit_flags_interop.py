@@ -9,11 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.func.layout import (
-    BAD,
-    DVC_NO_SUCH,
-    MLVC_NO_SUCH,
     TARGETS,
     edit_everything,
+    fail_like_dvc_on_bad_targets,
     fresh,
     layout,
     objects,
@@ -37,12 +35,7 @@ def test_commit_with_deps_and_recursive_like_dvc(tools: Tools) -> None:
             found.append({rel: (repo / rel).read_text() for rel in changed})
         assert found[0] == found[1], args
     git("checkout", "-q", "--", ".")
-    for args in BAD:
-        theirs = dvc("commit", "-f", *args, check=False)
-        ours = mlvc("commit", "-f", *args, check=False)
-        assert theirs.returncode == ours.returncode == 1, args
-        assert DVC_NO_SUCH.format(args[-1]) in theirs.stderr
-        assert ours.stderr.splitlines()[0] == MLVC_NO_SUCH.format(args[-1])
+    fail_like_dvc_on_bad_targets(mlvc, dvc, "commit", "-f")
     assert git("diff", "--name-only").stdout == ""
 
 

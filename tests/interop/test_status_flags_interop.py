@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.func.layout import BAD, DVC_NO_SUCH, MLVC_NO_SUCH, TARGETS, edit_everything, layout
+from tests.func.layout import TARGETS, edit_everything, fail_like_dvc_on_bad_targets, layout
 from tests.interop.conftest import Runner
 
 Tools = tuple[Runner, Runner, Runner, Path]
@@ -20,12 +20,7 @@ def test_status_with_deps_and_recursive_like_dvc(tools: Tools) -> None:
         theirs = json.loads(dvc("status", "--json", *args).stdout)
         ours = json.loads(mlvc("status", "--json", *args).stdout)
         assert ours == theirs, args
-    for args in BAD:
-        theirs = dvc("status", *args, check=False)
-        ours = mlvc("status", *args, check=False)
-        assert theirs.returncode == ours.returncode == 1, args
-        assert DVC_NO_SUCH.format(args[-1]) in theirs.stderr
-        assert ours.stderr.splitlines()[0] == MLVC_NO_SUCH.format(args[-1])
+    fail_like_dvc_on_bad_targets(mlvc, dvc, "status")
 
 
 def test_cloud_status_with_deps_and_recursive_like_dvc(tools: Tools) -> None:
@@ -37,9 +32,4 @@ def test_cloud_status_with_deps_and_recursive_like_dvc(tools: Tools) -> None:
         theirs = json.loads(dvc("status", "-c", "--json", *args).stdout)
         ours = json.loads(mlvc("status", "-c", "--json", *args).stdout)
         assert ours == theirs, args
-    for args in BAD:
-        theirs = dvc("status", "-c", *args, check=False)
-        ours = mlvc("status", "-c", *args, check=False)
-        assert theirs.returncode == ours.returncode == 1, args
-        assert DVC_NO_SUCH.format(args[-1]) in theirs.stderr
-        assert MLVC_NO_SUCH.format(args[-1]) in ours.stderr.splitlines()
+    fail_like_dvc_on_bad_targets(mlvc, dvc, "status", "-c")
