@@ -511,11 +511,22 @@ class _Runner:
         DVC-compat: new stages are appended in the order DVC (serial) writes them.
         """
         added = self._added.setdefault(lock_path, [])
+        last = len(self.plan_pos)
+
+        def pos(n: str) -> int:
+            return self.plan_pos.get((lock_path, n), last)
+
+        # `added` is kept in plan order. A stage that ends after every earlier one in
+        # the plan (the usual case, and always in a chain) is already in place at the
+        # end: only one that overtook another costs a reordering.
+        in_order = not added or pos(added[-1]) <= pos(name)
         added.append(name)
+        if in_order:
+            return
         fresh = {n: stages[n] for n in added}
         kept = [(k, v) for k, v in stages.items() if k not in fresh]
-        last = len(self.plan_pos)
-        order = sorted(added, key=lambda n: self.plan_pos.get((lock_path, n), last))
+        order = sorted(added, key=pos)
+        added[:] = order
         stages.clear()
         stages.update(kept)
         stages.update((n, fresh[n]) for n in order)
@@ -703,6 +714,8 @@ def _execute(
         for u in ups:
             downstream[u].append(i)
     waiting = list(steps)
+    # Waiting stages whose upstream stages are all done: they may start now.
+    unblocked = {i for i in steps if not pending_ups[i]}
     skipped: set[int] = set()
     failures: list[tuple[int, BaseException]] = []
     running: dict[Future[None], _Job] = {}
@@ -720,6 +733,17 @@ def _execute(
     def finish(i: int) -> None:
         for d in downstream[i]:
             pending_ups[d].discard(i)
+            if not pending_ups[d]:
+                unblocked.add(d)
+
+    def alone(i: int) -> bool:
+        """Whether stage `i` is the only one that can run until it ends.
+
+        Then a pool gains nothing, and the command runs on this thread.
+        """
+        if running or ended:
+            return False
+        return all(j == i or j in skipped for j in unblocked)
 
     def reproduced(i: int) -> None:
         """DVC-compat (`--force-downstream`): what follows a reproduced stage is forced."""
@@ -784,6 +808,7 @@ def _execute(
                         break
                     if i in skipped:
                         waiting.remove(i)
+                        unblocked.discard(i)
                         continue
                     if pending_ups[i]:
                         continue
@@ -791,6 +816,8 @@ def _execute(
                         break
                     waiting.remove(i)
                     started = True
+                    solo = pool is None or alone(i)
+                    unblocked.discard(i)
                     if last_ran:
                         runner.echo("\n")
                     ran_before, last_ran = last_ran, False
@@ -807,8 +834,8 @@ def _execute(
                         finish(i)
                         continue
                     if isinstance(job, _Job):
-                        fut = job_future(runner, job, pool)
-                        if pool is None:
+                        fut = job_future(runner, job, None if solo else pool)
+                        if solo:
                             complete(job, fut)
                         else:
                             running[fut] = job
