@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,6 +19,30 @@ from mlvc.lock import RepoLock
 
 DVC_DIR = ".dvc"
 DEFAULT_LINK_TYPES = "reflink,copy"
+
+
+# The state database's record of a directory found whole in the cache (`Repo.holds`).
+WHOLE_DIR = "whole-dir"
+# Object directories changed this recently may change again within their
+# timestamp's tick: a directory found whole is then not remembered.
+_RACY_NS = 2_000_000_000
+
+
+def _objects_stamp(objects: Path) -> str | None:
+    """The modification times of `objects` (`files/md5`) and of each directory in it,
+    as text; None when one is too recent to be trusted."""
+    try:
+        times = [f"{objects.stat().st_mtime_ns}"]
+        with os.scandir(objects) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    times.append(f"{entry.name}:{entry.stat(follow_symlinks=False).st_mtime_ns}")
+    except OSError:
+        return None
+    newest = max(int(t.rsplit(":", 1)[-1]) for t in times)
+    if newest > time.time_ns() - _RACY_NS:
+        return None
+    return " ".join(sorted(times))
 
 
 def shown_from(where: str, rel: str) -> str:
@@ -81,6 +106,31 @@ class Repo:
     @cached_property
     def state(self) -> mlvc.State:
         return mlvc.State(self.tmp_dir / "mlvc" / "state.db")
+
+    def holds(self, md5: str) -> bool:
+        """Whether the cache holds the object whole: a file's, or a directory's `.dir`
+        and every file's (DVC-compat: `status` says "not in cache" otherwise).
+
+        A directory found whole is remembered in the state database with the
+        modification times of the cache's object directories: any object added or
+        removed since changes one of them, and a later call looks again.
+        """
+        cache = self.cache
+        if not cache.contains(md5):
+            return False
+        if not md5.endswith(".dir"):
+            return True
+        stamp = _objects_stamp(Path(cache.object_path(md5)).parent.parent)
+        key = f"{md5}\n{stamp}".encode()
+        if stamp is not None and self.state.parsed(WHOLE_DIR, key) is not None:
+            return True
+        try:
+            whole = cache.tree_missing(md5) == 0
+        except (OSError, ValueError, MlvcError):
+            return False
+        if whole and stamp is not None:
+            self.state.record_parsed(WHOLE_DIR, key, "")
+        return whole
 
     @property
     def link_types(self) -> str:

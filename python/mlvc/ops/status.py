@@ -58,15 +58,31 @@ def out_state(
     jobs: int = 0,
     workspace: Workspace | None = None,
 ) -> str | None:
-    """The state word for one output, or None when it matches its record."""
+    """The state word for one output, or None when it matches its record.
+
+    DVC-compat: "not in cache" comes first, whatever the workspace holds, when the
+    cache lacks the recorded object (for a directory: any of its files).
+    """
+    if out.cache and out.md5 is not None and not repo.holds(out.md5):
+        return NOT_IN_CACHE
+    return workspace_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
+
+
+def workspace_state(
+    repo: Repo,
+    dvcfile: DvcFile,
+    out: Output,
+    *,
+    jobs: int = 0,
+    workspace: Workspace | None = None,
+) -> str | None:
+    """`deleted` or `modified` when the workspace differs from the record, else None."""
     path = dvcfile.out_path(out)
     current = current_hash(repo, path, jobs=jobs, workspace=workspace)
     if current is None:
         return DELETED
     if out.md5 is None or current[0] != out.md5:
         return MODIFIED
-    if out.cache and not repo.cache.contains(out.md5):
-        return NOT_IN_CACHE
     return None
 
 

@@ -14,7 +14,7 @@ from mlvc import revs
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
-from mlvc.ops.status import NOT_IN_CACHE, out_state, select_dvcfiles
+from mlvc.ops.status import select_dvcfiles, workspace_state
 from mlvc.ops.targets import collect
 from mlvc.pipeline.model import DVCFILE_SUFFIX, Stage
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
@@ -527,7 +527,7 @@ def _checkout_plan(
             if not out.cache or out.md5 is None or out.md5 not in incomplete:
                 continue
             complete = False
-            if out_state(repo, dvcfile, out) != NOT_IN_CACHE:
+            if workspace_state(repo, dvcfile, out) is not None:
                 failed.append(repo.relpath(dvcfile.out_path(out)))
         if complete:
             ready.append(str(dvcfile.path))

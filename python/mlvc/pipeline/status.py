@@ -331,7 +331,7 @@ def _in_cache(repo: Repo, md5: str) -> bool:
     if md5.startswith(LEGACY_PREFIX):
         # DVC-compat: 2.x objects live in the cache's old layout (`<cache>/ab/cdef...`).
         return Path(repo.cache.legacy_object_path(md5[len(LEGACY_PREFIX) :])).is_file()
-    return repo.cache.contains(md5)
+    return repo.holds(md5)
 
 
 def outs_cached(repo: Repo, outs: list[tuple[str, str]]) -> bool:

@@ -559,6 +559,25 @@ impl Cache {
             .collect())
     }
 
+    /// How many of a `.dir` object's file objects the cache lacks (each id
+    /// counted once); fails when the `.dir` object is missing or unreadable.
+    #[pyo3(signature = (hash, jobs=0))]
+    fn tree_missing(&self, py: Python<'_>, hash: &str, jobs: usize) -> PyResult<usize> {
+        py.detach(|| {
+            let mut ids: Vec<String> = self
+                .inner
+                .read_manifest(hash)?
+                .into_iter()
+                .map(|e| e.hash)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let present = self.inner.contains_many(&ids, jobs)?;
+            Ok(present.iter().filter(|p| !**p).count())
+        })
+        .map_err(to_py)
+    }
+
     /// Rehashes objects (all when `hashes` is None); returns `(hash, actual)` for corrupt ones.
     #[pyo3(signature = (hashes=None, jobs=0, progress=None))]
     fn verify(
