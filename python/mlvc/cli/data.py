@@ -66,6 +66,20 @@ def register(app: CommandSink) -> None:
             str | None,
             typer.Option("--out", "-o", help="Put the (outside) target at this path in the repo."),
         ] = None,
+        to_remote: Annotated[
+            bool,
+            typer.Option(
+                "--to-remote", help="Store the target straight on a remote, not in the cache."
+            ),
+        ] = False,
+        remote: Annotated[
+            str | None,
+            typer.Option("--remote", "-r", help="Remote for --to-remote (default: the default)."),
+        ] = None,
+        remote_jobs: Annotated[
+            int | None,
+            typer.Option("--remote-jobs", min=1, help="Parallel uploads with --to-remote."),
+        ] = None,
         force: Annotated[
             bool, typer.Option("--force", "-f", help="With --out: replace what is there.")
         ] = False,
@@ -91,6 +105,9 @@ def register(app: CommandSink) -> None:
                 jobs=jobs,
                 progress=meter,
                 relink=not no_relink,
+                to_remote=to_remote,
+                remote=remote,
+                remote_jobs=remote_jobs,
             )
         from mlvc.cli._gitstage import stage_or_hint
 

@@ -112,6 +112,9 @@ def add(
     jobs: int = 0,
     progress: Progress | None = None,
     relink: bool = True,
+    to_remote: bool = False,
+    remote: str | None = None,
+    remote_jobs: int | None = None,
 ) -> AddResult:
     """Hashes each target, stores it in the cache and writes `<target>.dvc`.
 
@@ -121,11 +124,13 @@ def add(
     mode stays as it was).
     """
     cwd = (cwd or Path.cwd()).absolute()
+    _check_options(targets, use_glob, no_commit, out, to_remote, remote, remote_jobs)
     result = AddResult()
     paths = _expand(targets, cwd, use_glob)
+    if to_remote:
+        dest = Path(os.path.normpath(cwd / out)) if out is not None else None
+        return _add_to_remote(repo, paths[0], dest, cwd, remote, remote_jobs or 0, progress)
     if out is not None:
-        if len(paths) != 1:
-            raise AddError("`--out` takes exactly one target")
         return _add_to(repo, paths[0], Path(os.path.normpath(cwd / out)), force, jobs, progress)
     resolved: list[Path] = []
     # Read the workspace's `.dvc` files once, not once per target.
@@ -167,6 +172,80 @@ def add(
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
             result.added.append(Added(path, dvcfile_path, record, saved.link_type))
+    return result
+
+
+def _check_options(
+    targets: list[str],
+    use_glob: bool,
+    no_commit: bool,
+    out: str | None,
+    to_remote: bool,
+    remote: str | None,
+    remote_jobs: int | None,
+) -> None:
+    """DVC-compat: the option clashes DVC refuses, with its words."""
+    invalid = None
+    if to_remote or out is not None:
+        message = "{} can't be used with " + ("--to-remote" if to_remote else "--out")
+        if len(targets) != 1:
+            invalid = "multiple targets"
+        elif use_glob:
+            invalid = "--glob option"
+        elif no_commit:
+            invalid = "--no-commit option"
+    else:
+        message = "{} can't be used without --to-remote"
+        if remote is not None:
+            invalid = "--remote"
+        elif remote_jobs:
+            invalid = "--remote-jobs"
+    if invalid is not None:
+        raise AddError(message.format(invalid))
+
+
+def _add_to_remote(
+    repo: Repo,
+    source: Path,
+    dest: Path | None,
+    cwd: Path,
+    remote: str | None,
+    jobs: int,
+    progress: Progress | None,
+) -> AddResult:
+    """`add --to-remote`: stores the data straight on a remote and writes its `.dvc` file.
+
+    Nothing enters the cache and the workspace is left alone (no `.gitignore` entry
+    either, as DVC). The `.dvc` file goes beside the data when it is in the
+    repository, else into the current directory (or at `--out`).
+    """
+    from mlvc.ops.transfer import remote_name
+    from mlvc.remote import open_remote
+
+    if not os.path.lexists(source):
+        raise FileNotFoundError(2, "No such file or directory", str(source))
+    if dest is None:
+        dest = source if repo.is_inside(source) else cwd / source.name
+    if not repo.is_inside(dest) or dest == repo.root:
+        raise AddError(f"`--out` `{dest}` must be inside the repository `{repo.root}`")
+    dvcfile_path = dvcfile_for(dest)
+    _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
+    if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
+        raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(dest))
+    backend = open_remote(repo.config, remote_name(repo, remote, None))
+    result = AddResult()
+    with repo.lock():
+        stored = backend.store(source, jobs=jobs, progress=progress)
+        out = Output(
+            path=dest.name,
+            md5=stored.md5,
+            size=stored.size,
+            nfiles=stored.nfiles,
+            isexec=stored.isexec,
+        )
+        DvcFile(dvcfile_path, [out], {"outs": []}).save()
+        result.to_stage.append(dvcfile_path)
+        result.added.append(Added(dest, dvcfile_path, out))
     return result
 
 

@@ -7,7 +7,7 @@ objects to move stays in `mlvc.ops.transfer`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -35,6 +35,16 @@ class TransferResult:
     transferred: list[str] = field(default_factory=list)
     skipped: int = 0  # already present at the destination
     missing: list[str] = field(default_factory=list)  # absent at the source
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What `Remote.store` stored: the data's id and what a `.dvc` file records of it."""
+
+    md5: str
+    size: int
+    nfiles: int | None  # a directory's file count; None for a file
+    isexec: bool
 
 
 class RemoteError(MlvcError):
@@ -81,6 +91,14 @@ class Remote(Protocol):
 
     def remove(self, ids: Iterable[str]) -> int:
         """Deletes `ids` from the remote; returns how many were there."""
+        ...
+
+    def store(
+        self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
+    ) -> Stored:
+        """Hashes the file or directory at `path` and stores its objects (a directory's
+        `.dir` object too) on the remote, each atomically, bypassing the local cache
+        (`add --to-remote`)."""
         ...
 
     def upload_runs(self, cache_dir: Path) -> list[str]:

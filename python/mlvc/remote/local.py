@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import mlvc
 from mlvc.fsutil import atomic_write_bytes
-from mlvc.remote.base import RUNS_DIR, Progress, TransferResult
+from mlvc.remote.base import RUNS_DIR, Progress, Stored, TransferResult
 
 
 def _copy_runs(src: Path, dst: Path) -> list[str]:
@@ -87,6 +87,16 @@ class LocalRemote:
     def remove(self, ids: Iterable[str]) -> int:
         """Deletes objects from the remote directory."""
         return sum(1 for i in ids if self._store.remove(i))
+
+    def store(
+        self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
+    ) -> Stored:
+        """Writes `path`'s objects into the remote directory as into a cache (copies)."""
+        if path.is_dir():
+            tree = self._store.add_tree(path, mode="copy", jobs=jobs, progress=progress)
+            return Stored(tree.hash, tree.size, tree.nfiles, False)
+        fh = self._store.add_file(path, mode="copy")
+        return Stored(fh.hash, fh.size, None, fh.isexec)
 
     def upload_runs(self, cache_dir: Path) -> list[str]:
         """Copies the run cache (`<cache>/runs`) to `<remote>/runs`."""
