@@ -112,25 +112,39 @@ class Repo:
         and every file's (DVC-compat: `status` says "not in cache" otherwise).
 
         A directory found whole is remembered in the state database with the
-        modification times of the cache's object directories: any object added or
-        removed since changes one of them, and a later call looks again.
+        modification times of the cache's object directories, taken once per
+        process: any object added or removed since changes one of them, and a later
+        command looks again. Within one command, a directory found whole stays so.
         """
         cache = self.cache
         if not cache.contains(md5):
             return False
-        if not md5.endswith(".dir"):
+        if not md5.endswith(".dir") or md5 in self._whole_dirs:
             return True
-        stamp = _objects_stamp(Path(cache.object_path(md5)).parent.parent)
+        stamp = self._objects_stamp
         key = f"{md5}\n{stamp}".encode()
         if stamp is not None and self.state.parsed(WHOLE_DIR, key) is not None:
+            self._whole_dirs.add(md5)
             return True
         try:
             whole = cache.tree_missing(md5) == 0
         except (OSError, ValueError, MlvcError):
             return False
-        if whole and stamp is not None:
-            self.state.record_parsed(WHOLE_DIR, key, "")
+        if whole:
+            self._whole_dirs.add(md5)
+            if stamp is not None:
+                self.state.record_parsed(WHOLE_DIR, key, "")
         return whole
+
+    @cached_property
+    def _whole_dirs(self) -> set[str]:
+        """`.dir` ids this process found whole in the cache (see `holds`)."""
+        return set()
+
+    @cached_property
+    def _objects_stamp(self) -> str | None:
+        """The cache's object directories' times when first asked (see `holds`)."""
+        return _objects_stamp(Path(self.cache.object_path("0" * 32)).parent.parent)
 
     @property
     def link_types(self) -> str:
