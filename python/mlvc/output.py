@@ -124,3 +124,23 @@ class Output:
             if key not in out and values.get(key) is not None:
                 out[key] = values[key]
         return out
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a `.dvc` file or a lock entry records of a file's or a directory's data."""
+
+    md5: str
+    size: int
+    nfiles: int | None  # a directory's file count; None for a file
+    isexec: bool
+
+    @property
+    def info(self) -> tuple[str, int, int | None, bool]:
+        return self.md5, self.size, self.nfiles, self.isexec
+
+    def output(self, path: str) -> Output:
+        """The output at `path` (as a `.dvc` file names it) holding this data."""
+        return Output(
+            path=path, md5=self.md5, size=self.size, nfiles=self.nfiles, isexec=self.isexec
+        )

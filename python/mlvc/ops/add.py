@@ -152,13 +152,7 @@ def add(
             saved = save_output(
                 repo, path, store=not no_commit, relink=relink, jobs=jobs, progress=progress
             )
-            record = Output(
-                path=path.name,
-                md5=saved.md5,
-                size=saved.size,
-                nfiles=saved.nfiles,
-                isexec=saved.isexec,
-            )
+            record = saved.output(path.name)
             if previous is not None and previous.outs:
                 old = previous.outs[0]
                 record.raw = old.raw
@@ -235,14 +229,7 @@ def _add_to_remote(
     backend = open_remote(repo.config, remote_name(repo, remote, None))
     result = AddResult()
     with repo.lock():
-        stored = backend.store(source, jobs=jobs, progress=progress)
-        out = Output(
-            path=dest.name,
-            md5=stored.md5,
-            size=stored.size,
-            nfiles=stored.nfiles,
-            isexec=stored.isexec,
-        )
+        out = backend.store(source, jobs=jobs, progress=progress).output(dest.name)
         DvcFile(dvcfile_path, [out], {"outs": []}).save()
         result.to_stage.append(dvcfile_path)
         result.added.append(Added(dest, dvcfile_path, out))

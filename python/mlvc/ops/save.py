@@ -10,24 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlvc
+from mlvc.output import DataInfo
 from mlvc.repo import Repo
 
 Progress = Callable[[int, int], object]
 
 
 @dataclass(frozen=True)
-class Saved:
+class Saved(DataInfo):
     """What an output was saved as."""
 
-    md5: str
-    size: int
-    nfiles: int | None  # a directory's file count; None for a file
-    isexec: bool
     link_type: str | None = None  # how the workspace was linked back, if it was
-
-    @property
-    def info(self) -> tuple[str, int, int | None, bool]:
-        return self.md5, self.size, self.nfiles, self.isexec
 
 
 def links_to_cache(link_types: str) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mlvc.exceptions import MlvcError
+from mlvc.output import DataInfo
 
 if TYPE_CHECKING:
     import mlvc
@@ -35,16 +36,6 @@ class TransferResult:
     transferred: list[str] = field(default_factory=list)
     skipped: int = 0  # already present at the destination
     missing: list[str] = field(default_factory=list)  # absent at the source
-
-
-@dataclass(frozen=True)
-class Stored:
-    """What `Remote.store` stored: the data's id and what a `.dvc` file records of it."""
-
-    md5: str
-    size: int
-    nfiles: int | None  # a directory's file count; None for a file
-    isexec: bool
 
 
 class RemoteError(MlvcError):
@@ -95,7 +86,7 @@ class Remote(Protocol):
 
     def store(
         self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
-    ) -> Stored:
+    ) -> DataInfo:
         """Hashes the file or directory at `path` and stores its objects (a directory's
         `.dir` object too) on the remote, each atomically, bypassing the local cache
         (`add --to-remote`)."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import mlvc
 from mlvc.fsutil import atomic_write_bytes
-from mlvc.remote.base import RUNS_DIR, Progress, Stored, TransferResult
+from mlvc.output import DataInfo
+from mlvc.remote.base import RUNS_DIR, Progress, TransferResult
 
 
 def _copy_runs(src: Path, dst: Path) -> list[str]:
@@ -90,13 +91,13 @@ class LocalRemote:
 
     def store(
         self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
-    ) -> Stored:
+    ) -> DataInfo:
         """Writes `path`'s objects into the remote directory as into a cache (copies)."""
         if path.is_dir():
             tree = self._store.add_tree(path, mode="copy", jobs=jobs, progress=progress)
-            return Stored(tree.hash, tree.size, tree.nfiles, False)
+            return DataInfo(tree.hash, tree.size, tree.nfiles, False)
         fh = self._store.add_file(path, mode="copy")
-        return Stored(fh.hash, fh.size, None, fh.isexec)
+        return DataInfo(fh.hash, fh.size, None, fh.isexec)
 
     def upload_runs(self, cache_dir: Path) -> list[str]:
         """Copies the run cache (`<cache>/runs`) to `<remote>/runs`."""
