@@ -32,17 +32,16 @@ def _objects_stamp(objects: Path) -> str | None:
     """The modification times of `objects` (`files/md5`) and of each directory in it,
     as text; None when one is too recent to be trusted."""
     try:
-        times = [f"{objects.stat().st_mtime_ns}"]
+        times = {"": objects.stat().st_mtime_ns}
         with os.scandir(objects) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    times.append(f"{entry.name}:{entry.stat(follow_symlinks=False).st_mtime_ns}")
+                    times[entry.name] = entry.stat(follow_symlinks=False).st_mtime_ns
     except OSError:
         return None
-    newest = max(int(t.rsplit(":", 1)[-1]) for t in times)
-    if newest > time.time_ns() - _RACY_NS:
+    if max(times.values()) > time.time_ns() - _RACY_NS:
         return None
-    return " ".join(sorted(times))
+    return " ".join(f"{name}:{ns}" for name, ns in sorted(times.items()))
 
 
 def shown_from(where: str, rel: str) -> str:

@@ -335,15 +335,11 @@ def _in_cache(repo: Repo, md5: str) -> bool:
 
 
 def outs_cached(repo: Repo, outs: list[tuple[str, str]]) -> bool:
-    """Whether every `(path, md5)` can be checked out from the cache (directories: each file)."""
-    for _, md5 in outs:
-        if not _in_cache(repo, md5):
-            return False
-        if md5.endswith(".dir"):
-            try:
-                manifest = repo.cache.read_manifest(md5)
-            except (OSError, ValueError):
-                return False
-            if not all(repo.cache.contains(h) for _, h in manifest):
-                return False
-    return True
+    """Whether every `(path, md5)` can be checked out from the cache (directories: each file).
+
+    A 2.x directory never can: its files' objects are not looked for in the old layout.
+    """
+    return all(
+        _in_cache(repo, md5) and not (md5.startswith(LEGACY_PREFIX) and md5.endswith(".dir"))
+        for _, md5 in outs
+    )
