@@ -146,6 +146,28 @@ def test_parallel_jobs_write_the_serial_lock(tools: Tools) -> None:
     assert (repo / "all.txt").read_text() == "0\n1\n2\n3\n4\n5\n"
 
 
+def test_run_cache_that_cannot_be_written_only_warns(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    setup(
+        tools,
+        "stages:\n"
+        "  a: {cmd: echo a > a.txt, deps: [in.txt], outs: [a.txt]}\n"
+        "  b: {cmd: cat a.txt > b.txt, deps: [a.txt], outs: [b.txt]}\n",
+        {"in.txt": "x\n"},
+    )
+    # A file where the run cache's directory belongs: no entry can be written.
+    (repo / ".dvc" / "cache" / "runs").parent.mkdir(parents=True, exist_ok=True)
+    (repo / ".dvc" / "cache" / "runs").write_text("")
+    r = mlvc("repro")
+    # The run-cache entries are written while the next command runs; a failure
+    # there costs reruns only: both stages are recorded.
+    assert r.stderr.count("was not saved in the run cache") == 2
+    assert "stage 'a'" in r.stderr and "stage 'b'" in r.stderr
+    assert (repo / "b.txt").read_text() == "a\n"
+    r = mlvc("status")
+    assert "Data and pipelines are up to date." in r.stdout
+
+
 def test_parallel_jobs_stop_starting_stages_after_a_failure(tools: Tools) -> None:
     mlvc, _dvc, _git, repo = tools
     later = "".join(

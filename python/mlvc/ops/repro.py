@@ -6,13 +6,14 @@ import fnmatch
 import io
 import os
 import posixpath
+import selectors
 import shutil
 import sys
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import mlvc
 from mlvc import gitignore
@@ -36,7 +37,7 @@ from mlvc.pipeline.lockfile import (
     stage_entry,
 )
 from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, Stage
-from mlvc.pipeline.run import Processes, run_commands
+from mlvc.pipeline.run import Processes, StageRun
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
 from mlvc.pipeline.status import (
     DELETED,
@@ -47,9 +48,6 @@ from mlvc.pipeline.status import (
     stage_status,
 )
 from mlvc.repo import Repo, shown_from
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ThreadPoolExecutor
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -288,6 +286,8 @@ class _Runner:
         self.defer_lock_writes = False
         self._lock_written_at: dict[str, float] = {}
         self._locks_pending: dict[str, LockFile] = {}
+        # Run-cache entries of recorded stages, not written yet: (stage, entry).
+        self._runs_pending: list[tuple[str, dict[str, Any]]] = []
         # `.gitignore` entries are written with the lock files, whose cadence they share.
         self.ignores = gitignore.IgnoreBatch()
         # DVC-compat: a cached output git tracks is refused when it is recorded.
@@ -502,7 +502,8 @@ class _Runner:
                     self.result.to_stage.append(changed)
         entry = stage_entry(stage.cmd, deps, params, outs)
         if cache_uncached:
-            self.runs.save(entry)
+            # Written by `chores`, while the next command runs.
+            self._runs_pending.append((self.shown(stage), entry))
         return entry
 
     def _place_new(self, lock_path: str, stages: dict[str, Any], name: str) -> None:
@@ -557,27 +558,51 @@ class _Runner:
 
     def _save_lock(self, shown: str, lock: LockFile) -> None:
         # A lock file is rewritten whole: after each of a thousand quick stages,
-        # that is quadratic in bytes written. Stages finishing within
-        # LOCK_WRITE_INTERVAL of the last write share the next one; `flush_locks`
+        # that is quadratic in bytes written. In `repro`, `chores` writes it at
+        # most every LOCK_WRITE_INTERVAL, while a command runs; `flush_locks`
         # writes the rest when the run ends, failed or interrupted.
-        now = time.monotonic()
-        last = self._lock_written_at.get(shown)
-        if self.defer_lock_writes and last is not None and now - last < LOCK_WRITE_INTERVAL:
+        if self.defer_lock_writes:
             self._locks_pending[shown] = lock
             lock.exists = True  # written by the flush at the latest
             return
+        self._write_lock(shown, lock)
+
+    def _write_lock(self, shown: str, lock: LockFile) -> None:
         self._locks_pending.pop(shown, None)
         self.ignores.flush()
         lock.save()
-        self._lock_written_at[shown] = now
+        self._lock_written_at[shown] = time.monotonic()
+
+    def chores(self) -> None:
+        """Writes what recorded stages left: run-cache entries, and lock files due again.
+
+        `repro` calls it once a command is started, so that the writing overlaps it.
+        """
+        self._save_runs()
+        now = time.monotonic()
+        for shown, lock in list(self._locks_pending.items()):
+            last = self._lock_written_at.get(shown)
+            if last is None or now - last >= LOCK_WRITE_INTERVAL:
+                self._write_lock(shown, lock)
+
+    def _save_runs(self) -> None:
+        pending, self._runs_pending = self._runs_pending, []
+        for shown, entry in pending:
+            try:
+                self.runs.save(entry)
+            except OSError as exc:
+                # The lock entry is the record; the run cache only saves reruns.
+                self.warn(
+                    f"warning: the run of stage '{shown}' was not saved in the run cache: {exc}\n"
+                )
 
     def flush_locks(self) -> None:
-        """Writes the lock files (and `.gitignore` entries) not written yet."""
+        """Writes the lock files, `.gitignore` entries and run-cache entries not written yet."""
+        self._save_runs()
         self.ignores.flush()
         while self._locks_pending:
             shown, lock = self._locks_pending.popitem()
-            lock.save()
-            self._lock_written_at[shown] = time.monotonic()
+            self._write_lock(shown, lock)
 
 
 def repro(
@@ -676,8 +701,11 @@ LOCK_WRITE_INTERVAL = 0.05
 
 @dataclass
 class _Job:
+    """A stage whose commands were started; `buffer` holds their output with -j."""
+
     index: int
     params: Any
+    run: StageRun
     buffer: io.BytesIO | None
     header: str
 
@@ -714,18 +742,13 @@ def _execute(
         for u in ups:
             downstream[u].append(i)
     waiting = list(steps)
-    # Waiting stages whose upstream stages are all done: they may start now.
-    unblocked = {i for i in steps if not pending_ups[i]}
     skipped: set[int] = set()
     failures: list[tuple[int, BaseException]] = []
-    running: dict[Future[None], _Job] = {}
-    pool: ThreadPoolExecutor | None = None
-    if jobs > 1:
-        # Only with -j: `concurrent.futures` (and the logging it loads) costs a
-        # no-op run nothing.
-        from concurrent.futures import ThreadPoolExecutor
-
-        pool = ThreadPoolExecutor(max_workers=jobs)
+    # With -j: the running stages, by the output pipe of their current command.
+    # One thread starts, waits on and records them all: the commands run on the
+    # other cores while it does the bookkeeping, and no lock is handed over.
+    running: dict[int, _Job] = {}
+    selector = selectors.DefaultSelector() if jobs > 1 else None
     last_ran = False
     ran_before = False
     forced: set[int] = set()
@@ -733,17 +756,6 @@ def _execute(
     def finish(i: int) -> None:
         for d in downstream[i]:
             pending_ups[d].discard(i)
-            if not pending_ups[d]:
-                unblocked.add(d)
-
-    def alone(i: int) -> bool:
-        """Whether stage `i` is the only one that can run until it ends.
-
-        Then a pool gains nothing, and the command runs on this thread.
-        """
-        if running or ended:
-            return False
-        return all(j == i or j in skipped for j in unblocked)
 
     def reproduced(i: int) -> None:
         """DVC-compat (`--force-downstream`): what follows a reproduced stage is forced."""
@@ -775,13 +787,14 @@ def _execute(
                     f"{', '.join(repr(n) for n in names)} will be skipped due to this failure\n"
                 )
 
-    def complete(job: _Job, fut: Future[None]) -> None:
+    def complete(job: _Job, error: BaseException | None) -> None:
         nonlocal last_ran
         stage = stages[job.index]
         if job.buffer is not None:
             runner.echo(job.header + job.buffer.getvalue().decode("utf-8", "replace"))
         try:
-            fut.result()
+            if error is not None:
+                raise error
             runner.commit(stage, job.params, save_run=True)
             result.ran.append(stage.addressing)
             last_ran = True
@@ -790,15 +803,41 @@ def _execute(
             fail(job.index, exc)
         finish(job.index)
 
-    # Jobs whose commands ended, committed only after the freed slots got new
-    # commands: with -j, the commands then overlap this bookkeeping.
-    ended: list[tuple[_Job, Future[None]]] = []
+    def watch(job: _Job) -> None:
+        assert selector is not None
+        fd = job.run.fileno()
+        selector.register(fd, selectors.EVENT_READ, job)
+        running[fd] = job
+
+    def take_output(fd: int) -> None:
+        """Reads a ready pipe; a stage whose last command ended goes to `ended`."""
+        assert selector is not None
+        job = running[fd]
+        line = job.run.lines_started
+        error: BaseException | None = None
+        try:
+            done = job.run.read()
+        except (MlvcError, OSError) as exc:
+            done, error = True, exc
+        if done or job.run.lines_started != line:
+            # Ended, or its next command line writes to a new pipe (which may
+            # have the closed one's number, but is not watched yet).
+            selector.unregister(fd)
+            del running[fd]
+            if done:
+                ended.append((job, error))
+            else:
+                watch(job)
+
+    # Stages whose commands ended, recorded only after the freed slots got new
+    # commands: with -j, those commands then run during this bookkeeping.
+    ended: list[tuple[_Job, BaseException | None]] = []
     try:
         while waiting or running or ended:
-            if any(f.exception() is not None for _, f in ended):
+            if any(error is not None for _, error in ended):
                 # A command failed: record that before deciding what else may start.
-                for ended_job, f in ended:
-                    complete(ended_job, f)
+                for ended_job, error in ended:
+                    complete(ended_job, error)
                 ended.clear()
             stop = bool(failures) and not keep_going
             started = False
@@ -808,22 +847,19 @@ def _execute(
                         break
                     if i in skipped:
                         waiting.remove(i)
-                        unblocked.discard(i)
                         continue
                     if pending_ups[i]:
                         continue
-                    if pool is not None and len(running) >= jobs:
+                    if selector is not None and len(running) >= jobs:
                         break
                     waiting.remove(i)
                     started = True
-                    solo = pool is None or alone(i)
-                    unblocked.discard(i)
                     if last_ran:
                         runner.echo("\n")
                     ran_before, last_ran = last_ran, False
                     force = runner.force or i in forced
                     try:
-                        job = _start(runner, i, pool, force=force)
+                        job = _start(runner, i, parallel=selector is not None, force=force)
                     except (MlvcError, OSError) as exc:
                         fail(i, exc)
                         finish(i)
@@ -834,35 +870,44 @@ def _execute(
                         finish(i)
                         continue
                     if isinstance(job, _Job):
-                        fut = job_future(runner, job, None if solo else pool)
-                        if solo:
-                            complete(job, fut)
+                        if selector is not None:
+                            watch(job)
+                            continue
+                        # Serial: what the last stage left to write is written
+                        # while this one's command runs.
+                        runner.chores()
+                        try:
+                            job.run.wait()
+                        except (MlvcError, OSError) as exc:
+                            complete(job, exc)
                         else:
-                            running[fut] = job
+                            complete(job, None)
                         continue
                     # restored from the cache or verified: already recorded
                     last_ran = True
                     reproduced(i)
                     finish(i)
-                    if pool is None:
+                    if not running:
+                        runner.chores()
+                    if selector is None:
                         continue
             if ended:
-                for ended_job, f in ended:
-                    complete(ended_job, f)
+                for ended_job, error in ended:
+                    complete(ended_job, error)
                 ended.clear()
                 continue
             if stop and not running:
                 break
             if running:
-                from concurrent.futures import FIRST_COMPLETED, wait
-
-                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                ended.extend((running.pop(fut), fut) for fut in done)
+                assert selector is not None
+                runner.chores()
+                for key, _ in selector.select():
+                    take_output(key.fd)
             elif not started and waiting and all(pending_ups[i] or i in skipped for i in waiting):
                 break
     finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+        if selector is not None:
+            selector.close()
     if failures:
         if len(failures) == 1:
             raise failures[0][1]
@@ -873,45 +918,13 @@ def _execute(
         )
 
 
-def job_future(runner: _Runner, job: _Job, pool: ThreadPoolExecutor | None) -> Future[None]:
-    stage = runner.graph.stages[job.index]
-
-    buffer = job.buffer
-    echo = runner.echo
-    if buffer is not None:
-
-        def echo(text: str) -> None:
-            buffer.write(text.encode())
-
-    def work() -> None:
-        run_commands(
-            stage,
-            runner.repo.root,
-            processes=runner.processes,
-            out=buffer,
-            echo=echo,
-            shown=runner.shown(stage),
-        )
-
-    if pool is not None:
-        return pool.submit(work)
-    from concurrent.futures import Future
-
-    fut: Future[None] = Future()
-    try:
-        work()
-        fut.set_result(None)
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:  # handed to the caller as a pool would
-        fut.set_exception(exc)
-    return fut
-
-
 def _start(
-    runner: _Runner, i: int, pool: ThreadPoolExecutor | None, *, force: bool = False
+    runner: _Runner, i: int, *, parallel: bool = False, force: bool = False
 ) -> _Job | bool | None:
-    """Decides stage `i`: None = unchanged, True = restored/verified, a job = to run."""
+    """Decides stage `i`: None = unchanged, True = restored/verified, a started job = running.
+
+    `parallel` (-j) sends the commands' output to a buffer, shown when the stage ends.
+    """
     stage = runner.graph.stages[i]
     if stage.is_data_source:
         return _verify_data_source(runner, stage, force=force)
@@ -939,10 +952,24 @@ def _start(
         runner.result.ran.append(stage.addressing)
         return True
     runner.prepare_run(stage)
-    if pool is None:
-        runner.echo(f"Running stage '{runner.shown(stage)}':\n")
-        return _Job(i, params, None, "")
-    return _Job(i, params, io.BytesIO(), header)
+    shown = runner.shown(stage)
+    buffer: io.BytesIO | None = None
+    echo = runner.echo
+    if parallel:
+        buffer = out = io.BytesIO()
+
+        def echo(text: str) -> None:
+            out.write(text.encode())
+
+    else:
+        runner.echo(header)
+    run = StageRun(
+        stage, runner.repo.root, processes=runner.processes, out=buffer, echo=echo, shown=shown
+    )
+    job = _Job(i, params, run, buffer, header if parallel else "")
+    if not run.start():
+        raise ReproError(f"stage `{shown}` has no command to run", "give it a `cmd`")
+    return job
 
 
 def _verify_data_source(runner: _Runner, stage: Stage, *, force: bool = False) -> bool | None:

@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -54,78 +53,138 @@ class Processes:
     """The process groups of running commands, so Ctrl-C can stop every one of them."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
         self.stopping = False
         # Copied once: a thousand stages need not copy the environment a thousand times.
         self.environ = dict(os.environ)
 
     def add(self, proc: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._running.add(proc)
+        self._running.add(proc)
 
     def discard(self, proc: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._running.discard(proc)
+        self._running.discard(proc)
 
     def kill_all(self) -> None:
         """Sends SIGTERM to every running group, then SIGKILL to those still alive."""
         self.stopping = True
-        with self._lock:
-            procs = list(self._running)
-        for proc in procs:
+        for proc in list(self._running):
             _stop(proc)
 
 
-def run_commands(
-    stage: Stage,
-    root: Path,
-    *,
-    processes: Processes,
-    out: IO[bytes] | None = None,
-    echo: Callable[[str], None] | None = None,
-    shown: str | None = None,
-) -> None:
-    """Runs each command line in `wdir`; raises StageFailedError at the first failure.
+class StageRun:
+    """A stage's command lines, run one after another without holding up the caller.
 
-    `shown` is the stage's name as the user sees it (DVC's, relative to their directory).
+    `start` returns as soon as the first line's process exists, so the caller can
+    do other work while it runs. With `out` (parallel runs) each line's output is
+    piped into that buffer: the caller waits on `fileno()` (with `selectors`,
+    beside other stages) and calls `read` when it is ready. Without, the command
+    writes to the terminal and `wait` blocks until the stage ends.
 
-    Output goes to `out` (a buffer, for parallel runs) or to the terminal. Each
-    command runs in its own process group, which Ctrl-C handling kills.
+    Each line runs in its own process group, which Ctrl-C handling kills.
     """
-    # DVC-compat: DVC_ROOT (unless already set) and DVC_STAGE for every command.
-    shown = shown or stage.addressing
-    env = {"DVC_ROOT": str(root), **processes.environ, "DVC_STAGE": shown}
-    cwd = root / stage.wdir
-    for cmd in stage.commands:
-        if echo is not None:
-            echo(f"> {cmd}\n")
-        if processes.stopping:
+
+    def __init__(
+        self,
+        stage: Stage,
+        root: Path,
+        *,
+        processes: Processes,
+        out: IO[bytes] | None = None,
+        echo: Callable[[str], None] | None = None,
+        shown: str | None = None,
+    ) -> None:
+        # `shown` is the stage's name as the user sees it (DVC's, relative to their directory).
+        self.shown = shown or stage.addressing
+        # DVC-compat: DVC_ROOT (unless already set) and DVC_STAGE for every command.
+        self._env = {"DVC_ROOT": str(root), **processes.environ, "DVC_STAGE": self.shown}
+        self._cwd = root / stage.wdir
+        self._lines = list(stage.commands)
+        self.lines_started = 0
+        self._processes = processes
+        self._out = out
+        self._echo = echo
+        self._cmd = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> bool:
+        """Starts the next line (the first, at first); False when none is left."""
+        if self.lines_started >= len(self._lines):
+            return False
+        self._cmd = cmd = self._lines[self.lines_started]
+        self.lines_started += 1
+        if self._echo is not None:
+            self._echo(f"> {cmd}\n")
+        if self._processes.stopping:
             raise KeyboardInterrupt
-        proc = subprocess.Popen(
+        piped = self._out is not None
+        self._proc = subprocess.Popen(
             shell_argv(cmd),
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL if out is not None else None,
-            stdout=subprocess.PIPE if out is not None else None,
-            stderr=subprocess.STDOUT if out is not None else None,
+            cwd=self._cwd,
+            env=self._env,
+            stdin=subprocess.DEVNULL if piped else None,
+            stdout=subprocess.PIPE if piped else None,
+            stderr=subprocess.STDOUT if piped else None,
             close_fds=True,
             start_new_session=True,
         )
-        processes.add(proc)
+        self._processes.add(self._proc)
+        return True
+
+    def fileno(self) -> int:
+        """The running line's output pipe (only with `out`)."""
+        assert self._proc is not None and self._proc.stdout is not None
+        return self._proc.stdout.fileno()
+
+    def read(self) -> bool:
+        """Takes what the running line wrote; True once the last line has ended.
+
+        Raises StageFailedError when a line exits with a non-zero status.
+        """
+        assert self._out is not None
         try:
-            stream = proc.stdout
-            if out is not None and stream is not None:
-                while chunk := os.read(stream.fileno(), 65536):
-                    out.write(chunk)
+            chunk = os.read(self.fileno(), 65536)
+        except BaseException:
+            self._abandon()
+            raise
+        if chunk:
+            self._out.write(chunk)
+            return False
+        return self._line_ended()
+
+    def wait(self) -> None:
+        """Blocks until every line has run; raises StageFailedError at the first failure."""
+        while True:
+            if self._out is not None:
+                while not self.read():
+                    pass
+                return
+            if self._line_ended():
+                return
+
+    def _line_ended(self) -> bool:
+        """Reaps the running line and starts the next; True when none is left."""
+        proc = self._proc
+        assert proc is not None
+        try:
             returncode = proc.wait()
         except BaseException:
-            # Ctrl-C reaches only mlvc (the command has its own session): stop the command.
-            _stop(proc)
+            self._abandon()
             raise
-        finally:
-            processes.discard(proc)
-        if processes.stopping:
+        self._release(proc)
+        if self._processes.stopping:
             raise KeyboardInterrupt
         if returncode != 0:
-            raise StageFailedError(shown, cmd, returncode)
+            raise StageFailedError(self.shown, self._cmd, returncode)
+        return not self.start()
+
+    def _abandon(self) -> None:
+        # Ctrl-C reaches only mlvc (the command has its own session): stop the command.
+        if self._proc is not None:
+            _stop(self._proc)
+            self._release(self._proc)
+
+    def _release(self, proc: subprocess.Popen[bytes]) -> None:
+        self._processes.discard(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        self._proc = None
