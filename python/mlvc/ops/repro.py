@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import heapq
 import io
 import os
 import posixpath
@@ -741,7 +742,10 @@ def _execute(
     for i, ups in pending_ups.items():
         for u in ups:
             downstream[u].append(i)
-    waiting = list(steps)
+    # Stages whose upstream stages are all done, by plan position: the next to start.
+    position = {i: k for k, i in enumerate(steps)}
+    ready = [(position[i], i) for i in steps if not pending_ups[i]]
+    left = len(steps)  # neither started nor skipped yet
     skipped: set[int] = set()
     failures: list[tuple[int, BaseException]] = []
     # With -j: the running stages, by the output pipe of their current command.
@@ -756,6 +760,15 @@ def _execute(
     def finish(i: int) -> None:
         for d in downstream[i]:
             pending_ups[d].discard(i)
+            if not pending_ups[d]:
+                heapq.heappush(ready, (position[d], d))
+
+    def alone() -> bool:
+        """Whether the stage about to start is the only one that can run until it ends.
+
+        Then it runs as in a serial run, its output straight to the terminal.
+        """
+        return not running and not ended and all(j in skipped for _, j in ready)
 
     def reproduced(i: int) -> None:
         """DVC-compat (`--force-downstream`): what follows a reproduced stage is forced."""
@@ -833,64 +846,56 @@ def _execute(
     # commands: with -j, those commands then run during this bookkeeping.
     ended: list[tuple[_Job, BaseException | None]] = []
     try:
-        while waiting or running or ended:
+        while left or running or ended:
             if any(error is not None for _, error in ended):
                 # A command failed: record that before deciding what else may start.
                 for ended_job, error in ended:
                     complete(ended_job, error)
                 ended.clear()
             stop = bool(failures) and not keep_going
-            started = False
-            if not stop:
-                for i in list(waiting):
-                    if failures and not keep_going:
-                        break
-                    if i in skipped:
-                        waiting.remove(i)
-                        continue
-                    if pending_ups[i]:
-                        continue
-                    if selector is not None and len(running) >= jobs:
-                        break
-                    waiting.remove(i)
-                    started = True
-                    if last_ran:
-                        runner.echo("\n")
-                    ran_before, last_ran = last_ran, False
-                    force = runner.force or i in forced
-                    try:
-                        job = _start(runner, i, parallel=selector is not None, force=force)
-                    except (MlvcError, OSError) as exc:
-                        fail(i, exc)
-                        finish(i)
-                        if not keep_going:
-                            break
-                        continue
-                    if job is None:
-                        finish(i)
-                        continue
-                    if isinstance(job, _Job):
-                        if selector is not None:
-                            watch(job)
-                            continue
-                        # Serial: what the last stage left to write is written
-                        # while this one's command runs.
-                        runner.chores()
-                        try:
-                            job.run.wait()
-                        except (MlvcError, OSError) as exc:
-                            complete(job, exc)
-                        else:
-                            complete(job, None)
-                        continue
-                    # restored from the cache or verified: already recorded
-                    last_ran = True
-                    reproduced(i)
+            while ready and not stop:
+                if selector is not None and len(running) >= jobs:
+                    break
+                _, i = heapq.heappop(ready)
+                left -= 1
+                if i in skipped:
+                    continue
+                if last_ran:
+                    runner.echo("\n")
+                ran_before, last_ran = last_ran, False
+                force = runner.force or i in forced
+                parallel = selector is not None and not alone()
+                try:
+                    job = _start(runner, i, parallel=parallel, force=force)
+                except (MlvcError, OSError) as exc:
+                    fail(i, exc)
                     finish(i)
-                    if not running:
-                        runner.chores()
-                    if selector is None:
+                    stop = not keep_going
+                    continue
+                if job is None:
+                    finish(i)
+                    continue
+                if isinstance(job, _Job):
+                    if parallel:
+                        watch(job)
                         continue
+                    # What the last stage left to write is written while this
+                    # one's command runs.
+                    runner.chores()
+                    try:
+                        job.run.wait()
+                    except (MlvcError, OSError) as exc:
+                        complete(job, exc)
+                    else:
+                        complete(job, None)
+                    stop = bool(failures) and not keep_going
+                    continue
+                # restored from the cache or verified: already recorded
+                last_ran = True
+                reproduced(i)
+                finish(i)
+                if not running:
+                    runner.chores()
             if ended:
                 for ended_job, error in ended:
                     complete(ended_job, error)
@@ -903,7 +908,8 @@ def _execute(
                 runner.chores()
                 for key, _ in selector.select():
                     take_output(key.fd)
-            elif not started and waiting and all(pending_ups[i] or i in skipped for i in waiting):
+            elif not ready:
+                # Nothing runs and nothing can start: what is left waits on failed stages.
                 break
     finally:
         if selector is not None:
