@@ -16,6 +16,10 @@ from mlvc.exceptions import MlvcError
 from mlvc.fsutil import atomic_write_text
 
 LEVELS = ("system", "global", "repo", "local")
+# Above every file: what one command is told on its command line (`ls --config`,
+# `--remote`, `--remote-config`), never written anywhere.
+OVERRIDE = "override"
+_READ_ORDER = (*LEVELS, OVERRIDE)
 
 # Keys DVC's schema accepts, per section kind; anything else is an error, as in DVC.
 KNOWN_KEYS: dict[str, set[str]] = {
@@ -241,7 +245,7 @@ class Config:
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         """The merged value; relative paths come back absolute."""
-        for level in reversed(LEVELS):
+        for level in reversed(_READ_ORDER):
             cf = self.files.get(level)
             if cf is None:
                 continue
@@ -257,13 +261,20 @@ class Config:
     def sections(self) -> dict[str, dict[str, str]]:
         """Every section merged across levels, values as written."""
         merged: dict[str, dict[str, str]] = {}
-        for level in LEVELS:
+        for level in _READ_ORDER:
             cf = self.files.get(level)
             if cf is None:
                 continue
             for name, values in cf.sections.items():
                 merged.setdefault(name, {}).update(values)
         return merged
+
+    def overridden(self, sections: dict[str, dict[str, str]], origin: Path) -> Config:
+        """This config with `sections` above every level (relative paths read from
+        `origin`'s directory); the files are left as they are."""
+        validate(sections, origin)
+        override = ConfigFile(origin, {name: dict(values) for name, values in sections.items()})
+        return Config({**self.files, OVERRIDE: override})
 
     def remotes(self) -> list[str]:
         """Names of all configured remotes."""

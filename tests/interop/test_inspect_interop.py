@@ -842,3 +842,72 @@ def test_ls_paths_from_a_subdirectory_mean_the_same_at_every_revision(tools: Too
     # With no path, both list the root; DVC names its entries from the subdirectory.
     assert "dvc.yaml\n" in mlvc("ls", ".", cwd=sub).stdout
     assert "../dvc.yaml\n" in dvc("ls", ".", cwd=sub).stdout
+
+
+def test_ls_reads_directories_missing_from_the_cache_from_a_remote_like_dvc(
+    tools: Tools, tmp_path: Path
+) -> None:
+    mlvc, dvc, git, repo = tools
+    committed_repo(tools)
+    holding, lacking = tmp_path / "holding", tmp_path / "lacking"
+    dvc("remote", "add", "holding", str(holding))
+    dvc("remote", "add", "-d", "lacking", str(lacking))
+    dvc("push", "-q", "-r", "holding")
+    git("commit", "-qam", "remotes")
+    extra = tmp_path / "extra.config"
+    extra.write_text("[core]\n    remote = holding\n")
+    shutil.rmtree(repo / ".dvc" / "cache")
+    shutil.rmtree(repo / "data")
+    # Neither the cache nor the default remote holds it: both fail (DVC: 255). First,
+    # while DVC has not yet kept a `.dir` read from a remote in its site cache.
+    for args in (["-R"], ["data"], ["data/sub/b.txt"]):
+        ours = mlvc("ls", ".", *args, check=False)
+        theirs = dvc("ls", ".", *args, check=False)
+        assert ours.returncode == theirs.returncode == 255, (args, ours.stderr, theirs.stderr)
+        assert "data" in ours.stderr and "`lacking`" in ours.stderr
+        assert len(ours.stderr.splitlines()) == 2  # the error and its hint
+    for args in (
+        ["-R", "--remote", "holding"],
+        ["data", "--remote", "holding"],
+        ["data/sub", "-R", "--remote", "holding"],
+        ["-T", "--remote", "holding"],
+        ["-R", "--config", str(extra)],
+        ["-R", "--remote-config", f"url={holding}"],
+        ["--rev", "HEAD", "-R", "--dvc-only", "--remote", "holding"],
+    ):
+        if "-T" in args:
+            assert_same_text(tools, "ls", ".", *args)
+        else:
+            assert_same_json(tools, "ls", ".", *args, "--json")
+    # Listings that stay above the directory need no `.dir` at all.
+    assert_same_json(tools, "ls", ".", "--json")
+    assert_same_json(tools, "ls", ".", "-R", "-L", "1", "--json")
+    assert_same_text(tools, "ls", ".", "-T", "-L", "1")
+    # Listing from the remote put nothing in the cache.
+    assert not (repo / ".dvc" / "cache").exists()
+    # An unknown remote is refused even when no directory needs loading (DVC: 1).
+    ours = mlvc("ls", ".", "--remote", "nowhere", check=False)
+    theirs = dvc("ls", ".", "--remote", "nowhere", check=False)
+    assert ours.returncode == theirs.returncode == 1
+    assert "`nowhere`" in ours.stderr
+
+
+def test_ls_refuses_a_remote_dir_object_naming_paths_outside_the_directory(
+    tools: Tools, tmp_path: Path
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    committed_repo(tools)
+    remote = tmp_path / "remote"
+    dvc("remote", "add", "-d", "r", str(remote))
+    dvc("push", "-q")
+    dir_id = json.loads(mlvc("ls", ".", "--json").stdout)
+    (md5,) = [e["md5"] for e in dir_id if e["path"] == "data"]
+    shutil.rmtree(repo / ".dvc" / "cache")
+    # A remote whose `.dir` was replaced by one that escapes the directory.
+    bad = remote / "files" / "md5" / md5[:2] / md5[2:]
+    bad.chmod(0o644)
+    bad.write_text(json.dumps([{"md5": "0" * 32, "relpath": "../../escape.txt"}]))
+    r = mlvc("ls", ".", "-R", check=False)
+    assert r.returncode != 0
+    assert "escape.txt" in r.stderr or "unsafe" in r.stderr.lower(), r.stderr
+    assert not (tmp_path / "escape.txt").exists() and not (repo.parent / "escape.txt").exists()

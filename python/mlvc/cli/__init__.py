@@ -149,6 +149,7 @@ def _command_of(args: list[str]) -> str | None:
 _MANY_VALUES: dict[str, tuple[tuple[str, ...], ...]] = {
     "": (("--targets",),),
     "gc": (("--projects", "-p"),),
+    "ls": (("--remote-config",),),
 }
 # DVC-compat: options argparse stores into one destination (`store_const`), so the
 # last one given wins: `repro --ignore-errors -k` keeps going but fails in the end.

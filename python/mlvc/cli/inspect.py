@@ -163,17 +163,50 @@ def register(app: CommandSink) -> None:
         show_hash: Annotated[
             bool, typer.Option("--show-hash", help="Show each entry's hash.")
         ] = False,
+        config: Annotated[
+            Path | None,
+            typer.Option(
+                "--config",
+                metavar="FILE",
+                help="A config file merged over the repository's config.",
+            ),
+        ] = None,
+        remote: Annotated[
+            str | None,
+            typer.Option(
+                "--remote",
+                metavar="NAME",
+                help="The remote to read directories missing from the cache from.",
+            ),
+        ] = None,
+        remote_config: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--remote-config",
+                metavar="NAME=VALUE",
+                help="Options merged over that remote's config (the default remote's "
+                "without --remote).",
+            ),
+        ] = None,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
         """List git files and DVC outputs of a repository, at a revision or in its workspace."""
-        from mlvc.ops.ls import TreeJsonError, as_text, ls, ls_tree, tree_as_text
+        from mlvc.ops.ls import (
+            TreeJsonError,
+            as_text,
+            ls,
+            ls_tree,
+            override_config,
+            tree_as_text,
+        )
         from mlvc.repo import Repo
 
         if tree and as_json:
             # DVC-compat: DVC's message, exit 255.
             raise TreeJsonError("Cannot use --tree and --json options together.")
         repo = Repo.find(Path(url))
+        override_config(repo, config_file=config, remote=remote, remote_config=remote_config)
         if tree:
             root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)
             _write(quiet, tree_as_text(root, size=size, show_hash=show_hash))

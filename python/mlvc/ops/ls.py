@@ -110,9 +110,11 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _dvc_tree(repo: Repo, commit: str | None) -> dict[str, Info]:
-    """Outputs of a revision, their files, and the directories leading to them."""
+def _dvc_tree(repo: Repo, commit: str | None) -> tuple[dict[str, Info], dict[str, str]]:
+    """Outputs of a revision, their files, and the directories leading to them; and the
+    directory outputs whose `.dir` object the cache lacks (path -> id), not expanded."""
     infos: dict[str, Info] = {}
+    unloaded: dict[str, str] = {}
     for t in cached_outs_at(repo, commit):
         out = t.out
         for parent in _parents(t.path):
@@ -122,12 +124,71 @@ def _dvc_tree(repo: Repo, commit: str | None) -> dict[str, Info]:
         infos[t.path] = Info(
             isdir=out.is_dir, size=size, isexec=out.isexec, isout=True, md5=out.md5
         )
-        if out.is_dir and out.md5 and repo.cache.contains(out.md5):
-            for rel, md5 in repo.cache.read_manifest(out.md5):
-                for parent in _parents(rel):
-                    infos.setdefault(f"{t.path}/{parent}", Info(isdir=True, isout=True))
-                infos[f"{t.path}/{rel}"] = Info(isdir=False, isout=True, md5=md5)
-    return infos
+        if out.is_dir and out.md5:
+            if repo.cache.contains(out.md5):
+                _expand(infos, t.path, repo.cache.read_manifest(out.md5))
+            else:
+                unloaded[t.path] = out.md5
+    return infos, unloaded
+
+
+def _expand(infos: dict[str, Info], path: str, entries: list[tuple[str, str]]) -> None:
+    """Adds the files of a directory output (and the directories between) to `infos`."""
+    for rel, md5 in entries:
+        for parent in _parents(rel):
+            infos.setdefault(f"{path}/{parent}", Info(isdir=True, isout=True))
+        infos[f"{path}/{rel}"] = Info(isdir=False, isout=True, md5=md5)
+
+
+class DirectoryNotLoadedError(MlvcError):
+    """A directory output to list whose `.dir` object neither the cache nor the remote holds."""
+
+    exit_code = 255  # DVC-compat: DVC fails with an unexpected error here
+    hint = "fetch it (`mlvc fetch`), or name a remote that holds it with `--remote`"
+
+    def __init__(self, path: str, dir_id: str, remote: str | None) -> None:
+        where = f"nor on remote `{remote}`" if remote else "and no remote is configured"
+        super().__init__(
+            f"cannot list `{path}`: its directory object `{dir_id}` is not in the cache {where}"
+        )
+
+
+def _needed(unloaded: str, target: str, depth: int | None, recursive: bool) -> bool:
+    """Whether listing `target` (`depth` levels, None for all) reads inside `unloaded`."""
+    if target == ROOT or unloaded.startswith(target + "/"):
+        if not recursive:
+            return False
+        rel = unloaded[len(target) + 1 :] if target else unloaded
+        return depth is None or rel.count("/") + 1 < depth
+    if unloaded == target:
+        return depth is None or depth > 0
+    return target.startswith(unloaded + "/")
+
+
+def _load(
+    repo: Repo,
+    views: tuple[dict[str, Info], ...],
+    unloaded: dict[str, str],
+    needed: list[str],
+) -> None:
+    """Expands the directory outputs in `needed` from the `.dir` objects on the remote.
+
+    DVC-compat: a directory whose contents the listing needs is read from the default
+    remote (or `--remote`) when the cache lacks its `.dir`; it is not kept.
+    """
+    if not needed:
+        return
+    from mlvc.remote import open_remote
+
+    name = repo.config.get("core", "remote")
+    remote = open_remote(repo.config, name) if name else None
+    for path in needed:
+        md5 = unloaded[path]
+        entries = remote.read_manifest(md5) if remote is not None else None
+        if entries is None:
+            raise DirectoryNotLoadedError(path, md5, name)
+        for view in views:
+            _expand(view, path, entries)
 
 
 def _merge(fs: dict[str, Info], dvc: dict[str, Info]) -> dict[str, Info]:
@@ -161,21 +222,79 @@ class TreeJsonError(MlvcError):
 
 
 def _tree(
-    repo: Repo, rev: str | None, *, dvc_only: bool
+    repo: Repo,
+    rev: str | None,
+    *,
+    dvc_only: bool,
+    target: str,
+    depth: int | None,
+    recursive: bool,
 ) -> tuple[dict[str, Info], dict[str, Info]]:
     """`(listed, merged)`: what listings show (DVC's side alone with `dvc_only`) and the
-    merged view, where the path given is looked up.
+    merged view, where the path given is looked up. Directory outputs that listing
+    `target` reads inside are expanded (from the remote if need be).
 
     DVC-compat: with `--dvc-only` the path itself may be a git file or directory (shown
     with its git/workspace details); only what is listed under it is DVC's alone.
     """
     commit = resolve_rev(repo, rev) if rev else None
-    dvc = _dvc_tree(repo, commit)
+    dvc, unloaded = _dvc_tree(repo, commit)
     fs = _git_tree(repo, commit) if commit else _workspace_tree(repo)
+    # DVC-compat: also in the workspace, where the directory may be on disk: which of
+    # its files are the output's comes from the `.dir`.
+    needed = [p for p in sorted(unloaded) if _needed(p, target, depth, recursive)]
+    _load(repo, (dvc,), unloaded, needed)
     merged = _merge(fs, dvc)
     # DVC-compat: the root's own entry always comes from the git/workspace side.
     merged[ROOT] = fs[ROOT]
     return (dict(dvc) if dvc_only else merged), merged
+
+
+def override_config(
+    repo: Repo,
+    *,
+    config_file: Path | None = None,
+    remote: str | None = None,
+    remote_config: list[str] | None = None,
+) -> None:
+    """`ls --config FILE --remote NAME --remote-config K=V...`: this command's view of
+    the repository's config, files untouched.
+
+    DVC-compat: the file is merged over the repository's config, `--remote` becomes
+    the default remote (it must exist), and `--remote-config` is merged over the
+    config of that remote (or of the default one).
+    """
+    from mlvc.config import ConfigError, ConfigFile
+    from mlvc.remote import RemoteError
+
+    sections: dict[str, dict[str, str]] = {}
+    # Relative paths given on the command line are read from the current directory.
+    origin = Path.cwd().absolute() / "(command line)"
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError(f"`{config_file}`: no such config file")
+        loaded = ConfigFile.load(config_file)
+        sections, origin = loaded.sections, config_file
+    if remote is not None:
+        sections.setdefault("core", {})["remote"] = remote
+    if remote_config:
+        name = remote or sections.get("core", {}).get("remote")
+        name = name or repo.config.get("core", "remote")
+        if not name:
+            raise RemoteError("`--remote-config` needs a remote: no default remote is set")
+        values = sections.setdefault(f'remote "{name}"', {})
+        for item in remote_config:
+            key, eq, value = item.partition("=")
+            if not eq or not key:
+                raise ConfigError(f"`--remote-config {item}`: expected NAME=VALUE")
+            values[key.strip()] = value
+    if not sections:
+        return
+    repo.config = repo.config.overridden(sections, origin)
+    name = repo.config.get("core", "remote")
+    if name and name not in repo.config.remotes():
+        known = ", ".join(f"`{n}`" for n in repo.config.remotes()) or "none"
+        raise RemoteError(f"remote `{name}` doesn't exist (configured: {known})")
 
 
 def _target(repo: Repo, path: str | None, cwd: Path | None) -> str:
@@ -224,11 +343,13 @@ def ls(
     that depth and the directories at it. Without `recursive`, directories are listed
     beside files; with it, only files are.
     """
-    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
     target = _target(repo, path, cwd)
+    depth = maxdepth if recursive else None
+    tree, merged = _tree(
+        repo, rev, dvc_only=dvc_only, target=target, depth=depth, recursive=recursive
+    )
     if target not in merged:
         raise PathNotFoundError(path or target, rev)
-    depth = maxdepth if recursive else None
     if depth == 0 or not merged[target].isdir:
         # DVC-compat: the last part of the path as given (`data/` shows as `.`).
         return [_as_json(posixpath.basename(_shown(repo, path)) or os.curdir, merged[target])]
@@ -269,8 +390,10 @@ def ls_tree(
     cwd: Path | None = None,
 ) -> TreeNode:
     """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
-    tree, merged = _tree(repo, rev, dvc_only=dvc_only)
     target = _target(repo, path, cwd)
+    tree, merged = _tree(
+        repo, rev, dvc_only=dvc_only, target=target, depth=maxdepth, recursive=True
+    )
     if target not in merged:
         raise PathNotFoundError(path or target, rev)
     children: dict[str, list[str]] = {}

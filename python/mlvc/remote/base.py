@@ -84,6 +84,12 @@ class Remote(Protocol):
         """Deletes `ids` from the remote; returns how many were there."""
         ...
 
+    def read_manifest(self, dir_id: str) -> list[tuple[str, str]] | None:
+        """The `(path, md5)` entries of the `.dir` object `dir_id`, read on the remote
+        without copying it anywhere; None when the remote lacks it. Paths that leave
+        the directory are refused as in the cache."""
+        ...
+
     def store(
         self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
     ) -> DataInfo:

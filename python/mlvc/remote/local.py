@@ -89,6 +89,12 @@ class LocalRemote:
         """Deletes objects from the remote directory."""
         return sum(1 for i in ids if self._store.remove(i))
 
+    def read_manifest(self, dir_id: str) -> list[tuple[str, str]] | None:
+        """A `.dir` object's entries, read in place."""
+        if not self._store.contains(dir_id):
+            return None
+        return list(self._store.read_manifest(dir_id))
+
     def store(
         self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
     ) -> DataInfo:
