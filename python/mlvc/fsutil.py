@@ -23,7 +23,11 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
             except FileNotFoundError:
                 mode = 0o666 & ~current_umask()
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            # Name the file the user knows, not the temp name beside it.
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

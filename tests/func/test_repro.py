@@ -168,6 +168,35 @@ def test_run_cache_that_cannot_be_written_only_warns(tools: Tools) -> None:
     assert "Data and pipelines are up to date." in r.stdout
 
 
+def test_error_while_a_command_runs_stops_it(tools: Tools) -> None:
+    mlvc, _dvc, _git, repo = tools
+    # `a` leaves a directory where `dvc.lock` goes: writing the lock fails while
+    # `b`'s command runs (lock writes wait for the next command to start).
+    setup(
+        tools,
+        "stages:\n"
+        "  a: {cmd: mkdir dvc.lock && echo a > a.txt, deps: [in.txt], outs: [a.txt]}\n"
+        "  b: {cmd: echo $$ > b.pid && exec sleep 30, deps: [a.txt], outs: [b.txt]}\n",
+        {"in.txt": "x\n"},
+    )
+    started = time.monotonic()
+    r = mlvc("repro", check=False)
+    # One line naming the lock file (not the temp file beside it), and its hint.
+    assert r.returncode != 0 and "dvc.lock`" in r.stderr and "mlvc-tmp" not in r.stderr
+    assert time.monotonic() - started < 20
+    pid = int((repo / "b.pid").read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        raise AssertionError("the running command was left behind")
+
+
 def test_parallel_jobs_stop_starting_stages_after_a_failure(tools: Tools) -> None:
     mlvc, _dvc, _git, repo = tools
     later = "".join(

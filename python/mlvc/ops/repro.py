@@ -688,7 +688,9 @@ def repro(
                 max(1, jobs),
                 force_downstream=force_downstream,
             )
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C, or an error while commands run (a lock file that cannot be
+            # written): no command is left running behind the user's back.
             runner.processes.kill_all()
             raise
         finally:
