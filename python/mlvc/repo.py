@@ -10,12 +10,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlvc
 from mlvc import parsecache
 from mlvc.config import Config
 from mlvc.exceptions import MlvcError
 from mlvc.lock import RepoLock
+
+if TYPE_CHECKING:
+    from mlvc.remote.known import KnownObjects
 
 DVC_DIR = ".dvc"
 DEFAULT_LINK_TYPES = "reflink,copy"
@@ -105,6 +109,13 @@ class Repo:
     @cached_property
     def state(self) -> mlvc.State:
         return mlvc.State(self.tmp_dir / "mlvc" / "state.db")
+
+    @cached_property
+    def known_objects(self) -> KnownObjects:
+        """What each remote was last seen to hold (`data status --no-remote-refresh`)."""
+        from mlvc.remote.known import KnownObjects
+
+        return KnownObjects(self.tmp_dir)
 
     def holds(self, md5: str) -> bool:
         """Whether the cache holds the object whole: a file's, or a directory's `.dir`

@@ -183,6 +183,58 @@ def test_data_status_not_in_remote(tools: Tools, tmp_path: Path) -> None:
     assert_same_text(tools, "data", "status", "--not-in-remote", unordered=True)
 
 
+def test_data_status_no_remote_refresh_answers_from_what_was_seen_like_dvc(
+    tools: Tools, tmp_path: Path
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    committed_repo(tools)
+    store = tmp_path / "store"
+    dvc("remote", "add", "-q", "-d", "store", str(store))
+    cached = ["data", "status", "--json", "--not-in-remote", "--no-remote-refresh"]
+    asked = ["data", "status", "--json", "--not-in-remote"]
+
+    def not_in_remote(*args: str) -> list[str]:
+        found = assert_same_json(tools, *args, unordered=True)
+        return list(found.get("not_in_remote", []))
+
+    # Never seen: nothing counts as pushed, whatever the remote holds.
+    assert "model.pkl" in not_in_remote(*cached)
+    dvc("push", "-q")
+    assert "model.pkl" in not_in_remote(*cached)
+    assert "data/a.txt" in not_in_remote(*cached, "--granular")
+    # Asked once, remembered: the shallow check saw the `.dir`, not the files in it.
+    assert not_in_remote(*asked) == []
+    assert not_in_remote(*cached) == []
+    assert "data/a.txt" in not_in_remote(*cached, "--granular")
+    assert not_in_remote(*asked, "--granular") == []
+    assert not_in_remote(*cached, "--granular") == []
+    # The remote loses an object: the remembered answer stays until the next check.
+    (md5,) = [
+        line.split()[-1]
+        for line in (repo / "model.pkl.dvc").read_text().splitlines()
+        if "md5:" in line
+    ]
+    (store / "files" / "md5" / md5[:2] / md5[2:]).unlink()
+    assert not_in_remote(*cached) == []
+    assert not_in_remote(*asked) == ["model.pkl"]
+    assert not_in_remote(*cached) == ["model.pkl"]
+    # mlvc also remembers what its own push, fetch and `status -c` saw (DVC forgets
+    # its index after any transfer).
+    mlvc("push", "-q")
+    assert json.loads(mlvc(*cached).stdout).get("not_in_remote") is None
+    (store / "files" / "md5" / md5[:2] / md5[2:]).unlink()
+    mlvc("status", "-c")
+    assert json.loads(mlvc(*cached).stdout)["not_in_remote"] == ["model.pkl"]
+    mlvc("push", "-q")
+    # `gc -c` deletes on the remote: everything seen before is forgotten.
+    (repo / "gone.txt.dvc").unlink()
+    mlvc("gc", "-w", "-c", "-f")
+    assert "model.pkl" in json.loads(mlvc(*cached).stdout)["not_in_remote"]
+    # An unknown remote is refused without a refresh too.
+    r = mlvc(*cached, "-r", "nowhere", check=False)
+    assert r.returncode != 0 and "`nowhere`" in r.stderr
+
+
 def test_data_status_in_an_empty_git_repository(tools: Tools) -> None:
     tools[1]("init", "-q")
     # `dvc init` stages its files, so git is dirty and the hint follows.

@@ -64,6 +64,14 @@ def register(app: CommandSink) -> None:
             str | None,
             typer.Option("--remote", "-r", help="Remote to check (with `--not-in-remote`)."),
         ] = None,
+        no_remote_refresh: Annotated[
+            bool,
+            typer.Option(
+                "--no-remote-refresh",
+                help="With `--not-in-remote`: do not ask the remote; answer from what it "
+                "was last seen to hold (by push, fetch, pull, status -c, data status).",
+            ),
+        ] = False,
         jobs: Jobs = 0,
         quiet: Quiet = False,
         verbose: Verbose = False,
@@ -83,6 +91,7 @@ def register(app: CommandSink) -> None:
             untracked_files=show_untracked,
             not_in_remote=not_in_remote,
             remote=remote,
+            remote_refresh=not no_remote_refresh,
             jobs=jobs,
         )
         if as_json:

@@ -105,9 +105,19 @@ def _not_in_cache(repo: Repo, recorded: Index, targets: list[str]) -> list[str]:
 
 
 def _not_in_remote(
-    repo: Repo, outs: Iterable[TrackedOut], remote: str | None, granular: bool, targets: list[str]
+    repo: Repo,
+    outs: Iterable[TrackedOut],
+    remote: str | None,
+    granular: bool,
+    targets: list[str],
+    *,
+    refresh: bool = True,
 ) -> list[str]:
-    """Pushable entries whose object the remote does not hold."""
+    """Pushable entries whose object the remote does not hold.
+
+    Without `refresh`, the remote is not asked: what it was last seen to hold
+    answers (`Repo.known_objects`), and anything never seen there counts as absent.
+    """
     entries: dict[str, str] = {}  # display path -> object id
     for t in outs:
         out = t.out
@@ -122,7 +132,13 @@ def _not_in_remote(
         return sorted(entries)
     from mlvc.remote import open_remote
 
-    present = open_remote(repo.config, name).exists_many(set(entries.values()))
+    backend = open_remote(repo.config, name)  # an unknown name fails either way
+    ids = set(entries.values())
+    if refresh:
+        present = backend.exists_many(ids)
+        repo.known_objects.learn(name, present, ids - present)
+    else:
+        present = repo.known_objects.present(name) & ids
     return sorted(path for path, oid in entries.items() if oid not in present)
 
 
@@ -184,10 +200,14 @@ def data_status(
     untracked_files: bool = False,
     not_in_remote: bool = False,
     remote: str | None = None,
+    remote_refresh: bool = True,
     cwd: Path | None = None,
     jobs: int = 0,
 ) -> DataStatus:
-    """Compares HEAD, the `.dvc` files and the workspace the way `dvc data status` does."""
+    """Compares HEAD, the `.dvc` files and the workspace the way `dvc data status` does.
+
+    `remote_refresh=False` answers `not_in_remote` without asking the remote.
+    """
     cwd = (cwd or Path.cwd()).absolute()
     keys = target_keys(repo, targets, cwd)
     if "" in keys:
@@ -202,7 +222,9 @@ def data_status(
         status = DataStatus(uncommitted=uncommitted)
         status.not_in_cache = _not_in_cache(repo, recorded, keys)
         if not_in_remote:
-            status.not_in_remote = _not_in_remote(repo, outs, remote, granular, keys)
+            status.not_in_remote = _not_in_remote(
+                repo, outs, remote, granular, keys, refresh=remote_refresh
+            )
 
         if scm is not None and dirty_check is not None:
             head = scm.head_commit()

@@ -456,6 +456,9 @@ def gc(
         if not dry:
             for s in swept:
                 _delete(s.objects + s.temp_files, jobs)
+            if cloud and any(s.objects for s in swept):
+                # What remotes were seen to hold is no longer known.
+                repo.known_objects.forget_all()
     return swept
 
 

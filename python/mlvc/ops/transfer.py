@@ -346,6 +346,9 @@ def push(
             summary.missing.extend(sorted(unexpanded - on_remote))
             todo = objects - on_remote - unexpanded
             result = backend.upload(repo.cache, todo, jobs=jobs, progress=progress)
+            repo.known_objects.learn(
+                name, on_remote | set(result.transferred), unexpanded - on_remote
+            )
             summary.transferred += len(result.transferred)
             summary.missing.extend(result.missing)
     return summary
@@ -389,6 +392,11 @@ def fetch(
             wanted = objects - unexpanded
             todo = wanted - set(repo.cache.contains_many(sorted(wanted), jobs=jobs))
             result = backend.download(repo.cache, todo, jobs=jobs, progress=progress)
+            repo.known_objects.learn(
+                name,
+                [*first.transferred, *result.transferred],
+                [*first.missing, *result.missing],
+            )
             summary.transferred += len(result.transferred)
             summary.missing.extend(result.missing)
     return summary
@@ -571,8 +579,10 @@ def cloud_status(
                         if t.covers(rel):
                             named.setdefault(h, f"{t.path}/{rel}")
             entries = [(path, h) for h, path in named.items()]
-            on_remote = backend.exists_many({h for _p, h in entries})
-            cached = set(repo.cache.contains_many(sorted({h for _p, h in entries})))
+            asked = {h for _p, h in entries}
+            on_remote = backend.exists_many(asked)
+            repo.known_objects.learn(name, on_remote, asked - on_remote)
+            cached = set(repo.cache.contains_many(sorted(asked)))
             states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
             for path, h in entries:
                 local = h in cached
