@@ -197,6 +197,28 @@ def test_error_while_a_command_runs_stops_it(tools: Tools) -> None:
         raise AssertionError("the running command was left behind")
 
 
+def test_parallel_command_that_closes_its_output_does_not_hold_up_others(
+    tools: Tools,
+) -> None:
+    mlvc, _dvc, _git, repo = tools
+    # `quiet` closes its output at once and runs on; `loud` writes more than a pipe
+    # holds. Waiting for `quiet` to exit without reading `loud`'s pipe would keep
+    # `loud` blocked until `quiet` ends, so `loud` would end last.
+    setup(
+        tools,
+        "stages:\n"
+        "  quiet: {cmd: exec >&- 2>&- && sleep 2 && echo q > q.txt, deps: [in.txt], "
+        "outs: [q.txt]}\n"
+        "  loud: {cmd: sleep 0.3 && yes x | head -c 200000 && echo l > l.txt, "
+        "deps: [in.txt], outs: [l.txt]}\n",
+        {"in.txt": "x\n"},
+    )
+    r = mlvc("repro", "-j", "2")
+    assert r.stdout.index("Running stage 'loud'") < r.stdout.index("Running stage 'quiet'")
+    assert "x\n" * 100000 in r.stdout
+    assert (repo / "q.txt").read_text() == "q\n" and (repo / "l.txt").read_text() == "l\n"
+
+
 def test_parallel_jobs_stop_starting_stages_after_a_failure(tools: Tools) -> None:
     mlvc, _dvc, _git, repo = tools
     later = "".join(

@@ -834,9 +834,10 @@ def _execute(
             done = job.run.read()
         except (MlvcError, OSError) as exc:
             done, error = True, exc
-        if done or job.run.lines_started != line:
-            # Ended, or its next command line writes to a new pipe (which may
-            # have the closed one's number, but is not watched yet).
+        if done or job.run.lines_started != line or job.run.fileno() != fd:
+            # Ended; or its next command line writes to a new pipe (which may
+            # have the closed one's number, but is not watched yet); or the
+            # command closed its output and its exit is what to wait for.
             selector.unregister(fd)
             del running[fd]
             if done:

@@ -105,6 +105,9 @@ class StageRun:
         self._echo = echo
         self._cmd = ""
         self._proc: subprocess.Popen[bytes] | None = None
+        # Set once the running line closed its output but has not exited yet:
+        # readable when it exits, so the caller need not block on it.
+        self._pidfd: int | None = None
 
     def start(self) -> bool:
         """Starts the next line (the first, at first); False when none is left."""
@@ -131,7 +134,10 @@ class StageRun:
         return True
 
     def fileno(self) -> int:
-        """The running line's output pipe (only with `out`)."""
+        """What to wait on (only with `out`): the running line's output pipe, or once
+        that is closed, its process (a pidfd, readable when it exits)."""
+        if self._pidfd is not None:
+            return self._pidfd
         assert self._proc is not None and self._proc.stdout is not None
         return self._proc.stdout.fileno()
 
@@ -140,7 +146,9 @@ class StageRun:
 
         Raises StageFailedError when a line exits with a non-zero status.
         """
-        assert self._out is not None
+        assert self._out is not None and self._proc is not None
+        if self._pidfd is not None:
+            return self._line_ended()
         try:
             chunk = os.read(self.fileno(), 65536)
         except BaseException:
@@ -149,6 +157,14 @@ class StageRun:
         if chunk:
             self._out.write(chunk)
             return False
+        if self._proc.poll() is None:
+            # The output is closed but the command still runs (`exec >&-`, a
+            # daemon): wait for its exit beside the other stages, not here.
+            try:
+                self._pidfd = os.pidfd_open(self._proc.pid)
+                return False
+            except OSError:
+                pass  # no pidfds on this system: wait for it here
         return self._line_ended()
 
     def wait(self) -> None:
@@ -187,4 +203,7 @@ class StageRun:
         self._processes.discard(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
         self._proc = None
