@@ -952,8 +952,8 @@ def test_ls_refuses_a_remote_dir_object_naming_paths_outside_the_directory(
     remote = tmp_path / "remote"
     dvc("remote", "add", "-d", "r", str(remote))
     dvc("push", "-q")
-    dir_id = json.loads(mlvc("ls", ".", "--json").stdout)
-    (md5,) = [e["md5"] for e in dir_id if e["path"] == "data"]
+    entries = json.loads(mlvc("ls", ".", "--json").stdout)
+    (md5,) = [e["md5"] for e in entries if e["path"] == "data"]
     shutil.rmtree(repo / ".dvc" / "cache")
     # A remote whose `.dir` was replaced by one that escapes the directory.
     bad = remote / "files" / "md5" / md5[:2] / md5[2:]
