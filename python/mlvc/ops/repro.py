@@ -750,7 +750,8 @@ def _execute(
     left = len(steps)  # neither started nor skipped yet
     skipped: set[int] = set()
     failures: list[tuple[int, BaseException]] = []
-    # With -j: the running stages, by the output pipe of their current command.
+    # With -j: the running stages, by what to wait on for each (its current
+    # command's output pipe, or its process once that closed its output).
     # One thread starts, waits on and records them all: the commands run on the
     # other cores while it does the bookkeeping, and no lock is handed over.
     running: dict[int, _Job] = {}
@@ -825,7 +826,7 @@ def _execute(
         running[fd] = job
 
     def take_output(fd: int) -> None:
-        """Reads a ready pipe; a stage whose last command ended goes to `ended`."""
+        """Serves a ready pipe or pidfd; a stage whose last command ended goes to `ended`."""
         assert selector is not None
         job = running[fd]
         line = job.run.lines_started
