@@ -269,11 +269,17 @@ class Config:
                 merged.setdefault(name, {}).update(values)
         return merged
 
-    def overridden(self, sections: dict[str, dict[str, str]], origin: Path) -> Config:
-        """This config with `sections` above every level (relative paths read from
-        `origin`'s directory); the files are left as they are."""
+    def overridden(
+        self, sections: dict[str, dict[str, str]], *, base_dir: Path, origin: str
+    ) -> Config:
+        """This config with `sections` above every level; the files are left as they are.
+
+        Relative paths in them are read from `base_dir`; errors name `origin`.
+        """
         validate(sections, origin)
-        override = ConfigFile(origin, {name: dict(values) for name, values in sections.items()})
+        values = {name: dict(v) for name, v in sections.items()}
+        # Paths are resolved against the directory of a file's path.
+        override = ConfigFile(base_dir / "(override)", values)
         return Config({**self.files, OVERRIDE: override})
 
     def remotes(self) -> list[str]:

@@ -937,11 +937,19 @@ def test_ls_reads_directories_missing_from_the_cache_from_a_remote_like_dvc(
     assert_same_text(tools, "ls", ".", "-T", "-L", "1")
     # Listing from the remote put nothing in the cache.
     assert not (repo / ".dvc" / "cache").exists()
-    # An unknown remote is refused even when no directory needs loading (DVC: 1).
-    ours = mlvc("ls", ".", "--remote", "nowhere", check=False)
-    theirs = dvc("ls", ".", "--remote", "nowhere", check=False)
-    assert ours.returncode == theirs.returncode == 1
-    assert "`nowhere`" in ours.stderr
+    # An unknown remote, or a key no config has, is refused even when no directory
+    # needs loading (DVC: 1, "failed to list").
+    bad_config = tmp_path / "bad.config"
+    bad_config.write_text("[core]\n    bogus = 1\n")
+    for args, named in (
+        (["--remote", "nowhere"], "`nowhere`"),
+        (["--remote-config", "bogus=1"], "`bogus`"),
+        (["--config", str(bad_config)], "`bogus`"),
+    ):
+        ours = mlvc("ls", ".", *args, check=False)
+        theirs = dvc("ls", ".", *args, check=False)
+        assert ours.returncode == theirs.returncode == 1, (args, ours.stderr, theirs.stderr)
+        assert named in ours.stderr
 
 
 def test_ls_refuses_a_remote_dir_object_naming_paths_outside_the_directory(

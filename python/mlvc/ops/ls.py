@@ -250,6 +250,12 @@ def _tree(
     return (dict(dvc) if dvc_only else merged), merged
 
 
+class LsConfigError(MlvcError):
+    """`ls --config`, `--remote` or `--remote-config` that cannot be applied."""
+
+    hint = "check the option's value against `mlvc config --list` and `mlvc remote list`"
+
+
 def override_config(
     repo: Repo,
     *,
@@ -269,12 +275,16 @@ def override_config(
 
     sections: dict[str, dict[str, str]] = {}
     # Relative paths given on the command line are read from the current directory.
-    origin = Path.cwd().absolute() / "(command line)"
+    base_dir, origin = Path.cwd().absolute(), "--remote-config"
     if config_file is not None:
         if not config_file.is_file():
-            raise ConfigError(f"`{config_file}`: no such config file")
-        loaded = ConfigFile.load(config_file)
-        sections, origin = loaded.sections, config_file
+            raise LsConfigError(f"`{config_file}`: no such config file")
+        try:
+            loaded = ConfigFile.load(config_file)
+        except ConfigError as exc:
+            raise LsConfigError(str(exc)) from None
+        sections, base_dir = loaded.sections, config_file.absolute().parent
+        origin = f"{config_file} (--config)"
     if remote is not None:
         sections.setdefault("core", {})["remote"] = remote
     if remote_config:
@@ -286,11 +296,15 @@ def override_config(
         for item in remote_config:
             key, eq, value = item.partition("=")
             if not eq or not key:
-                raise ConfigError(f"`--remote-config {item}`: expected NAME=VALUE")
+                raise LsConfigError(f"`--remote-config {item}`: expected NAME=VALUE")
             values[key.strip()] = value
     if not sections:
         return
-    repo.config = repo.config.overridden(sections, origin)
+    try:
+        repo.config = repo.config.overridden(sections, base_dir=base_dir, origin=origin)
+    except ConfigError as exc:
+        # DVC-compat: `ls` fails with 1 here ("failed to list"), not a config error's 251.
+        raise LsConfigError(str(exc)) from None
     name = repo.config.get("core", "remote")
     if name and name not in repo.config.remotes():
         known = ", ".join(f"`{n}`" for n in repo.config.remotes()) or "none"
