@@ -935,6 +935,11 @@ def test_ls_reads_directories_missing_from_the_cache_from_a_remote_like_dvc(
     assert_same_json(tools, "ls", ".", "--json")
     assert_same_json(tools, "ls", ".", "-R", "-L", "1", "--json")
     assert_same_text(tools, "ls", ".", "-T", "-L", "1")
+    # The words after `--remote-config`'s pairs stay the command's arguments (with
+    # argparse they become values, and DVC fails with an unexpected error).
+    pairs_first = ["ls", "-R", "--remote-config", f"url={holding}", ".", "data", "--json"]
+    pairs_last = ["ls", ".", "data", "-R", "--remote-config", f"url={holding}", "--json"]
+    assert json.loads(mlvc(*pairs_first).stdout) == json.loads(mlvc(*pairs_last).stdout)
     # Listing from the remote put nothing in the cache.
     assert not (repo / ".dvc" / "cache").exists()
     # An unknown remote, or a key no config has, is refused even when no directory

@@ -151,6 +151,10 @@ _MANY_VALUES: dict[str, tuple[tuple[str, ...], ...]] = {
     "gc": (("--projects", "-p"),),
     "ls": (("--remote-config",),),
 }
+# Of those, options whose values are NAME=VALUE pairs: a word without `=` after them
+# is the command's argument. (argparse takes it as a value, and DVC then fails:
+# `dvc ls --remote-config url=/x . data` is an "unexpected error".)
+_ASSIGNMENTS = {"--remote-config"}
 # DVC-compat: options argparse stores into one destination (`store_const`), so the
 # last one given wins: `repro --ignore-errors -k` keeps going but fails in the end.
 _LAST_WINS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -271,6 +275,8 @@ def normalise_args(args: list[str], options: CommandOptions | None = None) -> li
             name, value = attached or (many[word], "")
             values = [value] if attached else []
             while attached is None and todo and not todo[0].startswith("-"):
+                if name in _ASSIGNMENTS and "=" not in todo[0]:
+                    break  # the command's arguments, not more NAME=VALUE pairs
                 values.append(todo.pop(0))
             # DVC-compat: a repeated option replaces the earlier one (argparse's `store`).
             out = [w for w in out if not w.startswith(name + "=")]
