@@ -181,20 +181,27 @@ def test_error_while_a_command_runs_stops_it(tools: Tools) -> None:
     )
     started = time.monotonic()
     r = mlvc("repro", check=False)
-    # One line naming the lock file (not the temp file beside it), and its hint.
+    # One line naming the lock file (not the temp file beside it).
     assert r.returncode != 0 and "dvc.lock`" in r.stderr and "mlvc-tmp" not in r.stderr
     assert time.monotonic() - started < 20
-    pid = int((repo / "b.pid").read_text())
+    # `b` may have been stopped before it wrote its pid; left running, it writes it
+    # at once and sleeps on.
+    pid_file = repo / "b.pid"
+    deadline = time.monotonic() + 2
+    while not pid_file.read_text().strip() if pid_file.exists() else True:
+        if time.monotonic() > deadline:
+            return  # stopped before it got that far
+        time.sleep(0.05)
+    pid = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            break
+            return
         time.sleep(0.05)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        raise AssertionError("the running command was left behind")
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError("the running command was left behind")
 
 
 def test_parallel_command_that_closes_its_output_does_not_hold_up_others(
@@ -207,7 +214,7 @@ def test_parallel_command_that_closes_its_output_does_not_hold_up_others(
     setup(
         tools,
         "stages:\n"
-        "  quiet: {cmd: exec >&- 2>&- && sleep 2 && echo q > q.txt, deps: [in.txt], "
+        "  quiet: {cmd: exec >&- 2>&- && sleep 3 && echo q > q.txt, deps: [in.txt], "
         "outs: [q.txt]}\n"
         "  loud: {cmd: sleep 0.3 && yes x | head -c 200000 && echo l > l.txt, "
         "deps: [in.txt], outs: [l.txt]}\n",
