@@ -165,12 +165,7 @@ def _needed(unloaded: str, target: str, depth: int | None, recursive: bool) -> b
     return target.startswith(unloaded + "/")
 
 
-def _load(
-    repo: Repo,
-    views: tuple[dict[str, Info], ...],
-    unloaded: dict[str, str],
-    needed: list[str],
-) -> None:
+def _load(repo: Repo, infos: dict[str, Info], unloaded: dict[str, str], needed: list[str]) -> None:
     """Expands the directory outputs in `needed` from the `.dir` objects on the remote.
 
     DVC-compat: a directory whose contents the listing needs is read from the default
@@ -187,8 +182,7 @@ def _load(
         entries = remote.read_manifest(md5) if remote is not None else None
         if entries is None:
             raise DirectoryNotLoadedError(path, md5, name)
-        for view in views:
-            _expand(view, path, entries)
+        _expand(infos, path, entries)
 
 
 def _merge(fs: dict[str, Info], dvc: dict[str, Info]) -> dict[str, Info]:
@@ -243,7 +237,7 @@ def _tree(
     # DVC-compat: also in the workspace, where the directory may be on disk: which of
     # its files are the output's comes from the `.dir`.
     needed = [p for p in sorted(unloaded) if _needed(p, target, depth, recursive)]
-    _load(repo, (dvc,), unloaded, needed)
+    _load(repo, dvc, unloaded, needed)
     merged = _merge(fs, dvc)
     # DVC-compat: the root's own entry always comes from the git/workspace side.
     merged[ROOT] = fs[ROOT]
@@ -271,7 +265,7 @@ def override_config(
     config of that remote (or of the default one).
     """
     from mlvc.config import ConfigError, ConfigFile
-    from mlvc.remote import RemoteError
+    from mlvc.remote import RemoteError, remote_url
 
     sections: dict[str, dict[str, str]] = {}
     # Relative paths given on the command line are read from the current directory.
@@ -306,9 +300,8 @@ def override_config(
         # DVC-compat: `ls` fails with 1 here ("failed to list"), not a config error's 251.
         raise LsConfigError(str(exc)) from None
     name = repo.config.get("core", "remote")
-    if name and name not in repo.config.remotes():
-        known = ", ".join(f"`{n}`" for n in repo.config.remotes()) or "none"
-        raise RemoteError(f"remote `{name}` doesn't exist (configured: {known})")
+    if name:
+        remote_url(repo.config, name)  # it must exist, even if nothing is read from it
 
 
 def _target(repo: Repo, path: str | None, cwd: Path | None) -> str:

@@ -15,6 +15,7 @@ __all__ = [
     "TransferResult",
     "UnsupportedRemoteError",
     "open_remote",
+    "remote_url",
 ]
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
@@ -26,13 +27,18 @@ class UnsupportedRemoteError(RemoteError):
     hint = "use a local path or a `file://` url, or run this command with `dvc`"
 
 
-def open_remote(config: Config, name: str) -> Remote:
-    """The backend for remote `name`, chosen by the scheme of its url."""
-    section = f'remote "{name}"'
-    url = config.get(section, "url")
+def remote_url(config: Config, name: str) -> str:
+    """The url of remote `name`; a clear error naming the configured ones if it has none."""
+    url = config.get(f'remote "{name}"', "url")
     if url is None:
         known = ", ".join(f"`{n}`" for n in config.remotes()) or "none"
         raise RemoteError(f"remote `{name}` doesn't exist (configured: {known})")
+    return url
+
+
+def open_remote(config: Config, name: str) -> Remote:
+    """The backend for remote `name`, chosen by the scheme of its url."""
+    url = remote_url(config, name)
     if url.startswith("file://"):
         url = url.removeprefix("file://")
     elif not is_local_path(url):
