@@ -169,13 +169,12 @@ class StageRun:
 
     def wait(self) -> None:
         """Blocks until every line has run; raises StageFailedError at the first failure."""
-        while True:
-            if self._out is not None:
-                while not self.read():
-                    pass
-                return
-            if self._line_ended():
-                return
+        if self._out is not None:
+            while not self.read():
+                pass
+            return
+        while not self._line_ended():
+            pass
 
     def _line_ended(self) -> bool:
         """Reaps the running line and starts the next; True when none is left."""
