@@ -77,6 +77,17 @@ def test_missing_dep_names_it_and_the_stage(tools: Tools) -> None:
     assert not (repo / "dvc.lock").exists()
 
 
+def test_stage_without_a_command_is_refused_before_touching_its_outputs(tools: Tools) -> None:
+    mlvc = tools[0]
+    repo = setup(tools, "stages:\n  a: {cmd: [], outs: [x.txt]}\n", {"x.txt": "kept\n"})
+    for args in (("repro",), ("repro", "--dry"), ("repro", "-j", "2")):
+        r = mlvc(*args, check=False)
+        assert r.returncode == 255, r
+        assert "stage `a` has no command to run" in r.stderr
+        assert "Running stage" not in r.stdout
+        assert (repo / "x.txt").read_text() == "kept\n"
+
+
 def test_failing_command_reports_exit_code_and_keeps_lock(tools: Tools) -> None:
     mlvc, dvc, _git, repo = tools
     setup(

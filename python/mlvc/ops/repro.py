@@ -956,6 +956,9 @@ def _start(
             runner.commit(stage, params, save_run=True)
         runner.result.restored.append(stage.addressing)
         return True
+    if not stage.commands:
+        # Refused before anything is shown or removed: the outputs stay as they are.
+        raise ReproError(f"stage `{runner.shown(stage)}` has no command to run", "give it a `cmd`")
     header = f"Running stage '{runner.shown(stage)}':\n"
     if runner.dry:
         runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
@@ -977,8 +980,7 @@ def _start(
         stage, runner.repo.root, processes=runner.processes, out=buffer, echo=echo, shown=shown
     )
     job = _Job(i, params, run, buffer, header if parallel else "")
-    if not run.start():
-        raise ReproError(f"stage `{shown}` has no command to run", "give it a `cmd`")
+    run.start()
     return job
 
 
