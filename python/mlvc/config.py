@@ -282,6 +282,10 @@ class Config:
         override = ConfigFile(base_dir / "(override)", values)
         return Config({**self.files, OVERRIDE: override})
 
+    def chosen_remote(self, explicit: str | None = None) -> str | None:
+        """The remote a command uses: `explicit` (`-r NAME`), else `core.remote`, else None."""
+        return explicit or self.get("core", "remote")
+
     def remotes(self) -> list[str]:
         """Names of all configured remotes."""
         return [

@@ -126,7 +126,7 @@ def _not_in_remote(
         for entry in _expanded(repo, t, granular):
             if entry.hash and in_targets(entry.path, targets):
                 entries[entry.display] = entry.hash
-    name = remote or repo.config.get("core", "remote")
+    name = repo.config.chosen_remote(remote)
     if name is None:
         # DVC-compat: with no remote configured, nothing counts as pushed (no error).
         return sorted(entries)

@@ -175,7 +175,7 @@ def _load(repo: Repo, infos: dict[str, Info], unloaded: dict[str, str], needed: 
         return
     from mlvc.remote import open_remote
 
-    name = repo.config.get("core", "remote")
+    name = repo.config.chosen_remote()
     remote = open_remote(repo.config, name) if name else None
     for path in needed:
         md5 = unloaded[path]
@@ -283,7 +283,7 @@ def override_config(
         sections.setdefault("core", {})["remote"] = remote
     if remote_config:
         name = remote or sections.get("core", {}).get("remote")
-        name = name or repo.config.get("core", "remote")
+        name = repo.config.chosen_remote(name)
         if not name:
             raise RemoteError("`--remote-config` needs a remote: no default remote is set")
         values = sections.setdefault(f'remote "{name}"', {})
@@ -299,7 +299,7 @@ def override_config(
     except ConfigError as exc:
         # DVC-compat: `ls` fails with 1 here ("failed to list"), not a config error's 251.
         raise LsConfigError(str(exc)) from None
-    name = repo.config.get("core", "remote")
+    name = repo.config.chosen_remote()
     if name:
         remote_url(repo.config, name)  # it must exist, even if nothing is read from it
 

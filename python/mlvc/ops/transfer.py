@@ -57,7 +57,7 @@ def remote_name(repo: Repo, explicit: str | None, out_remote: str | None) -> str
 
     (With `-r`, push/fetch/pull skip outputs naming another remote: see `_group`.)
     """
-    name = explicit or out_remote or repo.config.get("core", "remote")
+    name = repo.config.chosen_remote(explicit or out_remote)
     if not name:
         raise NoRemoteError(f"no remote specified in `{repo.dvc_dir / 'config'}`")
     return name
