@@ -30,6 +30,12 @@ remote modify a jobs 4
 remote modify a bogus 4
 remote modify a url x,y
 remote modify a jobs --unset
+remote modify a jobs --unset
+remote modify a bogus --unset
+remote modify a jobs 0
+remote add odd foo://bar/baz
+remote add fileurl file:///tmp/x
+remote modify a url ftp://host/x
 remote modify zz jobs 4
 remote rename a aa
 remote rename nope x
@@ -40,6 +46,10 @@ config core.remote
 config core.autostage
 config core.autostage true
 config core.autostage maybe
+config core.autostage 1
+config core.hardlink_lock yes
+config core.hardlink_lock False
+config core.checksum_jobs 0
 config cache.type bogus
 config cache.type hardlink,symlink
 config foo.bar 1

@@ -8,6 +8,7 @@ to the config file's directory, remote names lower-cased).
 from __future__ import annotations
 
 import os
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,7 @@ _INT_KEYS = {
     ("state", "row_limit"),
     ("state", "row_cleanup_quota"),
 }
-_TRUE = ("true", "1", "yes", "on")
-_FALSE = ("false", "0", "no", "off")
+_POSITIVE_INT_KEYS = {"jobs", "checksum_jobs"}
 
 
 class ConfigUsageError(ConfigError):
@@ -145,6 +145,22 @@ def parse_name(name: str) -> tuple[str, str]:
     )
 
 
+# DVC-compat: the url schemes DVC's config schema knows (a url without a host is a path).
+_REMOTE_SCHEMES = {
+    "s3", "gs", "ssh", "hdfs", "webhdfs", "azure", "oss", "gdrive",
+    "http", "https", "webdav", "webdavs", "remote",
+}  # fmt: skip
+
+
+def _check_remote_url(url: str, origin: Path) -> None:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.netloc and parsed.scheme not in _REMOTE_SCHEMES:
+        raise ConfigError(
+            f"`{origin}`: unsupported remote url type `{parsed.scheme}://` in `{url}`; "
+            f"use a path or one of {', '.join(f'{s}://' for s in sorted(_REMOTE_SCHEMES))}"
+        )
+
+
 def check_value(section: str, key: str, value: str, origin: Path) -> None:
     """Rejects unknown sections or keys and values DVC's schema refuses."""
     kind, _ = section_kind(section)
@@ -153,15 +169,21 @@ def check_value(section: str, key: str, value: str, origin: Path) -> None:
     known = KNOWN_KEYS[kind]
     if known and key not in known:
         raise ConfigError(f"`{origin}`: unknown option `{key}` in section `{kind}`")
-    if (kind, key) in _BOOL_KEYS and value.strip().lower() not in _TRUE + _FALSE:
+    # DVC-compat: DVC's schema takes only `true` and `false` (any case); it refuses to
+    # load a config holding `1` or `yes`, so mlvc must not write one.
+    if (kind, key) in _BOOL_KEYS and value.strip().lower() not in ("true", "false"):
         raise ConfigError(f"`{origin}`: `{kind}.{key}` expects true or false, got `{value}`")
     if (kind, key) in _INT_KEYS:
         try:
-            int(value)
+            number = int(value)
         except ValueError:
             raise ConfigError(
                 f"`{origin}`: `{kind}.{key}` expects an integer, got `{value}`"
             ) from None
+        if key in _POSITIVE_INT_KEYS and number < 1:
+            raise ConfigError(f"`{origin}`: `{kind}.{key}` must be at least 1, got `{value}`")
+    if (kind, key) == ("remote", "url"):
+        _check_remote_url(value, origin)
     if (kind, key) == ("cache", "type"):
         bad = [t for t in (s.strip() for s in value.split(",")) if t not in CACHE_TYPES]
         if bad:
@@ -314,6 +336,7 @@ def add_remote(
         raise RemoteConfigError(
             f"`{cf.path}`: remote `{name}` already exists; use `-f` to overwrite it"
         )
+    _check_remote_url(url, cf.path)
     cf.sections[section] = {"url": ed.store_path(url, cf)}
     if default:
         cf.sections.setdefault("core", {})["remote"] = name
@@ -377,9 +400,7 @@ def modify_remote(
     if value is None:
         values = cf.sections.get(section, {})
         if key not in values:
-            raise RemoteConfigError(
-                f"`{cf.path}`: option `{key}` of remote `{name}` is not set in this file"
-            )
+            return  # DVC-compat: unsetting an option that is not set succeeds quietly
         del values[key]
         if not values:
             del cf.sections[section]
