@@ -278,3 +278,48 @@ def test_gc_not_in_remote_checks_each_output_against_its_remote_like_dvc(
     mlvc("gc", "-f", "-w", "--not-in-remote", cwd=ours)
     kept = remote_contents(ours / ".dvc" / "cache")
     assert kept == remote_contents(theirs / ".dvc" / "cache") == ["a\n", "b\n"]
+
+
+def lost_manifest_repo(mlvc: Runner, git: Runner, repo: Path) -> str:
+    """Tag `t1` holds `d` = {a, old}; the workspace `d` = {a, b}. Returns t1's `.dir` id."""
+    mlvc("init", "-q")
+    (repo / "d").mkdir()
+    (repo / "d/a").write_text("a\n")
+    (repo / "d/old").write_text("only in t1\n")
+    mlvc("add", "-q", "d")
+    commit(repo, "one")
+    git("tag", "t1")
+    t1_dir = (repo / "d.dvc").read_text().split("md5: ")[1].split()[0]
+    (repo / "d/old").unlink()
+    (repo / "d/b").write_text("b\n")
+    mlvc("add", "-q", "d")
+    commit(repo, "two")
+    return t1_dir
+
+
+def test_gc_goes_on_past_a_lost_manifest_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    t1_dir = lost_manifest_repo(mlvc, git, repo)
+    (repo / ".dvc/cache/files/md5" / t1_dir[:2] / t1_dir[2:]).unlink()
+    theirs, ours = twins(repo)
+    dvc("gc", "-T", "-f", cwd=theirs)
+    r = mlvc("gc", "-T", "-f", cwd=ours)
+    assert f"`{t1_dir}`" in r.stderr and "in no cache or remote" in r.stderr
+    kept = cache_objects(ours / ".dvc/cache")
+    assert kept == cache_objects(theirs / ".dvc/cache")
+    assert len(kept) == 3  # the workspace's `.dir`, a and b; t1's `old` is gone
+
+
+def test_gc_reads_a_lost_manifest_from_the_default_remote(tools: Tools) -> None:
+    mlvc, _dvc, git, repo = tools
+    t1_dir = lost_manifest_repo(mlvc, git, repo)
+    mlvc("remote", "add", "-d", "store", str(repo.parent / "store"))
+    git("checkout", "-q", "t1")
+    mlvc("push", "-q")
+    git("checkout", "-q", "main")
+    (repo / ".dvc/cache/files/md5" / t1_dir[:2] / t1_dir[2:]).unlink()
+    before = cache_objects(repo / ".dvc/cache")
+    r = mlvc("gc", "-T", "-f")
+    assert "in no cache or remote" not in r.stderr
+    # Improvement on DVC, which deletes `old`: the pushed manifest says t1 still uses it.
+    assert cache_objects(repo / ".dvc/cache") == before

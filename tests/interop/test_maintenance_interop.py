@@ -272,7 +272,8 @@ def test_gc_refuses_when_a_directory_manifest_is_missing(tools: Tools) -> None:
     before = cache_objects(cache)
     r = mlvc("gc", "-a", "-f", check=False)
     assert r.returncode == 1
-    assert "is not in the cache" in r.stderr and "hint: fetch" in r.stderr
+    assert "which the workspace uses, is not in the cache" in r.stderr
+    assert "hint: fetch" in r.stderr
     assert cache_objects(cache) == before
 
 

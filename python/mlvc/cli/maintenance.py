@@ -132,6 +132,13 @@ def register(app: CommandSink) -> None:
             # DVC-compat: DVC's warning for `--skip-failed`.
             sys.stderr.write(f"warning: Failed to collect '{rev}', skipping\n")
 
+        def missing(dir_ids: list[str]) -> None:
+            more = f" and {len(dir_ids) - 1} more" if len(dir_ids) > 1 else ""
+            sys.stderr.write(
+                f"warning: directory object `{dir_ids[0]}`{more} is in no cache or remote;"
+                " the files only it listed are not kept\n"
+            )
+
         swept = gc(
             repo,
             scope,
@@ -142,6 +149,7 @@ def register(app: CommandSink) -> None:
             not_in_remote=not_in_remote,
             projects=projects or (),
             on_skip=skipped if skip_failed else None,
+            on_missing=missing,
         )
         for s in swept:
             if dry:

@@ -24,6 +24,7 @@ from mlvc import yamlio
 from mlvc.config import ConfigError
 from mlvc.exceptions import MlvcError
 from mlvc.output import is_md5_name
+from mlvc.remote.base import RemoteError
 from mlvc.repo import DVC_DIR, Repo
 from mlvc.revs import RevScope, outs_at, stage_outs_at
 
@@ -273,11 +274,20 @@ def _read_manifest(stores: list[Path], dir_id: str) -> list[tuple[str, str]] | N
     return None
 
 
-def expand(hashes: set[str], stores: list[Path]) -> set[str]:
-    """Adds the files of every `.dir` object; refuses if a manifest cannot be found.
+def expand(
+    hashes: set[str],
+    stores: list[Path],
+    on_missing: Callable[[list[str]], None] | None = None,
+    required: frozenset[str] = frozenset(),
+) -> set[str]:
+    """Adds the files of every `.dir` object, whose manifest comes from the first store
+    holding it.
 
-    DVC deletes the files of a directory whose manifest is missing; mlvc does not,
-    because it cannot tell which of them a kept revision still needs.
+    DVC-compat: a directory whose manifest no store holds is skipped, and its files
+    count as unused: without the manifest they cannot be checked out anyway.
+    `on_missing` is told which manifests were missing (DVC says nothing).
+    Unlike DVC, a missing manifest in `required` (the workspace's) stops gc: the
+    workspace may be links to the very files that would go.
     """
     keep = set(hashes)
     missing = []
@@ -287,13 +297,16 @@ def expand(hashes: set[str], stores: list[Path]) -> set[str]:
             missing.append(dir_id)
             continue
         keep.update(md5 for _rel, md5 in manifest)
-    if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    needed = [d for d in missing if d in required]
+    if needed:
+        more = f" and {len(needed) - 1} more" if len(needed) > 1 else ""
         raise GcError(
-            f"the manifest of directory object `{missing[0]}`{more} is not in the cache,"
-            " so gc cannot tell which files it uses",
-            hint="fetch the missing data first (`mlvc fetch`), or narrow the scope",
+            f"the manifest of directory object `{needed[0]}`{more}, which the workspace"
+            " uses, is not in the cache, so gc cannot tell which files it needs",
+            hint="fetch it first (`mlvc fetch`), or re-add the directory (`mlvc commit -f`)",
         )
+    if missing and on_missing is not None:
+        on_missing(missing)
     return keep
 
 
@@ -381,6 +394,18 @@ def _default_remote(repo: Repo, remote: str | None) -> str:
         raise NoGcRemoteError(str(exc)) from exc
 
 
+def _default_store(repo: Repo) -> list[Path]:
+    """The default remote's directory, if one is set and readable: it may still hold a
+    manifest the cache has lost."""
+    name = repo.config.chosen_remote()
+    if name is None:
+        return []
+    try:
+        return [_open_remote(repo, name)[0]]
+    except RemoteError:
+        return []
+
+
 def _open_remote(repo: Repo, name: str) -> tuple[Path, Remote]:
     """A remote of `repo`'s config, and the directory that holds it (local remotes only)."""
     from mlvc.remote import open_remote
@@ -401,12 +426,14 @@ def gc(
     not_in_remote: bool = False,
     projects: Iterable[Path] = (),
     on_skip: Callable[[str], None] | None = None,
+    on_missing: Callable[[list[str]], None] | None = None,
 ) -> list[Swept]:
     """Deletes unused objects from the cache (and with `cloud`, the remotes).
 
     `not_in_remote`: objects already on their remote count as unused (local copies only).
     `projects`: other repositories sharing this cache; what they use (same scope) is kept.
     `on_skip`: skip revisions that cannot be read, telling it which (`--skip-failed`).
+    `on_missing`: told the `.dir` objects found in no store (see `expand`).
     DVC-compat: an output's objects belong to its `remote:`, those of outputs naming
     none to `remote` (else `core.remote`); `cloud` cleans each of these remotes of what
     its own outputs do not use, and `not_in_remote` checks each object on its own.
@@ -441,8 +468,13 @@ def gc(
         if default is not None:
             remotes.setdefault(default[0], (default[1], set()))[1].update(unnamed)
         # A manifest evicted from the cache but still pushed tells what to keep.
-        stores = [repo.cache_dir, *(remotes if cloud else ())]
-        keep = expand(used, stores)
+        stores = [repo.cache_dir, *(remotes or _default_store(repo))]
+        in_workspace = frozenset(
+            h
+            for hashes in referenced_hashes(repo, [None], on_skip=lambda _rev: None).values()
+            for h in hashes
+        )  # (an unreadable workspace was reported, or refused, by the pass above)
+        keep = expand(used, stores, on_missing, required=in_workspace)
         if not_in_remote:
             for backend, hashes in remotes.values():
                 keep -= backend.exists_many(expand(hashes, stores))
