@@ -195,6 +195,34 @@ def test_push_skips_outputs_and_warns_on_missing_objects(
     assert nopush[2:] not in names
 
 
+def test_fetch_fails_like_dvc_when_a_directory_file_is_not_on_the_remote(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    mlvc_, dvc, git, repo = tools
+    setup_repo(mlvc_, git, repo)
+    mlvc_("push", "-q")
+    objects = repo.parent / "remote/files/md5"
+    # Gone from the remote: a file of the `images` directory, and `labels.csv` itself.
+    bird_md5 = mlvc.hash_files([str(repo / "images/sub/bird.raw")])[0].hash
+    (objects / bird_md5[:2] / bird_md5[2:]).unlink()
+    label_md5 = (repo / "labels.csv.dvc").read_text().split("md5: ")[1].split()[0]
+    (objects / label_md5[:2] / label_md5[2:]).unlink()
+    results = {}
+    for name, tool in (("dvc", dvc), ("mlvc", mlvc_)):
+        wipe_local(repo)
+        results[name] = tool("fetch", check=False)
+        # The rest was fetched: cat.raw's object is in the cache.
+        assert len(list((repo / ".dvc/cache/files/md5").rglob("*"))) >= 3, name
+    ours, theirs = results["mlvc"], results["dvc"]
+    assert ours.returncode == theirs.returncode == 1, (ours, theirs)
+    assert f"`{bird_md5}`" in ours.stderr and "failed to fetch" in ours.stderr
+    # A missing top-level object stays a warning, as in DVC.
+    assert f"md5: {label_md5}" in ours.stderr and f"md5: {label_md5}" in theirs.stderr
+    wipe_local(repo)
+    only_labels = mlvc_("fetch", "labels.csv", check=False)
+    assert only_labels.returncode == 0 and f"md5: {label_md5}" in only_labels.stderr
+
+
 def test_interrupted_push_resumes_without_corruption(
     tools: tuple[Runner, Runner, Runner, Path],
 ) -> None:

@@ -192,6 +192,10 @@ def register(app: CommandSink) -> None:
                 run_cache=run_cache,
             )
         _report(summary, "fetched", quiet)
+        if summary.failed:
+            from mlvc.ops.transfer import FetchFailedError
+
+            raise FetchFailedError(summary.failed)
 
     @app.command("pull")
     @handled()
@@ -246,7 +250,7 @@ def register(app: CommandSink) -> None:
                 selection=Selection(with_deps=with_deps, recursive=recursive, glob=glob),
                 run_cache=run_cache,
             )
-        _warn_missing(result.fetch.missing)
+        _warn_missing([*result.fetch.missing, *result.fetch.failed])
         if not quiet:
             warn_unrecorded(repo, result.unrecorded, Path.cwd())
         # DVC-compat: with `--allow-missing`, the warnings above are all that is said.

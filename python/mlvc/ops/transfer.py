@@ -38,6 +38,8 @@ class TransferSummary:
 
     transferred: int = 0
     missing: list[str] = field(default_factory=list)  # object ids found nowhere
+    # Files a fetched directory lists that the remote lacks: the directory is incomplete.
+    failed: list[str] = field(default_factory=list)
     remotes: list[str] = field(default_factory=list)
 
 
@@ -84,6 +86,22 @@ class Selection:
     glob: bool = False
     max_size: int | None = None
     types: tuple[str, ...] = ()
+
+
+class FetchFailedError(MlvcError):
+    """Files of a directory that neither the cache nor the remote holds (DVC exits 1)."""
+
+    hint = "push them from a repository that has them, or check the remote's url"
+
+    def __init__(self, oids: list[str]) -> None:
+        n = len(set(oids))
+        first = sorted(set(oids))[0]
+        more = f" and {n - 1} more" if n > 1 else ""
+        super().__init__(
+            f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} of tracked"
+            f" directories {'are' if n > 1 else 'is'} on neither the cache nor the remote"
+            f" (`{first}`{more})"
+        )
 
 
 class GlobError(MlvcError):
@@ -398,7 +416,12 @@ def fetch(
                 [*first.missing, *result.missing],
             )
             summary.transferred += len(result.transferred)
-            summary.missing.extend(result.missing)
+            # DVC-compat: an output's own object found nowhere is a warning; a file its
+            # directory lists but the remote lacks fails the fetch (DVC: "N files failed
+            # to download").
+            top_level = {t.out.md5 for t in group if t.out.md5 and not t.out.is_dir}
+            for oid in result.missing:
+                (summary.missing if oid in top_level else summary.failed).append(oid)
     return summary
 
 
