@@ -88,6 +88,28 @@ def test_stage_without_a_command_is_refused_before_touching_its_outputs(tools: T
         assert (repo / "x.txt").read_text() == "kept\n"
 
 
+def test_absolute_dep_outside_the_repository_is_read_like_dvc(tools: Tools, tmp_path: Path) -> None:
+    _mlvc, dvc, _git, repo = tools
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x\n")
+    env = base_env(tmp_path)
+    mlvc_argv = [sys.executable, "-m", "mlvc"]
+    subprocess.run([*mlvc_argv, "init", "-q"], cwd=repo, env=env, check=True, timeout=60)
+    add = ["stage", "add", "-n", "s", "-d", str(outside), "-o", "o.txt", f"cat {outside} > o.txt"]
+    # A timeout, not a hang: walking up from `/` once never ended.
+    for args in (add, ["repro"], ["dag"], ["status"]):
+        r = subprocess.run(
+            [*mlvc_argv, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert r.returncode == 0, r
+    ours = (repo / "dvc.lock").read_text()
+    (repo / "dvc.lock").unlink()
+    (repo / "o.txt").unlink()
+    dvc("repro", "-q")
+    assert ours == (repo / "dvc.lock").read_text()
+    assert (repo / "o.txt").read_text() == "x\n"
+
+
 def test_failing_command_reports_exit_code_and_keeps_lock(tools: Tools) -> None:
     mlvc, dvc, _git, repo = tools
     setup(

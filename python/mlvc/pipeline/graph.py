@@ -107,7 +107,10 @@ def _producers(outputs: dict[str, int], paths: list[str], dep: str) -> list[int]
     while node and node != ".":
         if node in outputs:
             found.append(outputs[node])
-        node = posixpath.dirname(node)
+        parent = posixpath.dirname(node)
+        if parent == node:  # `/`: an absolute dep outside the repository
+            break
+        node = parent
     # outputs inside a dep directory
     prefix = dep + "/" if dep != "." else ""
     at = bisect.bisect_left(paths, prefix)
