@@ -6,7 +6,7 @@ import os
 import posixpath
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -46,6 +46,41 @@ def _objects_stamp(objects: Path) -> str | None:
     if max(times.values()) > time.time_ns() - _RACY_NS:
         return None
     return " ".join(f"{name}:{ns}" for name, ns in sorted(times.items()))
+
+
+def outside_subrepos(paths: Iterable[str], is_repo_root: Callable[[str], bool]) -> list[str]:
+    """The repository-relative `paths` (`/`-separated) that no sub-repository holds.
+
+    DVC-compat: a directory below the root that holds `.dvc` is a repository of its
+    own (`dvc init --subdir`); the parent's walks skip it whole, as if `.dvcignore`
+    said `/name/` (DVC's `DvcIgnoreFilter._update_sub_repo`). Its `.dvc` files,
+    `dvc.yaml` files and data are not the parent's. `is_repo_root(dir)` tells
+    whether a directory holds `.dvc`; it is asked once per directory.
+    """
+    verdicts: dict[str, bool] = {}
+
+    def held(directory: str) -> bool:
+        if not directory:
+            return False
+        verdict = verdicts.get(directory)
+        if verdict is None:
+            verdict = is_repo_root(directory) or held(posixpath.dirname(directory))
+            verdicts[directory] = verdict
+        return verdict
+
+    return [p for p in paths if not held(posixpath.dirname(p))]
+
+
+def subrepo_roots(paths: Iterable[str]) -> set[str]:
+    """The sub-repositories (see `outside_subrepos`) that a listing of a whole tree
+    (a git commit's files, `.dvc/` included) shows: the directories above a `.dvc/`."""
+    roots = set()
+    for p in paths:
+        parts = p.split("/")
+        for i in range(1, len(parts) - 1):
+            if parts[i] == DVC_DIR:
+                roots.add("/".join(parts[:i]))
+    return roots
 
 
 def shown_from(where: str, rel: str) -> str:
@@ -192,6 +227,14 @@ class Repo:
             return False
         return True
 
+    def is_subrepo_root(self, rel: str) -> bool:
+        """Whether the directory `rel` (below the root) is a repository of its own."""
+        return os.path.lexists(self.root / rel / DVC_DIR)
+
+    def outside_subrepos(self, paths: Iterable[str]) -> list[str]:
+        """The workspace `paths` that belong to this repository, not to a sub-repository."""
+        return outside_subrepos(paths, self.is_subrepo_root)
+
     def dvcfiles(self) -> list[Path]:
         """Every `.dvc` file of the workspace (ignored data directories are skipped)."""
         return self._workspace_files(["*.dvc", ":(glob)**/*.dvc"], lambda p: p.endswith(".dvc"))
@@ -235,14 +278,14 @@ class Repo:
                 names = {n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
                 return sorted(
                     self.root / n
-                    for n in names
+                    for n in self.outside_subrepos(names)
                     if (self.root / n).is_file() and not n.startswith(DVC_DIR + "/")
                 )
         found = []
         for f in mlvc.walk(self.root, ignore_root=self.root):
             if match(f.relpath) and not f.relpath.startswith(DVC_DIR + "/"):
-                found.append(self.root / f.relpath)
-        return sorted(found)
+                found.append(f.relpath)
+        return sorted(self.root / n for n in self.outside_subrepos(found))
 
     # Hashing with this repository's state cache and `.dvcignore` rules.
     def hash_tree(

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlvc._core import Git
 from mlvc.dvcfile import SUFFIX, DvcFile
 from mlvc.exceptions import GitError, MlvcError
 from mlvc.output import Output
-from mlvc.repo import DVC_DIR, Repo
+from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ class TrackedOut:
         return self.covers(relpath) or self.within.startswith(relpath + "/")
 
 
+def git_files_at(scm: Git, rev: str, sub: str) -> list[str]:
+    """The files of the repository at `sub` (below the git root; "" for the root) in
+    commit `rev`, as paths from the git root, without those of sub-repositories
+    (see `mlvc.repo.outside_subrepos`)."""
+    cut = len(sub) + 1 if sub else 0
+    listed = [path[cut:] for path, _mode, _blob in scm.list_files(rev, sub)]
+    inner = subrepo_roots(listed)
+    return [sub + "/" + p if sub else p for p in outside_subrepos(listed, inner.__contains__)]
+
+
 def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
     """The `.dvc` files of a revision (`None`: the workspace)."""
     if rev is None:
@@ -60,11 +71,11 @@ def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
     scm = repo.scm
     if scm is None:
         raise ValueError("revisions need a git repository (this one is `--no-scm`)")
-    prefix = repo.relpath(repo.root)  # "." unless the DVC repo is a git subdirectory
     git_root = Path(scm.workdir or repo.root)
-    sub = "" if prefix == "." else Path(repo.root).relative_to(git_root).as_posix()
+    sub = Path(repo.root).relative_to(git_root).as_posix()  # "." unless a git subdirectory
+    sub = "" if sub == "." else sub
     found = []
-    for path, _mode, _blob in scm.list_files(rev, sub):
+    for path in git_files_at(scm, rev, sub):
         if not path.endswith(SUFFIX) or f"/{DVC_DIR}/" in f"/{path}":
             continue
         data = scm.read_file(rev, path)

@@ -26,7 +26,7 @@ from mlvc.exceptions import MlvcError
 from mlvc.output import is_md5_name
 from mlvc.remote.base import RemoteError
 from mlvc.repo import DVC_DIR, Repo
-from mlvc.revs import RevScope, outs_at, stage_outs_at
+from mlvc.revs import RevScope, git_files_at, outs_at, stage_outs_at
 
 if TYPE_CHECKING:
     from mlvc.remote import Remote
@@ -162,7 +162,7 @@ def _lock_files_at(repo: Repo, rev: str | None) -> Iterator[tuple[str, bytes]]:
                 for f in mlvc.walk(repo.root, ignore_root=repo.root)
                 if f.relpath.rsplit("/", 1)[-1] == LOCK_NAME
             ]
-        for name in sorted(set(names)):
+        for name in sorted(repo.outside_subrepos(set(names))):
             local = repo.root / name
             if local.is_file() and not name.startswith(DVC_DIR + "/"):
                 yield name, local.read_bytes()
@@ -170,7 +170,8 @@ def _lock_files_at(repo: Repo, rev: str | None) -> Iterator[tuple[str, bytes]]:
     assert scm is not None  # revisions() yields commits only with git
     git_root = Path(scm.workdir or repo.root)
     sub = repo.root.relative_to(git_root).as_posix() if repo.root != git_root else ""
-    for path, _mode, _blob in scm.list_files(rev, "" if sub == "." else sub):
+    sub = "" if sub == "." else sub
+    for path in git_files_at(scm, rev, sub):
         if path.rsplit("/", 1)[-1] == LOCK_NAME and f"/{DVC_DIR}/" not in f"/{path}":
             data = scm.read_file(rev, path)
             if data is not None:

@@ -19,7 +19,7 @@ from typing import Any
 import mlvc
 from mlvc.exceptions import MlvcError
 from mlvc.ops.diff import resolve_rev
-from mlvc.repo import DVC_DIR, Repo
+from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
 from mlvc.revs import cached_outs_at
 
 # Length of a raw object id in a git tree entry (SHA-1 repositories).
@@ -64,7 +64,10 @@ def _git_tree(repo: Repo, commit: str) -> dict[str, Info]:
     )
     infos: dict[str, Info] = {}
     tree_sizes: dict[str, int] = {}
-    for record in r.stdout.split(b"\0"):
+    records = r.stdout.split(b"\0")
+    names = [rec.split(b"\t", 1)[-1].decode("utf-8", "surrogateescape") for rec in records if rec]
+    inner = subrepo_roots(n[len(prefix) :] for n in names if n.startswith(prefix))
+    for record in records:
         if not record:
             continue
         meta, raw_name = record.split(b"\t", 1)
@@ -79,6 +82,8 @@ def _git_tree(repo: Repo, commit: str) -> dict[str, Info]:
         rel = name[len(prefix) :]
         if rel == DVC_DIR or rel.startswith(DVC_DIR + "/"):
             continue  # DVC-compat: the `.dvc` directory is never listed
+        if rel in inner or not outside_subrepos([rel], inner.__contains__):
+            continue
         if kind == b"tree":
             infos[rel] = Info(isdir=True)
         else:
@@ -97,9 +102,11 @@ def _git_tree(repo: Repo, commit: str) -> dict[str, Info]:
 def _workspace_tree(repo: Repo) -> dict[str, Info]:
     """Files and directories on disk (`.dvcignore` applied), with `stat` sizes."""
     infos: dict[str, Info] = {ROOT: Info(isdir=True, size=repo.root.stat().st_size)}
-    for f in mlvc.walk(repo.root, ignore_root=repo.root):
-        infos[f.relpath] = Info(isdir=False, size=f.size, isexec=f.isexec)
-        for parent in _parents(f.relpath):
+    walked = {f.relpath: f for f in mlvc.walk(repo.root, ignore_root=repo.root)}
+    for rel in repo.outside_subrepos(walked):
+        f = walked[rel]
+        infos[rel] = Info(isdir=False, size=f.size, isexec=f.isexec)
+        for parent in _parents(rel):
             if parent not in infos:
                 infos[parent] = Info(isdir=True, size=(repo.root / parent).stat().st_size)
     return infos
@@ -325,6 +332,34 @@ def _target(repo: Repo, path: str | None, cwd: Path | None) -> str:
     return ROOT if rel == "." else rel
 
 
+def _subrepo_of(repo: Repo, target: str, rev: str | None) -> tuple[Repo, str]:
+    """The repository that holds `target`, and the path in it: `repo` itself, or the
+    deepest sub-repository (see `mlvc.repo.outside_subrepos`) `target` is at or in.
+
+    DVC-compat: `ls` hides sub-repositories from the parent's listings, but a path at
+    or inside one lists that repository, with its own outputs.
+    """
+    parts = target.split("/") if target else []
+    found = ""
+    if rev is None:
+        for i in range(1, len(parts) + 1):
+            if repo.is_subrepo_root("/".join(parts[:i])):
+                found = "/".join(parts[:i])
+    elif parts and repo.scm is not None:
+        scm = repo.scm
+        git_root = Path(scm.workdir or repo.root)
+        sub = os.path.relpath(repo.root, git_root)
+        prefix = "" if sub == "." else Path(sub).as_posix() + "/"
+        commit = resolve_rev(repo, rev)
+        for i in range(1, len(parts) + 1):
+            if scm.list_files(commit, f"{prefix}{'/'.join(parts[:i])}/{DVC_DIR}"):
+                found = "/".join(parts[:i])
+    if not found:
+        return repo, target
+    inner = Repo(repo.root / found)
+    return inner, target[len(found) + 1 :]
+
+
 def _shown(repo: Repo, path: str | None) -> str:
     """The path as DVC shows it: as given, an absolute one made relative to the root."""
     if not path:
@@ -350,7 +385,8 @@ def ls(
     that depth and the directories at it. Without `recursive`, directories are listed
     beside files; with it, only files are.
     """
-    target = _target(repo, path, cwd)
+    shown = _shown(repo, path)
+    repo, target = _subrepo_of(repo, _target(repo, path, cwd), rev)
     depth = maxdepth if recursive else None
     tree, merged = _tree(
         repo, rev, dvc_only=dvc_only, target=target, depth=depth, recursive=recursive
@@ -359,7 +395,7 @@ def ls(
         raise PathNotFoundError(path or target, rev)
     if depth == 0 or not merged[target].isdir:
         # DVC-compat: the last part of the path as given (`data/` shows as `.`).
-        return [_as_json(posixpath.basename(_shown(repo, path)) or os.curdir, merged[target])]
+        return [_as_json(posixpath.basename(shown) or os.curdir, merged[target])]
     base = target + "/" if target else ""
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
@@ -397,7 +433,8 @@ def ls_tree(
     cwd: Path | None = None,
 ) -> TreeNode:
     """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
-    target = _target(repo, path, cwd)
+    shown = _shown(repo, path)
+    repo, target = _subrepo_of(repo, _target(repo, path, cwd), rev)
     tree, merged = _tree(
         repo, rev, dvc_only=dvc_only, target=target, depth=maxdepth, recursive=True
     )
@@ -417,7 +454,7 @@ def ls_tree(
         return TreeNode(name, _as_json(p, info), kids)
 
     # DVC-compat: the top row shows the path as given (`.` for the root).
-    return node(target, _shown(repo, path) or os.curdir, maxdepth)
+    return node(target, shown or os.curdir, maxdepth)
 
 
 def _naturalsize(value: int) -> str:

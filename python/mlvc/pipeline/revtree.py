@@ -17,7 +17,7 @@ from mlvc.pipeline.lockfile import LockFile, lock_path_for
 from mlvc.pipeline.model import PROJECT_FILE, Pipelines
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.templating import TemplateError
-from mlvc.repo import DVC_DIR, Repo
+from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
 
 
 class Tree:
@@ -119,9 +119,10 @@ class Tree:
     def pipeline_files(self) -> list[str]:
         if self._files is None:
             return [self.repo.relpath(p) for p in self.repo.pipeline_files()]
+        inner = subrepo_roots(self._files)
         return sorted(
             p
-            for p in self._files
+            for p in outside_subrepos(self._files, inner.__contains__)
             if posixpath.basename(p) == PROJECT_FILE and not p.startswith(DVC_DIR + "/")
         )
 
