@@ -31,3 +31,44 @@ def test_add_no_relink_like_dvc(tools: Tools, cache_type: str) -> None:
         tool("checkout", "-q")
         found.append((added, shapes(repo, files)))
     assert found[0] == found[1]
+
+
+def test_add_refuses_dvcignored_paths_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        with (repo / ".dvcignore").open("a") as f:
+            f.write("ign.txt\nskip/\n")
+        (repo / "ign.txt").write_text("i\n")
+        (repo / "skip").mkdir()
+        (repo / "skip/x").write_text("x\n")
+        runs = [tool("add", t, check=False) for t in ("ign.txt", "skip", "skip/x")]
+        written = sorted(p.name for p in repo.iterdir() if p.suffix == ".dvc")
+        found.append(([r.returncode for r in runs], written, objects(repo)))
+        if tool is mlvc:
+            errors = [r.stderr for r in runs]
+    assert found[0] == found[1] == ([1, 1, 1], [], [])
+    assert errors[0].startswith("error: `ign.txt` is ignored by `.dvcignore:4:ign.txt`\n")
+    assert "`skip/x` is ignored by `.dvcignore:5:skip/`" in errors[2]
+    assert all("hint: " in e for e in errors)
+
+
+def test_add_refuses_a_directory_holding_a_dvc_file_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "d").mkdir()
+        (repo / "d/a").write_text("a\n")
+        (repo / "d/x.dvc").write_text("")
+        (repo / "p").mkdir()
+        (repo / "p/a").write_text("a\n")
+        (repo / "p/dvc.yaml").write_text("stages:\n  s:\n    cmd: echo\n")
+        runs = [tool("add", t, check=False) for t in ("d", "p")]
+        found.append(([r.returncode for r in runs], (repo / "d.dvc").exists(), objects(repo)))
+        if tool is mlvc:
+            errors = [r.stderr for r in runs]
+    assert found[0] == found[1] == ([1, 1], False, [])
+    assert errors[0].startswith("error: `d/x.dvc` is within the output `d`\n")
+    assert errors[1].startswith("error: `p/dvc.yaml` is within the output `p`\n")

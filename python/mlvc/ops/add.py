@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlvc import gitignore
+from mlvc._core import ignored_by
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
 from mlvc.ops.save import Progress, save_output
@@ -87,6 +88,30 @@ def _check_overlap(
     return None
 
 
+def _check_not_ignored(repo: Repo, path: Path) -> None:
+    """DVC-compat: an output `.dvcignore` hides (itself or a directory above it) is
+    refused; a sub-repository's files are not hidden here (DVC checks outputs with
+    `ignore_subrepos=False`)."""
+    rule = ignored_by(repo.root, path)
+    if rule is not None:
+        file, line, pattern = rule
+        err = AddError(
+            f"`{repo.relpath(path)}` is ignored by `{repo.relpath(Path(file))}:{line}:{pattern}`"
+        )
+        err.hint = "change the rule in `.dvcignore` to track it"
+        raise err
+
+
+def _check_no_stage_within(path: Path, stage_files: list[Path], repo: Repo) -> None:
+    """DVC-compat: a directory output may not hold a `.dvc` or `dvc.yaml` file of the
+    repository (DVC's `StagePathAsOutputError`)."""
+    for found in stage_files:
+        if path in found.parents:
+            err = AddError(f"`{repo.relpath(found)}` is within the output `{repo.relpath(path)}`")
+            err.hint = f"move `{repo.relpath(found)}` out of `{repo.relpath(path)}`, or remove it"
+            raise err
+
+
 def _check_target(repo: Repo, path: Path) -> None:
     if not repo.is_inside(path) or path == repo.root:
         raise AddError(f"`{path}` is outside the repository `{repo.root}` (or is its root)")
@@ -98,6 +123,7 @@ def _check_target(repo: Repo, path: Path) -> None:
         raise AddError(f"`{rel}` is a `.dvc` file; add the data it describes instead")
     if not os.path.lexists(path):
         raise FileNotFoundError(2, "No such file or directory", rel)
+    _check_not_ignored(repo, path)
 
 
 def add(
@@ -136,9 +162,14 @@ def add(
     # Read the workspace's `.dvc` files once, not once per target.
     tracked_outputs = _tracked_outputs(repo)
     git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
+    stage_files: list[Path] | None = None  # read when a directory is a target
     for path in paths:
         _check_target(repo, path)
         path = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path)) or path
+        if path.is_dir():
+            if stage_files is None:
+                stage_files = [p for files in repo.project_files() for p in files]
+            _check_no_stage_within(path, stage_files, repo)
         # DVC-compat: data git tracks is refused before any target is added.
         if git_index is not None and git_index.holds(repo.relpath(path)):
             raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(path))
@@ -223,6 +254,7 @@ def _add_to_remote(
     if not repo.is_inside(dest) or dest == repo.root:
         raise AddError(f"`--out` `{dest}` must be inside the repository `{repo.root}`")
     dvcfile_path = dvcfile_for(dest)
+    _check_not_ignored(repo, dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
         raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(dest))
@@ -247,6 +279,7 @@ def _add_to(
     if os.path.lexists(dest) and not force:
         raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
     dvcfile_path = dvcfile_for(dest)
+    _check_not_ignored(repo, dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
         raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(dest))
