@@ -150,3 +150,18 @@ class GitIndex:
         below = rel + "/"
         j = bisect.bisect_left(files, below)
         return j < len(files) and files[j].startswith(below)
+
+
+def git_ignores(root: Path, path: Path) -> bool:
+    """Whether git's ignore rules match `path` (in the work tree at or above `root`).
+
+    Only the patterns count (`--no-index`), as for DVC's `scm.is_ignored`; a
+    failure to ask git (no repository) is taken as "not ignored".
+    """
+    r = subprocess.run(
+        ["git", "check-ignore", "-q", "--no-index", "--", str(path)],
+        cwd=root,
+        capture_output=True,
+        check=False,
+    )
+    return r.returncode == 0

@@ -401,6 +401,26 @@ def test_move_refuses_to_overwrite_and_changes_nothing(tools: Tools) -> None:
     assert snapshot(repo) == before
 
 
+def test_move_into_a_tracked_directory_is_refused_like_dvc(tmp_path: Path, tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    dvc("init", "-q")
+    (repo / "d").mkdir()
+    (repo / "d" / "a").write_text("a\n")
+    (repo / "y").write_text("y\n")
+    dvc("add", "-q", "d", "y")
+    git("add", "-A")
+    git("commit", "-qm", "d and y")
+    theirs = copy_repo(repo, tmp_path / "theirs")
+    before = snapshot(repo)
+    # DVC: "bad DVC file name 'd/y.dvc' is git-ignored" (d is in .gitignore).
+    assert dvc("move", "y", "d", cwd=theirs, check=False).returncode == 1
+    r = mlvc("move", "y", "d", check=False)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: cannot move `y` to `d/y`: its `.dvc` file `d/y.dvc`")
+    assert "hint:" in r.stderr
+    assert snapshot(repo) == before == snapshot(theirs)
+
+
 def test_unprotect_matches_dvc_for_hardlinks(tmp_path: Path, tools: Tools) -> None:
     mlvc, dvc, _git, repo = tools
     dvc("init", "-q")

@@ -99,6 +99,14 @@ def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResu
         new_dvcfile_path = dvcfile_for(dst_path)
         if new_dvcfile_path.exists():
             raise MoveError(f"`{relpath(new_dvcfile_path, cwd)}` already exists")
+        # DVC-compat: a `.dvc` file git would ignore is refused ("bad DVC file
+        # name ... is git-ignored"); so is moving data into a tracked directory.
+        if repo.scm is not None and gitignore.git_ignores(repo.root, new_dvcfile_path):
+            raise MoveError(
+                f"cannot move `{relpath(src_path, cwd)}` to `{shown_dst}`: its `.dvc` file "
+                f"`{relpath(new_dvcfile_path, cwd)}` would be ignored by git",
+                "move it outside the ignored (or DVC-tracked) directory",
+            )
         new_raw = {k: v for k, v in dvcfile.raw.items() if k != "wdir"}
         new_path = dst_path.name
     else:
