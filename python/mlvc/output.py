@@ -68,6 +68,18 @@ class Output:
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def oid(self) -> str | None:
+        """The id of the recorded object (`mlvc.objects`): DVC 2 records are legacy ones."""
+        from mlvc.objects import object_id
+
+        return None if self.md5 is None else object_id(self.md5, self.hash_name)
+
+    @property
+    def is_legacy(self) -> bool:
+        """Whether the record is DVC 2's (md5-dos2unix, no `hash: md5`)."""
+        return self.md5 is not None and self.hash_name != "md5"
+
+    @property
     def is_dir(self) -> bool:
         return bool(self.md5 and self.md5.endswith(".dir"))
 

@@ -19,6 +19,7 @@ from mlvc.exceptions import MlvcError
 from mlvc.lock import RepoLock
 
 if TYPE_CHECKING:
+    from mlvc.objects import ObjectStore
     from mlvc.remote.known import KnownObjects
 
 DVC_DIR = ".dvc"
@@ -142,6 +143,16 @@ class Repo:
         return mlvc.Cache(self.cache_dir, shared_group=shared)
 
     @cached_property
+    def objects(self) -> ObjectStore:
+        """The cache by object id: DVC 3 objects and DVC 2 ones (`mlvc.objects`)."""
+        from mlvc.objects import ObjectStore
+
+        shared = self.config.get("cache", "shared") == "group"
+        # Kept under `.dvc/tmp`: a symlink checkout points through it.
+        view = self.tmp_dir / "mlvc" / "legacy-cache"
+        return ObjectStore(self.cache, view=view, shared_group=shared)
+
+    @cached_property
     def state(self) -> mlvc.State:
         return mlvc.State(self.tmp_dir / "mlvc" / "state.db")
 
@@ -160,7 +171,19 @@ class Repo:
         modification times of the cache's object directories, taken once per
         process: any object added or removed since changes one of them, and a later
         command looks again. Within one command, a directory found whole stays so.
+        `md5` may be any object id (`mlvc.objects`); DVC 2 directories are checked
+        file by file each time.
         """
+        from mlvc.objects import is_legacy
+
+        if is_legacy(md5):
+            objects = self.objects
+            if not objects.contains(md5):
+                return False
+            try:
+                return not md5.endswith(".dir") or objects.tree_missing(md5) == 0
+            except (OSError, ValueError, MlvcError):
+                return False
         cache = self.cache
         if not cache.contains(md5):
             return False
@@ -289,11 +312,24 @@ class Repo:
 
     # Hashing with this repository's state cache and `.dvcignore` rules.
     def hash_tree(
-        self, path: Path, *, jobs: int = 0, progress: Callable[[int, int], object] | None = None
+        self,
+        path: Path,
+        *,
+        jobs: int = 0,
+        progress: Callable[[int, int], object] | None = None,
+        algorithm: str = "md5",
     ) -> mlvc.TreeHash:
+        """`algorithm` `md5-dos2unix` hashes as DVC 2 did (`mlvc.objects.LEGACY_ALGORITHM`)."""
         return mlvc.hash_tree(
-            path, jobs=jobs, ignore_root=self.root, state=self.state, progress=progress
+            path,
+            algorithm=algorithm,
+            jobs=jobs,
+            ignore_root=self.root,
+            state=self.state,
+            progress=progress,
         )
 
-    def hash_files(self, paths: list[Path], *, jobs: int = 0) -> list[mlvc.FileHash]:
-        return mlvc.hash_files(paths, jobs=jobs, state=self.state)
+    def hash_files(
+        self, paths: list[Path], *, jobs: int = 0, algorithm: str = "md5"
+    ) -> list[mlvc.FileHash]:
+        return mlvc.hash_files(paths, algorithm=algorithm, jobs=jobs, state=self.state)

@@ -172,7 +172,8 @@ def stage_outs_at(
 def objects_of(
     repo: Repo, outs: Iterable[TrackedOut], *, cache_only: bool = True
 ) -> tuple[set[str], set[str]]:
-    """Object ids the outputs need (`.dir` objects expanded through the local cache).
+    """Object ids (`mlvc.objects`) the outputs need (`.dir` objects expanded through the
+    local cache).
 
     Returns `(objects, unexpanded)`: `unexpanded` holds `.dir` ids whose manifest
     is not in the local cache, so their files could not be listed. An output with
@@ -183,16 +184,15 @@ def objects_of(
     unexpanded: set[str] = set()
     for t in outs:
         out = t.out
-        if out.md5 is None or (cache_only and not out.cache):
+        oid = out.oid
+        if oid is None or (cache_only and not out.cache):
             continue
-        objects.add(out.md5)
+        objects.add(oid)
         if out.is_dir:
-            if repo.cache.contains(out.md5):
-                objects.update(
-                    md5 for rel, md5 in repo.cache.read_manifest(out.md5) if t.needs(rel)
-                )
+            if repo.objects.contains(oid):
+                objects.update(h for rel, h in repo.objects.read_manifest(oid) if t.needs(rel))
             else:
-                unexpanded.add(out.md5)
+                unexpanded.add(oid)
     return objects, unexpanded
 
 

@@ -20,14 +20,13 @@ import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX
 from mlvc.ops.save import save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
 from mlvc.pipeline.load import load_pipelines
 from mlvc.pipeline.lockfile import (
-    LEGACY_ALGORITHM,
-    LEGACY_PREFIX,
     LOCK_FILE,
     HashInfo,
     LockFile,
@@ -1061,13 +1060,13 @@ def pull_missing(
     name = transfer.remote_name(repo, None, None)
     backend = open_remote(repo.config, name)
     dirs = {h for h, is_dir in wanted.items() if is_dir and not repo.cache.contains(h)}
-    got = len(backend.download(repo.cache, dirs & backend.exists_many(dirs)).transferred)
+    got = len(backend.download(repo.objects, dirs & backend.exists_many(dirs)).transferred)
     files = {h for h, is_dir in wanted.items() if not is_dir}
     for d in wanted:
         if wanted[d] and repo.cache.contains(d):
             files.update(h for _, h in repo.cache.read_manifest(d))
     files = {h for h in files if not repo.cache.contains(h)}
-    got += len(backend.download(repo.cache, files & backend.exists_many(files)).transferred)
+    got += len(backend.download(repo.objects, files & backend.exists_many(files)).transferred)
     return got
 
 

@@ -312,10 +312,10 @@ def _fetch_manifests(repo: Repo, backend: Remote, outs: list[revs.TrackedOut]) -
 
     DVC-compat: DVC also keeps such `.dir` objects in the local cache after `status -c`.
     """
-    dirs = {t.out.md5 for t in outs if t.out.md5 and t.out.is_dir and t.out.cache}
-    absent = {d for d in dirs if not repo.cache.contains(d)}
+    dirs = {t.out.oid for t in outs if t.out.oid and t.out.is_dir and t.out.cache}
+    absent = {d for d in dirs if not repo.objects.contains(d)}
     if absent:
-        backend.download(repo.cache, absent & backend.exists_many(absent))
+        backend.download(repo.objects, absent & backend.exists_many(absent))
 
 
 def _run_cache_remote(repo: Repo, remote: str | None) -> Remote | None:
@@ -363,7 +363,7 @@ def push(
             # A `.dir` object that is only on the remote is fine; one found nowhere is missing.
             summary.missing.extend(sorted(unexpanded - on_remote))
             todo = objects - on_remote - unexpanded
-            result = backend.upload(repo.cache, todo, jobs=jobs, progress=progress)
+            result = backend.upload(repo.objects, todo, jobs=jobs, progress=progress)
             repo.known_objects.learn(
                 name, on_remote | set(result.transferred), unexpanded - on_remote
             )
@@ -400,16 +400,16 @@ def fetch(
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
             # `.dir` objects first: their manifests say which files to fetch.
-            dirs = {t.out.md5 for t in group if t.out.md5 and t.out.is_dir and t.out.cache}
+            dirs = {t.out.oid for t in group if t.out.oid and t.out.is_dir and t.out.cache}
             first = backend.download(
-                repo.cache, {d for d in dirs if not repo.cache.contains(d)}, jobs=jobs
+                repo.objects, {d for d in dirs if not repo.objects.contains(d)}, jobs=jobs
             )
             summary.transferred += len(first.transferred)
             objects, unexpanded = revs.objects_of(repo, group)
             summary.missing.extend(sorted(unexpanded))
             wanted = objects - unexpanded
-            todo = wanted - set(repo.cache.contains_many(sorted(wanted), jobs=jobs))
-            result = backend.download(repo.cache, todo, jobs=jobs, progress=progress)
+            todo = wanted - set(repo.objects.contains_many(wanted, jobs=jobs))
+            result = backend.download(repo.objects, todo, jobs=jobs, progress=progress)
             repo.known_objects.learn(
                 name,
                 [*first.transferred, *result.transferred],
@@ -510,25 +510,25 @@ def _stage_checkout_plan(
         unrecorded += [repo.relpath(d) for d in hashless if not os.path.lexists(d)]
         if not plans:
             continue
-        bad = _incomplete(repo, [(o.md5 or "", o.is_dir) for _dest, o in plans], jobs)
+        bad = _incomplete(repo, [(o.oid or "", o.is_dir) for _dest, o in plans], jobs)
         if not bad:
             ready.append(stage.addressing)
             continue
-        failed += [repo.relpath(d) for d, o in plans if o.md5 in bad and not d.exists()]
+        failed += [repo.relpath(d) for d, o in plans if o.oid in bad and not d.exists()]
     return ready, failed
 
 
 def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
-    """The `(md5, is_dir)` outputs whose object, or one of whose files, is not cached.
+    """The `(id, is_dir)` outputs whose object, or one of whose files, is not cached.
 
     One core call checks every object (a directory listing per prefix, not a stat each).
     """
     manifests: dict[str, list[str]] = {}
     for md5, is_dir in outs:
-        if is_dir and md5 not in manifests and repo.cache.contains(md5):
-            manifests[md5] = [h for _r, h in repo.cache.read_manifest(md5)]
+        if is_dir and md5 not in manifests and repo.objects.contains(md5):
+            manifests[md5] = [h for _r, h in repo.objects.read_manifest(md5)]
     needed = {md5 for md5, _ in outs}.union(*manifests.values())
-    present = set(repo.cache.contains_many(sorted(needed), jobs=jobs))
+    present = set(repo.objects.contains_many(needed, jobs=jobs))
     return {
         md5
         for md5, is_dir in outs
@@ -549,13 +549,13 @@ def _checkout_plan(
     dvcfiles = [DvcFile.load(path) for path in select_dvcfiles(repo, targets, cwd)]
     incomplete = _incomplete(
         repo,
-        [(o.md5, o.is_dir) for d in dvcfiles for o in d.outs if o.cache and o.md5 is not None],
+        [(o.oid, o.is_dir) for d in dvcfiles for o in d.outs if o.cache and o.oid is not None],
         jobs,
     )
     for dvcfile in dvcfiles:
         complete = True
         for out in dvcfile.outs:
-            if not out.cache or out.md5 is None or out.md5 not in incomplete:
+            if not out.cache or out.oid is None or out.oid not in incomplete:
                 continue
             complete = False
             if workspace_state(repo, dvcfile, out) is not None:
@@ -595,17 +595,17 @@ def cloud_status(
             _fetch_manifests(repo, backend, group)
             named: dict[str, str] = {}  # hash -> the first path holding it
             for t in group:
-                md5 = t.out.md5 or ""
+                md5 = t.out.oid or ""
                 named.setdefault(md5, t.path)
-                if t.out.is_dir and repo.cache.contains(md5):
-                    for rel, h in repo.cache.read_manifest(md5):
+                if t.out.is_dir and repo.objects.contains(md5):
+                    for rel, h in repo.objects.read_manifest(md5):
                         if t.covers(rel):
                             named.setdefault(h, f"{t.path}/{rel}")
             entries = [(path, h) for h, path in named.items()]
             asked = {h for _p, h in entries}
             on_remote = backend.exists_many(asked)
             repo.known_objects.learn(name, on_remote, asked - on_remote)
-            cached = set(repo.cache.contains_many(sorted(asked)))
+            cached = set(repo.objects.contains_many(asked))
             states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
             for path, h in entries:
                 local = h in cached

@@ -10,6 +10,7 @@ from typing import Any
 from mlvc import parsecache
 from mlvc.exceptions import PipelineError
 from mlvc.fsutil import atomic_write_text
+from mlvc.objects import LEGACY_PREFIX
 from mlvc.output import Output
 from mlvc.yamldata import YamlError
 
@@ -18,9 +19,6 @@ SCHEMA = "2.0"
 # DVC-compat: how the writer puts it (the version is a string, hence quoted).
 _SCHEMA_LINE = "schema: '2.0'\n"
 
-# DVC 2 hashes (entries without `hash: md5`) are md5-dos2unix; mlvc marks them so.
-LEGACY_PREFIX = "legacy:"
-LEGACY_ALGORITHM = "md5-dos2unix"
 
 # (md5, size, nfiles or None for a file, isexec)
 HashInfo = tuple[str, int, int | None, bool]

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import mlvc
 from mlvc.exceptions import ParamsFileError
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX
 from mlvc.pipeline.lockfile import (
-    LEGACY_ALGORITHM,
-    LEGACY_PREFIX,
     HashInfo,
     LockFile,
     entry_hashes,

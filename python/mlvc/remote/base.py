@@ -16,7 +16,7 @@ from mlvc.exceptions import MlvcError
 from mlvc.output import DataInfo
 
 if TYPE_CHECKING:
-    import mlvc
+    from mlvc.objects import ObjectStore
 
 
 # DVC-compat: the run cache lives in `runs/` of both the cache and the remote.
@@ -60,7 +60,7 @@ class Remote(Protocol):
 
     def upload(
         self,
-        cache: mlvc.Cache,
+        cache: ObjectStore,
         ids: Iterable[str],
         *,
         jobs: int = 0,
@@ -71,7 +71,7 @@ class Remote(Protocol):
 
     def download(
         self,
-        cache: mlvc.Cache,
+        cache: ObjectStore,
         ids: Iterable[str],
         *,
         jobs: int = 0,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import mlvc
 from mlvc.fsutil import atomic_write_bytes
+from mlvc.objects import ObjectStore
 from mlvc.output import DataInfo
 from mlvc.remote.base import RUNS_DIR, Progress, TransferResult
 
@@ -46,43 +47,40 @@ class LocalRemote:
     def __init__(self, name: str, url: str) -> None:
         self.name = name
         self.url = url
-        # The core's cache type reads and writes this layout; it creates nothing until used.
-        self._store = mlvc.Cache(Path(url))
+        # The core's cache type reads and writes this layout; it creates nothing until
+        # used. DVC-compat: DVC 2 objects live at the root, in the old layout.
+        self._store = ObjectStore(mlvc.Cache(Path(url)))
 
     def exists_many(self, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` present under the remote directory."""
-        return set(self._store.contains_many(sorted(set(ids))))
+        return set(self._store.contains_many(ids))
 
     def list_ids(self) -> set[str]:
         """Every object id under the remote directory."""
-        return set(self._store.list())
+        return set(self._store.current.list())
 
     def upload(
         self,
-        cache: mlvc.Cache,
+        cache: ObjectStore,
         ids: Iterable[str],
         *,
         jobs: int = 0,
         progress: Progress | None = None,
     ) -> TransferResult:
         """Copies objects from `cache` to the remote (temp file + rename, so reruns resume)."""
-        copied, skipped, missing = cache.transfer(
-            self._store, sorted(set(ids)), jobs=jobs, progress=progress
-        )
+        copied, skipped, missing = cache.transfer(self._store, ids, jobs=jobs, progress=progress)
         return TransferResult(list(copied), skipped, list(missing))
 
     def download(
         self,
-        cache: mlvc.Cache,
+        cache: ObjectStore,
         ids: Iterable[str],
         *,
         jobs: int = 0,
         progress: Progress | None = None,
     ) -> TransferResult:
         """Copies objects from the remote into `cache`."""
-        copied, skipped, missing = self._store.transfer(
-            cache, sorted(set(ids)), jobs=jobs, progress=progress
-        )
+        copied, skipped, missing = self._store.transfer(cache, ids, jobs=jobs, progress=progress)
         return TransferResult(list(copied), skipped, list(missing))
 
     def remove(self, ids: Iterable[str]) -> int:
@@ -100,9 +98,9 @@ class LocalRemote:
     ) -> DataInfo:
         """Writes `path`'s objects into the remote directory as into a cache (copies)."""
         if path.is_dir():
-            tree = self._store.add_tree(path, mode="copy", jobs=jobs, progress=progress)
+            tree = self._store.current.add_tree(path, mode="copy", jobs=jobs, progress=progress)
             return DataInfo(tree.hash, tree.size, tree.nfiles, False)
-        fh = self._store.add_file(path, mode="copy")
+        fh = self._store.current.add_file(path, mode="copy")
         return DataInfo(fh.hash, fh.size, None, fh.isexec)
 
     def upload_runs(self, cache_dir: Path) -> list[str]:
