@@ -99,7 +99,7 @@ def _not_in_cache(repo: Repo, recorded: Index, targets: list[str]) -> list[str]:
     """Recorded entries whose object is missing from the local cache."""
     missing = []
     for entry in recorded.entries.values():
-        if entry.hash and in_targets(entry.path, targets) and not repo.cache.contains(entry.hash):
+        if entry.hash and in_targets(entry.path, targets) and not repo.objects.contains(entry.hash):
             missing.append(entry.display)
     return sorted(missing)
 

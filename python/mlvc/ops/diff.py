@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import GitError, MlvcError
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, bare
 from mlvc.pipeline.lockfile import LOCK_FILE
 from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
 from mlvc.render.table import render_table
@@ -66,8 +67,13 @@ class Entry:
     """One path of an index: a tracked output, or a file inside a tracked directory."""
 
     path: str  # repo-relative, `/`-separated, no trailing slash
-    hash: str | None
+    hash: str | None  # an object id (`mlvc.objects`): DVC 2 data compares unequal to DVC 3's
     isdir: bool = False
+
+    @property
+    def shown_hash(self) -> str | None:
+        """The hash as DVC prints it (without a legacy mark)."""
+        return None if self.hash is None else bare(self.hash)
 
     @property
     def display(self) -> str:
@@ -142,41 +148,52 @@ def rev_index(repo: Repo, outs: Iterable[TrackedOut], *, granular: bool = True) 
     index = Index()
     for t in outs:
         out = t.out
-        index.add(Entry(t.path, out.md5, out.is_dir))
-        if not (granular and out.is_dir and out.md5):
+        oid = out.oid
+        index.add(Entry(t.path, oid, out.is_dir))
+        if not (granular and out.is_dir and oid):
             continue
-        if not repo.cache.contains(out.md5):
+        if not repo.objects.contains(oid):
             index.unknown_dirs.add(t.path)
             continue
         index.listed_dirs.add(t.path)
-        for rel, md5 in repo.cache.read_manifest(out.md5):
-            index.add(Entry(f"{t.path}/{rel}", md5))
+        for rel, h in repo.objects.read_manifest(oid):
+            index.add(Entry(f"{t.path}/{rel}", h))
     return index
 
 
 def workspace_index(
     repo: Repo, outs: Iterable[TrackedOut], *, granular: bool = True, jobs: int = 0
 ) -> Index:
-    """The index of what is in the workspace now, hashed through the state cache."""
+    """The index of what is in the workspace now, hashed through the state cache.
+
+    DVC-compat: an output recorded by DVC 2 is hashed as DVC 2 did (md5-dos2unix), so
+    that data that did not change compares equal to its record.
+    """
     index = Index()
-    files: list[tuple[str, Path]] = []
+    files: dict[bool, list[tuple[str, Path]]] = {False: [], True: []}
     for t in outs:
         path = repo.root / t.path
+        legacy = t.out.is_legacy
+        prefix = LEGACY_PREFIX if legacy else ""
         if path.is_dir():
-            tree = repo.hash_tree(path, jobs=jobs)
-            index.add(Entry(t.path, tree.hash, True))
+            algorithm = LEGACY_ALGORITHM if legacy else "md5"
+            tree = repo.hash_tree(path, jobs=jobs, algorithm=algorithm)
+            index.add(Entry(t.path, prefix + tree.hash, True))
             if granular:
                 index.listed_dirs.add(t.path)
                 for fh in tree.files:
-                    index.add(Entry(f"{t.path}/{fh.relpath}", fh.hash))
+                    index.add(Entry(f"{t.path}/{fh.relpath}", prefix + fh.hash))
         elif path.exists():
-            files.append((t.path, path))
-    if files:
+            files[legacy].append((t.path, path))
+    for legacy, group in files.items():
+        if not group:
+            continue
         # One call for all file outputs: the core hashes them in parallel.
-        for (rel, _), fh in zip(
-            files, repo.hash_files([p for _, p in files], jobs=jobs), strict=True
-        ):
-            index.add(Entry(rel, fh.hash))
+        algorithm = LEGACY_ALGORITHM if legacy else "md5"
+        prefix = LEGACY_PREFIX if legacy else ""
+        hashed = repo.hash_files([p for _, p in group], jobs=jobs, algorithm=algorithm)
+        for (rel, _), fh in zip(group, hashed, strict=True):
+            index.add(Entry(rel, prefix + fh.hash))
     return index
 
 
@@ -277,7 +294,7 @@ def target_keys(repo: Repo, targets: Iterable[str], cwd: Path | None = None) -> 
 
 
 def _entry_json(entry: Entry) -> dict[str, Any]:
-    return {"path": entry.display, "hash": entry.hash}
+    return {"path": entry.display, "hash": entry.shown_hash}
 
 
 def diff(
@@ -339,13 +356,13 @@ def diff(
             result[DELETE].append(_entry_json(c.old))
         elif c.typ == MODIFY and c.old and c.new:
             result[MODIFY].append(
-                {"path": c.old.display, "hash": {"old": c.old.hash, "new": c.new.hash}}
+                {"path": c.old.display, "hash": {"old": c.old.shown_hash, "new": c.new.shown_hash}}
             )
         elif c.typ == RENAME and c.old and c.new:
             result[RENAME].append(
-                {"path": {"old": c.old.display, "new": c.new.display}, "hash": c.old.hash}
+                {"path": {"old": c.old.display, "new": c.new.display}, "hash": c.old.shown_hash}
             )
-        if with_missing and c.old and c.old.hash and not repo.cache.contains(c.old.hash):
+        if with_missing and c.old and c.old.hash and not repo.objects.contains(c.old.hash):
             result["not in cache"].append(_entry_json(c.old))
     if not any(result.values()):
         return {}

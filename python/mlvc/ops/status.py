@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlvc.dvcfile import DvcFile
+from mlvc.objects import LEGACY_ALGORITHM
 from mlvc.output import Output
 from mlvc.repo import Repo
 
@@ -32,21 +33,29 @@ class OutStatus:
 
 
 def current_hash(
-    repo: Repo, path: Path, *, jobs: int = 0, workspace: Workspace | None = None
+    repo: Repo,
+    path: Path,
+    *,
+    jobs: int = 0,
+    workspace: Workspace | None = None,
+    legacy: bool = False,
 ) -> tuple[str, int, int | None] | None:
     """`(hash, size, nfiles)` of a workspace path, or None when it does not exist.
 
     With `workspace`, a path hashed before in the same command is not hashed again.
+    With `legacy`, the hash is DVC 2's md5-dos2unix, to compare with a DVC 2 record.
     """
     if workspace is not None:
-        info = workspace.hash(repo.relpath(path))
+        rel = repo.relpath(path)
+        info = workspace.legacy_hash(rel) if legacy else workspace.hash(rel)
         return None if info is None else (info[0], info[1], info[2])
+    algorithm = LEGACY_ALGORITHM if legacy else "md5"
     if path.is_dir():
-        tree = repo.hash_tree(path, jobs=jobs)
+        tree = repo.hash_tree(path, jobs=jobs, algorithm=algorithm)
         return tree.hash, tree.size, tree.nfiles
     if not path.exists():
         return None
-    (fh,) = repo.hash_files([path], jobs=jobs)
+    (fh,) = repo.hash_files([path], jobs=jobs, algorithm=algorithm)
     return fh.hash, fh.size, None
 
 
@@ -63,7 +72,7 @@ def out_state(
     DVC-compat: "not in cache" comes first, whatever the workspace holds, when the
     cache lacks the recorded object (for a directory: any of its files).
     """
-    if out.cache and out.md5 is not None and not repo.holds(out.md5):
+    if out.cache and out.oid is not None and not repo.holds(out.oid):
         return NOT_IN_CACHE
     return workspace_state(repo, dvcfile, out, jobs=jobs, workspace=workspace)
 
@@ -78,7 +87,8 @@ def workspace_state(
 ) -> str | None:
     """`deleted` or `modified` when the workspace differs from the record, else None."""
     path = dvcfile.out_path(out)
-    current = current_hash(repo, path, jobs=jobs, workspace=workspace)
+    # DVC-compat: a DVC 2 record is compared with the md5-dos2unix of the workspace.
+    current = current_hash(repo, path, jobs=jobs, workspace=workspace, legacy=out.is_legacy)
     if current is None:
         return DELETED
     if out.md5 is None or current[0] != out.md5:
