@@ -11,6 +11,7 @@ from mlvc import gitignore
 from mlvc._core import ignored_by
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
+from mlvc.ops.checkout import legacy_unchanged
 from mlvc.ops.save import Progress, save_output
 from mlvc.output import Output
 from mlvc.repo import DVC_DIR, Repo
@@ -180,23 +181,32 @@ def add(
         for path in paths:
             dvcfile_path = dvcfile_for(path)
             previous = DvcFile.load(dvcfile_path) if dvcfile_path.exists() else None
-            saved = save_output(
-                repo, path, store=not no_commit, relink=relink, jobs=jobs, progress=progress
-            )
-            record = saved.output(path.name)
-            if previous is not None and previous.outs:
-                old = previous.outs[0]
-                record.raw = old.raw
-                record.cache, record.push, record.remote = old.cache, old.push, old.remote
-                dvcfile = DvcFile(dvcfile_path, [record], previous.raw)
+            if (
+                previous is not None
+                and len(previous.outs) == 1
+                and legacy_unchanged(repo, previous.outs[0], path, jobs)
+            ):
+                # DVC-compat: re-adding a DVC 2 output whose data did not change leaves
+                # its `.dvc` file (and objects) as they are; a changed one becomes DVC 3's.
+                record, link_type = previous.outs[0], None
             else:
-                dvcfile = DvcFile(dvcfile_path, [record], {"outs": []})
-            dvcfile.save()
+                saved = save_output(
+                    repo, path, store=not no_commit, relink=relink, jobs=jobs, progress=progress
+                )
+                record, link_type = saved.output(path.name), saved.link_type
+                if previous is not None and previous.outs:
+                    old = previous.outs[0]
+                    record.raw = old.raw
+                    record.cache, record.push, record.remote = old.cache, old.push, old.remote
+                    dvcfile = DvcFile(dvcfile_path, [record], previous.raw)
+                else:
+                    dvcfile = DvcFile(dvcfile_path, [record], {"outs": []})
+                dvcfile.save()
             result.to_stage.append(dvcfile_path)
             changed = gitignore.add_entry(path)
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
-            result.added.append(Added(path, dvcfile_path, record, saved.link_type))
+            result.added.append(Added(path, dvcfile_path, record, link_type))
     return result
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, is_legacy
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
@@ -122,6 +123,74 @@ def conflict_error(conflicts: list[str]) -> CheckoutConflictError:
     )
 
 
+def restore(
+    repo: Repo,
+    oid: str,
+    dest: Path,
+    *,
+    isexec: bool = False,
+    force: bool = False,
+    relink: bool = False,
+    jobs: int = 0,
+    rewrite: bool = False,
+    within: list[str] | None = None,
+) -> CheckoutResult:
+    """Checks out one output's object (any id, `mlvc.objects`) at `dest`.
+
+    The core compares what it finds at `dest` by md5, which is not a DVC 2 object's
+    name for a text file with CRLF line endings: such a file that the (legacy) cache
+    holds would be taken for unsaved data. So a DVC 2 output's conflicts are checked
+    again by md5-dos2unix, and the checkout forced when every one of them is cached
+    (DVC-compat: DVC compares a legacy output's files by md5-dos2unix).
+    """
+    cache, name = repo.objects.locate(oid)
+
+    def run(force: bool) -> CheckoutResult:
+        if oid.endswith(".dir"):
+            return cache.checkout_tree(
+                name,
+                dest,
+                link_types=repo.link_types,
+                force=force,
+                relink=relink,
+                jobs=jobs,
+                ignore_root=repo.root,
+                state=repo.state,
+                within=within,
+            )
+        return cache.checkout_files(
+            [(dest, name, isexec)],
+            link_types=repo.link_types,
+            force=force,
+            relink=relink,
+            jobs=jobs,
+            state=repo.state,
+            rewrite=rewrite,
+        )
+
+    res = run(force)
+    if res.conflicts and not force and is_legacy(oid):
+        conflicts = [Path(c) for c in res.conflicts]
+        hashes = repo.hash_files(conflicts, jobs=jobs, algorithm=LEGACY_ALGORITHM)
+        ids = {LEGACY_PREFIX + fh.hash for fh in hashes}
+        if len(hashes) == len(conflicts) and ids <= set(repo.objects.contains_many(ids)):
+            res = run(True)
+    return res
+
+
+def legacy_unchanged(repo: Repo, out: Output, dest: Path, jobs: int = 0) -> bool:
+    """Whether a DVC 2 output's workspace data is what it records (by md5-dos2unix).
+
+    The core would find such a file with CRLF line endings changed and write it again.
+    """
+    from mlvc.ops.status import current_hash
+
+    if not out.is_legacy or not os.path.lexists(dest):
+        return False
+    current = current_hash(repo, dest, jobs=jobs, legacy=True)
+    return current is not None and current[0] == out.md5
+
+
 def _tracked_at(repo: Repo, paths: list[str]) -> list[TrackedOut]:
     """The cached outputs at (or holding) repository paths, each limited to its path.
 
@@ -219,18 +288,11 @@ def checkout_within(
     conflicts: list[str] = []
     for path, group in withins.items():
         out = group[0].out
-        md5 = out.md5 or ""
+        oid = out.oid or ""
         dest = repo.root / path
         if not out.is_dir:
             existed = dest.exists()
-            res = repo.cache.checkout_files(
-                [(dest, md5, out.isexec)],
-                link_types=repo.link_types,
-                force=force,
-                jobs=jobs,
-                state=repo.state,
-                rewrite=True,
-            )
+            res = restore(repo, oid, dest, isexec=out.isexec, force=force, jobs=jobs, rewrite=True)
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
             elif res.missing:
@@ -238,19 +300,17 @@ def checkout_within(
             else:
                 summary.record(path, existed, res)
             continue
-        if not repo.cache.contains(md5):
+        if not repo.objects.contains(oid):
             failed.append(path)
             continue
         existed = dest.exists()
-        res = repo.cache.checkout_tree(
-            md5,
+        res = restore(
+            repo,
+            oid,
             dest,
-            link_types=repo.link_types,
             force=force,
             relink=relink,
             jobs=jobs,
-            ignore_root=repo.root,
-            state=repo.state,
             within=sorted({t.within for t in group}),
         )
         if res.conflicts:
@@ -288,7 +348,6 @@ def checkout(
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = CheckoutSummary()
-    link_types = repo.link_types
     with repo.lock():
         hashless: list[Path] = []
         plans, inside = _plans(
@@ -309,29 +368,14 @@ def checkout(
         failed: list[Path] = []
         for dest, out in plans:
             existed = dest.exists()
-            if out.is_dir:
-                if not repo.cache.contains(out.md5 or ""):
-                    failed.append(dest)
-                    continue
-                res = repo.cache.checkout_tree(
-                    out.md5 or "",
-                    dest,
-                    link_types=link_types,
-                    force=force,
-                    relink=relink,
-                    jobs=jobs,
-                    ignore_root=repo.root,
-                    state=repo.state,
-                )
-            else:
-                res = repo.cache.checkout_files(
-                    [(dest, out.md5 or "", out.isexec)],
-                    link_types=link_types,
-                    force=force,
-                    relink=relink,
-                    jobs=jobs,
-                    state=repo.state,
-                )
+            oid = out.oid or ""
+            if out.is_dir and not repo.objects.contains(oid):
+                failed.append(dest)
+                continue
+            if not relink and legacy_unchanged(repo, out, dest, jobs):
+                summary.unchanged += 1
+                continue
+            res = restore(repo, oid, dest, isexec=out.isexec, force=force, relink=relink, jobs=jobs)
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
                 continue

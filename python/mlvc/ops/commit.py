@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
+from mlvc.ops.checkout import legacy_unchanged
 from mlvc.ops.save import Progress, save_output
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
@@ -90,12 +91,16 @@ def commit_dvcfile(
             raise FileNotFoundError(2, "output does not exist", repo.relpath(dest))
         if out.cache and git_index is not None and git_index.holds(repo.relpath(dest)):
             raise GitTrackedOutputError(repo.root, repo.relpath(dest))
+        if legacy_unchanged(repo, out, dest, jobs):
+            # DVC-compat: a DVC 2 output whose data did not change keeps its record
+            # (and its objects in the old layout); a changed one becomes DVC 3's.
+            continue
         saved = save_output(
             repo, dest, store=out.cache and store, relink=relink, jobs=jobs, progress=progress
         )
         new = saved.info
         old = (out.md5, out.size, out.nfiles, out.isexec)
-        if new != old or out.hash_name != "md5":
+        if new != old or out.is_legacy:
             out.md5, out.size, out.nfiles, out.isexec = new
             out.hash_name = "md5"
             dirty = True
