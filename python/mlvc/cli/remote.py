@@ -86,7 +86,9 @@ def _warn_missing(missing: list[str]) -> None:
             "WARNING: Some of the cache files do not exist neither locally nor on remote. "
             "Missing cache files:\n"
         )
-        for h in sorted(set(missing)):
+        from mlvc.objects import bare
+
+        for h in sorted({bare(oid) for oid in missing}):
             sys.stderr.write(f"md5: {h}\n")
 
 

@@ -94,8 +94,10 @@ class FetchFailedError(MlvcError):
     hint = "push them from a repository that has them, or check the remote's url"
 
     def __init__(self, oids: list[str]) -> None:
-        n = len(set(oids))
-        first = sorted(set(oids))[0]
+        from mlvc.objects import bare
+
+        names = sorted({bare(oid) for oid in oids})
+        n, first = len(names), names[0]
         more = f" and {n - 1} more" if n > 1 else ""
         super().__init__(
             f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} of tracked"
@@ -419,7 +421,7 @@ def fetch(
             # DVC-compat: an output's own object found nowhere is a warning; a file its
             # directory lists but the remote lacks fails the fetch (DVC: "N files failed
             # to download").
-            top_level = {t.out.md5 for t in group if t.out.md5 and not t.out.is_dir}
+            top_level = {t.out.oid for t in group if t.out.oid and not t.out.is_dir}
             for oid in result.missing:
                 (summary.missing if oid in top_level else summary.failed).append(oid)
     return summary
