@@ -288,6 +288,32 @@ def test_stage_add_run_leaves_dvc_status_clean(tools: Tools) -> None:
     assert dvc("status").stdout.strip() == "Data and pipelines are up to date."
 
 
+def test_stage_add_run_from_a_subdirectory_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    args = [
+        "stage",
+        "add",
+        "-n",
+        "s",
+        "-d",
+        "in.txt",
+        "-o",
+        "out.txt",
+        "--run",
+        "cat in.txt > out.txt",
+    ]
+    outputs = []
+    for tool, repo in ((mlvc, m), (dvc, d)):
+        (repo / "sub").mkdir()
+        (repo / "sub/in.txt").write_text("1\n")
+        outputs.append(tool(*args, cwd=repo / "sub").stdout)
+        assert (repo / "sub/out.txt").read_text() == "1\n"
+    ours, theirs = outputs
+    assert ours.splitlines()[:4] == theirs.splitlines()[:4]  # "Added stage 's' in 'dvc.yaml'"
+    assert (m / "sub/dvc.lock").read_text() == (d / "sub/dvc.lock").read_text()
+
+
 def test_freeze_and_unfreeze_like_dvc(tools: Tools) -> None:
     mlvc, dvc, _git, _root = tools
     m, d = _twin(tools)

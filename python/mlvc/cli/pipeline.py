@@ -233,13 +233,16 @@ def register(app: typer.Typer) -> None:
                 *ignore_outputs(repo, stage, warn=sys.stderr.write),
                 repo.root / stage.dvcfile,
             ]
-        _say(quiet, f"Added stage '{stage.addressing}' in '{stage.dvcfile}'\n")
+        # DVC-compat: the stage and its file are named from the current directory.
+        where = repo.user_dir(Path.cwd())
+        shown_file = repo.shown(stage.dvcfile, Path.cwd())
+        _say(quiet, f"Added stage '{stage.addressing_from(where)}' in '{shown_file}'\n")
         if run:
             from mlvc.ops.repro import repro
 
             result = repro(
                 repo,
-                [stage.addressing],
+                [stage.addressing_from(where)],
                 force=True,
                 single_item=True,
                 echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
