@@ -314,6 +314,23 @@ def test_stage_add_run_from_a_subdirectory_like_dvc(tools: Tools) -> None:
     assert (m / "sub/dvc.lock").read_text() == (d / "sub/dvc.lock").read_text()
 
 
+def test_freeze_of_a_foreach_or_matrix_definition_is_refused_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _root = tools
+    m, d = _twin(tools)
+    text = (
+        "vars:\n  - cfgs: [a, b]\nstages:\n"
+        "  f1:\n    foreach: ${cfgs}\n    do:\n      cmd: echo ${item}\n"
+        "  mx:\n    matrix:\n      x: [1, 2]\n    cmd: echo ${item.x}\n"
+    )
+    for repo in (m, d):
+        (repo / "dvc.yaml").write_text(text)
+    for args in (["freeze", "f1"], ["unfreeze", "f1"], ["freeze", "mx"], ["freeze", "f1@a"]):
+        ours, theirs = mlvc(*args, cwd=m, check=False), dvc(*args, cwd=d, check=False)
+        assert ours.returncode == theirs.returncode == 1, (args, ours, theirs)
+        assert (m / "dvc.yaml").read_text() == text
+    assert mlvc("status", cwd=m).returncode == 0
+
+
 def test_freeze_and_unfreeze_like_dvc(tools: Tools) -> None:
     mlvc, dvc, _git, _root = tools
     m, d = _twin(tools)

@@ -233,7 +233,8 @@ def set_frozen(text: str, name: str, frozen: bool, origin: str) -> str:
     stages = layout.data.get(STAGES)
     span = _stage_span(layout, name)
     definition = stages.get(name) if isinstance(stages, dict) else None
-    if span is None or not isinstance(definition, dict):
+    # DVC-compat: a `foreach`/`matrix` definition is no stage: DVC says "not found".
+    if span is None or not isinstance(definition, dict) or {"foreach", "matrix"} & set(definition):
         raise KeyError(name)
     start, end, _ = span
     lines = _ends_with_newline(list(layout.lines))
