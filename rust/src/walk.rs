@@ -16,7 +16,10 @@ use crate::progress::Progress;
 pub const IGNORE_FILENAME: &str = ".dvcignore";
 
 /// DVC-compat: these names are never part of a tracked tree, at any depth.
-const ALWAYS_IGNORED: [&str; 3] = [".git", ".hg", ".dvc"];
+const ALWAYS_IGNORED: [&str; 3] = [".git", ".hg", DVC_DIR_NAME];
+
+/// What makes a directory a DVC repository (whether a directory or not, as DVC checks).
+const DVC_DIR_NAME: &str = ".dvc";
 
 /// The parts of a file's status the state cache keys on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,8 +454,10 @@ where
     let dir_fd = handle.fd();
     let mut children: Vec<(Child, bool)> = Vec::new();
     let mut has_ignore_file = false;
+    let mut is_repository = false;
     let read_error = handle.for_each(|name, d_type| {
         if ALWAYS_IGNORED.iter().any(|n| name == n.as_bytes()) {
+            is_repository |= name == DVC_DIR_NAME.as_bytes();
             return Ok(());
         }
         has_ignore_file |= name == IGNORE_FILENAME.as_bytes();
@@ -495,6 +500,11 @@ where
     })?;
     if let Some(e) = read_error {
         return Err(Error::io(dir, e));
+    }
+    if is_repository && !rel.is_empty() {
+        // DVC-compat: a directory below the walk's root holding `.dvc` is a
+        // repository of its own (`dvc init --subdir`), never part of this tree.
+        return Ok(Vec::new());
     }
     let own;
     let stack = match has_ignore_file
@@ -588,6 +598,32 @@ mod tests {
             names,
             vec![IGNORE_FILENAME.as_bytes().to_vec(), b"keep.log".to_vec()]
         );
+        std::fs::remove_dir_all(&t).unwrap();
+    }
+
+    #[test]
+    fn a_nested_repository_is_left_out_but_a_repository_root_is_walked() {
+        let t = std::env::temp_dir().join(format!("mlvc-walk-nested-{}", std::process::id()));
+        std::fs::create_dir_all(t.join("inner/.dvc")).unwrap();
+        std::fs::create_dir_all(t.join("plain")).unwrap();
+        std::fs::write(t.join("inner/b"), b"b").unwrap();
+        std::fs::write(t.join("plain/a"), b"a").unwrap();
+        let opts = WalkOptions {
+            ignore_root: None,
+            threads: 1,
+            remove_stale_temps: false,
+        };
+        let names = |root: &Path| -> Vec<Vec<u8>> {
+            let mut n: Vec<_> = walk_files(root, &opts, None)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.relpath)
+                .collect();
+            n.sort();
+            n
+        };
+        assert_eq!(names(&t), vec![b"plain/a".to_vec()]);
+        assert_eq!(names(&t.join("inner")), vec![b"b".to_vec()]);
         std::fs::remove_dir_all(&t).unwrap();
     }
 

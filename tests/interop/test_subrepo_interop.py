@@ -72,3 +72,26 @@ def test_parent_leaves_subrepo_alone_like_dvc(tools: Tools) -> None:
     # The sub-repository's data never reaches the parent's cache.
     assert theirs[-3] == ["72/cfd272ace172fa35026445fbef9b03"]
     assert theirs[-2] == 1  # sub/s.txt was deleted, and the parent does not restore it
+
+
+def test_tracked_directory_leaves_out_a_nested_repository_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    found = []
+    for first, second in ((dvc, mlvc), (mlvc, dvc)):
+        _with_subrepo(first, git, repo)
+        (repo / "d/inner").mkdir(parents=True)
+        (repo / "d/a").write_text("a\n")
+        first("init", "-q", "--subdir", cwd=repo / "d/inner")
+        git("reset", "-q")  # (`init` staged its files; DVC refuses to add git-tracked data)
+        (repo / "d/inner/b").write_text("b\n")
+        first("add", "-q", "d")
+        dvcfile = (repo / "d.dvc").read_text()
+        # The other tool sees the directory unchanged, and a forced checkout keeps the
+        # nested repository's files (they are in no manifest).
+        assert "up to date" in second("status").stdout
+        second("checkout", "-q", "-f", "d")
+        assert (repo / "d/inner/b").read_text() == "b\n"
+        assert (repo / "d/inner/.dvc").is_dir()
+        found.append((dvcfile, _objects(repo)))
+    assert found[0] == found[1]
+    assert "nfiles: 1\n" in found[0][0]
