@@ -41,12 +41,12 @@ def test_commit_with_deps_and_recursive_commit_the_stages_they_name(tools: Tools
         (["--recursive", "data"], set()),  # a tracked directory holds no `.dvc` file
     ):
         git("checkout", "-q", "--", ".")
-        mlvc("commit", "-q", *args)
+        mlvc("commit", "-q", "-f", *args)
         assert changed_files(git) == changed, args
     # `-d` with an output commits its stage only: `prep` keeps its record.
     git("checkout", "-q", "--", ".")
     before = lock(repo)["stages"]
-    mlvc("commit", "-q", "-d", "model.txt")
+    mlvc("commit", "-q", "-f", "-d", "model.txt")
     after = lock(repo)["stages"]
     assert after["prep"] == before["prep"] and after["train"] != before["train"]
     git("checkout", "-q", "--", ".")

@@ -61,3 +61,20 @@ def test_commit_no_relink_like_dvc(tools: Tools, cache_type: str) -> None:
         tool("commit", "-q", "-f", "g", "s")
         found.append((no_relink, shapes(repo, files), objects(repo), tool("status").stdout))
     assert found[0] == found[1]
+
+
+def test_commit_without_force_asks_and_without_a_terminal_refuses_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    layout(mlvc, git, repo)
+    edit_everything(repo)
+    for args in (["raw.txt.dvc"], ["train"], []):
+        for tool in (dvc, mlvc):
+            r = tool("commit", *args, check=False)
+            assert r.returncode == 1, (args, r)
+            assert git("diff", "--name-only").stdout == "", args
+    # Nothing changed since the last commit: nothing to ask, and nothing refused.
+    git("checkout", "-q", "--", ".")
+    mlvc("commit", "-q", "-f")
+    assert mlvc("commit").returncode == dvc("commit").returncode == 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -31,6 +33,18 @@ class Meter:
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.__exit__(None, None, None)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The line taken down (and stdout given back) while the user is asked something."""
+        if self._progress is None:
+            yield
+            return
+        self._progress.stop()
+        try:
+            yield
+        finally:
+            self._progress.start()
 
     def __call__(self, files: int, nbytes: int) -> None:
         if self._progress is not None:

@@ -195,7 +195,7 @@ def register(app: CommandSink) -> None:
     def commit_command(
         targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
         force: Annotated[
-            bool, typer.Option("--force", "-f", help="Commit without asking (mlvc never asks).")
+            bool, typer.Option("--force", "-f", help="Commit changed stages without asking.")
         ] = False,
         with_deps: WithDeps = False,
         recursive: Recursive = False,
@@ -209,8 +209,17 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.commit import commit
         from mlvc.repo import Repo
 
+        meter = Meter("committing", enabled=not quiet)
+
+        def ask(question: str) -> bool:
+            from mlvc.cli._prompt import confirm
+
+            # DVC-compat: asked only when stdout is a terminal; otherwise the answer is no.
+            with meter.paused():
+                return bool(confirm(question, suffix=" [y/n]", needs_tty=True))
+
         repo = Repo.find()
-        with Meter("committing", enabled=not quiet) as meter:
+        with meter:
             changed = commit(
                 repo,
                 targets or [],
@@ -220,6 +229,7 @@ def register(app: CommandSink) -> None:
                 with_deps=with_deps,
                 recursive=recursive,
                 relink=not no_relink,
+                ask=None if force else ask,
             )
         for path in changed:
             if path.name != "dvc.lock":

@@ -6,11 +6,35 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mlvc.dvcfile import DvcFile
+from mlvc.exceptions import MlvcError
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
 from mlvc.ops.checkout import legacy_unchanged
 from mlvc.ops.save import Progress, save_output
-from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
+from mlvc.ops.status import is_dvcfile_target, select_dvcfiles, workspace_state
 from mlvc.repo import Repo
+
+# Asked before a changed stage is committed; True commits it.
+Ask = Callable[[str], bool]
+
+
+class CommitDeclinedError(MlvcError):
+    """A changed stage that was not confirmed (DVC: `StageCommitError`, exit 1)."""
+
+    exit_code = 1
+    hint = "pass `-f` to commit without asking"
+
+
+def changes_message(deps: list[str], outs: list[str], stage_changed: str | None) -> str:
+    """DVC's question for a changed stage (`_prepare_message` in `dvc/repo/commit.py`)."""
+    if deps and outs:
+        what = f"dependencies {deps} and outputs {outs} of {{stage}} changed."
+    elif deps:
+        what = f"dependencies {deps} of {{stage}} changed."
+    elif outs:
+        what = f"outputs {outs} of {{stage}} changed."
+    else:
+        what = stage_changed or ""
+    return what + " Are you sure you want to commit it?"
 
 
 def commit(
@@ -24,8 +48,14 @@ def commit(
     with_deps: bool = False,
     recursive: bool = False,
     relink: bool = True,
+    ask: Ask | None = None,
 ) -> list[Path]:
     """Hashes outputs, stores them in the cache and rewrites changed `.dvc` files.
+
+    `ask` (without `-f`) is asked about each `.dvc` file or stage whose outputs or
+    deps changed, or whose command did; one "no" commits nothing. DVC-compat: DVC
+    asks the same questions, and without a terminal takes the answer as no (it
+    commits the stages before the refused one; mlvc asks every question first).
 
     Targets that are not `.dvc` files (or their data) name pipeline stages, whose
     current deps and outputs go to `dvc.lock`; no targets means everything.
@@ -38,15 +68,30 @@ def commit(
     changed: list[Path] = []
     with repo.lock():
         dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+        if ask is not None:
+            _confirm_dvcfiles(repo, dvcfiles, cwd, ask, jobs)
         if stages is None or stages:
             from mlvc.ops.repro import commit_stages
 
-            done = commit_stages(repo, only=stages, echo=echo, relink=relink)
+            done = commit_stages(repo, only=stages, echo=echo, relink=relink, ask=ask)
             changed.extend(p for p in done.to_stage if p.name == "dvc.lock")
         for path in dvcfiles:
             if commit_dvcfile(repo, path, jobs=jobs, progress=progress, relink=relink):
                 changed.append(path)
     return changed
+
+
+def _confirm_dvcfiles(repo: Repo, dvcfiles: list[Path], cwd: Path, ask: Ask, jobs: int) -> None:
+    for path in dvcfiles:
+        dvcfile = DvcFile.load(path)
+        outs = [
+            out.path
+            for out in dvcfile.outs
+            if workspace_state(repo, dvcfile, out, jobs=jobs) is not None
+        ]
+        shown = repo.shown(repo.relpath(path), cwd)
+        if outs and not ask(changes_message([], outs, None).format(stage=f"stage: '{shown}'")):
+            raise CommitDeclinedError(f"unable to commit changed stage `{shown}`")
 
 
 def _chosen(

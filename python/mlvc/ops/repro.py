@@ -40,6 +40,7 @@ from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, St
 from mlvc.pipeline.run import Processes, StageRun
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
 from mlvc.pipeline.status import (
+    CHANGED_COMMAND,
     DELETED,
     NOT_IN_CACHE,
     Workspace,
@@ -1114,8 +1115,11 @@ def commit_stages(
     echo: Echo = _stdout,
     only: Collection[str] | None = None,
     relink: bool = True,
+    ask: Callable[[str], bool] | None = None,
 ) -> ReproResult:
     """`commit` for pipeline stages: records current deps and outputs in `dvc.lock`.
+
+    `ask`: asked about each changed stage first (see `mlvc.ops.commit.commit`).
 
     Outputs are stored in the cache; the stages do not run. `only`: the stages to
     commit, by their addressing (instead of `targets`). Without `relink`, outputs are
@@ -1144,6 +1148,8 @@ def commit_stages(
         relink=relink,
     )
     runner.committing = True
+    if ask is not None:
+        _confirm_stages(runner, [stages[i] for i in chosen], cwd, ask)
     entries = []
     for i in chosen:
         stage = stages[i]
@@ -1151,3 +1157,26 @@ def commit_stages(
     runner.write_locks(entries)
     runner.flush_locks()
     return result
+
+
+def _confirm_stages(
+    runner: _Runner, stages: list[Stage], cwd: Path, ask: Callable[[str], bool]
+) -> None:
+    """DVC-compat: a stage whose deps, outputs (not merely uncached ones) or command
+    changed since its `dvc.lock` record is committed only once confirmed."""
+    from mlvc.ops.commit import CommitDeclinedError, changes_message
+
+    for stage in stages:
+        deps: list[str] = []
+        outs: list[str] = []
+        command = None
+        for item in stage_status(runner.ws, stage, cwd=cwd, check_cache=False).items:
+            if item == CHANGED_COMMAND:
+                command = f"'cmd' of stage: '{runner.shown(stage)}' has changed."
+            elif isinstance(item, dict):
+                deps += list(item.get("changed deps", {}))
+                outs += [p for p, v in item.get("changed outs", {}).items() if v != NOT_IN_CACHE]
+        if deps or outs or command:
+            question = changes_message(deps, outs, command)
+            if not ask(question.format(stage=f"stage: '{runner.shown(stage)}'")):
+                raise CommitDeclinedError(f"unable to commit changed stage `{runner.shown(stage)}`")
