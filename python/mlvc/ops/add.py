@@ -198,12 +198,13 @@ def add(
                     old = previous.outs[0]
                     record.raw = old.raw
                     record.cache, record.push, record.remote = old.cache, old.push, old.remote
-                    dvcfile = DvcFile(dvcfile_path, [record], previous.raw)
+                    dvcfile = DvcFile(dvcfile_path, [record], previous.raw, previous.text)
                 else:
                     dvcfile = DvcFile(dvcfile_path, [record], {"outs": []})
                 dvcfile.save()
             result.to_stage.append(dvcfile_path)
-            changed = gitignore.add_entry(path)
+            # DVC-compat: without git, no `.gitignore` is written.
+            changed = gitignore.add_entry(path) if repo.scm is not None else None
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
             result.added.append(Added(path, dvcfile_path, record, link_type))
@@ -317,7 +318,7 @@ def _add_to(
             )
         DvcFile(dvcfile_path, [out], {"outs": []}).save()
         result.to_stage.append(dvcfile_path)
-        changed = gitignore.add_entry(dest)
+        changed = gitignore.add_entry(dest) if repo.scm is not None else None
         if changed is not None:
             result.to_stage.append(changed)
         result.added.append(Added(dest, dvcfile_path, out, res.link_type))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
@@ -151,4 +152,10 @@ def commit_dvcfile(
             dirty = True
     if dirty:
         dvcfile.save()
+    if repo.scm is not None:
+        # DVC-compat: commit ignores the outputs in git, as `add` does (a hand-written
+        # `.dvc` file may not have had its entries yet).
+        for out in dvcfile.outs:
+            if out.cache:
+                gitignore.add_entry(dvcfile.out_path(out))
     return dirty

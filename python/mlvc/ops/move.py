@@ -128,7 +128,7 @@ def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResu
         atomic_write_text(new_dvcfile_path, text)
         if renamed:
             dvcfile.path.unlink()
-        if old_out.cache:
+        if old_out.cache and repo.scm is not None:
             removed = gitignore.remove_entry(src_path)
             added = gitignore.add_entry(dst_path)
             result.to_stage += [p for p in (removed, added) if p is not None]

@@ -497,7 +497,7 @@ class _Runner:
                 info = save_output(self.repo, path, store=keep, relink=self._relink).info
                 self.ws.put(rel, info)
             outs.append((out.path, info))
-            if out.cache:
+            if out.cache and self.repo.scm is not None:
                 changed = self.ignores.add(path)
                 if changed is not None and changed not in self.result.to_stage:
                     self.result.to_stage.append(changed)
