@@ -17,6 +17,8 @@ from mlvc.exceptions import MlvcError
 
 RETRIES = 6
 TIMEOUT_S = 3.0
+# Set by the global `--wait-for-lock`: every lock this process takes waits for its turn.
+WAIT_FOR_LOCK = False
 
 
 class LockError(MlvcError):
@@ -33,7 +35,7 @@ class RepoLock:
 
     def __init__(self, path: Path, *, wait: bool = False) -> None:
         self.path = path
-        self.wait = wait
+        self.wait = wait or WAIT_FOR_LOCK
         self._fd: int | None = None
 
     def acquire(self) -> None:

@@ -95,7 +95,10 @@ COMMAND_MODULES = {
     "data": "inspect",
     "diff": "inspect",
     "ls": "inspect",
+    "root": "inspect",
 }
+# DVC-compat: other names DVC gives some commands.
+ALIASES = {"list": "ls", "mv": "move", "rm": "remove"}
 _registered: set[str] = set()
 
 
@@ -295,9 +298,55 @@ def normalise_args(args: list[str], options: CommandOptions | None = None) -> li
     return out
 
 
+@dataclass
+class GlobalOptions:
+    """DVC's options that come before the command: `-q`, `-v`, `--cd`, `--wait-for-lock`."""
+
+    # DVC-compat: `-q`/`-v` before the command are accepted and have no effect (the
+    # command's own options, which default to off, override them in DVC's parser).
+    levels: list[str] = field(default_factory=list)
+    cd: str | None = None
+    wait_for_lock: bool = False
+
+
+def split_global_options(args: list[str]) -> tuple[GlobalOptions, list[str]]:
+    """The global options before the command word, and the words from the command on
+    (with DVC's command aliases resolved)."""
+    found = GlobalOptions()
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        word = rest[0]
+        if word in ("-q", "--quiet", "-v", "--verbose"):
+            found.levels.append("-q" if word in ("-q", "--quiet") else "-v")
+        elif word == "--wait-for-lock":
+            found.wait_for_lock = True
+        elif word == "--cd" and len(rest) > 1:
+            found.cd = rest.pop(1)
+        elif word.startswith("--cd="):
+            found.cd = word.removeprefix("--cd=")
+        else:
+            break  # `--help`, `--version`, or a mistake for the parser to report
+        rest.pop(0)
+    if rest and rest[0] in ALIASES:
+        rest[0] = ALIASES[rest[0]]
+    return found, rest
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the CLI and exits with DVC's exit codes."""
-    raw = sys.argv[1:] if argv is None else argv
+    found, raw = split_global_options(sys.argv[1:] if argv is None else argv)
+    if found.cd is not None:
+        import os
+
+        try:
+            os.chdir(found.cd)
+        except OSError as exc:
+            print(f"error: `--cd {found.cd}`: {exc.strerror}", file=sys.stderr)
+            sys.exit(_errors.EXIT_OTHER)  # DVC-compat: an "unexpected error"
+    if found.wait_for_lock:
+        from mlvc import lock
+
+        lock.WAIT_FOR_LOCK = True
     register(_command_of(raw))
     # The click command typer builds on each call, built once here: its options
     # tell the pre-processing how to read the words.

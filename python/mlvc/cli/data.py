@@ -32,6 +32,13 @@ def _say(quiet: bool, text: str) -> None:
         sys.stdout.write(text)
 
 
+# DVC-compat: `status`'s words for a project that tracks nothing yet.
+_EMPTY_PROJECT = (
+    "There are no data or pipelines tracked in this project yet.\n"
+    "See <https://dvc.org/doc/start> to get started!\n"
+)
+
+
 def register(app: CommandSink) -> None:
     """Adds the commands to the app."""
 
@@ -164,6 +171,8 @@ def register(app: CommandSink) -> None:
             name = transfer.remote_name(repo, remote, None)
             # DVC-compat: the clean message names the remote.
             clean = f"Cache and remote '{name}' are in sync.\n"
+            if not diff and not any(repo.project_files()):
+                clean = _EMPTY_PROJECT
             sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
             return
         if scope.has_commits or jobs is not None:
@@ -186,7 +195,7 @@ def register(app: CommandSink) -> None:
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:
-            sys.stdout.write(st.render_text(found))
+            sys.stdout.write(_EMPTY_PROJECT if found.empty_project else st.render_text(found))
         if quiet and found:
             raise typer.Exit(1)
 

@@ -30,7 +30,18 @@ def _write(quiet: bool, text: str) -> None:
 
 
 def register(app: CommandSink) -> None:
-    """Adds `data status`, `diff` and `ls` to the app."""
+    """Adds `data status`, `diff`, `ls` and `root` to the app."""
+
+    @app.command("root")
+    @handled()
+    def root_command(verbose: Verbose = False) -> None:
+        """Print the path of the repository's root, relative to the current directory."""
+        import os
+
+        from mlvc.repo import find_root
+
+        print(os.path.relpath(find_root(), Path.cwd()))
+
     data_app = typer.Typer(
         name="data",
         help="Commands related to data management.",

@@ -115,6 +115,12 @@ def is_dvcfile_target(cwd: Path, target: str) -> bool:
     return (p.suffix == ".dvc" and p.is_file()) or p.with_name(p.name + ".dvc").is_file()
 
 
+class StatusReport(dict[str, list[Any]]):
+    """`full_status`'s answer; `empty_project` says that nothing at all is tracked."""
+
+    empty_project = False
+
+
 def full_status(
     repo: Repo,
     targets: Iterable[str] = (),
@@ -123,7 +129,7 @@ def full_status(
     jobs: int = 0,
     with_deps: bool = False,
     recursive: bool = False,
-) -> dict[str, list[Any]]:
+) -> StatusReport:
     """DVC's `status --json` for `.dvc` files and pipeline stages together.
 
     Targets may be `.dvc` files, the data they track, stage names (`train`,
@@ -134,14 +140,15 @@ def full_status(
     cwd = (cwd or Path.cwd()).absolute()
     targets = list(targets)
     if targets and (with_deps or recursive or not all(is_dvcfile_target(cwd, t) for t in targets)):
-        return _targets_status(
-            repo, targets, cwd, jobs=jobs, with_deps=with_deps, recursive=recursive
+        return StatusReport(
+            _targets_status(repo, targets, cwd, jobs=jobs, with_deps=with_deps, recursive=recursive)
         )
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
     dvcfiles, pipeline_files = repo.project_files()
     with_stages = bool(stage_targets) or (not targets and bool(pipeline_files))
-    result: dict[str, list[Any]] = {}
+    result = StatusReport()
+    result.empty_project = not (dvcfiles or pipeline_files)
     ws: Workspace | None = None
     if with_stages:
         from mlvc.pipeline.status import Workspace
