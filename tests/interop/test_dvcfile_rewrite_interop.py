@@ -99,3 +99,16 @@ def test_without_git_no_gitignore_is_written_like_dvc(tools: Tools) -> None:
         assert not (repo / ".gitignore").exists(), repo.name
     _same(theirs, ours, "y.dvc", "dvc.lock")
     shutil.rmtree(theirs)
+
+
+def test_init_without_git_writes_what_dvc_writes(tools: Tools) -> None:
+    mlvc, dvc, _git, root = tools
+    found = []
+    for name, tool in (("dvc", dvc), ("mlvc", mlvc)):
+        repo = root / f"init-{name}"
+        repo.mkdir()
+        out = tool("init", "--no-scm", cwd=repo).stdout
+        assert "git" not in out.split("What's next")[0], name
+        found.append(sorted(p.relative_to(repo).as_posix() for p in repo.rglob("*")))
+        assert (repo / ".dvc/config").read_text() == "[core]\n    no_scm = True\n"
+    assert found[0] == found[1]

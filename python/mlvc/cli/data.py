@@ -57,7 +57,9 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.init import init
 
         init(Path.cwd(), no_scm=no_scm, force=force, subdir=subdir)
-        _say(quiet, "Initialized DVC repository.\n\nYou can now commit the changes to git.\n")
+        _say(quiet, "Initialized DVC repository.\n")
+        if not no_scm:
+            _say(quiet, "\nYou can now commit the changes to git.\n")
 
     @app.command("add")
     @handled()

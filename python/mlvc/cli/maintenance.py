@@ -267,9 +267,12 @@ def version_report() -> str:
     except Exception:
         return "\n".join(lines) + "\n"
     cache_dir = repo.cache_dir
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    lines.append(f"Cache types: {', '.join(mlvc.supported_link_types(cache_dir, repo.root))}")
-    lines.append(f"Cache directory: {_filesystem_of(cache_dir)}")
+    if cache_dir.is_dir():
+        lines.append(f"Cache types: {', '.join(mlvc.supported_link_types(cache_dir, repo.root))}")
+        lines.append(f"Cache directory: {_filesystem_of(cache_dir)}")
+    else:
+        # DVC-compat: a report creates no cache; DVC links to its explanation instead.
+        lines.append("Cache types: <https://error.dvc.org/no-dvc-cache>")
     lines.append("Caches: local")
     remotes = repo.config.remotes()
     lines.append(f"Remotes: {', '.join(remotes) if remotes else 'None'}")

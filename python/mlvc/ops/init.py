@@ -55,7 +55,9 @@ def init(root: Path, *, no_scm: bool = False, force: bool = False, subdir: bool 
     # DVC-compat: an empty marker whose mtime salts DVC's site-cache directory.
     (dvc_dir / "tmp" / "btime").touch()
     atomic_write_text(dvc_dir / "config", "[core]\n    no_scm = True\n" if no_scm else "")
-    atomic_write_text(dvc_dir / ".gitignore", DVC_GITIGNORE)
+    if not no_scm:
+        # DVC-compat: without git there is nothing to ignore in, and no `.gitignore`.
+        atomic_write_text(dvc_dir / ".gitignore", DVC_GITIGNORE)
     if not (root / ".dvcignore").exists():
         atomic_write_text(root / ".dvcignore", DVCIGNORE)
     if not no_scm:
