@@ -55,6 +55,9 @@ def test_checkout_of_data_missing_from_the_cache_fails_after_the_rest(tools: Too
     # No half-made directory is left behind.
     assert not (repo / "data").exists()
     assert (repo / "prep.txt").read_text() == "raw\np\n"
+    # Nothing else to restore: the failure is the only news, not "up to date".
+    r = mlvc("checkout", check=False)
+    assert r.returncode == 255 and r.stderr.startswith("error: checkout failed"), r.stderr
     (repo / "other.txt").unlink()
     r = mlvc("checkout", "--allow-missing", check=False)
     assert (r.returncode, r.stdout) == (0, "A       other.txt\n")

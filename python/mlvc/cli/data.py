@@ -324,7 +324,8 @@ def register(app: CommandSink) -> None:
             if result.modified:
                 parts.append(f"{len(result.modified)} modified")
             how = f" ({', '.join(sorted(result.link_types))})" if result.link_types else ""
-            sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
+            if parts or failure is None:  # a failure is not "up to date"
+                sys.stderr.write((", ".join(parts) or "Everything is up to date") + how + ".\n")
         if failure is not None:
             raise failure
         if relink:
