@@ -170,3 +170,15 @@ def test_config_errors_are_one_line_with_exit_251(tmp_path: Path) -> None:
         assert r.returncode == 251, r.stderr
         first = r.stderr.splitlines()[0]
         assert first.startswith("error: `") and ".dvc/config" in first
+
+
+def test_a_name_without_an_option_is_a_usage_error_like_dvc(
+    pair: tuple[Path, Path, dict[str, str]],
+) -> None:
+    dvc_repo, mlvc_repo, env = pair
+    for argv0, repo in (
+        ([str(dvc_executable())], dvc_repo),
+        ([sys.executable, "-m", "mlvc"], mlvc_repo),
+    ):
+        r = subprocess.run([*argv0, "config", "core"], cwd=repo, env=env, capture_output=True)
+        assert r.returncode == 254, argv0

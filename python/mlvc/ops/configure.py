@@ -68,6 +68,12 @@ class ConfigUsageError(ConfigError):
     hint = "see `mlvc config --help`"
 
 
+class ConfigNameError(ConfigError):
+    """A `config` name that is not `section.option` (DVC: a usage error, exit 254)."""
+
+    exit_code = 254
+
+
 class RemoteConfigError(ConfigError):
     """A `remote` subcommand that cannot be applied to the config."""
 
@@ -140,7 +146,7 @@ def parse_name(name: str) -> tuple[str, str]:
         sub = ".".join(parts[1:-1])
         if sub:
             return f'{parts[0]} "{sub}"', parts[-1]
-    raise ConfigError(
+    raise ConfigNameError(
         f"`{name}` is not a config option name; use `section.option` or `remote.NAME.option`"
     )
 
