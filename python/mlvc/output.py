@@ -49,6 +49,15 @@ def check_relative_path(path: str, origin: str, *, what: str = "output path") ->
         )
 
 
+# DVC-compat: the keys DVC's schema allows in an output of a `.dvc` file (plus the
+# `metric` and `plot` flags older files carry).
+OUT_KEYS = {
+    "path", "md5", "checksum", "etag", "hash", "size", "nfiles", "isexec", "version_id",
+    "persist", "cloud", "desc", "type", "labels", "meta", "cache", "remote", "push",
+    "files", "fs_config", "metric", "plot",
+}  # fmt: skip
+
+
 @dataclass
 class Output:
     """One tracked path with the hash recorded for it."""
@@ -88,6 +97,13 @@ class Output:
         if not isinstance(d, dict) or not isinstance(d.get("path"), str):
             raise InvalidDvcFileError(f"`{origin}`: each entry of `outs` needs a string `path`")
         check_relative_path(d["path"], origin)
+        unknown = sorted(set(d) - OUT_KEYS, key=str)
+        if unknown:
+            # DVC-compat: DVC's schema refuses the file (`status` exits 1).
+            raise InvalidDvcFileError(
+                f"`{origin}`: unknown key `{unknown[0]}` in the output `{d['path']}`"
+                f" (allowed: {', '.join(sorted(OUT_KEYS))})"
+            )
         md5 = d.get("md5")
         if md5 is not None and (not isinstance(md5, str) or not is_md5_name(md5)):
             raise InvalidDvcFileError(f"`{origin}`: `{md5}` is not an md5 hash")

@@ -492,6 +492,16 @@ def test_malformed_dvc_file_is_a_one_line_error_and_changes_nothing(
     assert snapshot(repo) == before
 
 
+def test_unknown_output_key_is_refused_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    dvc("init", "-q")
+    (repo / "x").write_text("x\n")
+    (repo / "x.dvc").write_text("outs:\n- path: x\n  bogus: 1\n")
+    ours, theirs = mlvc("status", check=False), dvc("status", check=False)
+    assert ours.returncode == theirs.returncode == 1
+    assert "unknown key `bogus` in the output `x`" in ours.stderr
+
+
 def test_gc_stops_on_a_malformed_dvc_file(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     two_commit_repo(dvc, git, repo)
