@@ -323,3 +323,13 @@ def test_gc_reads_a_lost_manifest_from_the_default_remote(tools: Tools) -> None:
     assert "in no cache or remote" not in r.stderr
     # Improvement on DVC, which deletes `old`: the pushed manifest says t1 still uses it.
     assert cache_objects(repo / ".dvc/cache") == before
+
+
+def test_gc_with_an_unknown_remote_is_a_config_error_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    history_repo(mlvc, git, repo)
+    before = cache_objects(repo / ".dvc/cache")
+    for tool in (dvc, mlvc):
+        r = tool("gc", "-f", "-w", "-c", "-r", "nosuch", check=False)
+        assert r.returncode == 251, r
+        assert cache_objects(repo / ".dvc/cache") == before

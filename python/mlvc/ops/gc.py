@@ -444,7 +444,15 @@ def gc(
     check_scope(scope, cloud=cloud, not_in_remote=not_in_remote)
     others = [o for o in (_open_project(p) for p in projects) if o.root != repo.root]
     by_remote = cloud or not_in_remote
-    default = _open_remote(repo, _default_remote(repo, remote)) if by_remote else None
+    default = None
+    if by_remote:
+        try:
+            default = _open_remote(repo, _default_remote(repo, remote))
+        except RemoteError as exc:
+            # DVC-compat: an unknown remote is a config error for gc (exit 251).
+            error = NoGcRemoteError(str(exc))
+            error.hint = exc.hint
+            raise error from exc
     with contextlib.ExitStack() as locks:
         for other in others:
             locks.enter_context(other.lock())
