@@ -418,3 +418,15 @@ def test_single_item_and_downstream_select_like_dvc(tools: Tools) -> None:
     out = mlvc("repro", "--downstream", "b").stdout
     assert "Running stage 'b'" in out and "Running stage 'c'" in out and "'a'" not in out
     assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+def test_status_of_a_broken_dvc_yaml_fails_with_1_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    setup(tools, "stages:\n  a:\n    cmd: echo ${nope}\n")
+    for text in (None, "stages:\n  a:\n    cmd: echo\n    bogus: 1\n", "stages: [\n"):
+        if text is not None:
+            (repo / "dvc.yaml").write_text(text)
+        for args in (["status"], ["status", "--json"], ["repro"]):
+            ours, theirs = mlvc(*args, check=False), dvc(*args, check=False)
+            assert ours.returncode == theirs.returncode, (text, args, ours, theirs)
+            assert ours.returncode == (1 if args[0] == "status" else 255)

@@ -22,6 +22,7 @@ from mlvc.cli._options import (
     Verbose,
     WithDeps,
 )
+from mlvc.exceptions import PipelineError
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
@@ -193,7 +194,11 @@ def register(app: CommandSink) -> None:
                 "The following options are meaningless for local status: " + ", ".join(flags),
                 hint="add `-c` to compare the cache with a remote, or drop them",
             )
-        found = st.full_status(repo, targets or [], with_deps=with_deps, recursive=recursive)
+        try:
+            found = st.full_status(repo, targets or [], with_deps=with_deps, recursive=recursive)
+        except PipelineError as exc:
+            exc.exit_code = 1  # DVC-compat: `status` reports its failures with 1
+            raise
         if as_json:
             sys.stdout.write(json.dumps(found) + "\n")
         elif not quiet:
