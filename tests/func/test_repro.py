@@ -430,3 +430,18 @@ def test_status_of_a_broken_dvc_yaml_fails_with_1_like_dvc(tools: Tools) -> None
             ours, theirs = mlvc(*args, check=False), dvc(*args, check=False)
             assert ours.returncode == theirs.returncode, (text, args, ours, theirs)
             assert ours.returncode == (1 if args[0] == "status" else 255)
+
+
+def test_frozen_stages_are_warned_about_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _repo = tools
+    setup(
+        tools,
+        "stages:\n  fz:\n    cmd: echo a > a.txt\n    deps: [in.txt]\n    outs: [a.txt]\n"
+        "    frozen: true\n",
+        {"in.txt": "i\n"},
+    )
+    (tools[3] / "a.txt").write_text("a\n")
+    for args in (["status"], ["repro"]):
+        ours, theirs = mlvc(*args), dvc(*args)
+        assert "stage 'fz' is frozen" in ours.stderr and "is frozen" in theirs.stderr, args
+        assert "frozen" not in mlvc(*args, "-q", check=False).stderr

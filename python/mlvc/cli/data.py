@@ -195,7 +195,13 @@ def register(app: CommandSink) -> None:
                 hint="add `-c` to compare the cache with a remote, or drop them",
             )
         try:
-            found = st.full_status(repo, targets or [], with_deps=with_deps, recursive=recursive)
+            found = st.full_status(
+                repo,
+                targets or [],
+                with_deps=with_deps,
+                recursive=recursive,
+                warn=None if quiet else sys.stderr.write,
+            )
         except PipelineError as exc:
             exc.exit_code = 1  # DVC-compat: `status` reports its failures with 1
             raise

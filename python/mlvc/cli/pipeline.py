@@ -18,6 +18,10 @@ def _say(quiet: bool, text: str) -> None:
         sys.stdout.flush()
 
 
+def _warn(text: str) -> None:
+    sys.stderr.write(text)
+
+
 def register(app: typer.Typer) -> None:
     """Adds the commands to the app."""
 
@@ -124,6 +128,7 @@ def register(app: typer.Typer) -> None:
             run_cache=not no_run_cache,
             jobs=jobs,
             echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
+            warn=(lambda s: None) if quiet else _warn,
             confirm=_confirm if interactive else None,
         )
         if not dry:

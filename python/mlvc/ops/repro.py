@@ -627,6 +627,7 @@ def repro(
     run_cache: bool = True,
     jobs: int = 1,
     echo: Echo = _stdout,
+    warn: Echo = _stderr,
     confirm: Confirm | None = None,
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning.
@@ -668,6 +669,7 @@ def repro(
         allow_missing=allow_missing,
         run_cache=run_cache,
         echo=echo,
+        warn=warn,
         result=result,
         no_commit=no_commit,
         confirm=confirm,
@@ -938,6 +940,12 @@ def _start(
     stage = runner.graph.stages[i]
     if stage.is_data_source:
         return _verify_data_source(runner, stage, force=force)
+    if stage.frozen:
+        # DVC-compat: DVC's warning for every frozen stage in the plan.
+        runner.warn(
+            f"warning: stage '{runner.shown(stage)}' is frozen: "
+            "its dependencies are not going to be reproduced\n"
+        )
     if not runner.needs_run(stage, force=force):
         runner.echo(f"Stage '{runner.shown(stage)}' didn't change, skipping\n")
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +14,7 @@ from mlvc.output import Output
 from mlvc.repo import Repo
 
 if TYPE_CHECKING:
+    from mlvc.pipeline.model import Stage
     from mlvc.pipeline.status import Workspace
 
 # DVC-compat: the words `dvc status` uses for an output's state.
@@ -129,6 +130,7 @@ def full_status(
     jobs: int = 0,
     with_deps: bool = False,
     recursive: bool = False,
+    warn: Callable[[str], object] | None = None,
 ) -> StatusReport:
     """DVC's `status --json` for `.dvc` files and pipeline stages together.
 
@@ -141,7 +143,9 @@ def full_status(
     targets = list(targets)
     if targets and (with_deps or recursive or not all(is_dvcfile_target(cwd, t) for t in targets)):
         return StatusReport(
-            _targets_status(repo, targets, cwd, jobs=jobs, with_deps=with_deps, recursive=recursive)
+            _targets_status(
+                repo, targets, cwd, jobs=jobs, with_deps=with_deps, recursive=recursive, warn=warn
+            )
         )
     data_targets = [t for t in targets if is_dvcfile_target(cwd, t)]
     stage_targets = [t for t in targets if t not in data_targets]
@@ -172,6 +176,7 @@ def full_status(
         picked = [stages[i] for i in chosen]
         ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
         for stage in picked:
+            _warn_frozen(repo, stage, cwd, warn)
             found = stage_status(ws, stage, cwd=cwd)
             if found.changed:
                 # DVC-compat: stages are named relative to the user's directory.
@@ -187,6 +192,7 @@ def _targets_status(
     jobs: int,
     with_deps: bool,
     recursive: bool,
+    warn: Callable[[str], object] | None = None,
 ) -> dict[str, list[Any]]:
     """`full_status` of the stages the targets name, in their order.
 
@@ -214,10 +220,21 @@ def _targets_status(
             ]
             result.update(as_json(changed, repo.root / repo.user_dir(cwd)))
             continue
+        _warn_frozen(repo, stage, cwd, warn)
         items = stage_status(ws, stage, cwd=cwd, within=within).items
         if items:
             result[stage.addressing_from(repo.user_dir(cwd))] = items
     return result
+
+
+def _warn_frozen(repo: Repo, stage: Stage, cwd: Path, warn: Callable[[str], object] | None) -> None:
+    if warn is not None and stage.frozen:
+        # DVC-compat: DVC's warning (a frozen stage's deps are not checked).
+        name = stage.addressing_from(repo.user_dir(cwd))
+        warn(
+            f"warning: stage '{name}' is frozen: its dependencies are not going to be "
+            "shown in the status output\n"
+        )
 
 
 def render_text(found: dict[str, list[Any]]) -> str:
