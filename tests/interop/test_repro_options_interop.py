@@ -7,6 +7,7 @@ import json
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
 import time
@@ -268,3 +269,52 @@ def test_interactive_asks_like_dvc(tools: Tools, tmp_path: Path) -> None:
     assert "error: failed to reproduce `b`: reproduction aborted by the user" in a_out
     assert (repo / "dvc.lock").read_bytes() == lock
     assert not (repo / "b.txt").exists()
+
+
+PULLED = {
+    "dvc.yaml": (
+        "stages:\n"
+        "  a:\n"
+        "    cmd: echo A > a.txt\n"
+        "    outs: [a.txt]\n"
+        "  b:\n"
+        "    cmd: cat a.txt a.txt > b.txt\n"
+        "    deps: [a.txt]\n"
+        "    outs: [b.txt]\n"
+    ),
+}
+
+
+def test_pull_restores_unchanged_stages_instead_of_running_them_like_dvc(
+    pair: tuple[Tools, Path, Path],
+) -> None:
+    tools, ours, theirs = pair
+    mlvc, dvc, git, _ = tools
+    for root in (ours, theirs):
+        fill(tools, root, PULLED)
+        mlvc(
+            "remote", "add", "-q", "-d", "store", str(root.parent / f"{root.name}-remote"), cwd=root
+        )
+        mlvc("repro", "-q", cwd=root)
+        mlvc("push", "-q", cwd=root)
+        git("add", "-A", cwd=root)
+        git("commit", "-qm", "ran", cwd=root)
+    lock = (ours / "dvc.lock").read_bytes()
+    b_md5 = re.findall(r"md5: (\w+)", (ours / "dvc.lock").read_text())[-1]
+    for gone in ((), (b_md5,)):  # everything pushed; then b's output lost on the remote
+        reports = []
+        for tool, root in ((mlvc, ours), (dvc, theirs)):
+            for oid in gone:
+                (root.parent / f"{root.name}-remote/files/md5" / oid[:2] / oid[2:]).unlink()
+            shutil.rmtree(root / ".dvc/cache")
+            (root / "a.txt").unlink()
+            (root / "b.txt").unlink()
+            r = tool("repro", "--pull", cwd=root)
+            reports.append((head(r.stdout).replace("dvc push", "mlvc push"), "md5: " in r.stderr))
+            assert (root / "b.txt").read_text() == "A\nA\n"
+            assert (root / "dvc.lock").read_bytes() == lock
+        assert reports[0] == reports[1], gone
+        assert reports[0][0].startswith(
+            "Pulling data for stage: 'a'\nPulling data for stage: 'b'\n"
+        )
+        assert ("Unable to pull data for stage: 'b'" in reports[0][0]) == bool(gone)

@@ -130,6 +130,7 @@ def register(app: typer.Typer) -> None:
             echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
             warn=(lambda s: None) if quiet else _warn,
             confirm=_confirm if interactive else None,
+            pull=pull,
         )
         if not dry:
             from mlvc.cli._gitstage import stage_or_hint

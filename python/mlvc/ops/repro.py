@@ -261,8 +261,11 @@ class _Runner:
         confirm: Confirm | None = None,
         where: str = ".",
         relink: bool = True,
+        pull: bool = False,
     ) -> None:
         self.repo = repo
+        # `--pull`: an unchanged stage whose outputs are only missing is restored.
+        self.pull = pull
         # The user's directory, relative to the root: DVC names stages and files from it.
         self.where = where
         self.graph = graph
@@ -307,10 +310,14 @@ class _Runner:
         return shown_from(self.where, rel)
 
     # -- deciding -----------------------------------------------------------------
-    def needs_run(self, stage: Stage, *, force: bool = False) -> bool:
+    def needs_run(
+        self, stage: Stage, *, force: bool = False, allow_missing: bool | None = None
+    ) -> bool:
+        """Whether the stage changed; with `allow_missing` (default: `--allow-missing`),
+        missing deps and outputs alone do not count."""
         if force or self.force:
             return True
-        if not self.allow_missing:
+        if not (self.allow_missing if allow_missing is None else allow_missing):
             return stage_status(self.ws, stage, first_only=True).changed
         status = stage_status(self.ws, stage)
         for item in status.items:
@@ -415,6 +422,42 @@ class _Runner:
         self.echo(f"Stage '{self.shown(stage)}' is cached - skipping run, checking out outputs\n")
         if self.dry:
             return True
+        self._checkout_outs(stage, outs_by_path)
+        return True
+
+    def pull_outputs(self, stage: Stage) -> bool:
+        """`repro --pull`: restores an otherwise unchanged stage's missing outputs from
+        the objects its `dvc.lock` entry names (fetched by `pull_missing`); False when
+        they cannot be, and the stage must run.
+
+        DVC-compat: "Pulling data for stage", or "Unable to pull data" before running.
+        """
+        shown = f"stage: '{self.shown(stage)}'"
+        self.echo(f"Pulling data for {shown}\n")
+        entry = self.ws.lock(stage.dvcfile).get(stage.name) or {}
+        outs_by_path = {o["path"]: o for o in entry.get("outs") or [] if isinstance(o, dict)}
+        wanted = [
+            (out.path, str(recorded_hash(outs_by_path[out.path])))
+            for out in stage.outs
+            if out.path in outs_by_path and recorded_hash(outs_by_path[out.path])
+        ]
+        missing = [(path, md5) for path, md5 in wanted if not outs_cached(self.repo, [(path, md5)])]
+        if missing:
+            # DVC-compat: DVC's warning for data found on neither side.
+            self.warn(
+                "warning: Some of the cache files do not exist neither locally nor on remote."
+                " Missing cache files:\n"
+                + "".join(f"name: {path}, md5: {md5}\n" for path, md5 in missing)
+            )
+        if len(wanted) != len(stage.outs) or missing:
+            self.echo(f"Unable to pull data for {shown}\n")
+            return False
+        if not self.dry:
+            self._checkout_outs(stage, outs_by_path)
+        return True
+
+    def _checkout_outs(self, stage: Stage, outs_by_path: dict[str, dict[str, Any]]) -> None:
+        """Checks the stage's outputs out of the cache as `outs_by_path` records them."""
         for out in stage.outs:
             item = outs_by_path[out.path]
             md5 = str(recorded_hash(item))
@@ -441,7 +484,6 @@ class _Runner:
                     state=self.repo.state,
                 )
             self.ws.invalidate(stage.repo_path(out.path))
-        return True
 
     # -- running ------------------------------------------------------------------
     def prepare_run(self, stage: Stage) -> None:
@@ -629,6 +671,7 @@ def repro(
     echo: Echo = _stdout,
     warn: Echo = _stderr,
     confirm: Confirm | None = None,
+    pull: bool = False,
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning.
 
@@ -670,6 +713,7 @@ def repro(
         run_cache=run_cache,
         echo=echo,
         warn=warn,
+        pull=pull,
         result=result,
         no_commit=no_commit,
         confirm=confirm,
@@ -949,6 +993,13 @@ def _start(
     if not runner.needs_run(stage, force=force):
         runner.echo(f"Stage '{runner.shown(stage)}' didn't change, skipping\n")
         return None
+    if (
+        runner.pull
+        and not (force or runner.force)
+        and not runner.needs_run(stage, allow_missing=True)
+        and runner.pull_outputs(stage)
+    ):
+        return None  # DVC-compat: not reproduced, so no lock write
     runner.ask(stage)
     if stage.frozen:
         # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
