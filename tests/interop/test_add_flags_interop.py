@@ -72,3 +72,31 @@ def test_add_refuses_a_directory_holding_a_dvc_file_like_dvc(tools: Tools) -> No
     assert found[0] == found[1] == ([1, 1], False, [])
     assert errors[0].startswith("error: `d/x.dvc` is within the output `d`\n")
     assert errors[1].startswith("error: `p/dvc.yaml` is within the output `p`\n")
+
+
+def test_add_out_into_a_missing_directory_or_onto_tracked_data_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, root = tools
+    found = []
+    for name, tool in (("theirs", dvc), ("ours", mlvc)):
+        repo = root / name
+        repo.mkdir()
+        git("init", "-q", cwd=repo)
+        tool("init", "-q", cwd=repo)
+        (repo / "x.txt").write_text("x\n")
+        (repo / "data").mkdir()
+        (repo / "data/f").write_text("f\n")
+        tool("add", "-q", "data", cwd=repo)
+        missing_dir = tool("add", "-q", "x.txt", "-o", "out/x2.txt", cwd=repo, check=False)
+        assert not (repo / "out").exists()
+        # Tracked and unchanged: replaced without `--force`.
+        onto_tracked = tool("add", "-q", "x.txt", "-o", "data", cwd=repo, check=False)
+        found.append(
+            (missing_dir.returncode, onto_tracked.returncode, (repo / "data.dvc").read_text())
+        )
+    assert found[0] == found[1]
+    assert found[0][:2] == (1, 0)
+    # mlvc keeps a change no record holds: that still needs `--force`.
+    (root / "ours/data").write_text("changed\n")
+    r = mlvc("add", "-q", "x.txt", "-o", "data", cwd=root / "ours", check=False)
+    assert r.returncode == 1 and "--force" in r.stderr
+    assert (root / "ours/data").read_text() == "changed\n"

@@ -279,6 +279,23 @@ def _add_to_remote(
     return result
 
 
+def _recorded_as_is(repo: Repo, dest: Path, dvcfile_path: Path) -> bool:
+    """Whether `dest` is data its own `.dvc` file tracks, unchanged since recorded.
+
+    DVC-compat: `add -o` replaces tracked data without `--force`; mlvc does so only
+    when the data is in its record (so in the cache), never losing a change.
+    """
+    from mlvc.ops.status import workspace_state
+
+    if not dvcfile_path.is_file():
+        return False
+    dvcfile = DvcFile.load(dvcfile_path)
+    return any(
+        dvcfile.out_path(out) == dest and out.md5 and workspace_state(repo, dvcfile, out) is None
+        for out in dvcfile.outs
+    )
+
+
 def _add_to(
     repo: Repo, source: Path, dest: Path, force: bool, jobs: int, progress: Progress | None
 ) -> AddResult:
@@ -287,9 +304,15 @@ def _add_to(
         raise FileNotFoundError(2, "No such file or directory", str(source))
     if not repo.is_inside(dest) or dest == repo.root:
         raise AddError(f"`--out` `{dest}` must be inside the repository `{repo.root}`")
-    if os.path.lexists(dest) and not force:
-        raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
+    if not dest.parent.is_dir():
+        # DVC-compat: DVC refuses ("stage working dir ... does not exist").
+        raise AddError(
+            f"`--out {repo.relpath(dest)}`: the directory `{repo.relpath(dest.parent)}`"
+            " does not exist; create it first"
+        )
     dvcfile_path = dvcfile_for(dest)
+    if os.path.lexists(dest) and not force and not _recorded_as_is(repo, dest, dvcfile_path):
+        raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
     _check_not_ignored(repo, dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
