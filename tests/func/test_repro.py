@@ -401,6 +401,15 @@ def test_dry_runs_nothing(tools: Tools) -> None:
     r = mlvc("repro", "--dry")
     assert "Running stage 's':\n> echo 1 > o.txt" in r.stdout
     assert not (repo / "o.txt").exists() and not (repo / "dvc.lock").exists()
+    # DVC-compat: a missing dep fails a dry run only where the run cache is looked at.
+    dvc = tools[1]
+    (repo / "dvc.yaml").write_text("stages:\n  s: {cmd: cat nope, deps: [nope]}\n")
+    ours, theirs = mlvc("repro", "--dry", check=False), dvc("repro", "--dry", check=False)
+    assert ours.returncode == theirs.returncode == 0
+    assert "Running stage 's':\n> cat nope" in ours.stdout
+    (repo / "dvc.yaml").write_text("stages:\n  s: {cmd: cat nope, deps: [nope], outs: [o]}\n")
+    ours, theirs = mlvc("repro", "--dry", check=False), dvc("repro", "--dry", check=False)
+    assert ours.returncode == theirs.returncode == 255
 
 
 def test_single_item_and_downstream_select_like_dvc(tools: Tools) -> None:

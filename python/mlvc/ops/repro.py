@@ -1008,8 +1008,10 @@ def _start(
             runner.commit(stage, param_values(runner.ws, stage), save_run=False)
         runner.result.restored.append(stage.addressing)
         return True
-    deps = runner._dep_infos(stage)
     params = param_values(runner.ws, stage)
+    # DVC-compat: deps are hashed first only to look the run up in the run cache; a
+    # dry run of a stage that cannot use it names the command even if a dep is missing.
+    deps = [] if runner.dry and not can_cache(stage) else runner._dep_infos(stage)
     if not force and runner.try_restore(stage, deps, params):
         if not runner.dry:
             runner.commit(stage, params, save_run=True)
