@@ -34,6 +34,8 @@ _HEX = set("0123456789abcdef")
 class InvalidDvcFileError(MlvcError):
     """A `.dvc` file or `dvc.yaml` entry that does not follow the format."""
 
+    exit_code = 1
+
 
 def is_md5_name(value: str) -> bool:
     hexpart = value.removesuffix(".dir")

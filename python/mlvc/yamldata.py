@@ -14,6 +14,8 @@ from mlvc.exceptions import MlvcError
 class YamlError(MlvcError):
     """A YAML file that cannot be parsed; names the file, line and column."""
 
+    exit_code = 1
+
 
 class Marks:
     """Line and column (1-based) of the keys and items of loaded YAML containers.

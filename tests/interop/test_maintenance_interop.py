@@ -500,6 +500,10 @@ def test_unknown_output_key_is_refused_like_dvc(tools: Tools) -> None:
     ours, theirs = mlvc("status", check=False), dvc("status", check=False)
     assert ours.returncode == theirs.returncode == 1
     assert "unknown key `bogus` in the output `x`" in ours.stderr
+    for text in ("outs:\n- path: x\n  bogus: 1\n", "outs: [\n", "wrong: 1\n"):
+        (repo / "x.dvc").write_text(text)
+        ours, theirs = mlvc("checkout", check=False), dvc("checkout", check=False)
+        assert ours.returncode == theirs.returncode == 255, text
 
 
 def test_gc_stops_on_a_malformed_dvc_file(tools: Tools) -> None:

@@ -290,7 +290,9 @@ def register(app: CommandSink) -> None:
             warn_unrecorded,
         )
         from mlvc.ops.targets import TargetError
+        from mlvc.output import InvalidDvcFileError
         from mlvc.repo import Repo
+        from mlvc.yamldata import YamlError
 
         repo = Repo.find()
         failure: CheckoutFailedError | None = None
@@ -310,6 +312,9 @@ def register(app: CommandSink) -> None:
             exc.exit_code = 255
             if exc.target is not None:
                 exc.hint = f"did you mean `git checkout {exc.target}`?"
+            raise
+        except (InvalidDvcFileError, YamlError) as exc:
+            exc.exit_code = 255  # DVC-compat: `dvc checkout` of a broken `.dvc` file
             raise
         except (CheckoutConflictError, CheckoutFailedError) as exc:
             # DVC-compat: DVC refuses with a DvcException, exit 255 (`pull` says 1).
