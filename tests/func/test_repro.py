@@ -454,3 +454,15 @@ def test_frozen_stages_are_warned_about_like_dvc(tools: Tools) -> None:
         ours, theirs = mlvc(*args), dvc(*args)
         assert "stage 'fz' is frozen" in ours.stderr and "is frozen" in theirs.stderr, args
         assert "frozen" not in mlvc(*args, "-q", check=False).stderr
+
+
+def test_empty_outputs_are_warned_about_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    setup(tools, "stages:\n  a:\n    cmd: touch o && mkdir -p d\n    outs: [o, d]\n")
+    for tool in (dvc, mlvc):
+        for rel in ("o", "d", "dvc.lock"):
+            p = repo / rel
+            p.rmdir() if p.is_dir() else p.unlink(missing_ok=True)
+        r = tool("repro")
+        assert "'o' is empty" in r.stderr and "'d' is empty" in r.stderr, r.stderr
+        assert "'o' is empty" in tool("commit", "-f").stderr

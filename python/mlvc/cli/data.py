@@ -33,6 +33,10 @@ def _say(quiet: bool, text: str) -> None:
         sys.stdout.write(text)
 
 
+def _warn(text: str) -> None:
+    sys.stderr.write(text)
+
+
 # DVC-compat: `status`'s words for a project that tracks nothing yet.
 _EMPTY_PROJECT = (
     "There are no data or pipelines tracked in this project yet.\n"
@@ -252,6 +256,7 @@ def register(app: CommandSink) -> None:
                 recursive=recursive,
                 relink=not no_relink,
                 ask=None if force else ask,
+                warn=(lambda _: None) if quiet else _warn,
             )
         for path in changed:
             if path.name != "dvc.lock":

@@ -10,7 +10,7 @@ from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
 from mlvc.ops.checkout import legacy_unchanged
-from mlvc.ops.save import Progress, save_output
+from mlvc.ops.save import Progress, is_empty, save_output
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles, workspace_state
 from mlvc.repo import Repo
 
@@ -50,6 +50,7 @@ def commit(
     recursive: bool = False,
     relink: bool = True,
     ask: Ask | None = None,
+    warn: Callable[[str], None] = lambda _: None,
 ) -> list[Path]:
     """Hashes outputs, stores them in the cache and rewrites changed `.dvc` files.
 
@@ -74,10 +75,10 @@ def commit(
         if stages is None or stages:
             from mlvc.ops.repro import commit_stages
 
-            done = commit_stages(repo, only=stages, echo=echo, relink=relink, ask=ask)
+            done = commit_stages(repo, only=stages, echo=echo, warn=warn, relink=relink, ask=ask)
             changed.extend(p for p in done.to_stage if p.name == "dvc.lock")
         for path in dvcfiles:
-            if commit_dvcfile(repo, path, jobs=jobs, progress=progress, relink=relink):
+            if commit_dvcfile(repo, path, jobs=jobs, progress=progress, relink=relink, warn=warn):
                 changed.append(path)
     return changed
 
@@ -120,6 +121,7 @@ def commit_dvcfile(
     progress: Progress | None = None,
     store: bool = True,
     relink: bool = True,
+    warn: Callable[[str], None] = lambda _: None,
 ) -> bool:
     """Hashes one `.dvc` file's outputs into the cache; returns whether the file changed.
 
@@ -145,6 +147,8 @@ def commit_dvcfile(
             repo, dest, store=out.cache and store, relink=relink, jobs=jobs, progress=progress
         )
         new = saved.info
+        if is_empty(new):
+            warn(f"warning: '{repo.relpath(dest)}' is empty\n")
         old = (out.md5, out.size, out.nfiles, out.isexec)
         if new != old or out.is_legacy:
             out.md5, out.size, out.nfiles, out.isexec = new

@@ -21,7 +21,7 @@ from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
 from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX
-from mlvc.ops.save import save_output
+from mlvc.ops.save import is_empty, save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
@@ -538,6 +538,10 @@ class _Runner:
                 keep = (out.cache and store) or cache_uncached
                 info = save_output(self.repo, path, store=keep, relink=self._relink).info
                 self.ws.put(rel, info)
+            if is_empty(info):
+                self.warn(
+                    f"warning: '{self.repo.shown(rel, self.repo.root / self.where)}' is empty\n"
+                )
             outs.append((out.path, info))
             if out.cache and self.repo.scm is not None:
                 changed = self.ignores.add(path)
@@ -1174,6 +1178,7 @@ def commit_stages(
     *,
     cwd: Path | None = None,
     echo: Echo = _stdout,
+    warn: Echo = _stderr,
     only: Collection[str] | None = None,
     relink: bool = True,
     ask: Callable[[str], bool] | None = None,
@@ -1204,6 +1209,7 @@ def commit_stages(
         allow_missing=False,
         run_cache=True,
         echo=echo,
+        warn=warn,
         result=result,
         where=repo.user_dir(cwd),
         relink=relink,

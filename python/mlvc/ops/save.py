@@ -91,3 +91,10 @@ def save_output(
         )
         link_type = res.link_type
     return Saved(fh.hash, fh.size, None, fh.isexec, link_type)
+
+
+def is_empty(info: tuple[str, int, int | None, bool]) -> bool:
+    """An empty file or a directory without files (DVC-compat: DVC warns of both when
+    it saves a stage's outputs)."""
+    _md5, size, nfiles, _isexec = info
+    return nfiles == 0 if nfiles is not None else size == 0
