@@ -1,0 +1,320 @@
+"""Per-path read/write locks of running stages, shared with DVC in `.dvc/tmp/rwlock`.
+
+DVC releases the repository lock while a stage's command runs and protects the
+stage with these entries instead; mlvc takes and honours them the same way, so
+neither tool runs or rewrites a stage the other is running.
+
+DVC-compat (`dvc/rwlock.py`): the file is JSON, `{"write": {path: info},
+"read": {path: [info, ...]}}` with `info = {"pid": int, "cmd": str}` (the
+`cmd` is the process's argv joined by spaces) and absolute paths. It is read
+and rewritten only while `rwlock.lock` beside it is locked, as the repository
+lock is. A stage read-locks its deps and write-locks its outs: a path is busy
+when another process write-locks a path overlapping (equal to, inside or
+containing) one of the stage's paths, or read-locks one overlapping an out.
+Entries of processes that no longer exist are dropped with a warning. A key
+emptied by a release is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mlvc.exceptions import MlvcError
+from mlvc.lock import RepoLock
+
+RWLOCK_FILE = "rwlock"
+RWLOCK_LOCK = "rwlock.lock"
+
+# {"pid": int, "cmd": str}
+Info = dict[str, Any]
+Entries = dict[str, Any]
+
+
+class RWLockError(MlvcError):
+    """The rwlock file cannot be used, or a path is busy."""
+
+    # DVC-compat: a DvcException, exit 255.
+    exit_code = 255
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class PathBusyError(RWLockError):
+    """Another process holds a conflicting lock on one of a stage's paths."""
+
+    def __init__(self, shown: str, blockers: list[Info], rwlock_file: str) -> None:
+        self.path = shown
+        self.blockers = blockers
+        by = ", ".join(f"PID {b['pid']} (`{b['cmd']}`)" for b in blockers)
+        super().__init__(
+            f"`{shown}` is busy: it is being used by {by}",
+            f"wait for it to end; if no process has that PID, remove `{rwlock_file}` and retry",
+        )
+
+
+def pid_exists(pid: int) -> bool:
+    """DVC-compat: `psutil.pid_exists` on Linux, where a thread id is not a process."""
+    if pid <= 0:
+        # psutil: pid 0 is looked up among /proc's entries, where it never is.
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"Tgid:"):
+                    return int(line.split()[1]) == pid
+    except (OSError, ValueError):
+        pass
+    return os.path.exists(f"/proc/{pid}")
+
+
+def _overlaps(left: str, right: str) -> bool:
+    """DVC-compat: `localfs.overlaps`: equal, or one inside the other."""
+    if left == right:
+        return True
+    longer, shorter = (left, right) if len(left) > len(right) else (right, left)
+    return longer.startswith(shorter.rstrip("/") + "/")
+
+
+def _valid_info(info: Any) -> bool:
+    return (
+        isinstance(info, dict)
+        and set(info) == {"pid", "cmd"}
+        and isinstance(info["pid"], int)
+        and isinstance(info["cmd"], str)
+    )
+
+
+def _valid(data: Any) -> bool:
+    """DVC-compat: the voluptuous schema DVC checks the file against (no other keys)."""
+    if not isinstance(data, dict) or not set(data) <= {"read", "write"}:
+        return False
+    write = data.get("write", {})
+    read = data.get("read", {})
+    return (
+        isinstance(write, dict)
+        and all(_valid_info(i) for i in write.values())
+        and isinstance(read, dict)
+        and all(isinstance(v, list) and all(_valid_info(i) for i in v) for v in read.values())
+    )
+
+
+class RWLock:
+    """This process's side of `.dvc/tmp/rwlock` during one run.
+
+    Every DVC or mlvc process takes its entries while holding the repository
+    lock, which mlvc holds for the whole run: while it runs, other processes'
+    entries can only go away (their command ended), never appear. So the file
+    is read once, and `check` (DVC checks every stage it considers) costs
+    nothing unless a stage's paths overlap an entry seen then. `acquire` edits
+    the file before each stage's command runs, as DVC does; the entries of the
+    stages that ended leave it with that same edit (see `release`).
+    """
+
+    def __init__(
+        self,
+        tmp_dir: Path,
+        *,
+        warn: Callable[[str], None],
+        shown: Callable[[str], str] = str,
+        cmd: str | None = None,
+    ) -> None:
+        self.path = tmp_dir / RWLOCK_FILE
+        self._guard = tmp_dir / RWLOCK_LOCK
+        self._warn = warn
+        self._shown = shown
+        self.info: Info = {"pid": os.getpid(), "cmd": cmd if cmd is not None else _argv()}
+        # Other processes' entries as last read: (mode, path) pairs; None before the first read.
+        self._seen: list[tuple[str, str]] | None = None
+        # How many of this process's stages hold each entry (with -j, several may).
+        self._held: Counter[tuple[str, str]] = Counter()
+        # Entries no stage holds any more, still in the file until the next edit.
+        self._pending: list[tuple[str, str]] = []
+
+    # -- the file -------------------------------------------------------------------
+    def _load(self) -> Entries:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {"read": {}, "write": {}}
+        shown = self._shown(str(self.path))
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise RWLockError(
+                f"cannot read `{shown}`: it is not valid JSON",
+                f"if no `dvc` or `mlvc` command is running here, remove `{shown}`",
+            ) from None
+        if not _valid(data):
+            raise RWLockError(
+                f"cannot read `{shown}`: unexpected format",
+                f"if no `dvc` or `mlvc` command is running here, remove `{shown}`",
+            )
+        # DVC-compat: voluptuous fills in the missing keys, `read` before `write`.
+        data.setdefault("read", {})
+        data.setdefault("write", {})
+        entries: Entries = data
+        return entries
+
+    @contextmanager
+    def _edit(self) -> Iterator[Entries]:
+        """The file's entries, written back unless the block raises (as DVC's `_edit_rwlock`)."""
+        with RepoLock(self._guard):
+            lock = self._load()
+            pending = self._pending
+            for mode in ("write", "read"):
+                _release(lock, mode, self.info, [p for m, p in pending if m == mode])
+            yield lock
+            # DVC-compat: `json.dump` with its default separators (`dumps` is the same text,
+            # written at once).
+            self.path.write_text(json.dumps(lock), encoding="utf-8")
+            self._remember(lock)
+            del pending[:]
+
+    def _remember(self, lock: Entries) -> None:
+        mine = self.info
+        self._seen = [("write", p) for p, i in lock.get("write", {}).items() if i != mine] + [
+            ("read", p)
+            for p, infos in lock.get("read", {}).items()
+            if any(i != mine for i in infos)
+        ]
+
+    # -- DVC's algorithm ------------------------------------------------------------
+    def _check_blockers(self, lock: Entries, mode: str, waiters: list[str]) -> None:
+        """DVC-compat: `_check_blockers`, its message naming the same waiting path."""
+        gone: set[int] = set()
+        blockers: list[Info] = []
+        to_release: dict[str, list[str]] = {}
+        waiter = ""
+        for path, infos in list(lock.get(mode, {}).items()):
+            for waiter in waiters:
+                if _overlaps(waiter, path):
+                    break
+            else:
+                continue
+            for blocker in infos if isinstance(infos, list) else [infos]:
+                if blocker == self.info:
+                    continue
+                pid = int(blocker["pid"])
+                if pid not in gone:
+                    if pid_exists(pid):
+                        blockers.append(blocker)
+                        continue
+                    gone.add(pid)
+                    self._warn(
+                        f"warning: process `{blocker['cmd']}` (PID {pid}) that locked "
+                        f"`{self._shown(path)}` no longer runs; removed its entry from "
+                        f"`{self._shown(str(self.path))}`\n"
+                    )
+                to_release.setdefault(json.dumps(blocker, sort_keys=True), []).append(path)
+        for key, paths in to_release.items():
+            _release(lock, mode, json.loads(key), paths)
+        if blockers:
+            raise PathBusyError(self._shown(waiter), blockers, self._shown(str(self.path)))
+
+    def _check_all(self, lock: Entries, read: list[str], write: list[str]) -> None:
+        self._check_blockers(lock, "write", read + write)
+        self._check_blockers(lock, "read", write)
+
+    # -- the API --------------------------------------------------------------------
+    def check(self, read: Iterable[str], write: Iterable[str]) -> None:
+        """Raises PathBusyError if another process holds a conflicting lock on these paths.
+
+        DVC-compat: DVC takes the lock on every stage it considers, changed or not.
+        """
+        read, write = list(read), list(write)
+        if self._seen is None:
+            with RepoLock(self._guard):
+                self._remember(self._load())
+        assert self._seen is not None
+        if not any(
+            _overlaps(w, p)
+            for mode, p in self._seen
+            for w in (read + write if mode == "write" else write)
+        ):
+            return
+        with self._edit() as lock:
+            self._check_all(lock, read, write)
+
+    def acquire(self, read: Iterable[str], write: Iterable[str]) -> list[tuple[str, str]]:
+        """Checks as `check`, then records this process's entries; returns them for `release`."""
+        read, write = list(dict.fromkeys(read)), list(dict.fromkeys(write))
+        taken = [("read", p) for p in read] + [("write", p) for p in write]
+        with self._edit() as lock:
+            self._check_all(lock, read, write)
+            for mode, path in taken:
+                _add(lock, mode, self.info, path)
+        self._held.update(taken)
+        return taken
+
+    def release(self, taken: list[tuple[str, str]]) -> None:
+        """Gives up the entries `acquire` returned (those no other running stage still holds).
+
+        They leave the file with the next edit (the next stage's `acquire`, or
+        `close`): one edit per stage instead of two. No other process can look
+        at the file before then, as it would need the repository lock.
+        """
+        self._held.subtract(taken)
+        for key in dict.fromkeys(taken):
+            if self._held[key] <= 0:
+                del self._held[key]
+                self._pending.append(key)
+
+    def close(self) -> None:
+        """Removes every entry this process still has in the file (at the end of a run,
+        also one stopped by an error or Ctrl-C)."""
+        self._pending.extend(self._held)
+        self._held.clear()
+        if self._pending:
+            with self._edit():
+                pass
+
+
+def _argv() -> str:
+    return " ".join(sys.argv)
+
+
+def _add(lock: Entries, mode: str, info: Info, path: str) -> None:
+    if mode == "write":
+        lock.setdefault("write", {})[path] = info
+        return
+    readers = lock.setdefault("read", {}).setdefault(path, [])
+    if info not in readers:
+        readers.append(info)
+
+
+def _release(lock: Entries, mode: str, info: Info, paths: list[str]) -> None:
+    """DVC-compat: `_release_read`/`_release_write`; an emptied key is removed.
+
+    An entry already gone (the file was removed meanwhile) is passed over.
+    """
+    for path in paths:
+        entries = lock.get(mode)
+        if entries is None:
+            return
+        if mode == "write":
+            if entries.get(path) == info:
+                del entries[path]
+        else:
+            readers = entries.get(path)
+            if readers is not None and info in readers:
+                readers.remove(info)
+                if not readers:
+                    del entries[path]
+        if not entries:
+            del lock[mode]
