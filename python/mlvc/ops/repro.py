@@ -49,6 +49,7 @@ from mlvc.pipeline.status import (
     stage_status,
 )
 from mlvc.repo import Repo, shown_from
+from mlvc.rwlock import RWLock, RWLockError
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -300,6 +301,8 @@ class _Runner:
         # DVC-compat: outputs become links to the cache (hardlink/symlink first) unless
         # `commit --no-relink`, which leaves them as they are and copies them in.
         self._relink = relink
+        # Set by `repro`: the per-path locks DVC takes around each stage.
+        self.rwlock: RWLock | None = None
 
     def shown(self, stage: Stage) -> str:
         """The stage as DVC names it to the user (relative to their directory)."""
@@ -308,6 +311,57 @@ class _Runner:
     def shown_path(self, rel: str) -> str:
         """A repository-relative path as DVC names it to the user."""
         return shown_from(self.where, rel)
+
+    def shown_abs(self, path: str) -> str:
+        """An absolute path as DVC names it to the user (relative, when in the repository)."""
+        rel = self.repo.relpath(Path(path))
+        return path if rel.startswith("../") else self.shown_path(rel)
+
+    # -- the per-path locks -------------------------------------------------------
+    def lock_paths(self, stage: Stage) -> tuple[list[str], list[str]]:
+        """DVC-compat: the absolute paths DVC locks for a stage: deps (params files
+        included), and outs; remote URLs are not locked."""
+        root = str(self.repo.root)
+        deps = [stage.repo_path(d) for d in stage.deps] + stage.params_files
+        outs = [stage.repo_path(o.path) for o in stage.outs]
+
+        def absolute(paths: list[str]) -> list[str]:
+            return list(
+                dict.fromkeys(
+                    os.path.normpath(os.path.join(root, p)) for p in paths if "://" not in p
+                )
+            )
+
+        return absolute(deps), absolute(outs)
+
+    def check_locks(self, stage: Stage) -> None:
+        """DVC-compat: a stage another process is running (or reading what this one
+        writes) is refused, changed or not."""
+        if self.rwlock is None:
+            return
+        deps, outs = self.lock_paths(stage)
+        try:
+            self.rwlock.check(deps, outs)
+        except RWLockError as exc:
+            raise self._lock_error(stage, exc) from None
+
+    def lock_stage(self, stage: Stage) -> list[tuple[str, str]]:
+        """Records this process's locks on the stage's paths while its command runs."""
+        if self.rwlock is None:
+            return []
+        deps, outs = self.lock_paths(stage)
+        try:
+            # DVC-compat: DVC's entries while a command runs: deps and outs read, outs written.
+            return self.rwlock.acquire(deps + outs, outs)
+        except RWLockError as exc:
+            raise self._lock_error(stage, exc) from None
+
+    def _lock_error(self, stage: Stage, exc: RWLockError) -> ReproError:
+        return ReproError(f"failed to reproduce `{self.shown(stage)}`: {exc}", exc.hint)
+
+    def unlock_stage(self, held: list[tuple[str, str]]) -> None:
+        if self.rwlock is not None and held:
+            self.rwlock.release(held)
 
     # -- deciding -----------------------------------------------------------------
     def needs_run(
@@ -729,6 +783,7 @@ def repro(
     }
     runner.defer_lock_writes = True
     with repo.lock():
+        runner.rwlock = RWLock(repo.tmp_dir, warn=runner.warn, shown=runner.shown_abs)
         try:
             _execute(
                 runner,
@@ -744,7 +799,10 @@ def repro(
             runner.processes.kill_all()
             raise
         finally:
-            runner.flush_locks()
+            try:
+                runner.flush_locks()
+            finally:
+                runner.rwlock.close()
     return result
 
 
@@ -761,6 +819,8 @@ class _Job:
     run: StageRun
     buffer: io.BytesIO | None
     header: str
+    # This process's entries in `.dvc/tmp/rwlock` for the stage, dropped when it ends.
+    held: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _execute(
@@ -867,6 +927,8 @@ def _execute(
             reproduced(job.index)
         except (MlvcError, OSError) as exc:
             fail(job.index, exc)
+        finally:
+            runner.unlock_stage(job.held)
         finish(job.index)
 
     def watch(job: _Job) -> None:
@@ -986,6 +1048,7 @@ def _start(
     `parallel` (-j) sends the commands' output to a buffer, shown when the stage ends.
     """
     stage = runner.graph.stages[i]
+    runner.check_locks(stage)
     if stage.is_data_source:
         return _verify_data_source(runner, stage, force=force)
     if stage.frozen:
@@ -1029,6 +1092,25 @@ def _start(
         runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
         runner.result.ran.append(stage.addressing)
         return True
+    held = runner.lock_stage(stage)
+    try:
+        return _launch(runner, i, stage, params, header, parallel=parallel, held=held)
+    except BaseException:
+        runner.unlock_stage(held)
+        raise
+
+
+def _launch(
+    runner: _Runner,
+    i: int,
+    stage: Stage,
+    params: Any,
+    header: str,
+    *,
+    parallel: bool,
+    held: list[tuple[str, str]],
+) -> _Job:
+    """Removes the stage's outputs and starts its commands."""
     runner.prepare_run(stage)
     shown = runner.shown(stage)
     buffer: io.BytesIO | None = None
@@ -1044,7 +1126,7 @@ def _start(
     run = StageRun(
         stage, runner.repo.root, processes=runner.processes, out=buffer, echo=echo, shown=shown
     )
-    job = _Job(i, params, run, buffer, header if parallel else "")
+    job = _Job(i, params, run, buffer, header if parallel else "", held)
     run.start()
     return job
 
