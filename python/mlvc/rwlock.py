@@ -17,9 +17,11 @@ emptied by a release is removed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import MlvcError
-from mlvc.lock import RepoLock
+from mlvc.lock import RETRIES, TIMEOUT_S
 
 RWLOCK_FILE = "rwlock"
 RWLOCK_LOCK = "rwlock.lock"
@@ -147,42 +149,84 @@ class RWLock:
         self._pending: list[tuple[str, str]] = []
 
     # -- the file -------------------------------------------------------------------
+    @contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """DVC-compat: `rwlock.lock` taken as the repository lock is (`zc.lockfile`:
+        `flock`, then ` <pid>` written; six tries over three seconds). Inlined
+        rather than a `RepoLock`: this is taken for every stage that runs."""
+        delay = TIMEOUT_S / RETRIES
+        for attempt in range(RETRIES + 1):
+            try:
+                fd = os.open(self._guard, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                self._guard.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self._guard, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                if attempt == RETRIES:
+                    shown = self._shown(str(self._guard))
+                    raise RWLockError(
+                        f"cannot lock `{shown}`: another process holds it",
+                        "another `dvc` or `mlvc` command is running in this repository; "
+                        "wait for it",
+                    ) from None
+                time.sleep(delay)
+                continue
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f" {os.getpid()}\n".encode())
+                yield
+            finally:
+                os.close(fd)  # which unlocks it
+            return
+
     def _load(self) -> Entries:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
             return {"read": {}, "write": {}}
-        shown = self._shown(str(self.path))
+        try:
+            text = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+        finally:
+            os.close(fd)
         try:
             data = json.loads(text)
         except ValueError:
-            raise RWLockError(
-                f"cannot read `{shown}`: it is not valid JSON",
-                f"if no `dvc` or `mlvc` command is running here, remove `{shown}`",
-            ) from None
+            raise self._unreadable("it is not valid JSON") from None
         if not _valid(data):
-            raise RWLockError(
-                f"cannot read `{shown}`: unexpected format",
-                f"if no `dvc` or `mlvc` command is running here, remove `{shown}`",
-            )
+            raise self._unreadable("unexpected format")
         # DVC-compat: voluptuous fills in the missing keys, `read` before `write`.
         data.setdefault("read", {})
         data.setdefault("write", {})
         entries: Entries = data
         return entries
 
+    def _unreadable(self, why: str) -> RWLockError:
+        shown = self._shown(str(self.path))
+        return RWLockError(
+            f"cannot read `{shown}`: {why}",
+            f"if no `dvc` or `mlvc` command is running here, remove `{shown}`",
+        )
+
     @contextmanager
     def _edit(self) -> Iterator[Entries]:
         """The file's entries, written back unless the block raises (as DVC's `_edit_rwlock`)."""
-        with RepoLock(self._guard):
+        with self._guarded():
             lock = self._load()
             pending = self._pending
             for mode in ("write", "read"):
                 _release(lock, mode, self.info, [p for m, p in pending if m == mode])
             yield lock
-            # DVC-compat: `json.dump` with its default separators (`dumps` is the same text,
-            # written at once).
-            self.path.write_text(json.dumps(lock), encoding="utf-8")
+            # DVC-compat: `json.dump` with its default separators (`dumps` is the same text).
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                data = memoryview(json.dumps(lock).encode())
+                while data:
+                    data = data[os.write(fd, data) :]
+            finally:
+                os.close(fd)
             self._remember(lock)
             del pending[:]
 
@@ -239,7 +283,7 @@ class RWLock:
         """
         read, write = list(read), list(write)
         if self._seen is None:
-            with RepoLock(self._guard):
+            with self._guarded():
                 self._remember(self._load())
         assert self._seen is not None
         if not any(
