@@ -362,3 +362,25 @@ def _release(lock: Entries, mode: str, info: Info, paths: list[str]) -> None:
                     del entries[path]
         if not entries:
             del lock[mode]
+
+
+def refuse_busy(
+    tmp_dir: Path,
+    *,
+    read: Iterable[str] = (),
+    write: Iterable[str] = (),
+    warn: Callable[[str], None] = lambda _: None,
+    shown: Callable[[str], str] = str,
+) -> None:
+    """Raises `PathBusyError` when another process's entries conflict with reading
+    `read` or writing `write` (absolute paths), as a command that edits no entries
+    of its own checks (DVC-compat: `status` reads, `commit` and `remove` write, and
+    each reports the refusal with exit 1)."""
+    read, write = list(read), list(write)
+    if not (read or write) or not (tmp_dir / RWLOCK_FILE).exists():
+        return
+    try:
+        RWLock(tmp_dir, warn=warn, shown=shown).check(read, write)
+    except RWLockError as exc:
+        exc.exit_code = 1
+        raise

@@ -235,3 +235,40 @@ def test_a_live_entry_blocks_both_tools(tools: Tools, mode: str, path: str) -> N
         assert "dvc repro other" in r.stderr
         assert not (repo / "o.txt").exists()
         assert entries(repo) == held
+
+
+def test_status_commit_and_remove_refuse_what_dvc_is_writing_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _ = tools
+    repo = setup(tools, gated_stage("s", "o.txt"))
+    (repo / "x.txt").write_text("x\n")
+    mlvc("add", "-q", "x.txt")
+    proc = start([str(dvc_executable()), "repro", "s"], repo, "dvc")
+    try:
+        wait_for(repo / "started-s", proc)
+        for args in (["status"], ["commit", "-f", "s"]):
+            # (DVC's commit fails too, on the output its command has not written yet.)
+            ours, theirs = mlvc(*args, check=False), dvc(*args, check=False)
+            assert ours.returncode == theirs.returncode == 1, (args, ours, theirs)
+            assert "`o.txt` is busy" in ours.stderr and "PID" in ours.stderr, args
+        # What DVC's stage does not touch stays free.
+        assert mlvc("status", "x.txt.dvc").returncode == 0
+        assert mlvc("commit", "-f", "x.txt.dvc").returncode == 0
+    finally:
+        assert finish(proc, repo) == 0
+    assert mlvc("status").returncode == 0
+
+
+def test_remove_refuses_an_output_another_process_writes_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, _ = tools
+    repo = setup(tools, "")
+    (repo / "x.txt").write_text("x\n")
+    mlvc("add", "-q", "x.txt")
+    held = {"write": {abspath(repo, "x.txt"): {"pid": os.getpid(), "cmd": "a writer"}}}
+    (repo / ".dvc/tmp/rwlock").write_text(json.dumps(held))
+    ours, theirs = mlvc("remove", "x.txt.dvc", check=False), dvc("remove", "x.txt.dvc", check=False)
+    assert ours.returncode == theirs.returncode != 0, (ours, theirs)
+    assert "`x.txt` is busy" in ours.stderr and "a writer" in ours.stderr
+    assert (repo / "x.txt.dvc").exists()
+    (repo / ".dvc/tmp/rwlock").write_text("{}")
+    mlvc("remove", "x.txt.dvc")
+    assert not (repo / "x.txt.dvc").exists()

@@ -13,6 +13,7 @@ from mlvc.ops.checkout import legacy_unchanged
 from mlvc.ops.save import Progress, is_empty, save_output
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles, workspace_state
 from mlvc.repo import Repo
+from mlvc.rwlock import refuse_busy
 
 # Asked before a changed stage is committed; True commits it.
 Ask = Callable[[str], bool]
@@ -70,6 +71,11 @@ def commit(
     changed: list[Path] = []
     with repo.lock():
         dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+        refuse_busy(
+            repo.tmp_dir,
+            write=[str(d.out_path(o)) for d in map(DvcFile.load, dvcfiles) for o in d.outs],
+            shown=lambda p: repo.shown(repo.relpath(Path(p)), cwd),
+        )
         if ask is not None:
             _confirm_dvcfiles(repo, dvcfiles, cwd, ask, jobs)
         if stages is None or stages:

@@ -12,6 +12,7 @@ from mlvc.exceptions import MlvcError
 from mlvc.fsutil import relpath
 from mlvc.ops.unprotect import ensure_inside, unprotect_path
 from mlvc.repo import Repo
+from mlvc.rwlock import refuse_busy
 
 
 class NotADvcFileError(MlvcError):
@@ -76,6 +77,11 @@ def remove(
         loaded.append((dvcfile, out_paths))
     result = RemoveResult()
     with repo.lock():
+        refuse_busy(
+            repo.tmp_dir,
+            write=[str(path) for _dvcfile, out_paths in loaded for path, _cached in out_paths],
+            shown=lambda p: relpath(Path(p), cwd),
+        )
         for dvcfile, out_paths in loaded:
             for path, cached in out_paths:
                 if outs:

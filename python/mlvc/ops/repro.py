@@ -49,7 +49,7 @@ from mlvc.pipeline.status import (
     stage_status,
 )
 from mlvc.repo import Repo, shown_from
-from mlvc.rwlock import RWLock, RWLockError
+from mlvc.rwlock import RWLock, RWLockError, refuse_busy
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -1297,6 +1297,15 @@ def commit_stages(
         relink=relink,
     )
     runner.committing = True
+    # DVC-compat: committing reads a stage's deps and writes its outputs.
+    paths = [runner.lock_paths(stages[i]) for i in chosen]
+    refuse_busy(
+        repo.tmp_dir,
+        read=[p for deps, _outs in paths for p in deps],
+        write=[p for _deps, outs in paths for p in outs],
+        warn=runner.warn,
+        shown=runner.shown_abs,
+    )
     if ask is not None:
         _confirm_stages(runner, [stages[i] for i in chosen], cwd, ask)
     entries = []

@@ -161,6 +161,8 @@ def full_status(
         # `.dvc` file is hashed once.
         ws = Workspace(repo)
     if data_targets or not targets:
+        if not with_stages:
+            _refuse_busy(repo, cwd, dvcfiles if not targets else [], [])
         changed_outs = status(repo, data_targets, cwd=cwd, jobs=jobs, workspace=ws, listed=dvcfiles)
         result.update(as_json(changed_outs, repo.root / repo.user_dir(cwd)))
     if ws is not None:
@@ -174,6 +176,7 @@ def full_status(
         stages = ordered_stages(pipelines)
         chosen = select(repo, stages, stage_targets, cwd) if stage_targets else range(len(stages))
         picked = [stages[i] for i in chosen]
+        _refuse_busy(repo, cwd, dvcfiles if not targets else [], picked)
         ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
         for stage in picked:
             _warn_frozen(repo, stage, cwd, warn)
@@ -206,6 +209,7 @@ def _targets_status(
     stages, pairs = found.stages, found.pairs()
     ws = Workspace(repo)
     picked = [stages[i] for i, _ in pairs]
+    _refuse_busy(repo, cwd, [], [s for s in picked if not s.is_data_source])
     ws.prefetch(s.repo_path(p) for s in picked for p in [*s.deps, *(o.path for o in s.outs)])
     result: dict[str, list[Any]] = {}
     for i, within in pairs:
@@ -225,6 +229,24 @@ def _targets_status(
         if items:
             result[stage.addressing_from(repo.user_dir(cwd))] = items
     return result
+
+
+def _refuse_busy(repo: Repo, cwd: Path, dvcfiles: list[Path], stages: list[Stage]) -> None:
+    """DVC-compat: `status` reads what it checks, so a path another process is writing
+    (a stage `dvc repro` or `mlvc repro` is running) makes it fail."""
+    from mlvc.rwlock import RWLOCK_FILE, refuse_busy
+
+    if not (repo.tmp_dir / RWLOCK_FILE).exists():
+        return  # nothing was ever locked here: the common case costs one stat
+    root = str(repo.root)
+    paths = [
+        os.path.normpath(os.path.join(root, s.repo_path(p)))
+        for s in stages
+        for p in [*s.deps, *(o.path for o in s.outs)]
+        if "://" not in p
+    ]
+    paths += [str(d.out_path(o)) for d in map(DvcFile.load, dvcfiles) for o in d.outs]
+    refuse_busy(repo.tmp_dir, read=paths, shown=lambda p: repo.shown(repo.relpath(Path(p)), cwd))
 
 
 def _warn_frozen(repo: Repo, stage: Stage, cwd: Path, warn: Callable[[str], object] | None) -> None:
