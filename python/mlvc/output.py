@@ -37,6 +37,11 @@ class InvalidDvcFileError(MlvcError):
     exit_code = 1
 
 
+class UnsafePathError(InvalidDvcFileError):
+    """A recorded path that would reach outside the repository: refused by every
+    command with exit 1, whatever DVC does with the file."""
+
+
 def is_md5_name(value: str) -> bool:
     hexpart = value.removesuffix(".dir")
     return len(hexpart) == 32 and set(hexpart) <= _HEX
@@ -46,9 +51,7 @@ def check_relative_path(path: str, origin: str, *, what: str = "output path") ->
     """Refuses paths that could write outside the repository (from a malicious commit)."""
     p = PurePosixPath(path)
     if not path or p.is_absolute() or ".." in p.parts:
-        raise InvalidDvcFileError(
-            f"`{origin}`: {what} `{path}` is absolute or leaves the repository"
-        )
+        raise UnsafePathError(f"`{origin}`: {what} `{path}` is absolute or leaves the repository")
 
 
 # DVC-compat: the keys DVC's schema allows in an output of a `.dvc` file (plus the

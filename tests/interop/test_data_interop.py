@@ -153,7 +153,13 @@ def test_add_out_brings_outside_data_in_like_dvc(
     assert (repo / "imported" / "sub" / "b.bin").read_bytes() == bytes(range(256)) * 8
     assert (outside / "data" / "a.txt").exists(), "the source is left alone"
     assert json.loads(dvc("status", "--json").stdout) == {}
-    r = mlvc("add", str(outside / "model.pkl"), "-o", "imported", check=False)
+    # DVC-compat: tracked data that is unchanged is replaced without `--force`.
+    mlvc("add", str(outside / "model.pkl"), "-o", "imported")
+    dvc("add", str(outside / "model.pkl"), "-o", "imported", cwd=other)
+    assert (repo / "imported.dvc").read_bytes() == (other / "imported.dvc").read_bytes()
+    (repo / "imported").chmod(0o644)
+    (repo / "imported").write_text("changed\n")
+    r = mlvc("add", str(outside / "data"), "-o", "imported", check=False)
     assert r.returncode == 1 and "--force" in r.stderr
 
 

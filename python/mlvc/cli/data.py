@@ -295,7 +295,7 @@ def register(app: CommandSink) -> None:
             warn_unrecorded,
         )
         from mlvc.ops.targets import TargetError
-        from mlvc.output import InvalidDvcFileError
+        from mlvc.output import InvalidDvcFileError, UnsafePathError
         from mlvc.repo import Repo
         from mlvc.yamldata import YamlError
 
@@ -317,6 +317,8 @@ def register(app: CommandSink) -> None:
             exc.exit_code = 255
             if exc.target is not None:
                 exc.hint = f"did you mean `git checkout {exc.target}`?"
+            raise
+        except UnsafePathError:
             raise
         except (InvalidDvcFileError, YamlError) as exc:
             exc.exit_code = 255  # DVC-compat: `dvc checkout` of a broken `.dvc` file
