@@ -33,6 +33,8 @@ remote modify a jobs --unset
 remote modify a jobs --unset
 remote modify a bogus --unset
 remote modify a jobs 0
+remote modify a jobs -3
+config core.checksum_jobs -1
 remote add odd foo://bar/baz
 remote add fileurl file:///tmp/x
 remote modify a url ftp://host/x

@@ -6,6 +6,7 @@ that use them, so ``mlvc --help`` starts fast.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ _LAST_WINS: dict[str, tuple[tuple[str, ...], ...]] = {
 # DVC-compat: options with an optional value (`nargs="?"`), and the value they take
 # alone: `--untracked-files` means `--untracked-files=all`.
 _OPTIONAL_VALUE = {"--untracked-files": "all"}
+_NEGATIVE_NUMBER = re.compile(r"-\d+(\.\d+)?")
 
 
 def _attached_value(word: str, spellings: dict[str, str]) -> tuple[str, str] | None:
@@ -259,6 +261,16 @@ def normalise_args(args: list[str], options: CommandOptions | None = None) -> li
         word = todo.pop(0)
         if word == "--":
             out += [word, *todo]
+            break
+        if (
+            not value_next
+            and _NEGATIVE_NUMBER.fullmatch(word)
+            and word not in options.takes_value
+            and not any(w.startswith("-") and not _NEGATIVE_NUMBER.fullmatch(w) for w in todo)
+        ):
+            # DVC-compat: argparse reads `-3` as a value when no option looks like a
+            # number (`remote modify r jobs -3`); click needs `--` to take it so.
+            out += ["--", word, *todo]
             break
         if not word.startswith("-"):
             if path < options.path:
