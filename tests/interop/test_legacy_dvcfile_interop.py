@@ -6,7 +6,6 @@ No DVC 2 is installed: the files and objects are made by hand as DVC 2 writes th
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,30 +13,13 @@ from pathlib import Path
 import pytest
 
 from tests.interop.conftest import Runner
+from tests.interop.test_legacy_lock_interop import d2u, legacy_tree, put
 
 Tools = tuple[Runner, Runner, Runner, Path]
 
 # `crlf.txt` and `d/a` have CRLF line endings: their DVC 2 names are not their md5.
 FILES = {"x.txt": b"x\n", "crlf.txt": b"hello\r\nworld\r\n"}
 DIR = {"a": b"a\r\n", "b/c": b"c\n"}
-
-
-def d2u(data: bytes) -> str:
-    # DVC 2: text (no NUL here) has CRLF turned into LF before hashing.
-    return hashlib.md5(data.replace(b"\r\n", b"\n")).hexdigest()
-
-
-def legacy_tree(files: dict[str, bytes]) -> tuple[str, bytes]:
-    entries = [{"md5": d2u(files[k]), "relpath": k} for k in sorted(files)]
-    raw = json.dumps(entries, sort_keys=True).encode()
-    return hashlib.md5(raw).hexdigest() + ".dir", raw
-
-
-def put(store: Path, h: str, data: bytes) -> None:
-    p = store / h[:2] / h[2:]
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data)
-    p.chmod(0o444)
 
 
 def legacy_objects() -> dict[str, bytes]:
