@@ -78,3 +78,21 @@ def test_commit_without_force_asks_and_without_a_terminal_refuses_like_dvc(
     git("checkout", "-q", "--", ".")
     mlvc("commit", "-q", "-f")
     assert mlvc("commit").returncode == dvc("commit").returncode == 0
+
+
+def test_commit_with_a_missing_output_changes_no_dvc_file_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, root = tools
+    for name, tool in (("theirs", dvc), ("ours", mlvc)):
+        repo = root / name
+        repo.mkdir()
+        git("init", "-q", cwd=repo)
+        tool("init", "-q", cwd=repo)
+        (repo / "a").write_text("a\n")
+        (repo / "b").write_text("b\n")
+        tool("add", "-q", "a", "b", cwd=repo)
+        before = (repo / "a.dvc").read_bytes()
+        (repo / "a").write_text("a2\n")
+        (repo / "b").unlink()
+        r = tool("commit", "-f", cwd=repo, check=False)
+        assert r.returncode == 1, (name, r)
+        assert (repo / "a.dvc").read_bytes() == before, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -71,9 +72,14 @@ def commit(
     changed: list[Path] = []
     with repo.lock():
         dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
+        outputs = [d.out_path(o) for d in map(DvcFile.load, dvcfiles) for o in d.outs]
+        # DVC-compat: every output must be there before any `.dvc` file is rewritten.
+        for out_path in outputs:
+            if not os.path.lexists(out_path):
+                raise FileNotFoundError(2, "output does not exist", repo.relpath(out_path))
         refuse_busy(
             repo.tmp_dir,
-            write=[str(d.out_path(o)) for d in map(DvcFile.load, dvcfiles) for o in d.outs],
+            write=[str(p) for p in outputs],
             shown=lambda p: repo.shown(repo.relpath(Path(p)), cwd),
         )
         if ask is not None:
