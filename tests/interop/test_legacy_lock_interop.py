@@ -142,6 +142,21 @@ def test_rerun_keeps_unchanged_2x_entries_like_dvc(pair: tuple[Tools, Path, Path
     assert json.loads(dvc("status", "--json", cwd=ours).stdout) == {}
 
 
+def test_lost_outputs_come_back_from_a_2x_lock_like_dvc(pair: tuple[Tools, Path, Path]) -> None:
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    lock = (ours / "dvc.lock").read_bytes()
+    outs = {}
+    for tool, root in ((mlvc, ours), (dvc, theirs)):
+        (root / "o1.txt").unlink()
+        shutil.rmtree(root / "od")
+        r = tool("repro", cwd=root)
+        assert "Running stage" not in r.stdout and "is cached" in r.stdout, r
+        assert (root / "dvc.lock").read_bytes() == lock
+        outs[root.name] = [(root / p).read_bytes() for p in ("o1.txt", "od/x", "od/y")]
+    assert outs[ours.name] == outs[theirs.name]
+    assert json.loads(dvc("status", "--json", cwd=ours).stdout) == {}
+
+
 def test_missing_2x_object_is_not_in_cache(pair: tuple[Tools, Path, Path]) -> None:
     (mlvc, dvc, _git, _), ours, theirs = pair
     h = d2u(FILES["crlf.txt"])

@@ -514,12 +514,13 @@ class _Runner:
         """Checks the stage's outputs out of the cache as `outs_by_path` records them."""
         for out in stage.outs:
             item = outs_by_path[out.path]
-            md5 = str(recorded_hash(item))
+            # A DVC 2 record names an object of the cache's old layout (`mlvc.objects`).
+            cache, md5 = self.repo.objects.locate(str(recorded_hash(item)))
             dest = self.repo.root / stage.repo_path(out.path)
             # DVC-compat: uncached outputs are restored as plain copies (git tracks them).
             link_types = self.repo.link_types if out.cache else "copy"
             if md5.endswith(".dir"):
-                self.repo.cache.checkout_tree(
+                cache.checkout_tree(
                     md5,
                     dest,
                     link_types=link_types,
@@ -531,7 +532,7 @@ class _Runner:
                 if dest.is_dir():
                     shutil.rmtree(dest)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                self.repo.cache.checkout_files(
+                cache.checkout_files(
                     [(dest, md5, bool(item.get("isexec")))],
                     link_types=link_types,
                     force=True,

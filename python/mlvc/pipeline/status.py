@@ -311,7 +311,7 @@ def _outs_status(
         md5 = recorded_hash(recorded.get(out.path))
         state = None
         # DVC-compat: "not in cache" is checked first, even for a deleted output.
-        if md5 is not None and out.cache and check_cache and not _in_cache(repo, md5):
+        if md5 is not None and out.cache and check_cache and not repo.holds(md5):
             state = NOT_IN_CACHE
         else:
             current = ws.hash(repo_path)
@@ -326,19 +326,7 @@ def _outs_status(
     return outs
 
 
-def _in_cache(repo: Repo, md5: str) -> bool:
-    if md5.startswith(LEGACY_PREFIX):
-        # DVC-compat: 2.x objects live in the cache's old layout (`<cache>/ab/cdef...`).
-        return Path(repo.cache.legacy_object_path(md5[len(LEGACY_PREFIX) :])).is_file()
-    return repo.holds(md5)
-
-
 def outs_cached(repo: Repo, outs: list[tuple[str, str]]) -> bool:
-    """Whether every `(path, md5)` can be checked out from the cache (directories: each file).
-
-    A 2.x directory never can: its files' objects are not looked for in the old layout.
-    """
-    return all(
-        _in_cache(repo, md5) and not (md5.startswith(LEGACY_PREFIX) and md5.endswith(".dir"))
-        for _, md5 in outs
-    )
+    """Whether every `(path, id)` can be checked out from the cache (directories: each
+    file); DVC 2 ids (`mlvc.objects`) are looked for in the old layout."""
+    return all(repo.holds(oid) for _, oid in outs)
