@@ -157,6 +157,26 @@ def test_lost_outputs_come_back_from_a_2x_lock_like_dvc(pair: tuple[Tools, Path,
     assert json.loads(dvc("status", "--json", cwd=ours).stdout) == {}
 
 
+def test_repro_pull_brings_2x_outputs_from_the_remote_like_dvc(
+    pair: tuple[Tools, Path, Path],
+) -> None:
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    lock = (ours / "dvc.lock").read_bytes()
+    reports = []
+    for tool, root in ((mlvc, ours), (dvc, theirs)):
+        # DVC fills the remote in DVC 2's layout (`<remote>/<2>/<30>`).
+        dvc("remote", "add", "-q", "-d", "r", str(root.parent / f"{root.name}-remote"), cwd=root)
+        dvc("push", "-q", cwd=root)
+        shutil.rmtree(root / ".dvc" / "cache")
+        (root / "o1.txt").unlink()
+        shutil.rmtree(root / "od")
+        reports.append(tool("repro", "--pull", cwd=root).stdout)
+        assert (root / "dvc.lock").read_bytes() == lock
+        assert (root / "od/x").read_bytes() == FILES["ddir/x"]
+    assert reports[0] == reports[1]
+    assert "Pulling data for stage: 'two'" in reports[0] and "Running" not in reports[0]
+
+
 def test_missing_2x_object_is_not_in_cache(pair: tuple[Tools, Path, Path]) -> None:
     (mlvc, dvc, _git, _), ours, theirs = pair
     h = d2u(FILES["crlf.txt"])

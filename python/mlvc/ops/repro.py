@@ -1201,20 +1201,22 @@ def pull_missing(
                 missing_deps.append(rel)
         entry = ws.lock(stage.dvcfile).get(stage.name) or {}
         for item in entry.get("outs") or []:
-            md5 = recorded_hash(item) if isinstance(item, dict) else None
-            if md5 and not md5.startswith(LEGACY_PREFIX):
-                wanted[md5] = md5.endswith(".dir")
+            # An object id: DVC 2 records name objects of the old layout (`mlvc.objects`).
+            oid = recorded_hash(item) if isinstance(item, dict) else None
+            if oid:
+                wanted[oid] = oid.endswith(".dir")
     if missing_deps:
         transfer.pull(repo, [str(repo.root / p) for p in missing_deps], cwd=repo.root)
     name = transfer.remote_name(repo, None, None)
     backend = open_remote(repo.config, name)
-    dirs = {h for h, is_dir in wanted.items() if is_dir and not repo.cache.contains(h)}
-    got = len(backend.download(repo.objects, dirs & backend.exists_many(dirs)).transferred)
+    objects = repo.objects
+    dirs = {h for h, is_dir in wanted.items() if is_dir and not objects.contains(h)}
+    got = len(backend.download(objects, dirs & backend.exists_many(dirs)).transferred)
     files = {h for h, is_dir in wanted.items() if not is_dir}
     for d in wanted:
-        if wanted[d] and repo.cache.contains(d):
-            files.update(h for _, h in repo.cache.read_manifest(d))
-    files = {h for h in files if not repo.cache.contains(h)}
+        if wanted[d] and objects.contains(d):
+            files.update(h for _, h in objects.read_manifest(d))
+    files = {h for h in files if not objects.contains(h)}
     got += len(backend.download(repo.objects, files & backend.exists_many(files)).transferred)
     return got
 
