@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mlvc.exceptions import MlvcError
+from mlvc.fsutil import atomic_write_bytes
 from mlvc.lock import RETRIES, TIMEOUT_S
 
 RWLOCK_FILE = "rwlock"
@@ -220,13 +221,9 @@ class RWLock:
                 _release(lock, mode, self.info, [p for m, p in pending if m == mode])
             yield lock
             # DVC-compat: `json.dump` with its default separators (`dumps` is the same text).
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            try:
-                data = memoryview(json.dumps(lock).encode())
-                while data:
-                    data = data[os.write(fd, data) :]
-            finally:
-                os.close(fd)
+            # Renamed into place (DVC rewrites it in place): a process killed while
+            # writing cannot leave a torn file that blocks every later command.
+            atomic_write_bytes(self.path, json.dumps(lock).encode())
             self._remember(lock)
             del pending[:]
 
