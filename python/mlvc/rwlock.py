@@ -26,11 +26,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlvc.exceptions import MlvcError
 from mlvc.fsutil import atomic_write_bytes
 from mlvc.lock import RETRIES, TIMEOUT_S
+
+if TYPE_CHECKING:
+    from mlvc.pipeline.model import Stage
 
 RWLOCK_FILE = "rwlock"
 RWLOCK_LOCK = "rwlock.lock"
@@ -381,3 +384,17 @@ def refuse_busy(
     except RWLockError as exc:
         exc.exit_code = 1
         raise
+
+
+def stage_paths(root: Path, stage: Stage) -> tuple[list[str], list[str]]:
+    """DVC-compat: the absolute paths DVC locks for a stage: its deps (params files
+    included) and its outs; remote URLs are not locked."""
+    deps = [stage.repo_path(d) for d in stage.deps] + stage.params_files
+    outs = [stage.repo_path(o.path) for o in stage.outs]
+
+    def absolute(paths: list[str]) -> list[str]:
+        return list(
+            dict.fromkeys(os.path.normpath(os.path.join(root, p)) for p in paths if "://" not in p)
+        )
+
+    return absolute(deps), absolute(outs)

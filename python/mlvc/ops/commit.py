@@ -72,7 +72,8 @@ def commit(
     changed: list[Path] = []
     with repo.lock():
         dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
-        outputs = [d.out_path(o) for d in map(DvcFile.load, dvcfiles) for o in d.outs]
+        loaded = [DvcFile.load(path) for path in dvcfiles]
+        outputs = [d.out_path(o) for d in loaded for o in d.outs]
         # DVC-compat: every output must be there before any `.dvc` file is rewritten.
         for out_path in outputs:
             if not os.path.lexists(out_path):
@@ -83,7 +84,7 @@ def commit(
             shown=lambda p: repo.shown(repo.relpath(Path(p)), cwd),
         )
         if ask is not None:
-            _confirm_dvcfiles(repo, dvcfiles, cwd, ask, jobs)
+            _confirm_dvcfiles(repo, loaded, cwd, ask, jobs)
         if stages is None or stages:
             from mlvc.ops.repro import commit_stages
 
@@ -95,15 +96,14 @@ def commit(
     return changed
 
 
-def _confirm_dvcfiles(repo: Repo, dvcfiles: list[Path], cwd: Path, ask: Ask, jobs: int) -> None:
-    for path in dvcfiles:
-        dvcfile = DvcFile.load(path)
+def _confirm_dvcfiles(repo: Repo, dvcfiles: list[DvcFile], cwd: Path, ask: Ask, jobs: int) -> None:
+    for dvcfile in dvcfiles:
         outs = [
             out.path
             for out in dvcfile.outs
             if workspace_state(repo, dvcfile, out, jobs=jobs) is not None
         ]
-        shown = repo.shown(repo.relpath(path), cwd)
+        shown = repo.shown(repo.relpath(dvcfile.path), cwd)
         if outs and not ask(changes_message([], outs, None).format(stage=f"stage: '{shown}'")):
             raise CommitDeclinedError(f"unable to commit changed stage `{shown}`")
 

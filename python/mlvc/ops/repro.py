@@ -49,7 +49,7 @@ from mlvc.pipeline.status import (
     stage_status,
 )
 from mlvc.repo import Repo, shown_from
-from mlvc.rwlock import RWLock, RWLockError, refuse_busy
+from mlvc.rwlock import RWLock, RWLockError, refuse_busy, stage_paths
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -319,20 +319,8 @@ class _Runner:
 
     # -- the per-path locks -------------------------------------------------------
     def lock_paths(self, stage: Stage) -> tuple[list[str], list[str]]:
-        """DVC-compat: the absolute paths DVC locks for a stage: deps (params files
-        included), and outs; remote URLs are not locked."""
-        root = str(self.repo.root)
-        deps = [stage.repo_path(d) for d in stage.deps] + stage.params_files
-        outs = [stage.repo_path(o.path) for o in stage.outs]
-
-        def absolute(paths: list[str]) -> list[str]:
-            return list(
-                dict.fromkeys(
-                    os.path.normpath(os.path.join(root, p)) for p in paths if "://" not in p
-                )
-            )
-
-        return absolute(deps), absolute(outs)
+        """The absolute paths DVC locks for a stage (`mlvc.rwlock.stage_paths`)."""
+        return stage_paths(self.repo.root, stage)
 
     def check_locks(self, stage: Stage) -> None:
         """DVC-compat: a stage another process is running (or reading what this one

@@ -234,17 +234,11 @@ def _targets_status(
 def _refuse_busy(repo: Repo, cwd: Path, dvcfiles: list[Path], stages: list[Stage]) -> None:
     """DVC-compat: `status` reads what it checks, so a path another process is writing
     (a stage `dvc repro` or `mlvc repro` is running) makes it fail."""
-    from mlvc.rwlock import RWLOCK_FILE, refuse_busy
+    from mlvc.rwlock import RWLOCK_FILE, refuse_busy, stage_paths
 
     if not (repo.tmp_dir / RWLOCK_FILE).exists():
         return  # nothing was ever locked here: the common case costs one stat
-    root = str(repo.root)
-    paths = [
-        os.path.normpath(os.path.join(root, s.repo_path(p)))
-        for s in stages
-        for p in [*s.deps, *(o.path for o in s.outs)]
-        if "://" not in p
-    ]
+    paths = [p for s in stages for group in stage_paths(repo.root, s) for p in group]
     paths += [str(d.out_path(o)) for d in map(DvcFile.load, dvcfiles) for o in d.outs]
     refuse_busy(repo.tmp_dir, read=paths, shown=lambda p: repo.shown(repo.relpath(Path(p)), cwd))
 
