@@ -463,26 +463,30 @@ def gc(
         unnamed: set[str] = set()
         # Per remote directory (DVC's order: as outputs name them, the default last).
         remotes: dict[Path, tuple[Remote, set[str]]] = {}
-        for project in [*others, repo]:
-            groups = referenced_hashes(
-                project, scope.revisions(project), on_skip=on_skip, by_remote=by_remote
-            )
+
+        def collect(project: Repo, revs: list[str | None]) -> set[str]:
+            """Adds what `revs` of `project` use to the sets above; returns it."""
+            found: set[str] = set()
+            groups = referenced_hashes(project, revs, on_skip=on_skip, by_remote=by_remote)
             for name, hashes in groups.items():
-                used |= hashes
+                found |= hashes
                 if name is None:
-                    unnamed |= hashes
+                    unnamed.update(hashes)
                     continue
                 root, backend = _open_remote(project, name)
                 remotes.setdefault(root, (backend, set()))[1].update(hashes)
+            used.update(found)
+            return found
+
+        for other in others:
+            collect(other, scope.revisions(other))
+        revs = scope.revisions(repo)  # the workspace (None) first, then the commits
+        in_workspace = frozenset(collect(repo, revs[:1]))
+        collect(repo, revs[1:])
         if default is not None:
             remotes.setdefault(default[0], (default[1], set()))[1].update(unnamed)
         # A manifest evicted from the cache but still pushed tells what to keep.
         stores = [repo.cache_dir, *(remotes or _default_store(repo))]
-        in_workspace = frozenset(
-            h
-            for hashes in referenced_hashes(repo, [None], on_skip=lambda _rev: None).values()
-            for h in hashes
-        )  # (an unreadable workspace was reported, or refused, by the pass above)
         keep = expand(used, stores, on_missing, required=in_workspace)
         if not_in_remote:
             for backend, hashes in remotes.values():
