@@ -22,19 +22,12 @@ from mlvc.cli._options import (
     Verbose,
     WithDeps,
 )
+from mlvc.cli._output import say as _say
+from mlvc.cli._output import warn as _warn
 from mlvc.exceptions import PipelineError
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
-
-
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        sys.stdout.write(text)
-
-
-def _warn(text: str) -> None:
-    sys.stderr.write(text)
 
 
 # DVC-compat: `status`'s words for a project that tracks nothing yet.

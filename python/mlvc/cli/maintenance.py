@@ -20,14 +20,10 @@ from mlvc.cli._options import (
     Rev,
     Verbose,
 )
+from mlvc.cli._output import say as _say
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
-
-
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        sys.stdout.write(text)
 
 
 def _confirm_gc() -> None:

@@ -10,16 +10,8 @@ import typer
 
 from mlvc.cli._errors import handled
 from mlvc.cli._options import Quiet, Verbose
-
-
-def _say(quiet: bool, text: str) -> None:
-    if not quiet:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
-def _warn(text: str) -> None:
-    sys.stderr.write(text)
+from mlvc.cli._output import say as _say
+from mlvc.cli._output import warn as _warn
 
 
 def register(app: typer.Typer) -> None:
