@@ -4,7 +4,12 @@
   crash can leave a partial file under the final name);
 * ``unnamed``: `open(O_TMPFILE)` in the directory, write, `linkat` of the
   `/proc/self/fd` entry to the final name (atomic; what the core does);
-* ``rename``: create under a temp name, write, `rename` (atomic; the fallback).
+* ``rename``: create under a temp name, write, `rename` (atomic; the fallback);
+* ``emptypath``: as ``unnamed``, linked by descriptor (`AT_EMPTY_PATH`), which
+  needs `CAP_DAC_READ_SEARCH`;
+* ``staged``: as ``direct``, in private directories of 200 files (the size of a
+  cache object directory of a 50,000-file dataset) renamed into place when
+  full (atomic per directory; what the core does where a directory is new).
 
 Each way writes N files into a new directory, in turns, and reports the median
 wall time and the median kernel CPU time (`os.times().system`), which is less
@@ -31,6 +36,7 @@ from pathlib import Path
 _libc = ctypes.CDLL(None, use_errno=True)
 AT_FDCWD = -100
 AT_SYMLINK_FOLLOW = 0x400
+AT_EMPTY_PATH = 0x1000
 DATA = b"a small file of a dataset\n"
 
 
@@ -52,6 +58,32 @@ def _unnamed(directory: str, n: int) -> None:
         os.close(fd)
 
 
+def _empty_path(directory: str, n: int) -> None:
+    for i in range(n):
+        fd = os.open(directory, os.O_WRONLY | os.O_TMPFILE, 0o644)
+        os.write(fd, DATA)
+        dst = f"{directory}/f{i}".encode()
+        if _libc.linkat(fd, b"", AT_FDCWD, dst, AT_EMPTY_PATH) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), dst.decode())
+        os.close(fd)
+
+
+def _staged(directory: str, n: int) -> None:
+    per_dir = 200
+    stage = f"{directory}.stage"
+    os.mkdir(stage)
+    for start in range(0, n, per_dir):
+        sub = f"{stage}/d{start}"
+        os.mkdir(sub)
+        for i in range(start, min(n, start + per_dir)):
+            fd = os.open(f"{sub}/f{i}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, DATA)
+            os.close(fd)
+    for start in range(0, n, per_dir):
+        os.rename(f"{stage}/d{start}", f"{directory}/d{start}")
+
+
 def _rename(directory: str, n: int) -> None:
     for i in range(n):
         tmp = f"{directory}/.f{i}.tmp"
@@ -65,6 +97,8 @@ WAYS: dict[str, Callable[[str, int], None]] = {
     "direct": _direct,
     "unnamed": _unnamed,
     "rename": _rename,
+    "emptypath": _empty_path,
+    "staged": _staged,
 }
 
 

@@ -1,12 +1,13 @@
 //! The content-addressed object cache, in DVC 3.x's layout:
 //! `<cache>/files/md5/<h[0:2]>/<h[2:]>` (and `.dir` objects beside them).
 
+use std::collections::HashMap;
 use std::fs::Permissions;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -15,6 +16,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::newfile;
 use crate::progress::Progress;
+use crate::staged::StagedDir;
 use crate::tree::{self, TreeEntry};
 
 /// DVC-compat: cache objects are read-only for everyone.
@@ -30,6 +32,8 @@ pub fn is_object_mode(mode: u32) -> bool {
 
 /// DVC-compat: with `cache.shared = group`, directories are group-writable and setgid.
 const SHARED_DIR_MODE: u32 = 0o2775;
+/// New directories' permission bits, before the umask.
+const DIR_MODE: u32 = 0o777;
 /// Suffix of in-flight objects; they never carry an object's final name.
 pub const TEMP_SUFFIX: &str = ".mlvc-tmp";
 
@@ -131,6 +135,33 @@ pub enum Verdict {
 pub struct ObjectCache {
     root: PathBuf,
     shared_group: bool,
+    /// Set for a batch of inserts that fills new object directories privately.
+    staging: Option<Arc<StagedPrefixes>>,
+}
+
+/// The object directories a batch of inserts found missing, each filled in a
+/// private directory ([`crate::staged`]) until the batch publishes them.
+#[derive(Debug, Default)]
+struct StagedPrefixes {
+    slots: Mutex<PrefixSlots>,
+}
+
+#[derive(Debug, Default)]
+struct PrefixSlots {
+    /// Published: later inserts go to the object directories themselves.
+    closed: bool,
+    /// Stale private directories of dead writers were removed.
+    swept: bool,
+    /// Per two-hex-digit prefix: its private directory, or `None` when the
+    /// object directory existed.
+    dirs: HashMap<String, Option<StagedDir>>,
+}
+
+/// Where an object is written.
+struct InsertDest {
+    path: PathBuf,
+    /// In a private directory: no atomic creation needed, nothing to check first.
+    private: bool,
 }
 
 impl ObjectCache {
@@ -139,7 +170,81 @@ impl ObjectCache {
         ObjectCache {
             root: root.into(),
             shared_group: false,
+            staging: None,
         }
+    }
+
+    /// The same cache for a batch of inserts: objects whose directory does not
+    /// exist yet are written straight under their names in a private directory,
+    /// which [`ObjectCache::publish_staged`] renames into place. Until then
+    /// they are not in the cache; files written before a failure are
+    /// published like the rest.
+    pub fn staging(&self) -> ObjectCache {
+        ObjectCache {
+            staging: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    /// Gives the batch's new object directories their names; later inserts
+    /// go straight to the object directories.
+    pub fn publish_staged(&self) -> Result<()> {
+        let Some(staging) = &self.staging else {
+            return Ok(());
+        };
+        let dirs = {
+            let mut slots = staging.slots.lock().expect("no panics while held");
+            slots.closed = true;
+            std::mem::take(&mut slots.dirs)
+        };
+        let mut first_error = None;
+        for staged in dirs.into_values().flatten() {
+            let dest = staged.dest().to_path_buf();
+            if let Err(e) = staged.publish() {
+                first_error.get_or_insert(Error::io(dest, e));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Where the object `hash` is written by this cache (see [`ObjectCache::staging`]).
+    fn insert_dest(&self, hash: &str) -> Result<InsertDest> {
+        let path = self.object_path(hash)?;
+        let public = |path| InsertDest {
+            path,
+            private: false,
+        };
+        let Some(staging) = &self.staging else {
+            return Ok(public(path));
+        };
+        let mut slots = staging.slots.lock().expect("no panics while held");
+        if slots.closed {
+            return Ok(public(path));
+        }
+        let prefix = &hash[..2];
+        if !slots.dirs.contains_key(prefix) {
+            let dir = path.parent().expect("object paths have a parent");
+            let objects = dir.parent().expect("object directories have a parent");
+            if !dir.is_dir() {
+                self.ensure_dir(objects)?;
+            }
+            if !slots.swept {
+                crate::staged::sweep_stale(objects);
+                slots.swept = true;
+            }
+            let staged = StagedDir::begin(dir, DIR_MODE).at(dir)?;
+            if let Some(s) = &staged {
+                self.ensure_dir_mode(s.path())?;
+            }
+            slots.dirs.insert(prefix.to_string(), staged);
+        }
+        Ok(match &slots.dirs[prefix] {
+            Some(staged) => InsertDest {
+                path: staged.path().join(&hash[2..]),
+                private: true,
+            },
+            None => public(path),
+        })
     }
 
     /// Makes new directories group-writable (`cache.shared = group`).
@@ -177,6 +282,14 @@ impl ObjectCache {
     /// Tells whether the object is present.
     pub fn contains(&self, hash: &str) -> Result<bool> {
         Ok(self.object_path(hash)?.is_file())
+    }
+
+    /// Gives a new directory of this cache its mode (`cache.shared`).
+    pub(crate) fn ensure_dir_mode(&self, dir: &Path) -> Result<()> {
+        if self.shared_group {
+            std::fs::set_permissions(dir, Permissions::from_mode(SHARED_DIR_MODE)).at(dir)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn ensure_dir(&self, dir: &Path) -> Result<()> {
@@ -218,7 +331,10 @@ impl ObjectCache {
         hash: &str,
         mode: InsertMode,
     ) -> Result<Inserted> {
-        let dest = self.object_path(hash)?;
+        let InsertDest {
+            path: dest,
+            private,
+        } = self.insert_dest(hash)?;
         let mut mode = mode;
         if mode == InsertMode::Link {
             if let Some(done) = self.link_in_place(src, src_mode, &dest)? {
@@ -226,6 +342,9 @@ impl ObjectCache {
             }
             // Hard links cannot join the two filesystems: store a copy.
             mode = InsertMode::Copy;
+        }
+        if private {
+            return self.insert_private(src, &dest, mode);
         }
         if dest.is_file() {
             return Ok(Inserted::Present);
@@ -264,6 +383,29 @@ impl ObjectCache {
             }
         }
         Ok(Inserted::Stored)
+    }
+
+    /// Copies or moves `src` to `dest` in a private directory (see
+    /// [`ObjectCache::staging`]).
+    fn insert_private(&self, src: &Path, dest: &Path, mode: InsertMode) -> Result<Inserted> {
+        let stored = if mode == InsertMode::Move {
+            // Not published before its mode is set.
+            match newfile::rename_noreplace(src, dest) {
+                Ok(()) => {
+                    std::fs::set_permissions(dest, Permissions::from_mode(OBJECT_MODE)).at(dest)?;
+                    true
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => return Err(Error::io(src, e)),
+            }
+        } else {
+            crate::copy::copy_into_private(src, dest, OBJECT_MODE)?
+        };
+        Ok(if stored {
+            Inserted::Stored
+        } else {
+            Inserted::Present
+        })
     }
 
     /// Makes `src` itself the object: read-only first, then hard-linked under
@@ -326,7 +468,14 @@ impl ObjectCache {
     /// replacing, so no existence check is needed first. Returns whether the
     /// object is new.
     pub fn store_new_bytes(&self, hash: &str, data: &[u8]) -> Result<bool> {
-        let dest = self.object_path(hash)?;
+        let InsertDest {
+            path: dest,
+            private,
+        } = self.insert_dest(hash)?;
+        if private {
+            return crate::staged::create_private(&dest, OBJECT_MODE, |mut f| f.write_all(data))
+                .at(&dest);
+        }
         let write = || newfile::create_new(&dest, OBJECT_MODE, |mut f| f.write_all(data));
         let mut written = write();
         if written
@@ -456,7 +605,7 @@ impl ObjectCache {
         jobs: usize,
         progress: &Progress,
     ) -> Result<TreeInsert> {
-        let outcomes: Vec<Inserted> = crate::digest::pool(jobs)?.install(|| {
+        let outcomes: Result<Vec<Inserted>> = crate::digest::pool(jobs)?.install(|| {
             tree.files
                 .par_iter()
                 .map(|f| {
@@ -465,8 +614,12 @@ impl ObjectCache {
                     progress.add_file(f.meta.size);
                     Ok(done)
                 })
-                .collect::<Result<_>>()
-        })?;
+                .collect()
+        });
+        // Objects stored before a failure are kept, so a rerun need not store them.
+        let published = self.publish_staged();
+        let outcomes = outcomes?;
+        published?;
         self.insert_bytes(&tree.hash, tree.manifest())?;
         let count = |what: Inserted| outcomes.iter().filter(|&&o| o == what).count() as u64;
         let linked = count(Inserted::Linked);

@@ -11,8 +11,9 @@ use rayon::prelude::*;
 use crate::cache::ObjectCache;
 use crate::digest::{hash_entries, pool, DigestOptions};
 use crate::error::{Error, IoContext, Result};
-use crate::link::{add_owner_exec, LinkType, Linker};
+use crate::link::{add_owner_exec, LinkType, Linker, Target};
 use crate::progress::Progress;
+use crate::staged::{sweep_stale, StagedDir};
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
 use crate::walk::{walk_files, FileMeta, WalkEntry, WalkOptions};
@@ -151,7 +152,7 @@ pub fn checkout_files(
         state,
         progress,
     };
-    checkout_with_removals(&env, items, &[], false)
+    checkout_with_removals(&env, items, &[], false, false)
 }
 
 /// Decides an item's plan from one `lstat` of the destination (none when
@@ -251,11 +252,15 @@ struct Env<'a> {
     progress: &'a Progress,
 }
 
+/// Checks `items` out, deleting `extra` (files not in the tree). With
+/// `dest_dir_absent` nothing stands at any destination; with `private` the
+/// destinations are in a private directory ([`crate::staged`]) as well.
 fn checkout_with_removals(
     env: &Env<'_>,
     items: &[CheckoutItem],
     extra: &[PathBuf],
     dest_dir_absent: bool,
+    private: bool,
 ) -> Result<CheckoutReport> {
     let Env {
         cache,
@@ -397,7 +402,12 @@ fn checkout_with_removals(
         if existing == Existing::Dir {
             std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
         }
-        linker.link(obj, &item.dest, item.isexec, existing != Existing::Nothing)?;
+        let target = match existing {
+            Existing::Nothing if private => Target::Private,
+            Existing::Nothing => Target::Absent,
+            Existing::File | Existing::Dir => Target::Occupied,
+        };
+        linker.link(obj, &item.dest, item.isexec, target)?;
         progress.add_file(0);
         Ok(())
     };
@@ -505,17 +515,31 @@ pub fn checkout_tree_within(
             std::fs::remove_file(dest).at(dest)?;
         }
     }
+    let dest_dir_absent = !dest.is_dir();
+    // A whole directory where nothing stands is filled in a private one,
+    // renamed into place at the end: its files need no atomic creation each.
+    let staged = if dest_dir_absent && within.is_empty() && !entries.is_empty() {
+        if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).at(parent)?;
+            sweep_stale(parent);
+        }
+        StagedDir::begin(dest, 0o777).at(dest)?
+    } else {
+        None
+    };
+    let fill_at = staged
+        .as_ref()
+        .map_or_else(|| dest.to_path_buf(), |s| s.path().to_path_buf());
     let items: Vec<CheckoutItem> = entries
         .iter()
         .map(|&(e, rewrite)| CheckoutItem {
-            dest: dest.join(OsStr::from_bytes(&e.relpath)),
+            dest: fill_at.join(OsStr::from_bytes(&e.relpath)),
             hash: e.hash.clone(),
             isexec: false,
             rewrite,
         })
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|(e, _)| e.relpath.as_slice()).collect();
-    let dest_dir_absent = !dest.is_dir();
     let mut extra: Vec<PathBuf> = Vec::new();
     if !dest_dir_absent {
         let walk_opts = WalkOptions {
@@ -560,7 +584,24 @@ pub fn checkout_tree_within(
         state,
         progress,
     };
-    let mut report = checkout_with_removals(&env, &items, &extra, dest_dir_absent)?;
+    let done = checkout_with_removals(&env, &items, &extra, dest_dir_absent, staged.is_some());
+    let mut report = match staged {
+        Some(staged) => {
+            // Files written before a failure stay, as elsewhere: a rerun goes on.
+            let published = staged.publish().at(dest);
+            let mut report = done?;
+            published?;
+            let moved = |p: &mut PathBuf| {
+                if let Ok(rel) = p.strip_prefix(&fill_at) {
+                    *p = dest.join(rel);
+                }
+            };
+            report.linked.iter_mut().for_each(&moved);
+            report.missing.iter_mut().for_each(|(p, _)| moved(p));
+            report
+        }
+        None => done?,
+    };
     if report.conflicts.is_empty() && !report.removed.is_empty() {
         // Directories of the tree stay when emptied (their files may be outside `within`).
         let mut tree_dirs: HashSet<PathBuf> = HashSet::new();

@@ -226,3 +226,11 @@ pub fn copy_into_new(src: &Path, dest: &Path, mode: u32) -> Result<bool> {
     })
     .at(dest)
 }
+
+/// [`copy_into_new`] in a private directory ([`crate::staged`]): written under
+/// its name, and removed again if the copy fails.
+pub fn copy_into_private(src: &Path, dest: &Path, mode: u32) -> Result<bool> {
+    let from = File::open(src).at(src)?;
+    let size = from.metadata().at(src)?.len();
+    crate::staged::create_private(dest, mode, |to| fill(&from, to, size, true, None)).at(dest)
+}

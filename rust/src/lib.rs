@@ -16,6 +16,7 @@ pub mod link;
 pub mod md5;
 pub mod newfile;
 pub mod progress;
+pub mod staged;
 pub mod state;
 pub mod transfer;
 pub mod tree;

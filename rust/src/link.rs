@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
 use crate::cache::temp_path_for;
-use crate::copy::{copy_into_new, copy_new};
+use crate::copy::{copy_into_new, copy_into_private, copy_new};
 use crate::error::{Error, IoContext, Result};
 
 /// A way to make a workspace file out of a cache object.
@@ -102,6 +102,17 @@ pub fn workspace_mode(isexec: bool) -> u32 {
     }
 }
 
+/// What stands where a link is to be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// Nothing (something appearing meanwhile is replaced).
+    Absent,
+    /// A file or link, replaced by a rename.
+    Occupied,
+    /// Nothing, in a private directory that no reader sees yet.
+    Private,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum State {
     /// No type has worked yet; the next to try is at this index.
@@ -143,17 +154,10 @@ impl Linker {
         }
     }
 
-    /// Makes `dest` a materialisation of the cache object `src`, atomically.
-    ///
-    /// `dest_exists` says whether something stands at `dest` now (it is then
-    /// replaced by a rename); returns the link type used.
-    pub fn link(
-        &self,
-        src: &Path,
-        dest: &Path,
-        isexec: bool,
-        dest_exists: bool,
-    ) -> Result<LinkType> {
+    /// Makes `dest` a materialisation of the cache object `src`, atomically
+    /// (but in a private directory, where it need not be); `target` says what
+    /// stands at `dest` now. Returns the link type used.
+    pub fn link(&self, src: &Path, dest: &Path, isexec: bool, target: Target) -> Result<LinkType> {
         let mut guard = self
             .state
             .lock()
@@ -161,7 +165,7 @@ impl Linker {
         match *guard {
             State::Settled(t) => {
                 drop(guard);
-                link_as(t, src, dest, isexec, dest_exists).map_err(|e| Error::Link {
+                link_as(t, src, dest, isexec, target).map_err(|e| Error::Link {
                     path: dest.to_path_buf(),
                     tried: t.name().to_string(),
                     source: e,
@@ -172,7 +176,7 @@ impl Linker {
                 // Probing holds the lock so that exactly one file settles the type.
                 let mut last_err = None;
                 for (i, &t) in self.types.iter().enumerate().skip(start) {
-                    match link_as(t, src, dest, isexec, dest_exists) {
+                    match link_as(t, src, dest, isexec, target) {
                         Ok(()) => {
                             *guard = State::Settled(t);
                             return Ok(t);
@@ -209,9 +213,9 @@ fn link_as(
     src: &Path,
     dest: &Path,
     isexec: bool,
-    dest_exists: bool,
+    target: Target,
 ) -> std::io::Result<()> {
-    place(t, src, dest, isexec, dest_exists)?;
+    place(t, src, dest, isexec, target)?;
     if isexec && matches!(t, LinkType::Hardlink | LinkType::Symlink) {
         add_owner_exec(src)?;
     }
@@ -238,21 +242,27 @@ pub(crate) fn add_owner_exec(path: &Path) -> std::io::Result<()> {
 /// Links and copies to an absent `dest` are made in place: link(2) and
 /// symlink(2) create the name atomically, and a copy is given its name only
 /// once complete ([`crate::newfile`]), so a partial copy never carries it.
-/// Replacing an existing `dest` goes through a temp name and a rename.
+/// Replacing an existing `dest` goes through a temp name and a rename. In a
+/// private directory ([`crate::staged`]) a copy is written under its name.
 fn place(
     t: LinkType,
     src: &Path,
     dest: &Path,
     isexec: bool,
-    dest_exists: bool,
+    target: Target,
 ) -> std::io::Result<()> {
-    if !dest_exists {
+    if target != Target::Occupied {
+        let copy = if target == Target::Private {
+            copy_into_private
+        } else {
+            copy_into_new
+        };
         let direct = match t {
             LinkType::Hardlink => Some(std::fs::hard_link(src, dest)),
             LinkType::Symlink => {
                 Some(std::path::absolute(src).and_then(|abs| std::os::unix::fs::symlink(abs, dest)))
             }
-            LinkType::Copy => match copy_into_new(src, dest, workspace_mode(isexec)) {
+            LinkType::Copy => match copy(src, dest, workspace_mode(isexec)) {
                 Ok(true) => Some(Ok(())),
                 Ok(false) => Some(Err(std::io::ErrorKind::AlreadyExists.into())),
                 Err(Error::Io { source, .. }) => Some(Err(source)),
@@ -314,7 +324,7 @@ pub fn supported_link_types(cache_dir: &Path, workspace_dir: &Path) -> Result<Ve
         LinkType::Copy,
     ] {
         let dest = temp_path_for(&workspace_dir.join("probe"));
-        if link_as(t, &src, &dest, false, false).is_ok() {
+        if link_as(t, &src, &dest, false, Target::Absent).is_ok() {
             ok.push(t);
         }
         let _ = std::fs::remove_file(&dest);

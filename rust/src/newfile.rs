@@ -118,6 +118,11 @@ where
     }
 }
 
+/// Renames `from` to `to`, failing with `EEXIST` instead of replacing `to`.
+pub(crate) fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    rename_noreplace_at(libc::AT_FDCWD, &cstring(from)?, &cstring(to)?)
+}
+
 /// `renameat2(2)` that fails with `EEXIST` instead of replacing `to`.
 fn rename_noreplace_at(dirfd: RawFd, from: &CStr, to: &CStr) -> io::Result<()> {
     // SAFETY: both are NUL-terminated paths relative to `dirfd`.

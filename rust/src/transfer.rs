@@ -15,6 +15,7 @@ use std::io::{self, Seek};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 use rayon::prelude::*;
 
@@ -24,6 +25,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::hash::is_valid_md5_name;
 use crate::newfile::open_at;
 use crate::progress::Progress;
+use crate::staged::StagedDir;
 use crate::walk::{process_is_gone, temp_name_pid};
 
 /// A group of at least this many objects lists its directory whatever its size.
@@ -119,12 +121,13 @@ impl ObjectCache {
             .partition(|h| h.ends_with(".dir"));
         let pool = crate::digest::pool(jobs)?;
         let mut report = TransferReport::default();
+        let swept = Once::new();
         for batch in [files, dirs] {
             let groups = groups(&batch)?;
             let parts: Vec<TransferReport> = pool.install(|| {
                 groups
                     .par_iter()
-                    .map(|g| self.send_group(dest, g, progress))
+                    .map(|g| self.send_group(dest, g, &swept, progress))
                     .collect::<Result<_>>()
             })?;
             for p in parts {
@@ -136,11 +139,14 @@ impl ObjectCache {
         Ok(report)
     }
 
-    /// Copies the objects of one directory that `dest` lacks.
+    /// Copies the objects of one directory that `dest` lacks. A directory
+    /// `dest` does not have yet is filled privately ([`crate::staged`]), once
+    /// per transfer removing what dead writers left (`swept`).
     fn send_group(
         &self,
         dest: &ObjectCache,
         g: &Group<'_>,
+        swept: &Once,
         progress: &Progress,
     ) -> Result<TransferReport> {
         progress.check()?;
@@ -167,17 +173,38 @@ impl ObjectCache {
             }
             Err(e) => return Err(Error::io(&src_dir, e)),
         };
-        dest.ensure_dir(&dest_dir)?;
-        let to_dir = File::open(&dest_dir).at(&dest_dir)?;
-        let outcomes: Vec<(&str, bool)> = todo
+        let objects = dest_dir.parent().expect("object directories have a parent");
+        dest.ensure_dir(objects)?;
+        swept.call_once(|| crate::staged::sweep_stale(objects));
+        let staged = StagedDir::begin(&dest_dir, 0o777).at(&dest_dir)?;
+        let fill_dir = match &staged {
+            Some(s) => s.path().to_path_buf(),
+            None => dest_dir.clone(),
+        };
+        if let Some(s) = &staged {
+            dest.ensure_dir_mode(s.path())?;
+        }
+        let to_dir = File::open(&fill_dir).at(&fill_dir)?;
+        let private = staged.is_some();
+        let outcomes: Result<Vec<(&str, bool)>> = todo
             .par_iter()
             .map(|name| {
                 progress.check()?;
-                let copied = copy_object(&from_dir, &src_dir, &to_dir, &dest_dir, name, progress)?;
+                let copied = copy_object(
+                    &from_dir, &src_dir, &to_dir, &fill_dir, name, private, progress,
+                )?;
                 progress.add_file(0);
                 Ok((*name, copied))
             })
-            .collect::<Result<_>>()?;
+            .collect();
+        if let Some(staged) = staged {
+            // Objects copied before a failure are kept: a rerun does not send them again.
+            let published = staged.publish().at(&dest_dir);
+            if outcomes.is_ok() {
+                published?;
+            }
+        }
+        let outcomes = outcomes?;
         for (name, copied) in outcomes {
             let id = format!("{}{name}", g.prefix);
             if copied {
@@ -190,13 +217,15 @@ impl ObjectCache {
     }
 }
 
-/// Copies object `name` between two open directories; `false` when the source lacks it.
+/// Copies object `name` between two open directories; `false` when the source
+/// lacks it. In a `private` directory the object is written under its name.
 fn copy_object(
     from_dir: &File,
     src_dir: &Path,
     to_dir: &File,
     dest_dir: &Path,
     name: &str,
+    private: bool,
     progress: &Progress,
 ) -> Result<bool> {
     let cname = CString::new(name).expect("hex object names hold no NUL");
@@ -211,14 +240,20 @@ fn copy_object(
     }
     let size = meta.len();
     let mut first = true;
-    let created = crate::newfile::create_new_in(to_dir, Path::new(name), OBJECT_MODE, |to| {
-        if !first {
-            // A second, new file: read the source from its start again.
-            (&from).rewind()?;
-        }
-        first = false;
-        fill(&from, to, size, true, Some(progress))
-    });
+    let created = if private {
+        crate::staged::create_private_in(to_dir, Path::new(name), OBJECT_MODE, |to| {
+            fill(&from, to, size, true, Some(progress))
+        })
+    } else {
+        crate::newfile::create_new_in(to_dir, Path::new(name), OBJECT_MODE, |to| {
+            if !first {
+                // A second, new file: read the source from its start again.
+                (&from).rewind()?;
+            }
+            first = false;
+            fill(&from, to, size, true, Some(progress))
+        })
+    };
     // An object that appeared meanwhile (another transfer) is as good as ours.
     if let Err(e) = created {
         return Err(if progress.is_interrupted() {

@@ -472,14 +472,18 @@ where
             }
             _ => (false, false),
         };
-        if !is_dir {
-            if let Some(pid) = temp_name_pid(name) {
-                // Never data: an interrupted write's leftover, or one in flight.
-                if ctx.remove_stale_temps && process_is_gone(pid) {
-                    let _ = std::fs::remove_file(child_path(dir, name));
-                }
-                return Ok(());
+        if let Some(pid) = temp_name_pid(name) {
+            // Never data: an interrupted write's leftover, or one in flight
+            // (a directory: one being filled, see `crate::staged`).
+            if ctx.remove_stale_temps && process_is_gone(pid) {
+                let path = child_path(dir, name);
+                let _ = if is_dir {
+                    std::fs::remove_dir_all(path)
+                } else {
+                    std::fs::remove_file(path)
+                };
             }
+            return Ok(());
         }
         let mut relpath = Vec::with_capacity(rel.len() + 1 + name.len());
         if !rel.is_empty() {

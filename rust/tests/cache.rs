@@ -506,3 +506,138 @@ fn storing_while_hashing_writes_each_small_file_once_and_keeps_objects() {
         .iter()
         .all(|n| !n.ends_with(TEMP_SUFFIX)));
 }
+
+#[test]
+fn a_batch_fills_new_object_directories_privately_until_published() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let old = md5_hex(b"old");
+    cache.insert_bytes(&old, b"old").unwrap();
+    let batch = cache.staging();
+    // One object beside an existing one, and 40 in directories that do not exist.
+    let same_dir = (0..100_000u32)
+        .map(|i| format!("n{i}"))
+        .find(|d| md5_hex(d.as_bytes())[..2] == old[..2])
+        .unwrap();
+    assert!(batch
+        .store_new_bytes(&md5_hex(same_dir.as_bytes()), same_dir.as_bytes())
+        .unwrap());
+    let fresh: Vec<String> = (0..40u32).map(|i| format!("fresh {i}")).collect();
+    for data in &fresh {
+        assert!(batch
+            .store_new_bytes(&md5_hex(data.as_bytes()), data.as_bytes())
+            .unwrap());
+        // The same content again in one batch is present, not new.
+        assert!(!batch
+            .store_new_bytes(&md5_hex(data.as_bytes()), data.as_bytes())
+            .unwrap());
+    }
+    let unpublished = cache.list().unwrap();
+    assert!(unpublished.contains(&md5_hex(same_dir.as_bytes())));
+    let fresh_dirs = fresh
+        .iter()
+        .filter(|d| md5_hex(d.as_bytes())[..2] != old[..2])
+        .count();
+    assert!(fresh_dirs > 0);
+    assert!(
+        unpublished.len() < 2 + fresh.len(),
+        "private until published"
+    );
+    batch.publish_staged().unwrap();
+    assert_eq!(cache.list().unwrap().len(), 2 + fresh.len());
+    let temps: Vec<String> = walkdir(&t.path().join("cache"))
+        .into_iter()
+        .filter(|p| p.contains(TEMP_SUFFIX))
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+    let p = Progress::new();
+    assert_eq!(
+        cache.verify_many(&cache.list().unwrap(), 2, &p).unwrap(),
+        vec![]
+    );
+    for h in cache.list().unwrap() {
+        assert_eq!(mode(&cache.object_path(&h).unwrap()), 0o444, "{h}");
+    }
+    // After publishing, the batch writes where everyone reads.
+    let late = md5_hex(b"late");
+    assert!(batch.store_new_bytes(&late, b"late").unwrap());
+    assert!(cache.contains(&late).unwrap());
+}
+
+#[test]
+fn a_killed_batch_leaves_nothing_a_reader_takes_for_an_object() {
+    let t = tempfile::tempdir().unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let objects = t.path().join("cache/files/md5");
+    // What a writer killed while filling `ab` leaves: a partial object.
+    let left = objects.join(format!(".ab.{}.0{TEMP_SUFFIX}", dead_pid()));
+    std::fs::create_dir_all(&left).unwrap();
+    std::fs::write(left.join("c".repeat(30)), b"parti").unwrap();
+    assert!(cache.list().unwrap().is_empty());
+    let batch = cache.staging();
+    batch.store_new_bytes(&md5_hex(b"x"), b"x").unwrap();
+    batch.publish_staged().unwrap();
+    assert!(!left.exists(), "the dead writer's directory is removed");
+    assert_eq!(cache.list().unwrap(), vec![md5_hex(b"x")]);
+}
+
+#[test]
+fn a_failed_batch_insert_keeps_the_objects_written_before() {
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    for i in 0..30 {
+        write(&data, &format!("f{i}"), format!("{i}").as_bytes());
+    }
+    let p = Progress::new();
+    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    // One file vanishes between hashing and storing: the insert fails.
+    std::fs::remove_file(data.join("f7")).unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let batch = cache.staging();
+    assert!(batch
+        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 1, &p)
+        .is_err());
+    let listed = cache.list().unwrap();
+    assert!(!listed.is_empty(), "objects stored before the failure stay");
+    assert!(
+        !listed.contains(&tree.hash),
+        "no manifest without its files"
+    );
+    assert!(!listed.contains(&md5_hex(b"7")));
+    assert_eq!(cache.verify_many(&listed, 1, &p).unwrap(), vec![]);
+    assert!(walkdir(&t.path().join("cache"))
+        .iter()
+        .all(|p| !p.contains(TEMP_SUFFIX)));
+}
+
+#[test]
+fn transfer_to_a_new_remote_leaves_no_private_directory() {
+    let t = tempfile::tempdir().unwrap();
+    let local = ObjectCache::new(t.path().join("cache"));
+    let ids: Vec<String> = (0..300u32)
+        .map(|i| {
+            let data = format!("object {i}");
+            let h = md5_hex(data.as_bytes());
+            local.insert_bytes(&h, data.as_bytes()).unwrap();
+            h
+        })
+        .collect();
+    let remote = ObjectCache::new(t.path().join("remote"));
+    let objects = t.path().join("remote/files/md5");
+    std::fs::create_dir_all(&objects).unwrap();
+    let left = objects.join(format!(".00.{}.0{TEMP_SUFFIX}", dead_pid()));
+    std::fs::create_dir_all(&left).unwrap();
+    let p = Progress::new();
+    let r = local.transfer_to(&remote, &ids, 2, &p).unwrap();
+    assert_eq!(r.copied.len(), ids.len());
+    let mut listed = remote.list().unwrap();
+    listed.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(listed, want);
+    let names: Vec<String> = std::fs::read_dir(&objects)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| n.len() == 2), "{names:?}");
+}

@@ -483,3 +483,24 @@ fn a_wrong_exec_bit_only_ever_gains_the_owners_bit() {
     assert_eq!(mode(&single), 0o740);
     assert_eq!(std::fs::metadata(&single).unwrap().ino(), ino);
 }
+
+#[test]
+fn a_tree_where_nothing_stands_appears_whole_with_its_final_paths() {
+    let f = fixture();
+    f.cache.remove(&md5_hex(b"beta")).unwrap();
+    let dest = f.root.join("new/out");
+    // What a checkout killed while filling `out` left.
+    std::fs::create_dir_all(f.root.join("new")).unwrap();
+    let dead = f.root.join("new/.out.2147483646.0.mlvc-tmp");
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("a"), b"alp").unwrap();
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
+    assert_eq!(r.linked, vec![dest.join("a")]);
+    assert_eq!(r.missing, vec![(dest.join("sub/b"), md5_hex(b"beta"))]);
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
+    let names: Vec<_> = std::fs::read_dir(f.root.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("out")]);
+}

@@ -180,11 +180,14 @@ def test_killed_checkout_then_rerun_restores_everything(
 
 
 def object_names(root: Path, *, temps: bool = False) -> list[str]:
-    """Names of the files in a cache's object dirs; temp files only when `temps`."""
+    """Names of the files in a cache's object dirs; temp files (and the files of
+    object dirs still being filled under a temp name) only when `temps`."""
+    objects = root / "files" / "md5"
     return [
         p.name
-        for p in (root / "files" / "md5").rglob("*")
-        if p.is_file() and (temps or not p.name.endswith(".mlvc-tmp"))
+        for p in objects.rglob("*")
+        if p.is_file()
+        and (temps or not any(part.endswith(".mlvc-tmp") for part in p.relative_to(objects).parts))
     ]
 
 

@@ -232,12 +232,18 @@ def test_gc_leaves_runs_and_only_stale_temp_files(tools: Tools) -> None:
     fresh = prefix / ".x.1.1.mlvc-tmp"
     stale.write_text("partial")
     fresh.write_text("partial")
+    # An object directory a killed writer was filling under a temp name.
+    stale_dir = cache / "files" / "md5" / ".ab.1.2.mlvc-tmp"
+    stale_dir.mkdir()
+    (stale_dir / ("c" * 30)).write_text("partial")
     two_hours_ago = time.time() - 7200
-    os.utime(stale, (two_hours_ago, two_hours_ago))
+    for p in (stale, stale_dir):
+        os.utime(p, (two_hours_ago, two_hours_ago))
     out = mlvc("gc", "-w", "-f").stdout
     assert "Removed 3 objects from repo cache." in out
-    assert "Removed 1 stale temporary files" in out
+    assert "Removed 2 stale temporary files" in out
     assert run_entry.is_file() and fresh.is_file() and not stale.exists()
+    assert not stale_dir.exists()
 
 
 def test_gc_cloud_cleans_a_local_remote_like_dvc(tmp_path: Path, tools: Tools) -> None:

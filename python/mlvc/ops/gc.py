@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -338,10 +339,11 @@ def _stale_temp_files(root: Path, now: float, grace: float) -> list[Path]:
     except FileNotFoundError:
         return stale
     for area in areas:
-        for dirpath, _dirs, files in os.walk(area):
-            for name in files:
-                if not name.endswith(TEMP_SUFFIX):
-                    continue
+        for dirpath, dirs, files in os.walk(area):
+            # A temp directory is an object directory being filled: never walked.
+            temp_dirs = [name for name in dirs if name.endswith(TEMP_SUFFIX)]
+            dirs[:] = [name for name in dirs if not name.endswith(TEMP_SUFFIX)]
+            for name in temp_dirs + [f for f in files if f.endswith(TEMP_SUFFIX)]:
                 p = Path(dirpath) / name
                 try:
                     if now - p.lstat().st_mtime > grace:
@@ -368,7 +370,10 @@ def _delete(paths: list[Path], jobs: int) -> None:
     def rm(p: Path) -> None:
         # Already gone means another gc got there first: the goal is reached either way.
         with contextlib.suppress(FileNotFoundError):
-            p.unlink()
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)  # a stale temp directory
+            else:
+                p.unlink()
 
     workers = jobs or min(32, (os.cpu_count() or 1) * 4)
     if workers <= 1 or len(paths) < 64:

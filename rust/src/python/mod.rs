@@ -524,19 +524,27 @@ impl Cache {
             mode == InsertMode::Copy && !crate::copy::may_clone(&path, self.inner.root());
         // Linking changes every file's status: record it once, after.
         let linking = mode == InsertMode::Link;
+        // New object directories are filled privately (see `ObjectCache::staging`).
+        let cache = self.inner.staging();
         let (r, done) = run_long(py, progress, |p| {
-            let store = |hash: &str, bytes: &[u8]| self.inner.store_new_bytes(hash, bytes);
-            let mut tree = digest::hash_tree_storing(
+            let store = |hash: &str, bytes: &[u8]| cache.store_new_bytes(hash, bytes);
+            let hashed = digest::hash_tree_storing(
                 &path,
                 &opts,
                 db.as_deref(),
                 p,
                 write_while_hashing.then_some(&store as digest::StoreSmall<'_>),
                 !linking,
-            )?;
-            let done = self
-                .inner
-                .insert_tree(&tree, mode, settle(normalize), jobs, p)?;
+            );
+            let mut tree = match hashed {
+                Ok(tree) => tree,
+                Err(e) => {
+                    // Keep what was stored: a rerun goes on from there.
+                    let _ = cache.publish_staged();
+                    return Err(e);
+                }
+            };
+            let done = cache.insert_tree(&tree, mode, settle(normalize), jobs, p)?;
             if let Some(db) = db.as_deref().filter(|_| linking) {
                 digest::record_relinked(&path, &mut tree, &opts, db)?;
             }
