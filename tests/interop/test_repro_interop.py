@@ -289,3 +289,50 @@ def test_deleted_outputs_are_checked_out_like_dvc(tools: Tools) -> None:
     assert ran_names(out) == ["b", "d"] and "Running stage" not in out
     assert (repo / "d.txt").exists()
     assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+def test_generated_stages_hiding_variables_are_warned_about_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    files = {
+        "dvc.yaml": (
+            "vars:\n"
+            "  - item: 5\n"
+            "    key: k\n"
+            "stages:\n"
+            "  build:\n"
+            "    foreach: [a, b]\n"
+            "    do:\n"
+            "      cmd: echo ${item} > out_${item}\n"
+            "      outs:\n"
+            "        - out_${item}\n"
+            "  m:\n"
+            "    matrix:\n"
+            "      x: [1, 2]\n"
+            "    cmd: echo ${item.x} > m_${key}\n"
+            "    outs:\n"
+            "      - m_${key}\n"
+            "  d:\n"
+            "    foreach:\n"
+            "      p: 1\n"
+            "    do:\n"
+            "      cmd: echo ${key} > d_${key}\n"
+            "      outs:\n"
+            "        - d_${key}\n"
+        )
+    }
+    setup(tools, files)
+
+    def warnings(stderr: str) -> list[str]:
+        # DVC may load the file more than once and warn each time; each line once.
+        lines = [line.lower() for line in stderr.splitlines() if "already specified" in line]
+        return list(dict.fromkeys(lines))
+
+    want = warnings(dvc("repro").stderr)
+    assert len(want) == 3, want
+    assert warnings(mlvc("repro").stderr) == want
+    assert warnings(mlvc("dag").stderr) == warnings(dvc("dag").stderr) == want
+    # Quiet runs say nothing, as DVC's. (DVC's `status` warns or not depending on
+    # how it loads the file; mlvc's always does, unless quiet.)
+    assert warnings(mlvc("status").stderr) == want
+    for args in [("repro", "-q"), ("status", "-q")]:
+        assert warnings(dvc(*args).stderr) == warnings(mlvc(*args).stderr) == [], args

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import sys
 from pathlib import Path
 
 from mlvc.ops.repro import ReproError, all_stages, select
@@ -25,7 +26,8 @@ def dag_edges(
     the target and what it depends on (`full`: its whole pipeline).
     """
     cwd = (cwd or Path.cwd()).absolute()
-    stages = all_stages(repo)
+    # DVC-compat: `dvc dag` shows the templating warnings.
+    stages = all_stages(repo, warn=sys.stderr.write)
     graph = build_graph(stages)
     keep = set(range(len(stages)))
     if target is not None:

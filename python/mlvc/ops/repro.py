@@ -25,7 +25,7 @@ from mlvc.ops.save import is_empty, save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
-from mlvc.pipeline.load import load_pipelines
+from mlvc.pipeline.load import Warn, load_pipelines
 from mlvc.pipeline.lockfile import (
     LOCK_FILE,
     HashInfo,
@@ -125,13 +125,14 @@ def stage_of_dvcfile(rel: str, dvcfile: DvcFile) -> Stage:
     )
 
 
-def all_stages(repo: Repo) -> list[Stage]:
-    """Pipeline stages and `.dvc` files (DVC's graph holds both), in DVC's order.
+def all_stages(repo: Repo, *, warn: Warn | None = None) -> list[Stage]:
+    """Pipeline stages and `.dvc` files (DVC's graph holds both), in DVC's order;
+    `warn` gets the templating warnings.
 
     DVC-compat: directory by directory from the root; in a directory, the stages
     of its `dvc.yaml`, then its `.dvc` files.
     """
-    pipeline = ordered_stages(load_pipelines(repo))
+    pipeline = ordered_stages(load_pipelines(repo, warn=warn))
     data = sorted(data_stages(repo), key=lambda s: s.dvcfile)
     both = [(0, s) for s in pipeline] + [(1, s) for s in data]
 
@@ -728,7 +729,7 @@ def repro(
     them; `confirm` is asked before each stage that needs reproducing.
     """
     cwd = (cwd or Path.cwd()).absolute()
-    stages = all_stages(repo)
+    stages = all_stages(repo, warn=warn)
     graph = build_graph(stages)
     if all_pipelines:
         chosen: list[int] | None = None

@@ -172,7 +172,7 @@ def full_status(
         from mlvc.pipeline.model import Pipelines
         from mlvc.pipeline.status import stage_status
 
-        pipelines: Pipelines = load_pipelines(repo)
+        pipelines: Pipelines = load_pipelines(repo, warn=warn)
         stages = ordered_stages(pipelines)
         chosen = select(repo, stages, stage_targets, cwd) if stage_targets else range(len(stages))
         picked = [stages[i] for i in chosen]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -15,6 +15,8 @@ from mlvc.pipeline import schema
 from mlvc.pipeline.model import PROJECT_FILE, Out, OutKind, PipelineFile, Pipelines, Stage
 from mlvc.pipeline.params import merge_params_refs, read_params_file
 from mlvc.pipeline.templating import (
+    ITEM,
+    KEY,
     Context,
     ParsingConfig,
     TemplateError,
@@ -77,13 +79,17 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def load_pipelines(repo: Repo) -> Pipelines:
-    """Loads and resolves every `dvc.yaml` of the workspace (sorted by path)."""
+Warn = Callable[[str], object]
+
+
+def load_pipelines(repo: Repo, *, warn: Warn | None = None) -> Pipelines:
+    """Loads and resolves every `dvc.yaml` of the workspace (sorted by path);
+    `warn` gets the warnings (whole lines) of templating."""
     config = parsing_config(repo)
     reader = FileReader(repo.root)
     with _no_gc():
         files = [
-            load_pipeline_file(repo.root, path, config=config, reader=reader)
+            load_pipeline_file(repo.root, path, config=config, reader=reader, warn=warn)
             for path in repo.pipeline_files()
         ]
     return Pipelines(root=repo.root, files=files)
@@ -95,6 +101,7 @@ def load_pipeline_file(
     *,
     config: ParsingConfig | None = None,
     reader: FileReader | None = None,
+    warn: Warn | None = None,
 ) -> PipelineFile:
     """Loads one `dvc.yaml` (at `path`, inside the repository at `root`) and resolves it."""
     relpath = repo_relative(path.absolute(), root.absolute())
@@ -102,7 +109,7 @@ def load_pipeline_file(
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DvcYamlError(f"`{relpath}` is not valid UTF-8") from exc
-    return loads_pipeline(text, root, relpath, config=config, reader=reader)
+    return loads_pipeline(text, root, relpath, config=config, reader=reader, warn=warn)
 
 
 def loads_pipeline(
@@ -112,14 +119,20 @@ def loads_pipeline(
     *,
     config: ParsingConfig | None = None,
     reader: FileReader | None = None,
+    warn: Warn | None = None,
 ) -> PipelineFile:
     """Resolves `dvc.yaml` text as if it were at `relpath` inside the repository at `root`."""
     with _no_gc():
-        return _loads_pipeline(text, root, relpath, config, reader)
+        return _loads_pipeline(text, root, relpath, config, reader, warn)
 
 
 def _loads_pipeline(
-    text: str, root: Path, relpath: str, config: ParsingConfig | None, reader: FileReader | None
+    text: str,
+    root: Path,
+    relpath: str,
+    config: ParsingConfig | None,
+    reader: FileReader | None,
+    warn: Warn | None,
 ) -> PipelineFile:
     try:
         data, marks = parsecache.load_yaml_marked(text, relpath)
@@ -137,7 +150,7 @@ def _loads_pipeline(
         check.fail(data, None, f"expected a mapping at the top level, not a {type(data).__name__}")
     schema.validate_file(data, check)
     resolver = _FileResolver(
-        data, check, relpath, config or ParsingConfig(), reader or FileReader(root)
+        data, check, relpath, config or ParsingConfig(), reader or FileReader(root), warn
     )
     return PipelineFile(path=relpath, stages=resolver.stages(), _sections=resolver.section)
 
@@ -150,8 +163,10 @@ class _FileResolver:
         relpath: str,
         config: ParsingConfig,
         reader: FileReader,
+        warn: Warn | None = None,
     ) -> None:
         self.data = data
+        self.warn = warn
         self.check = check
         self.relpath = relpath
         self.dir = posixpath.dirname(relpath)
@@ -198,6 +213,8 @@ class _FileResolver:
                     raise self._error(
                         definition, "foreach", f"stage `{name}`, `foreach`", exc
                     ) from exc
+                by_key = bool(items) and KEY in items[0][1]
+                self._warn_overwritten(name, [ITEM, KEY] if by_key else [ITEM])
             elif "matrix" in definition:
                 template = {k: v for k, v in definition.items() if k != "matrix"}
                 self._check_syntax(template, name)
@@ -207,6 +224,7 @@ class _FileResolver:
                     raise self._error(
                         definition, "matrix", f"stage `{name}`, `matrix`", exc
                     ) from exc
+                self._warn_overwritten(name, [KEY, ITEM])
             else:
                 self._check_syntax(definition, name)
                 resolved = self._resolve_entry(definition, name, self.context)
@@ -218,6 +236,16 @@ class _FileResolver:
                     resolved = self._resolve_entry(template, generated, self.context)
                 out[generated] = self._build(resolved, template, generated, name, (line, column))
         return out
+
+    def _warn_overwritten(self, name: str, keys: list[str]) -> None:
+        """DVC-compat: DVC's warning when generated stages' `item`/`key` hide variables."""
+        hidden = [k for k in keys if k in self.context]
+        if hidden and self.warn is not None:
+            verb = "is" if len(hidden) == 1 else "are"
+            self.warn(
+                f"warning: {' and '.join(hidden)} {verb} already specified, "
+                f"will be overwritten for stages generated from '{name}'\n"
+            )
 
     def _check_syntax(self, definition: dict[str, Any], name: str) -> None:
         for key, value in definition.items():
