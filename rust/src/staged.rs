@@ -35,7 +35,9 @@ pub struct StagedDir {
 
 impl StagedDir {
     /// Starts filling `dest` (whose parent exists) in a new private directory
-    /// with permission bits `mode`. `Ok(None)` when `dest` exists.
+    /// with permission bits `mode`. `Ok(None)` when `dest` exists, or when its
+    /// name is too long to take a temp name's additions: the caller then
+    /// fills `dest` itself.
     pub fn begin(dest: &Path, mode: u32) -> io::Result<Option<StagedDir>> {
         match std::fs::symlink_metadata(dest) {
             Ok(_) => return Ok(None),
@@ -43,11 +45,14 @@ impl StagedDir {
             Err(e) => return Err(e),
         }
         let staging = temp_path_for(dest);
-        DirBuilder::new().mode(mode).create(&staging)?;
-        Ok(Some(StagedDir {
-            dest: dest.to_path_buf(),
-            staging,
-        }))
+        match DirBuilder::new().mode(mode).create(&staging) {
+            Ok(()) => Ok(Some(StagedDir {
+                dest: dest.to_path_buf(),
+                staging,
+            })),
+            Err(e) if e.raw_os_error() == Some(libc::ENAMETOOLONG) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// The private directory, where the files go.
@@ -195,6 +200,15 @@ mod tests {
     fn an_existing_directory_is_not_staged() {
         let d = scratch("exists");
         assert!(StagedDir::begin(&d, 0o755).unwrap().is_none());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_temp_name_is_not_staged() {
+        let d = scratch("long");
+        let dest = d.join("x".repeat(250));
+        assert!(StagedDir::begin(&dest, 0o755).unwrap().is_none());
+        assert_eq!(names(&d), Vec::<String>::new());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

@@ -179,7 +179,10 @@ impl ObjectCache {
         let staged = StagedDir::begin(&dest_dir, 0o777).at(&dest_dir)?;
         let fill_dir = match &staged {
             Some(s) => s.path().to_path_buf(),
-            None => dest_dir.clone(),
+            None => {
+                dest.ensure_dir(&dest_dir)?;
+                dest_dir.clone()
+            }
         };
         if let Some(s) = &staged {
             dest.ensure_dir_mode(s.path())?;

@@ -504,3 +504,12 @@ fn a_tree_where_nothing_stands_appears_whole_with_its_final_paths() {
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("out")]);
 }
+
+#[test]
+fn a_tree_whose_name_leaves_no_room_for_a_temp_name_is_still_checked_out() {
+    let f = fixture();
+    let dest = f.root.join("d".repeat(250));
+    let r = f.checkout(&dest, &[LinkType::Copy], &CheckoutOptions::default(), &[]);
+    assert_eq!(r.linked.len(), 2);
+    assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
+}
