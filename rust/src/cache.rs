@@ -658,7 +658,8 @@ impl ObjectCache {
                     // The caller links everything back from the cache.
                     std::fs::remove_file(&f.path).at(&f.path)?;
                 } else {
-                    let obj = self.object_path(&f.hash)?;
+                    // Where the object was just written (not published yet in a batch).
+                    let obj = self.insert_dest(&f.hash)?.path;
                     let tmp = temp_path_for(&f.path);
                     let placed = copy_new(&obj, &tmp, crate::link::workspace_mode(exec))
                         .and_then(|_| std::fs::rename(&tmp, &f.path).at(&f.path));

@@ -641,3 +641,25 @@ fn transfer_to_a_new_remote_leaves_no_private_directory() {
         .collect();
     assert!(names.iter().all(|n| n.len() == 2), "{names:?}");
 }
+
+#[test]
+fn a_batch_replaces_a_symlink_by_a_copy_of_its_new_object() {
+    // DVC-compat: `add` of a directory holding a link to a file leaves a copy;
+    // the copy is made from the object before its directory is published.
+    let t = tempfile::tempdir().unwrap();
+    let data = t.path().join("data");
+    write(&data, "real/file.txt", b"real\n");
+    std::os::unix::fs::symlink("file.txt", data.join("real/link")).unwrap();
+    let p = Progress::new();
+    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+    let cache = ObjectCache::new(t.path().join("cache"));
+    let batch = cache.staging();
+    batch
+        .insert_tree(&tree, InsertMode::Copy, Settle::Normalize, 2, &p)
+        .unwrap();
+    let link = std::fs::symlink_metadata(data.join("real/link")).unwrap();
+    assert!(link.is_file(), "the link became a regular file");
+    assert_eq!(std::fs::read(data.join("real/link")).unwrap(), b"real\n");
+    assert!(cache.contains(&md5_hex(b"real\n")).unwrap());
+    assert!(cache.contains(&tree.hash).unwrap());
+}

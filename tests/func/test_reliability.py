@@ -79,17 +79,25 @@ def count_files(root: Path) -> int:
     return sum(len(files) for _dir, _dirs, files in os.walk(root))
 
 
+def files_being_written(directory: Path) -> int:
+    """Files in `directory` and in the private directories it is filled in
+    (`.NAME.PID.N.mlvc-tmp` beside it) until it is renamed into place."""
+    private = directory.parent.glob(f".{directory.name}.*.mlvc-tmp")
+    return sum(count_files(d) for d in [directory, *private] if d.exists())
+
+
 def kill_on_progress(
     args: list[str], repo: Path, env: dict[str, str], sig: int, watched: Path, at_least: int
 ) -> bool:
-    """Kills the command once `watched` holds `at_least` files: certainly mid-way,
-    however fast the machine. Returns whether it was still running then."""
+    """Kills the command once `watched` holds `at_least` files (counting those of
+    a private directory it is being filled in): certainly mid-way, however fast
+    the machine. Returns whether it was still running then."""
     proc = subprocess.Popen(
         [*MLVC, *args], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if watched.exists() and count_files(watched) >= at_least:
+        if files_being_written(watched) >= at_least:
             break
         time.sleep(0.002)
     running = proc.poll() is None
@@ -175,6 +183,7 @@ def test_killed_checkout_then_rerun_restores_everything(
             if p.is_file() and not p.name.endswith(".mlvc-tmp")
         }
         assert got == want_files
+        assert not list(repo.glob(".data.*.mlvc-tmp")), "a killed checkout's directory is left"
     assert partial, "no kill landed before `checkout` finished"
     assert json.loads(mlvc_run("status", "--json").stdout) == {}
 
@@ -226,6 +235,7 @@ def test_killed_pull_then_rerun_restores_everything(
     assert_data(repo / "data", want)
     assert_cache_sound(repo)
     assert len(object_names(cache, temps=True)) == len(want) + 1, "temp files left in the cache"
+    assert not list(repo.glob(".data.*.mlvc-tmp")), "a killed checkout's directory is left"
     assert json.loads(mlvc_run("status", "--json").stdout) == {}
     assert json.loads(dvc("status", "--json").stdout) == {}
 

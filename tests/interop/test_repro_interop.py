@@ -292,7 +292,7 @@ def test_deleted_outputs_are_checked_out_like_dvc(tools: Tools) -> None:
 
 
 def test_generated_stages_hiding_variables_are_warned_about_like_dvc(tools: Tools) -> None:
-    mlvc, dvc, _git, repo = tools
+    mlvc, dvc, _git, _repo = tools
     files = {
         "dvc.yaml": (
             "vars:\n"
