@@ -658,10 +658,11 @@ impl ObjectCache {
                     // The caller links everything back from the cache.
                     std::fs::remove_file(&f.path).at(&f.path)?;
                 } else {
-                    // Where the object was just written (not published yet in a batch).
-                    let obj = self.insert_dest(&f.hash)?.path;
+                    // Copied from the link's target, not from the object: in a batch
+                    // another thread may still be writing that object (same content,
+                    // another file), where no reader is expected before it is published.
                     let tmp = temp_path_for(&f.path);
-                    let placed = copy_new(&obj, &tmp, crate::link::workspace_mode(exec))
+                    let placed = copy_new(&f.path, &tmp, crate::link::workspace_mode(exec))
                         .and_then(|_| std::fs::rename(&tmp, &f.path).at(&f.path));
                     if placed.is_err() {
                         let _ = std::fs::remove_file(&tmp);

@@ -646,20 +646,29 @@ fn transfer_to_a_new_remote_leaves_no_private_directory() {
 fn a_batch_replaces_a_symlink_by_a_copy_of_its_new_object() {
     // DVC-compat: `add` of a directory holding a link to a file leaves a copy;
     // the copy is made from the object before its directory is published.
+    // Links and their targets share objects, which threads write at the same time:
+    // many rounds, so a copy taken from an object still being written would show.
     let t = tempfile::tempdir().unwrap();
-    let data = t.path().join("data");
-    write(&data, "real/file.txt", b"real\n");
-    std::os::unix::fs::symlink("file.txt", data.join("real/link")).unwrap();
-    let p = Progress::new();
-    let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
-    let cache = ObjectCache::new(t.path().join("cache"));
-    let batch = cache.staging();
-    batch
-        .insert_tree(&tree, InsertMode::Copy, Settle::Normalize, 2, &p)
-        .unwrap();
-    let link = std::fs::symlink_metadata(data.join("real/link")).unwrap();
-    assert!(link.is_file(), "the link became a regular file");
-    assert_eq!(std::fs::read(data.join("real/link")).unwrap(), b"real\n");
-    assert!(cache.contains(&md5_hex(b"real\n")).unwrap());
-    assert!(cache.contains(&tree.hash).unwrap());
+    for round in 0..40 {
+        let data = t.path().join(format!("data{round}"));
+        let content = format!("real {round}\n").repeat(2000);
+        write(&data, "real/file.txt", content.as_bytes());
+        for i in 0..4 {
+            std::os::unix::fs::symlink("file.txt", data.join(format!("real/link{i}"))).unwrap();
+        }
+        let p = Progress::new();
+        let tree = hash_tree(&data, &DigestOptions::default(), None, &p).unwrap();
+        let cache = ObjectCache::new(t.path().join(format!("cache{round}")));
+        let batch = cache.staging();
+        batch
+            .insert_tree(&tree, InsertMode::Copy, Settle::Normalize, 4, &p)
+            .unwrap();
+        for i in 0..4 {
+            let link = data.join(format!("real/link{i}"));
+            assert!(std::fs::symlink_metadata(&link).unwrap().is_file());
+            assert_eq!(std::fs::read(&link).unwrap(), content.as_bytes(), "{round}");
+        }
+        assert!(cache.contains(&md5_hex(content.as_bytes())).unwrap());
+        assert!(cache.contains(&tree.hash).unwrap());
+    }
 }
