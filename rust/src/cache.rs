@@ -32,8 +32,6 @@ pub fn is_object_mode(mode: u32) -> bool {
 
 /// DVC-compat: with `cache.shared = group`, directories are group-writable and setgid.
 const SHARED_DIR_MODE: u32 = 0o2775;
-/// New directories' permission bits, before the umask.
-const DIR_MODE: u32 = 0o777;
 /// Suffix of in-flight objects; they never carry an object's final name.
 pub const TEMP_SUFFIX: &str = ".mlvc-tmp";
 
@@ -224,18 +222,8 @@ impl ObjectCache {
         let prefix = &hash[..2];
         if !slots.dirs.contains_key(prefix) {
             let dir = path.parent().expect("object paths have a parent");
-            let objects = dir.parent().expect("object directories have a parent");
-            if !dir.is_dir() {
-                self.ensure_dir(objects)?;
-            }
-            if !slots.swept {
-                crate::staged::sweep_stale(objects);
-                slots.swept = true;
-            }
-            let staged = StagedDir::begin(dir, DIR_MODE).at(dir)?;
-            if let Some(s) = &staged {
-                self.ensure_dir_mode(s.path())?;
-            }
+            let sweep = !std::mem::replace(&mut slots.swept, true);
+            let staged = self.stage_object_dir(dir, sweep)?;
             slots.dirs.insert(prefix.to_string(), staged);
         }
         Ok(match &slots.dirs[prefix] {
@@ -284,12 +272,21 @@ impl ObjectCache {
         Ok(self.object_path(hash)?.is_file())
     }
 
-    /// Gives a new directory of this cache its mode (`cache.shared`).
-    pub(crate) fn ensure_dir_mode(&self, dir: &Path) -> Result<()> {
-        if self.shared_group {
-            std::fs::set_permissions(dir, Permissions::from_mode(SHARED_DIR_MODE)).at(dir)?;
+    /// Starts filling the object directory `dir` (`files/md5/xx`) privately
+    /// ([`crate::staged`]), with this cache's directory mode; `None` when it
+    /// exists. With `sweep`, first removes what dead writers left beside it.
+    pub(crate) fn stage_object_dir(&self, dir: &Path, sweep: bool) -> Result<Option<StagedDir>> {
+        let objects = dir.parent().expect("object directories have a parent");
+        self.ensure_dir(objects)?;
+        if sweep {
+            crate::staged::sweep_stale(objects);
         }
-        Ok(())
+        let staged = StagedDir::begin(dir, crate::staged::DIR_MODE).at(dir)?;
+        if let Some(s) = staged.as_ref().filter(|_| self.shared_group) {
+            std::fs::set_permissions(s.path(), Permissions::from_mode(SHARED_DIR_MODE))
+                .at(s.path())?;
+        }
+        Ok(staged)
     }
 
     pub(crate) fn ensure_dir(&self, dir: &Path) -> Result<()> {

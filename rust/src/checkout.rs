@@ -523,7 +523,7 @@ pub fn checkout_tree_within(
             std::fs::create_dir_all(parent).at(parent)?;
             sweep_stale(parent);
         }
-        StagedDir::begin(dest, 0o777).at(dest)?
+        StagedDir::begin(dest, crate::staged::DIR_MODE).at(dest)?
     } else {
         None
     };

@@ -26,6 +26,9 @@ use crate::copy::fix_mode;
 use crate::newfile::{open_at, rename_noreplace};
 use crate::walk::{process_is_gone, temp_name_pid};
 
+/// A new directory's permission bits, before the umask.
+pub const DIR_MODE: u32 = 0o777;
+
 /// A directory being filled under a temp name, to be renamed to `dest`.
 #[derive(Debug)]
 pub struct StagedDir {

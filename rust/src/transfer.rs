@@ -15,7 +15,7 @@ use std::io::{self, Seek};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rayon::prelude::*;
 
@@ -25,7 +25,6 @@ use crate::error::{Error, IoContext, Result};
 use crate::hash::is_valid_md5_name;
 use crate::newfile::open_at;
 use crate::progress::Progress;
-use crate::staged::StagedDir;
 use crate::walk::{process_is_gone, temp_name_pid};
 
 /// A group of at least this many objects lists its directory whatever its size.
@@ -121,7 +120,7 @@ impl ObjectCache {
             .partition(|h| h.ends_with(".dir"));
         let pool = crate::digest::pool(jobs)?;
         let mut report = TransferReport::default();
-        let swept = Once::new();
+        let swept = AtomicBool::new(false);
         for batch in [files, dirs] {
             let groups = groups(&batch)?;
             let parts: Vec<TransferReport> = pool.install(|| {
@@ -146,7 +145,7 @@ impl ObjectCache {
         &self,
         dest: &ObjectCache,
         g: &Group<'_>,
-        swept: &Once,
+        swept: &AtomicBool,
         progress: &Progress,
     ) -> Result<TransferReport> {
         progress.check()?;
@@ -173,10 +172,7 @@ impl ObjectCache {
             }
             Err(e) => return Err(Error::io(&src_dir, e)),
         };
-        let objects = dest_dir.parent().expect("object directories have a parent");
-        dest.ensure_dir(objects)?;
-        swept.call_once(|| crate::staged::sweep_stale(objects));
-        let staged = StagedDir::begin(&dest_dir, 0o777).at(&dest_dir)?;
+        let staged = dest.stage_object_dir(&dest_dir, !swept.swap(true, Ordering::Relaxed))?;
         let fill_dir = match &staged {
             Some(s) => s.path().to_path_buf(),
             None => {
@@ -184,9 +180,6 @@ impl ObjectCache {
                 dest_dir.clone()
             }
         };
-        if let Some(s) = &staged {
-            dest.ensure_dir_mode(s.path())?;
-        }
         let to_dir = File::open(&fill_dir).at(&fill_dir)?;
         let private = staged.is_some();
         let outcomes: Result<Vec<(&str, bool)>> = todo
