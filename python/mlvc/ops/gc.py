@@ -370,10 +370,10 @@ def _delete(paths: list[Path], jobs: int) -> None:
     def rm(p: Path) -> None:
         # Already gone means another gc got there first: the goal is reached either way.
         with contextlib.suppress(FileNotFoundError):
-            if p.is_dir() and not p.is_symlink():
-                shutil.rmtree(p)  # a stale temp directory
-            else:
+            try:
                 p.unlink()
+            except IsADirectoryError:
+                shutil.rmtree(p)  # a stale temp directory
 
     workers = jobs or min(32, (os.cpu_count() or 1) * 4)
     if workers <= 1 or len(paths) < 64:
