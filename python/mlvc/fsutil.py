@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -13,6 +12,8 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = None) -> None
 
     A reader (or a crash) sees the old content or the new, never a mix.
     """
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".mlvc-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -65,6 +64,8 @@ def _legacy_view(root: Path, view: Path | None, *, shared_group: bool) -> mlvc.C
     """
     target = root.absolute()
     if view is None:
+        import tempfile
+
         view = Path(tempfile.mkdtemp(prefix="mlvc-legacy-"))
         atexit.register(_remove_view, view)
     link = view / "files" / "md5"

@@ -1,66 +1,23 @@
 """The ``mlvc`` command line: one Typer app, commands registered from submodules.
 
-Heavy modules (rich, yaml, remotes, rendering) are imported inside the commands
-that use them, so ``mlvc --help`` starts fast.
+Heavy modules (typer, rich, yaml, remotes, rendering) are imported inside the
+commands that use them: `status` and `data status` run without typer (see
+`mlvc.cli._direct`), and `mlvc --help` starts fast.
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
-
-import typer
-import typer.main
+from typing import TYPE_CHECKING, Any
 
 from mlvc.cli import _errors
 
-_F = TypeVar("_F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    import typer
 
-
-class CommandSink(Protocol):
-    """What a command module registers its commands on: the app, or a filter of it."""
-
-    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]: ...
-
-    def add_typer(self, group: typer.Typer, *, name: str) -> None: ...
-
-
-app = typer.Typer(
-    name="mlvc",
-    help="Version data and models, run pipelines and track experiments on Git (DVC-compatible).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Plain help and usage errors: rich formatting costs ~85 ms of start-up and
-    # box-drawing characters that do not read well in logs.
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from mlvc import __version__
-
-        print(__version__)
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        "-V",
-        callback=_print_version,
-        is_eager=True,
-        help="Print mlvc's version and exit.",
-    ),
-) -> None:
-    """Version data and models, run pipelines and track experiments on Git (DVC-compatible)."""
+    from mlvc.cli._app import CommandSink as CommandSink
 
 
 # Command modules, in `--help` order, and the module that defines each top-level
@@ -100,45 +57,22 @@ COMMAND_MODULES = {
 }
 # DVC-compat: other names DVC gives some commands.
 ALIASES = {"list": "ls", "mv": "move", "rm": "remove"}
-_registered: set[str] = set()
-
-
-class _OnlyCommand:
-    """Stands in for the app while a module registers, keeping only one command.
-
-    typer builds a parser for every registered command from its signature on
-    each run; a module's other commands would cost milliseconds for nothing.
-    """
-
-    def __init__(self, target: typer.Typer, command: str) -> None:
-        self._target = target
-        self._command = command
-
-    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]:
-        if name != self._command:
-            return lambda f: f
-        return self._target.command(name, **kwargs)
-
-    def add_typer(self, group: typer.Typer, *, name: str) -> None:
-        if name == self._command:
-            self._target.add_typer(group, name=name)
 
 
 def register(command: str | None = None) -> typer.Typer:
     """Registers `command` from the module defining it (everything when None or unknown)."""
-    import importlib
+    from mlvc.cli import _app
 
-    if command in COMMAND_MODULES:
-        name = COMMAND_MODULES[command]
-        if name not in _registered:
-            importlib.import_module(f"mlvc.cli.{name}").register(_OnlyCommand(app, command))
-            _registered.add(name)
-        return app
-    for name in MODULES:
-        if name not in _registered:
-            importlib.import_module(f"mlvc.cli.{name}").register(app)
-            _registered.add(name)
-    return app
+    return _app.register(command)
+
+
+def __getattr__(name: str) -> Any:
+    # The app is built on first use, so that importing this package stays light.
+    if name == "app":
+        from mlvc.cli import _app
+
+        return _app.app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _command_of(args: list[str]) -> str | None:
@@ -359,20 +293,30 @@ def main(argv: list[str] | None = None) -> None:
         from mlvc import lock
 
         lock.WAIT_FOR_LOCK = True
-    register(_command_of(raw))
+    from mlvc.cli import _direct
+
+    direct = _direct.parse(raw)
+    code = _direct.run(*direct) if direct is not None else _run_parsed(raw)
+    if argv is None:
+        _exit_now(code)
+    sys.exit(code)
+
+
+def _run_parsed(raw: list[str]) -> int | str | None:
+    """Runs the command in `raw` through the typer parser; returns its exit code."""
+    import typer.main
+
+    app = register(_command_of(raw))
     # The click command typer builds on each call, built once here: its options
     # tell the pre-processing how to read the words.
     command = typer.main.get_command(app)
     args = normalise_args(raw, command_options(command, raw))
-    code: int | str | None = 0
     try:
         command(args=args, prog_name="mlvc")
     except SystemExit as exc:
         # Usage errors exit 2 from the parser; scripts written for DVC expect 254.
-        code = _errors.EXIT_USAGE if exc.code == 2 else exc.code
-    if argv is None:
-        _exit_now(code)
-    sys.exit(code)
+        return _errors.EXIT_USAGE if exc.code == 2 else exc.code
+    return 0
 
 
 def _exit_now(code: int | str | None) -> None:

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import functools
 import sys
-import traceback
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
-
-import typer
 
 from mlvc.exceptions import MlvcError
 
@@ -52,6 +49,8 @@ def report(exc: BaseException, *, verbose: bool = False) -> int:
         return EXIT_INTERRUPTED
     message, hint = describe(exc)
     if verbose:
+        import traceback
+
         traceback.print_exception(exc, file=sys.stderr)
     print(f"error: {message}", file=sys.stderr)
     if hint:
@@ -64,6 +63,12 @@ def report(exc: BaseException, *, verbose: bool = False) -> int:
     return EXIT_OTHER
 
 
+def _is_typer_exit(exc: BaseException) -> bool:
+    """Whether `exc` is typer's `Exit`; when typer was never imported, nothing can be."""
+    typer = sys.modules.get("typer")
+    return typer is not None and isinstance(exc, typer.Exit)
+
+
 def handled(verbose_arg: str = "verbose") -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Wraps a command so that errors become a message and an exit code."""
 
@@ -72,9 +77,11 @@ def handled(verbose_arg: str = "verbose") -> Callable[[Callable[P, R]], Callable
         def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
-            except (SystemExit, typer.Exit):
+            except SystemExit:
                 raise
             except BaseException as exc:
+                if _is_typer_exit(exc):
+                    raise
                 code = report(exc, verbose=bool(kwargs.get(verbose_arg, False)))
                 sys.exit(code)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,17 +23,9 @@ from mlvc.cli._options import (
 )
 from mlvc.cli._output import say as _say
 from mlvc.cli._output import warn as _warn
-from mlvc.exceptions import PipelineError
 
 if TYPE_CHECKING:
     from mlvc.cli import CommandSink
-
-
-# DVC-compat: `status`'s words for a project that tracks nothing yet.
-_EMPTY_PROJECT = (
-    "There are no data or pipelines tracked in this project yet.\n"
-    "See <https://dvc.org/doc/start> to get started!\n"
-)
 
 
 def register(app: CommandSink) -> None:
@@ -121,7 +112,6 @@ def register(app: CommandSink) -> None:
         stage_or_hint(repo, result.to_stage, quiet)
 
     @app.command("status")
-    @handled()
     def status_command(
         targets: Annotated[list[str] | None, typer.Argument(help="Limit to these.")] = None,
         as_json: AsJson = False,
@@ -144,70 +134,22 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Show changed stages and outputs differing from `.dvc` files (`-q`: exit 1 if any)."""
-        from mlvc.ops import status as st
-        from mlvc.repo import Repo
-        from mlvc.revs import RevScope, ScopeError
+        from mlvc.cli._status import show_status
 
-        scope = RevScope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
-        repo = Repo.find()
-        if cloud or remote is not None:
-            from mlvc.ops import transfer
-
-            diff = transfer.cloud_status(
-                repo,
-                targets or [],
-                remote=remote,
-                scope=scope,
-                selection=transfer.Selection(with_deps=with_deps, recursive=recursive),
-            )
-            if as_json:
-                sys.stdout.write(json.dumps(diff) + "\n")
-                return
-            if quiet:
-                # DVC-compat: `-q` prints nothing and exits 1 when anything differs.
-                if diff:
-                    raise typer.Exit(1)
-                return
-            name = transfer.remote_name(repo, remote, None)
-            # DVC-compat: the clean message names the remote.
-            clean = f"Cache and remote '{name}' are in sync.\n"
-            if not diff and not any(repo.project_files()):
-                clean = _EMPTY_PROJECT
-            sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
-            return
-        if scope.has_commits or jobs is not None:
-            flags = [
-                flag
-                for flag, on in (
-                    ("--all-branches", all_branches),
-                    ("--all-tags", all_tags),
-                    ("--all-commits", all_commits),
-                    ("--jobs", jobs is not None),
-                )
-                if on
-            ]
-            # DVC-compat: DVC's message for these flags without `-c`; exit 1.
-            raise ScopeError(
-                "The following options are meaningless for local status: " + ", ".join(flags),
-                hint="add `-c` to compare the cache with a remote, or drop them",
-            )
-        try:
-            found = st.full_status(
-                repo,
-                targets or [],
-                with_deps=with_deps,
-                recursive=recursive,
-                warn=None if quiet else sys.stderr.write,
-            )
-        except PipelineError as exc:
-            exc.exit_code = 1  # DVC-compat: `status` reports its failures with 1
-            raise
-        if as_json:
-            sys.stdout.write(json.dumps(found) + "\n")
-        elif not quiet:
-            sys.stdout.write(_EMPTY_PROJECT if found.empty_project else st.render_text(found))
-        if quiet and found:
-            raise typer.Exit(1)
+        show_status(
+            targets=targets,
+            as_json=as_json,
+            cloud=cloud,
+            remote=remote,
+            all_branches=all_branches,
+            all_tags=all_tags,
+            all_commits=all_commits,
+            with_deps=with_deps,
+            recursive=recursive,
+            jobs=jobs,
+            quiet=quiet,
+            verbose=verbose,
+        )
 
     @app.command("commit")
     @handled()

@@ -51,7 +51,6 @@ def register(app: CommandSink) -> None:
     app.add_typer(data_app, name="data")
 
     @data_app.command("status")
-    @handled()
     def data_status_command(
         targets: Annotated[list[str] | None, typer.Argument(help="Limit to these paths.")] = None,
         as_json: AsJson = False,
@@ -88,28 +87,22 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Show changes between the last git commit, the `.dvc` files and the workspace."""
-        from mlvc.ops.data_status import as_text, data_status
-        from mlvc.repo import Repo
+        from mlvc.cli._status import show_data_status
 
-        targets = list(targets or [])
-        # DVC-compat: `--untracked-files` alone means `all` (see `mlvc.cli.normalise_args`).
-        show_untracked = untracked_files is UntrackedFiles.ALL
-        repo = Repo.find()
-        found = data_status(
-            repo,
-            targets,
+        show_data_status(
+            targets=targets,
+            as_json=as_json,
             granular=granular,
-            untracked_files=show_untracked,
+            unchanged=unchanged,
+            # DVC-compat: `--untracked-files` alone means `all` (see `mlvc.cli.normalise_args`).
+            untracked_files=untracked_files is UntrackedFiles.ALL,
             not_in_remote=not_in_remote,
             remote=remote,
-            remote_refresh=not no_remote_refresh,
+            no_remote_refresh=no_remote_refresh,
             jobs=jobs,
+            quiet=quiet,
+            verbose=verbose,
         )
-        if as_json:
-            body = found.as_json(unchanged=unchanged, untracked=show_untracked)
-            sys.stdout.write(json.dumps(body) + "\n")
-        else:
-            _write(quiet, as_text(found, unchanged=unchanged, untracked=show_untracked))
 
     @app.command("diff")
     @handled()

@@ -1,0 +1,139 @@
+"""`status` and `data status` run without the typer parser, when their words allow.
+
+Scripts and prompts call these two commands again and again, and typer's import
+with the parser it builds was a third of their time in a small repository
+(about 20 ms of 60). A command line is taken here only when every word is one
+this module reads exactly as the parser would: a target, or one of the flags in
+the table below (none takes a value). Anything else (an option with a value,
+`--help`, combined short flags, `--`, a typo) goes to the parser, which reads it
+and reports mistakes as usual. `tests/cli/test_direct.py` checks the tables
+against the typer definitions, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Final, NamedTuple
+
+
+class DirectCommand(NamedTuple):
+    """A command that may run directly: its words, flags and body."""
+
+    words: tuple[str, ...]
+    # Each flag spelling and the parameter it sets to True.
+    flags: dict[str, str]
+    # The parameters' values when not given (every parameter of the body).
+    defaults: dict[str, Any]
+    # The body, `module:function`, called with keyword arguments.
+    body: str
+
+
+_COMMON_FLAGS: Final = {
+    "--json": "as_json",
+    "-q": "quiet",
+    "--quiet": "quiet",
+    "-v": "verbose",
+    "--verbose": "verbose",
+}
+
+COMMANDS: Final = (
+    DirectCommand(
+        words=("status",),
+        flags={
+            **_COMMON_FLAGS,
+            "-c": "cloud",
+            "--cloud": "cloud",
+            "-a": "all_branches",
+            "--all-branches": "all_branches",
+            "-T": "all_tags",
+            "--all-tags": "all_tags",
+            "-A": "all_commits",
+            "--all-commits": "all_commits",
+            "-d": "with_deps",
+            "--with-deps": "with_deps",
+            "-R": "recursive",
+            "--recursive": "recursive",
+        },
+        defaults={
+            "targets": None,
+            "as_json": False,
+            "cloud": False,
+            "remote": None,
+            "all_branches": False,
+            "all_tags": False,
+            "all_commits": False,
+            "with_deps": False,
+            "recursive": False,
+            "jobs": None,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._status:show_status",
+    ),
+    DirectCommand(
+        words=("data", "status"),
+        flags={
+            **_COMMON_FLAGS,
+            "--granular": "granular",
+            "--unchanged": "unchanged",
+            # DVC-compat: alone, it means `--untracked-files=all` (a value after
+            # it goes to the parser).
+            "--untracked-files": "untracked_files",
+            "--not-in-remote": "not_in_remote",
+            "--no-remote-refresh": "no_remote_refresh",
+        },
+        defaults={
+            "targets": None,
+            "as_json": False,
+            "granular": False,
+            "unchanged": False,
+            "untracked_files": False,
+            "not_in_remote": False,
+            "remote": None,
+            "no_remote_refresh": False,
+            "jobs": 0,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._status:show_data_status",
+    ),
+)
+
+# Flags that take an optional value: taken here only when no value follows.
+_OPTIONAL_VALUE: Final = {"--untracked-files"}
+
+
+def parse(args: list[str]) -> tuple[DirectCommand, dict[str, Any]] | None:
+    """The command `args` name and its parameters, or None when the parser must read them."""
+    for command in COMMANDS:
+        if tuple(args[: len(command.words)]) == command.words:
+            break
+    else:
+        return None
+    params = dict(command.defaults)
+    targets: list[str] = []
+    rest = args[len(command.words) :]
+    for i, word in enumerate(rest):
+        if not word.startswith("-"):
+            targets.append(word)
+            continue
+        name = command.flags.get(word)
+        if name is None:
+            return None
+        if word in _OPTIONAL_VALUE and i + 1 < len(rest) and not rest[i + 1].startswith("-"):
+            return None
+        params[name] = True
+    if targets:
+        params["targets"] = targets
+    return command, params
+
+
+def run(command: DirectCommand, params: dict[str, Any]) -> int | str | None:
+    """Runs a command `parse` found and returns its exit code."""
+    module, _, function = command.body.partition(":")
+    body = getattr(importlib.import_module(module), function)
+    try:
+        body(**params)
+    except SystemExit as exc:
+        return exc.code
+    return 0

@@ -1,0 +1,157 @@
+"""`status` and `data status` run without the typer parser (`mlvc.cli._direct`):
+the same parameters, output and exit codes as through the parser, and no typer import."""
+
+from __future__ import annotations
+
+import inspect
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlvc.cli import _direct
+from tests.interop.conftest import base_env
+
+# Each line is run both ways in the same repository state.
+COMMAND_LINES = """
+status
+status -q
+status --json
+status data.dvc
+status -R .
+status -d data.dvc -v
+status --all-branches
+status -c
+data status
+data status --granular --unchanged
+data status --json --granular
+data status --untracked-files
+data status data --json
+"""
+
+
+def _click_command(words: tuple[str, ...]) -> Any:
+    import typer.main
+
+    from mlvc.cli import register
+
+    command = typer.main.get_command(register(words[0]))
+    for word in words:
+        command = command.commands[word]
+    return command
+
+
+@pytest.mark.parametrize("direct", _direct.COMMANDS, ids=lambda c: " ".join(c.words))
+def test_tables_match_the_typer_definitions(direct: _direct.DirectCommand) -> None:
+    command = _click_command(direct.words)
+    options = {
+        spelling: param
+        for param in command.params
+        if param.param_type_name == "option"
+        for spelling in param.opts
+    }
+    for spelling, name in direct.flags.items():
+        param = options[spelling]
+        assert param.name == name, spelling
+        # A flag, or (`--untracked-files`) an option whose value may be left out.
+        assert param.is_flag or spelling in _direct._OPTIONAL_VALUE, spelling
+    assert set(direct.defaults) == {param.name for param in command.params}
+    module, _, function = direct.body.partition(":")
+    body = inspect.unwrap(getattr(__import__(module, fromlist=[function]), function))
+    assert set(inspect.signature(body).parameters) == set(direct.defaults)
+
+
+@pytest.mark.parametrize(
+    ("line", "taken"),
+    [
+        ("status", True),
+        ("status -q --json a b", True),
+        ("status -c -a -T -A -d -R -v", True),
+        ("data status --granular --untracked-files", True),
+        ("data status --untracked-files -q", True),
+        ("data status --untracked-files all", False),  # a value: the parser reads it
+        ("data status --untracked-files=no", False),
+        ("status -qc", False),  # combined short flags
+        ("status -r origin", False),  # an option with a value
+        ("status -j 2", False),
+        ("status --help", False),
+        ("status --bogus", False),
+        ("status -- -x", False),
+        ("data", False),
+        ("add a", False),
+        ("version", False),
+    ],
+)
+def test_which_command_lines_run_directly(line: str, taken: bool) -> None:
+    assert (_direct.parse(shlex.split(line)) is not None) is taken
+
+
+def test_targets_and_flags_become_parameters() -> None:
+    found = _direct.parse(["status", "a", "-q", "b", "--json"])
+    assert found is not None
+    command, params = found
+    assert command.words == ("status",)
+    assert params == {**command.defaults, "targets": ["a", "b"], "quiet": True, "as_json": True}
+
+
+def _run_both(line: str, repo: Path, env: dict[str, str]) -> tuple[Any, Any]:
+    direct = [sys.executable, "-m", "mlvc", *shlex.split(line)]
+    parsed = [
+        sys.executable,
+        "-c",
+        "import sys; from mlvc.cli import _run_parsed; sys.exit(_run_parsed(sys.argv[1:]))",
+        *shlex.split(line),
+    ]
+    results = []
+    for argv in (direct, parsed):
+        r = subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True)
+        results.append((r.returncode, r.stdout, r.stderr))
+    return results[0], results[1]
+
+
+def test_direct_runs_match_the_parser(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    repo = tmp_path / "repo"
+    (repo / "data").mkdir(parents=True)
+    (repo / "data" / "x").write_text("x\n")
+    (repo / "data" / "y").write_text("y\n")
+    (repo / "f").write_text("f\n")
+    mlvc = [sys.executable, "-m", "mlvc"]
+    for argv in (["git", "init", "-q"], [*mlvc, "init", "-q"], [*mlvc, "add", "-q", "data", "f"]):
+        subprocess.run(argv, cwd=repo, env=env, check=True)
+    remote = tmp_path / "remote"
+    subprocess.run([*mlvc, "remote", "add", "-d", "r", str(remote)], cwd=repo, env=env, check=True)
+    # Something to report: a changed file, a deleted one, an untracked one.
+    (repo / "data" / "x").write_text("changed\n")
+    (repo / "f").unlink()
+    (repo / "new").write_text("n\n")
+    outputs = set()
+    for line in COMMAND_LINES.strip().splitlines():
+        assert _direct.parse(shlex.split(line)) is not None, line
+        direct, parsed = _run_both(line, repo, env)
+        assert direct == parsed, line
+        outputs.add(direct)
+    # The lines differ in what they print and how they end: real output was compared.
+    assert len(outputs) >= 10
+    assert {code for code, _, _ in outputs} == {0, 1}
+
+
+def test_a_direct_status_does_not_import_typer(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "mlvc", "init", "-q"], cwd=repo, env=env, check=True)
+    code = (
+        "import sys\n"
+        "from mlvc.cli import _direct\n"
+        "code = _direct.run(*_direct.parse(['status']))\n"
+        "print(code, 'typer' in sys.modules)\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert r.stdout.splitlines()[-1] == "0 False", r.stdout + r.stderr
