@@ -18,8 +18,8 @@ import mlvc
 from mlvc.yamldata import Marks
 
 # Names the parser and its rules: a change in how YAML is read must change these.
-_YAML_KIND = "yaml1.2-safe/1"
-_MARKED_KIND = "yaml1.2-safe-marked/1"
+_YAML_KIND = "yaml1.2-safe/2"
+_MARKED_KIND = "yaml1.2-safe-marked/2"
 
 _default_state: Callable[[], mlvc.State] | None = None
 

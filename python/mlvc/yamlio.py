@@ -121,6 +121,19 @@ else:
             Yaml12Resolver.__init__(self)
 
 
+
+def _construct_int(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) -> int:
+    # DVC-compat: YAML 1.2 (ruamel) reads `017` as 17 and `08` as 8; only `0o17`
+    # is octal. PyYAML's constructor would read a leading 0 as octal (or fail).
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    sign = -1 if text[:1] == "-" else 1
+    digits = text.lstrip("+-")
+    base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2])
+    return sign * (int(digits[2:], base) if base else int(digits))
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"

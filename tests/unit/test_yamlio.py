@@ -199,3 +199,29 @@ def test_fast_dump_takes_lock_entries() -> None:
         "outs": [{"path": "model.pkl", "hash": "md5", "md5": "b" * 32, "size": 1}],
     }
     assert yamlio._dumps_simple({"stages": {"train": entry}}) is not None
+
+
+LOAD_WITH_DVC = """
+import json, sys
+from dvc.utils.serialize import parse_yaml
+print(json.dumps(parse_yaml(sys.stdin.read(), "params.yaml")))
+"""
+
+# Plain scalars YAML 1.1 and 1.2 read differently (leading zeros, octal, sexagesimal,
+# yes/no): DVC reads them as YAML 1.2.
+NUMBER_SPELLINGS = [
+    "017", "-017", "+017", "08", "0_8", "00", "0o17", "-0o17", "0x1F", "0b101",
+    "1_000", "0", "-0", "1:20", "1e3", "1.5e-3", ".5", "yes", "On", "0O17", "09.5",
+]  # fmt: skip
+
+
+def test_numbers_load_like_dvc() -> None:
+    text = "".join(f"k{i}: {v}\n" for i, v in enumerate(NUMBER_SPELLINGS))
+    r = subprocess.run(
+        [str(dvc_python()), "-c", LOAD_WITH_DVC],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert yamlio.loads(text, "params.yaml") == json.loads(r.stdout)
