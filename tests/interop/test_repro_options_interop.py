@@ -285,9 +285,11 @@ PULLED = {
 }
 
 
+@pytest.mark.parametrize("targets", [[], ["b"]], ids=["all", "downstream-target"])
 def test_pull_restores_unchanged_stages_instead_of_running_them_like_dvc(
-    pair: tuple[Tools, Path, Path],
+    pair: tuple[Tools, Path, Path], targets: list[str]
 ) -> None:
+    # With a target, its upstream stages' outputs are pulled too, as `repro` checks them.
     tools, ours, theirs = pair
     mlvc, dvc, git, _ = tools
     for root in (ours, theirs):
@@ -309,7 +311,7 @@ def test_pull_restores_unchanged_stages_instead_of_running_them_like_dvc(
             shutil.rmtree(root / ".dvc/cache")
             (root / "a.txt").unlink()
             (root / "b.txt").unlink()
-            r = tool("repro", "--pull", cwd=root)
+            r = tool("repro", "--pull", *targets, cwd=root)
             reports.append((head(r.stdout).replace("dvc push", "mlvc push"), "md5: " in r.stderr))
             assert (root / "b.txt").read_text() == "A\nA\n"
             assert (root / "dvc.lock").read_bytes() == lock

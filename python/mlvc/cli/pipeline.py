@@ -100,7 +100,16 @@ def register(app: typer.Typer) -> None:
         if pull:
             from mlvc.ops.repro import pull_missing
 
-            pull_missing(repo, targets or [], all_pipelines=all_pipelines)
+            pull_missing(
+                repo,
+                targets or [],
+                single_item=single_item,
+                downstream=downstream,
+                all_pipelines=all_pipelines,
+                whole_pipeline=pipeline,
+                recursive=recursive,
+                glob=glob,
+            )
         result = repro(
             repo,
             targets or [],

@@ -731,25 +731,17 @@ def repro(
     cwd = (cwd or Path.cwd()).absolute()
     stages = all_stages(repo, warn=warn)
     graph = build_graph(stages)
-    if all_pipelines:
-        chosen: list[int] | None = None
-        single_item = downstream = False
-    else:
-        chosen = select(
-            repo, stages, targets or [PROJECT_FILE], cwd, recursive=recursive, glob=glob
-        )
-        if not chosen:
-            # DVC-compat: patterns that match nothing leave no targets, which
-            # DVC's planner reads as "the whole graph".
-            chosen = None
-    if whole_pipeline:
-        single_item = downstream = False
-    steps = plan(
+    steps = planned_steps(
+        repo,
         graph,
-        chosen,
-        downstream=downstream,
+        targets or [],
+        cwd,
         single_item=single_item,
-        whole_pipelines=whole_pipeline,
+        downstream=downstream,
+        all_pipelines=all_pipelines,
+        whole_pipeline=whole_pipeline,
+        recursive=recursive,
+        glob=glob,
     )
     result = ReproResult()
     runner = _Runner(
@@ -1159,31 +1151,87 @@ def _verify_data_source(runner: _Runner, stage: Stage, *, force: bool = False) -
     return True
 
 
+def planned_steps(
+    repo: Repo,
+    graph: Graph,
+    targets: list[str],
+    cwd: Path,
+    *,
+    single_item: bool = False,
+    downstream: bool = False,
+    all_pipelines: bool = False,
+    whole_pipeline: bool = False,
+    recursive: bool = False,
+    glob: bool = False,
+) -> list[int]:
+    """The stages `repro` checks for these targets and options, in its order."""
+    if all_pipelines:
+        chosen: list[int] | None = None
+        single_item = downstream = False
+    else:
+        chosen = select(
+            repo, graph.stages, targets or [PROJECT_FILE], cwd, recursive=recursive, glob=glob
+        )
+        if not chosen:
+            # DVC-compat: patterns that match nothing leave no targets, which
+            # DVC's planner reads as "the whole graph".
+            chosen = None
+    if whole_pipeline:
+        single_item = downstream = False
+    return plan(
+        graph,
+        chosen,
+        downstream=downstream,
+        single_item=single_item,
+        whole_pipelines=whole_pipeline,
+    )
+
+
 def pull_missing(
-    repo: Repo, targets: list[str], *, all_pipelines: bool = False, cwd: Path | None = None
+    repo: Repo,
+    targets: list[str],
+    *,
+    cwd: Path | None = None,
+    single_item: bool = False,
+    downstream: bool = False,
+    all_pipelines: bool = False,
+    whole_pipeline: bool = False,
+    recursive: bool = False,
+    glob: bool = False,
 ) -> int:
     """`repro --pull`: brings from the default remote what the stages need and lack.
 
-    Deps tracked by `.dvc` files that are missing are pulled; objects of outputs
-    recorded in `dvc.lock` are fetched into the cache, so unchanged stages are
-    checked out instead of run. Returns the number of objects downloaded.
+    The stages are those `repro` checks with the same targets and options (the
+    targets' upstream stages too). Deps tracked by `.dvc` files that are missing
+    are pulled; objects of outputs recorded in `dvc.lock` are fetched into the
+    cache, so unchanged stages are checked out instead of run. Returns the
+    number of objects downloaded.
     """
     from mlvc.ops import transfer
     from mlvc.remote import open_remote
 
     cwd = (cwd or Path.cwd()).absolute()
-    stages = ordered_stages(load_pipelines(repo))
-    chosen = (
-        range(len(stages))
-        if all_pipelines
-        else select(repo, stages, targets or [PROJECT_FILE], cwd)
+    graph = build_graph(all_stages(repo))
+    steps = planned_steps(
+        repo,
+        graph,
+        targets,
+        cwd,
+        single_item=single_item,
+        downstream=downstream,
+        all_pipelines=all_pipelines,
+        whole_pipeline=whole_pipeline,
+        recursive=recursive,
+        glob=glob,
     )
     tracked = {path for path, _ in dvcfile_outputs(repo)}
     missing_deps: list[str] = []
     wanted: dict[str, bool] = {}
     ws = Workspace(repo)
-    for i in chosen:
-        stage = stages[i]
+    for i in steps:
+        stage = graph.stages[i]
+        if stage.is_data_source:
+            continue  # its output is a dep of the stages below: pulled with them
         for dep in stage.deps:
             rel = stage.repo_path(dep)
             if rel in tracked and not (repo.root / rel).exists():
