@@ -121,7 +121,6 @@ else:
             Yaml12Resolver.__init__(self)
 
 
-
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
     # DVC-compat: YAML 1.2 (ruamel) reads `017` as 17 and `08` as 8; only `0o17`
     # is octal. PyYAML's constructor would read a leading 0 as octal (or fail).
