@@ -88,15 +88,49 @@ def test_add_out_into_a_missing_directory_or_onto_tracked_data_like_dvc(tools: T
         tool("add", "-q", "data", cwd=repo)
         missing_dir = tool("add", "-q", "x.txt", "-o", "out/x2.txt", cwd=repo, check=False)
         assert not (repo / "out").exists()
-        # Tracked and unchanged: replaced without `--force`.
+        # A tracked directory, unchanged: replaced without `--force`.
         onto_tracked = tool("add", "-q", "x.txt", "-o", "data", cwd=repo, check=False)
+        # A file (tracked and unchanged as well): refused without `--force`.
+        onto_file = tool("add", "-q", "x.txt", "-o", "data", cwd=repo, check=False)
         found.append(
-            (missing_dir.returncode, onto_tracked.returncode, (repo / "data.dvc").read_text())
+            (
+                missing_dir.returncode,
+                onto_tracked.returncode,
+                onto_file.returncode,
+                (repo / "data.dvc").read_text(),
+            )
         )
     assert found[0] == found[1]
-    assert found[0][:2] == (1, 0)
+    assert found[0][:3] == (1, 0, 1)
     # mlvc keeps a change no record holds: that still needs `--force`.
     (root / "ours/data").write_text("changed\n")
     r = mlvc("add", "-q", "x.txt", "-o", "data", cwd=root / "ours", check=False)
     assert r.returncode == 1 and "--force" in r.stderr
     assert (root / "ours/data").read_text() == "changed\n"
+
+
+def test_add_refuses_symlinked_directories_and_nested_targets_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    attempts = [
+        ["linkdir"],  # a symlink to a directory
+        ["linkdir/r"],  # a file inside one
+        ["d", "d/x"],  # targets inside one another, either way round
+        ["d/x", "d"],
+        ["--glob", "d*", "d/*"],
+    ]
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "real").mkdir()
+        (repo / "real/r").write_text("r\n")
+        (repo / "linkdir").symlink_to("real")
+        (repo / "d").mkdir()
+        (repo / "d/x").write_text("x\n")
+        (repo / "d/y").write_text("y\n")
+        codes = [tool("add", "-q", *words, check=False).returncode for words in attempts]
+        written = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.dvc") if p.is_file())
+        found.append((codes, written, objects(repo)))
+        if tool is mlvc:
+            r = mlvc("add", "d", "d/x", check=False)
+            assert r.stderr.startswith("error: cannot add `d`: it overlaps `d/x`")
+    assert found[0] == found[1] == ([1] * len(attempts), [], [])

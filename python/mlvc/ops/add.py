@@ -124,7 +124,40 @@ def _check_target(repo: Repo, path: Path) -> None:
         raise AddError(f"`{rel}` is a `.dvc` file; add the data it describes instead")
     if not os.path.lexists(path):
         raise FileNotFoundError(2, "No such file or directory", rel)
+    _check_not_through_symlink(repo, path)
     _check_not_ignored(repo, path)
+
+
+def _check_not_through_symlink(repo: Repo, path: Path) -> None:
+    """DVC-compat: a symlink to a directory, or a path inside one, is refused
+    (its files would be tracked under a name that is not theirs)."""
+    link = path if path.is_symlink() and path.is_dir() else None
+    parent = path.parent
+    while link is None and parent != repo.root and repo.root in parent.parents:
+        if parent.is_symlink():
+            link = parent
+        parent = parent.parent
+    if link is not None:
+        err = AddError(
+            f"cannot add `{repo.relpath(path)}`: `{repo.relpath(link)}` is a symlink to a "
+            "directory, and files inside symlinked directories cannot be tracked"
+        )
+        err.hint = f"add the directory `{repo.relpath(link)}` points to instead"
+        raise err
+
+
+def _check_disjoint(repo: Repo, paths: list[Path]) -> None:
+    """DVC-compat: one `add` refuses targets inside one another (the outer one's
+    record would hold the inner one's `.dvc` file, or miss it)."""
+    for outer in paths:
+        for inner in paths:
+            if outer in inner.parents:
+                err = AddError(
+                    f"cannot add `{repo.relpath(outer)}`: it overlaps `{repo.relpath(inner)}`, "
+                    "another target of this command"
+                )
+                err.hint = f"add only `{repo.relpath(outer)}`: it tracks everything inside it"
+                raise err
 
 
 def add(
@@ -176,6 +209,7 @@ def add(
             raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(path))
         if path not in resolved:
             resolved.append(path)
+    _check_disjoint(repo, resolved)
     paths = resolved
     with repo.lock():
         for path in paths:
@@ -265,6 +299,7 @@ def _add_to_remote(
     if not repo.is_inside(dest) or dest == repo.root:
         raise AddError(f"`--out` `{dest}` must be inside the repository `{repo.root}`")
     dvcfile_path = dvcfile_for(dest)
+    _check_not_through_symlink(repo, dest)
     _check_not_ignored(repo, dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
@@ -282,8 +317,9 @@ def _add_to_remote(
 def _recorded_as_is(repo: Repo, dest: Path, dvcfile_path: Path) -> bool:
     """Whether `dest` is data its own `.dvc` file tracks, unchanged since recorded.
 
-    DVC-compat: `add -o` replaces tracked data without `--force`; mlvc does so only
-    when the data is in its record (so in the cache), never losing a change.
+    DVC-compat: `add -o` replaces a tracked directory without `--force` (DVC checks
+    only for `DEST/<source name>`); mlvc does so only when the directory is as
+    recorded (so in the cache), never losing a change.
     """
     from mlvc.ops.status import workspace_state
 
@@ -311,8 +347,19 @@ def _add_to(
             " does not exist; create it first"
         )
     dvcfile_path = dvcfile_for(dest)
-    if os.path.lexists(dest) and not force and not _recorded_as_is(repo, dest, dvcfile_path):
+    if (
+        os.path.lexists(dest)
+        and not force
+        and (
+            # DVC-compat: a file is refused; a directory only when `DEST/<source name>`
+            # exists (or here, when replacing it would lose a change).
+            not dest.is_dir()
+            or os.path.lexists(dest / source.name)
+            or not _recorded_as_is(repo, dest, dvcfile_path)
+        )
+    ):
         raise AddError(f"`{repo.relpath(dest)}` already exists; pass `--force` to replace it")
+    _check_not_through_symlink(repo, dest)
     _check_not_ignored(repo, dest)
     _check_overlap(repo, _tracked_outputs(repo), dest, dvcfile_path)
     if repo.scm is not None and gitignore.GitIndex(repo.root).holds(repo.relpath(dest)):
