@@ -7,6 +7,7 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from mlvc._core import MlvcError
@@ -21,15 +22,57 @@ def entry_for(name: str) -> str:
     return "/" + _SPECIAL.sub(r"\\\1", name)
 
 
-def add_entry(output: Path) -> Path | None:
-    """Ignores `output` in the `.gitignore` of its directory; returns the file if changed."""
+class GitIgnores:
+    """Whether git's ignore rules already match paths, asked of git in batches.
+
+    DVC-compat: DVC writes no entry for an output git already ignores (`*.csv`,
+    an ignored parent directory), and neither must mlvc: a `.gitignore` inside
+    an ignored directory could not even be staged.
+    """
+
+    def __init__(self, root: Path, likely: Iterable[Path] = ()) -> None:
+        self._root = root
+        self._known: dict[Path, bool] = {}
+        # Asked about with the first path asked for: one git run for a whole pipeline.
+        self._likely = likely
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        """Asks git about every path not asked before, in one `git check-ignore`."""
+        todo = list(dict.fromkeys(p for p in paths if p not in self._known))
+        if not todo:
+            return
+        names = [os.path.relpath(p, self._root) for p in todo]
+        r = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-z", "--stdin"],
+            cwd=self._root,
+            input=b"".join(os.fsencode(n) + b"\0" for n in names),
+            capture_output=True,
+            check=False,
+        )
+        # Exit 1: none is ignored; 128: no work tree (nothing is ignored then).
+        hits = set(r.stdout.split(b"\0")) if r.returncode == 0 else set()
+        for path, name in zip(todo, names, strict=True):
+            self._known[path] = os.fsencode(name) in hits
+
+    def ignores(self, path: Path) -> bool:
+        if path not in self._known:
+            likely, self._likely = self._likely, ()
+            self.prefetch([path, *likely])
+        return self._known[path]
+
+
+def add_entry(output: Path, ignores: GitIgnores | None = None) -> Path | None:
+    """Ignores `output` in the `.gitignore` of its directory; returns the file if changed.
+
+    With `ignores`, nothing is written for an output git already ignores.
+    """
     gi = output.parent / ".gitignore"
     line = entry_for(output.name)
     try:
         text = gi.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
-    if line in text.splitlines():
+    if line in text.splitlines() or (ignores is not None and ignores.ignores(output)):
         return None
     if text and not text.endswith("\n"):
         text += "\n"
@@ -45,9 +88,11 @@ class IgnoreBatch:
     created next slower on ext4. `add` says at once whether the file changes.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, ignores: GitIgnores | None = None) -> None:
         self._known: dict[Path, set[str]] = {}  # lines each file has, or will have
         self._pending: dict[Path, list[str]] = {}
+        # Outputs git already ignores get no entry (see `GitIgnores`).
+        self.ignores = ignores
 
     def add(self, output: Path) -> Path | None:
         """Queues the entry for `output`; returns its `.gitignore` if that changes."""
@@ -60,7 +105,7 @@ class IgnoreBatch:
                 known = set()
             self._known[gi] = known
         line = entry_for(output.name)
-        if line in known:
+        if line in known or (self.ignores is not None and self.ignores.ignores(output)):
             return None
         known.add(line)
         self._pending.setdefault(gi, []).append(line)

@@ -211,6 +211,20 @@ def add(
             resolved.append(path)
     _check_disjoint(repo, resolved)
     paths = resolved
+    # DVC-compat: without git, no `.gitignore` is written.
+    ignores = None
+    if repo.scm is not None:
+        ignores = gitignore.GitIgnores(repo.root, [*paths, *map(dvcfile_for, paths)])
+        for path in paths:
+            if ignores.ignores(dvcfile_for(path)):
+                # DVC-compat: a `.dvc` file git would ignore is refused.
+                err = AddError(
+                    f"bad DVC file name `{repo.relpath(dvcfile_for(path))}`: git ignores it"
+                )
+                err.hint = (
+                    "change the rule in `.gitignore` that matches it, or add the data elsewhere"
+                )
+                raise err
     with repo.lock():
         for path in paths:
             dvcfile_path = dvcfile_for(path)
@@ -237,8 +251,7 @@ def add(
                     dvcfile = DvcFile(dvcfile_path, [record], {"outs": []})
                 dvcfile.save()
             result.to_stage.append(dvcfile_path)
-            # DVC-compat: without git, no `.gitignore` is written.
-            changed = gitignore.add_entry(path) if repo.scm is not None else None
+            changed = gitignore.add_entry(path, ignores) if ignores is not None else None
             if changed is not None and changed not in result.to_stage:
                 result.to_stage.append(changed)
             result.added.append(Added(path, dvcfile_path, record, link_type))
@@ -388,7 +401,11 @@ def _add_to(
             )
         DvcFile(dvcfile_path, [out], {"outs": []}).save()
         result.to_stage.append(dvcfile_path)
-        changed = gitignore.add_entry(dest) if repo.scm is not None else None
+        changed = (
+            gitignore.add_entry(dest, gitignore.GitIgnores(repo.root))
+            if repo.scm is not None
+            else None
+        )
         if changed is not None:
             result.to_stage.append(changed)
         result.added.append(Added(dest, dvcfile_path, out, res.link_type))

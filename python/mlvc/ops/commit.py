@@ -171,7 +171,8 @@ def commit_dvcfile(
     if repo.scm is not None:
         # DVC-compat: commit ignores the outputs in git, as `add` does (a hand-written
         # `.dvc` file may not have had its entries yet).
+        ignores = gitignore.GitIgnores(repo.root, [dvcfile.out_path(o) for o in dvcfile.outs])
         for out in dvcfile.outs:
             if out.cache:
-                gitignore.add_entry(dvcfile.out_path(out))
+                gitignore.add_entry(dvcfile.out_path(out), ignores)
     return dirty

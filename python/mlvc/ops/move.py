@@ -130,7 +130,7 @@ def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResu
             dvcfile.path.unlink()
         if old_out.cache and repo.scm is not None:
             removed = gitignore.remove_entry(src_path)
-            added = gitignore.add_entry(dst_path)
+            added = gitignore.add_entry(dst_path, gitignore.GitIgnores(repo.root))
             result.to_stage += [p for p in (removed, added) if p is not None]
     result.to_stage += [dvcfile.path] + ([new_dvcfile_path] if renamed else [])
     return result

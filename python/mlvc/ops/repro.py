@@ -295,7 +295,15 @@ class _Runner:
         # Run-cache entries of recorded stages, not written yet: (stage, entry).
         self._runs_pending: list[tuple[str, dict[str, Any]]] = []
         # `.gitignore` entries are written with the lock files, whose cadence they share.
-        self.ignores = gitignore.IgnoreBatch()
+        # Outputs git already ignores get none (asked of git once, for every output).
+        self.ignores = gitignore.IgnoreBatch(
+            gitignore.GitIgnores(
+                repo.root,
+                likely=[repo.root / s.repo_path(o.path) for s in graph.stages for o in s.outs],
+            )
+            if repo.scm is not None
+            else None
+        )
         # DVC-compat: a cached output git tracks is refused when it is recorded.
         self.git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
         self.committing = False  # `commit` of stages (exit 1), not `repro` (255)

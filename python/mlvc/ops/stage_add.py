@@ -289,6 +289,7 @@ def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> lis
     outs = sorted(stage.outs, key=lambda o: 0 if o.persist else order[o.kind])
     paths = [repo.root / stage.repo_path(o.path) for o in outs if o.cache]
     git_index = gitignore.GitIndex(repo.root)
+    ignores = gitignore.GitIgnores(repo.root, paths)
     for path in paths:
         if git_index.holds(repo.relpath(path)):
             rel = repo.relpath(path)
@@ -304,7 +305,7 @@ def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> lis
                     "it is written when the stage runs\n"
                 )
             continue
-        touched = gitignore.add_entry(path)
+        touched = gitignore.add_entry(path, ignores)
         if touched is not None and touched not in changed:
             changed.append(touched)
     return changed
