@@ -32,7 +32,7 @@ def state(tmp_path: Path) -> Iterator[mlvc.State]:
 
 def test_second_parse_comes_from_the_state(state: mlvc.State) -> None:
     first = load_yaml(DVC_TEXT, "x.dvc")
-    assert state.parsed("yaml1.2-safe/1", DVC_TEXT.encode()) is not None
+    assert state.parsed(parsecache._YAML_KIND, DVC_TEXT.encode()) is not None
     second = load_yaml(DVC_TEXT, "x.dvc")
     assert first == second == yamlio.loads(DVC_TEXT, "x.dvc")
     assert [type(v) for v in second["outs"][0].values()] == [str, int, int, str, str]
@@ -65,14 +65,14 @@ def test_values_json_cannot_keep_are_parsed_every_time(
         if expected is not None:
             assert data == expected
             assert type(next(iter(data.values()))) is type(next(iter(expected.values())))  # type: ignore[attr-defined]
-    kept = state.parsed("yaml1.2-safe/1", text.encode())
+    kept = state.parsed(parsecache._YAML_KIND, text.encode())
     assert (kept is not None) == (text == "x: 1.0\n")
 
 
 def test_invalid_yaml_is_refused_and_not_remembered(state: mlvc.State) -> None:
     with pytest.raises(mlvc.exceptions.MlvcError):
         load_yaml("outs: [\n", "bad.dvc")
-    assert state.parsed("yaml1.2-safe/1", b"outs: [\n") is None
+    assert state.parsed(parsecache._YAML_KIND, b"outs: [\n") is None
 
 
 def test_the_table_stays_bounded(state: mlvc.State) -> None:
@@ -121,7 +121,7 @@ def _all_marks(data: object, marks: Marks) -> list[object]:
 def test_marked_parse_comes_back_with_the_same_marks(state: mlvc.State) -> None:
     fresh, fresh_marks = yamlio.loads_marked(PIPELINE_TEXT, "dvc.yaml")
     first = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml")
-    assert state.parsed("yaml1.2-safe-marked/1", PIPELINE_TEXT.encode()) is not None
+    assert state.parsed(parsecache._MARKED_KIND, PIPELINE_TEXT.encode()) is not None
     cached, cached_marks = load_yaml_marked(PIPELINE_TEXT, "dvc.yaml")
     assert first[0] == cached == fresh
     assert _all_marks(cached, cached_marks) == _all_marks(fresh, fresh_marks)
@@ -139,4 +139,4 @@ def test_aliases_are_parsed_every_time(state: mlvc.State) -> None:
     text = "base: &b {x: 1}\nother: *b\n"
     data, _ = load_yaml_marked(text, "p.yaml")
     assert data == {"base": {"x": 1}, "other": {"x": 1}}
-    assert state.parsed("yaml1.2-safe-marked/1", text.encode()) is None
+    assert state.parsed(parsecache._MARKED_KIND, text.encode()) is None
