@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import urllib.parse
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,39 +52,9 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "azure",
         "webhdfs",
     },
-    "remote": {
-        "url",
-        "jobs",
-        "checksum_jobs",
-        "worktree",
-        "version_aware",
-        "verify",
-        "type",
-        "shared",
-        "no_traverse",
-        "read_timeout",
-        "connect_timeout",
-        "profile",
-        "region",
-        "endpointurl",
-        "access_key_id",
-        "secret_access_key",
-        "session_token",
-        "credentialpath",
-        "listobjects",
-        "use_ssl",
-        "ssl_verify",
-        "sse",
-        "acl",
-        "grant_full_control",
-        "user",
-        "password",
-        "ask_password",
-        "keyfile",
-        "port",
-        "timeout",
-        "allow_anonymous_login",
-    },
+    # Which options a remote takes depends on the scheme of its url: `REMOTE_SCHEMAS`,
+    # checked on the merged view of all levels (`check_remotes`). Empty: no flat list.
+    "remote": set(),
     "state": {"row_limit", "row_cleanup_quota", "dir"},
     "index": {"dir"},
     "exp": {
@@ -112,6 +84,17 @@ class ConfigError(MlvcError):
     """A config file that cannot be read, or a bad key or value."""
 
     exit_code = 251
+
+
+class RemoteOptionError(ConfigError):
+    """A remote option (or url) DVC's schema refuses for the scheme of the remote's url."""
+
+    hint: str | None = None
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
 
 
 def section_kind(section: str) -> tuple[str, str | None]:
@@ -182,13 +165,44 @@ class ConfigFile:
         return "".join(line + "\n" for line in out)
 
     def save(self) -> None:
-        """Writes the file atomically (temp file and rename)."""
+        """Writes the file atomically (temp file and rename).
+
+        DVC-compat: as with `dvc config` and `dvc remote modify`, nothing is written
+        when the remotes, merged with the other levels, hold options DVC refuses.
+        """
+        check_remotes(locate(self._among_levels()))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path, self.dumps())
 
+    def _among_levels(self) -> list[tuple[Origin, dict[str, dict[str, str]]]]:
+        """This file's sections in read order among the other levels' (read from disk).
+
+        Its level is told by its path: the user levels by their locations, merged with
+        the levels up to theirs (what DVC checks before writing one); a repository's
+        by their names (`.dvc/config`, `.dvc/config.local`), merged with every level.
+        Any other file stands alone.
+        """
+        user = level_paths(None)
+        if self.path in (user["system"], user["global"]):
+            paths = [user["system"], user["global"]]
+            paths = paths[: paths.index(self.path) + 1]
+        elif self.path.name in ("config", "config.local"):
+            paths = list(level_paths(self.path.parent).values())
+        else:
+            paths = [self.path]
+        return [
+            (p, self.sections if p == self.path else ConfigFile.load(p).sections)
+            for p in paths
+            if p is not None
+        ]
+
 
 def validate(sections: dict[str, dict[str, str]], origin: Path | str) -> None:
-    """Rejects unknown sections and keys the way DVC's schema does."""
+    """Rejects unknown sections and keys the way DVC's schema does.
+
+    Remote options depend on the remote's url, which may be in another level: they
+    are checked on the merged view ([`check_remotes`]).
+    """
     for name, values in sections.items():
         kind, _name = section_kind(name)
         if kind not in KNOWN_KEYS:
@@ -197,6 +211,303 @@ def validate(sections: dict[str, dict[str, str]], origin: Path | str) -> None:
         for key in values:
             if known and key not in known:
                 raise ConfigError(f"`{origin}`: unknown key `{key}` in section `[{name}]`")
+
+
+# --- remote options, per url scheme ---------------------------------------------------------
+#
+# DVC-compat: dvc/config_schema.py (`REMOTE_SCHEMAS`, `ByUrl`). Each option maps to a check
+# of its value, as DVC types it; a check returns None when DVC takes the value, else what
+# DVC expects. Values are the strings the file holds (configobj strips unquoted ones).
+
+ValueCheck = Callable[[str], str | None]
+
+
+def _text(value: str) -> str | None:
+    """`str`, and `Any(Bool, str)` (`ssl_verify`: true, false or a CA bundle path)."""
+    return None
+
+
+def _bool(value: str) -> str | None:
+    """`Bool`: lower-cased, then only `true` or `false` (no `1`, `yes`, surrounding spaces)."""
+    return None if value.lower() in ("true", "false") else "true or false"
+
+
+def _integer(value: str) -> str | None:
+    """`Coerce(int)`: what Python's `int()` reads (`+3`, ` 3 `, `1_000`; not `3.0`)."""
+    try:
+        int(value)
+    except ValueError:
+        return "an integer"
+    return None
+
+
+def _jobs(value: str) -> str | None:
+    """`All(Coerce(int), Range(1))`."""
+    try:
+        ok = int(value) >= 1
+    except ValueError:
+        ok = False
+    return None if ok else "an integer of at least 1"
+
+
+def _seconds(value: str) -> str | None:
+    """`All(Coerce(float), Range(0, min_included=True))`: `inf` passes, `nan` does not."""
+    try:
+        ok = float(value) >= 0
+    except ValueError:
+        ok = False
+    return None if ok else "a number of seconds, at least 0"
+
+
+def _choice(*options: str) -> ValueCheck:
+    """`All(Lower, Choices(...))`."""
+
+    def check(value: str) -> str | None:
+        return None if value.lower() in options else "one of " + ", ".join(options)
+
+    return check
+
+
+def _cache_types(value: str) -> str | None:
+    """`supported_cache_type`: a comma list of link types (empty items are refused)."""
+    bad = [t for t in (s.strip() for s in value.split(",")) if t not in _CACHE_TYPES]
+    return "a comma list of " + ", ".join(_CACHE_TYPES) if bad else None
+
+
+def _never(value: str) -> str | None:
+    """DVC types these as Python's `bool` or `int`, which a value read from a file never is:
+    DVC refuses them whatever they hold (s3 `cache_regions`, hdfs `replication`)."""
+    return "no value"
+
+
+_CACHE_TYPES = ("reflink", "hardlink", "symlink", "copy")
+
+_REMOTE_COMMON: dict[str, ValueCheck] = {
+    "url": _text,
+    "checksum_jobs": _jobs,
+    "jobs": _jobs,
+    "worktree": _bool,
+    "no_traverse": _bool,
+    "version_aware": _bool,
+}
+_LOCAL_COMMON: dict[str, ValueCheck] = {
+    "type": _cache_types,
+    "protected": _bool,
+    "shared": _choice("group"),
+    "slow_link_warning": _bool,
+    "verify": _bool,
+}
+_HTTP_COMMON: dict[str, ValueCheck] = {
+    "auth": _choice("basic", "digest", "custom"),
+    "custom_auth_header": _text,
+    "user": _text,
+    "password": _text,
+    "ask_password": _bool,
+    "ssl_verify": _text,
+    "method": _text,
+    "connect_timeout": _seconds,
+    "read_timeout": _seconds,
+    "verify": _bool,
+}
+_WEBDAV_COMMON: dict[str, ValueCheck] = {
+    "user": _text,
+    "password": _text,
+    "ask_password": _bool,
+    "token": _text,
+    "bearer_token_command": _text,
+    "custom_auth_header": _text,
+    "cert_path": _text,
+    "key_path": _text,
+    "timeout": _integer,
+    "ssl_verify": _text,
+    "verify": _bool,
+}
+_S3_TEXT = (
+    "region", "profile", "credentialpath", "configpath", "endpointurl", "access_key_id",
+    "secret_access_key", "session_token", "ssl_verify", "sse", "sse_kms_key_id",
+    "sse_customer_algorithm", "sse_customer_key", "acl", "grant_read", "grant_read_acp",
+    "grant_write_acp", "grant_full_control",
+)  # fmt: skip
+_AZURE_TEXT = (
+    "connection_string", "sas_token", "account_name", "account_key", "tenant_id",
+    "client_id", "client_secret",
+)  # fmt: skip
+_AZURE_BOOL = (
+    "allow_anonymous_login", "exclude_environment_credential",
+    "exclude_visual_studio_code_credential", "exclude_shared_token_cache_credential",
+    "exclude_managed_identity_credential", "verify",
+)  # fmt: skip
+_GDRIVE_TEXT = (
+    "profile", "gdrive_client_id", "gdrive_client_secret", "gdrive_user_credentials_file",
+    "gdrive_service_account_user_email", "gdrive_service_account_json_file_path",
+)  # fmt: skip
+_GDRIVE_BOOL = (
+    "gdrive_use_service_account", "gdrive_trash_only", "gdrive_acknowledge_abuse", "verify",
+)  # fmt: skip
+
+# The options of a remote, by the scheme of its url ("": a path); None takes any option
+# (`remote://other/path` names another remote, whose options it may hold).
+REMOTE_SCHEMAS: dict[str, dict[str, ValueCheck] | None] = {
+    "": _LOCAL_COMMON | _REMOTE_COMMON,
+    "s3": {
+        **dict.fromkeys(_S3_TEXT, _text),
+        **dict.fromkeys(("listobjects", "use_ssl", "allow_anonymous_login", "verify"), _bool),
+        "cache_regions": _never,
+        "read_timeout": _integer,
+        "connect_timeout": _integer,
+        **_REMOTE_COMMON,
+    },
+    "gs": {
+        **dict.fromkeys(("projectname", "credentialpath", "endpointurl"), _text),
+        **dict.fromkeys(("verify", "allow_anonymous_login"), _bool),
+        **_REMOTE_COMMON,
+    },
+    "ssh": {
+        "type": _cache_types,
+        **dict.fromkeys(("port", "timeout", "max_sessions"), _integer),
+        **dict.fromkeys(("user", "password", "passphrase", "keyfile"), _text),
+        **dict.fromkeys(
+            ("ask_password", "ask_passphrase", "gss_auth", "allow_agent", "verify"), _bool
+        ),
+        **_REMOTE_COMMON,
+    },
+    "hdfs": {"user": _text, "kerb_ticket": _text, "replication": _never, **_REMOTE_COMMON},
+    "webhdfs": {
+        **dict.fromkeys(
+            ("kerberos_principal", "proxy_to", "ssl_verify", "token", "user", "password"),
+            _text,
+        ),
+        "data_proxy_target": _text,
+        **dict.fromkeys(("kerberos", "use_https", "verify"), _bool),
+        **_REMOTE_COMMON,
+    },
+    "azure": {
+        **dict.fromkeys(_AZURE_TEXT, _text),
+        **dict.fromkeys(_AZURE_BOOL, _bool),
+        **dict.fromkeys(("timeout", "read_timeout", "connection_timeout"), _integer),
+        **_REMOTE_COMMON,
+    },
+    "oss": {
+        **dict.fromkeys(("oss_key_id", "oss_key_secret", "oss_endpoint"), _text),
+        "verify": _bool,
+        **_REMOTE_COMMON,
+    },
+    "gdrive": {
+        **dict.fromkeys(_GDRIVE_TEXT, _text),
+        **dict.fromkeys(_GDRIVE_BOOL, _bool),
+        **_REMOTE_COMMON,
+    },
+    "http": _HTTP_COMMON | _REMOTE_COMMON,
+    "https": _HTTP_COMMON | _REMOTE_COMMON,
+    "webdav": _WEBDAV_COMMON | _REMOTE_COMMON,
+    "webdavs": _WEBDAV_COMMON | _REMOTE_COMMON,
+    "remote": None,
+}
+
+# Where a merged value was read from: a config file, or a command-line option.
+Origin = Path | str
+Located = dict[str, dict[str, tuple[str, Origin]]]
+
+
+def remote_kind(url: str) -> str:
+    """The `REMOTE_SCHEMAS` entry for `url`: its scheme, or "" for a path.
+
+    DVC-compat (`ByUrl`): a url without a host is a path whatever its scheme
+    (`file:///x`, `s3:///x`, `c:/x`). Raises ValueError for a url that cannot be
+    parsed (`http://[::1`), which DVC refuses too.
+    """
+    parsed = urllib.parse.urlparse(url)
+    return parsed.scheme if parsed.netloc else ""
+
+
+def _kind_label(kind: str) -> str:
+    return kind or "local path"
+
+
+def check_remote(section: str, options: dict[str, tuple[str, Origin]]) -> None:
+    """Refuses what DVC's schema refuses in one remote's merged options.
+
+    Each value comes with the file it was read from, which errors name. A remote
+    without a url is left to the caller (DVC refuses it; mlvc says so in its own words).
+    """
+    if "url" not in options:
+        return
+    url, url_origin = options["url"]
+    where = f"section `[{section}]`"
+    try:
+        kind = remote_kind(url)
+    except ValueError:
+        raise RemoteOptionError(
+            f"`{url_origin}`: `url` in {where} is not a valid url: `{url}`",
+            "fix it with `mlvc remote modify NAME url URL`",
+        ) from None
+    if kind not in REMOTE_SCHEMAS:
+        known = ", ".join(f"{s}://" for s in REMOTE_SCHEMAS if s)
+        raise RemoteOptionError(
+            f"`{url_origin}`: unsupported remote url type `{kind}://` in {where}: `{url}`",
+            f"use a path or one of {known}",
+        )
+    schema = REMOTE_SCHEMAS[kind]
+    if schema is None:
+        return
+    for key, (value, origin) in options.items():
+        check = schema.get(key)
+        label = _kind_label(kind)
+        if check is None:
+            others = [_kind_label(s) for s, opts in REMOTE_SCHEMAS.items() if opts and key in opts]
+            only = f"`{key}` only applies to {', '.join(others)} remotes; " if others else ""
+            takes = ", ".join(sorted(k for k, c in schema.items() if c is not _never))
+            raise RemoteOptionError(
+                f"`{origin}`: unknown key `{key}` in {where} (remote type: {label})",
+                f"{only}{label} remotes take {takes}",
+            )
+        if check is _never:
+            raise RemoteOptionError(
+                f"`{origin}`: DVC refuses key `{key}` in {where} whatever its value",
+                "DVC's schema wants a Python value there, which a config file cannot hold; "
+                "remove it",
+            )
+        expected = check(value)
+        if expected is not None:
+            raise RemoteOptionError(
+                f"`{origin}`: `{key}` in {where} expects {expected}, got `{value}`",
+                f"DVC refuses to read such a value for {label} remotes",
+            )
+
+
+def _any_remote_option(key: str) -> bool:
+    return any(opts is not None and key in opts for opts in REMOTE_SCHEMAS.values())
+
+
+def check_remotes(located: Located) -> None:
+    """[`check_remote`] for every remote section of a merged view.
+
+    A remote without a url (which `Config.load` refuses) may only hold options that
+    some kind of remote takes.
+    """
+    for section, options in located.items():
+        kind, sub = section_kind(section)
+        if kind != "remote" or sub is None:
+            continue
+        if "url" not in options:
+            for key, (_value, origin) in options.items():
+                if not _any_remote_option(key):
+                    raise RemoteOptionError(
+                        f"`{origin}`: unknown key `{key}` in section `[{section}]`",
+                        "no remote takes this option; see `dvc remote modify --help`",
+                    )
+        check_remote(section, options)
+
+
+def locate(levels: Iterable[tuple[Origin, dict[str, dict[str, str]]]]) -> Located:
+    """Merges sections of several levels (later ones win), keeping where each value is from."""
+    merged: Located = {}
+    for origin, sections in levels:
+        for name, values in sections.items():
+            into = merged.setdefault(name, {})
+            for key, value in values.items():
+                into[key] = (value, origin)
+    return merged
 
 
 def level_paths(dvc_dir: Path | None) -> dict[str, Path | None]:
@@ -241,6 +552,7 @@ class Config:
             kind, sub = section_kind(name)
             if kind == "remote" and sub is not None and "url" not in values:
                 raise ConfigError(f"remote `{sub}` has no `url` in any config file")
+        check_remotes(cfg.located())
         return cfg
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
@@ -257,6 +569,14 @@ class Config:
                     return os.path.normpath(os.path.join(cf.path.parent, expanded))
                 return value
         return default
+
+    def located(self, override_origin: Origin | None = None) -> Located:
+        """[`sections`], each value with the file it comes from (errors name it)."""
+        return locate(
+            (override_origin if level == OVERRIDE and override_origin else cf.path, cf.sections)
+            for level in _READ_ORDER
+            if (cf := self.files.get(level)) is not None
+        )
 
     def sections(self) -> dict[str, dict[str, str]]:
         """Every section merged across levels, values as written."""
@@ -280,7 +600,9 @@ class Config:
         values = {name: dict(v) for name, v in sections.items()}
         # Paths are resolved against the directory of a file's path.
         override = ConfigFile(base_dir / "(override)", values)
-        return Config({**self.files, OVERRIDE: override})
+        cfg = Config({**self.files, OVERRIDE: override})
+        check_remotes(cfg.located(origin))
+        return cfg
 
     def chosen_remote(self, explicit: str | None = None) -> str | None:
         """The remote a command uses: `explicit` (`-r NAME`), else `core.remote`, else None."""
