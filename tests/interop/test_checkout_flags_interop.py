@@ -11,6 +11,7 @@ from tests.func.layout import (
     MLVC_NO_SUCH,
     TARGETS,
     drop_object,
+    fresh,
     layout,
     present,
     remove_outputs,
@@ -79,3 +80,25 @@ def test_checkout_of_missing_data_with_and_without_allow_missing_like_dvc(
         assert ours == theirs, args
         assert ("--allow-missing" in args) == (ours == []), args
         assert "model.txt" in found[1][2] and "prep.txt" in found[1][2]
+
+
+def test_checkout_relink_reports_only_changed_data_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "a").write_text("a\n")
+        (repo / "d").mkdir()
+        (repo / "d/x").write_text("x\n")
+        tool("add", "-q", "a", "d")
+        runs = [tool("checkout", "--relink", "--summary").stdout]
+        tool("config", "cache.type", "symlink")
+        runs.append(tool("checkout", "--relink", "--summary").stdout)
+        links = [(repo / p).is_symlink() for p in ("a", "d/x")]
+        (repo / "a").unlink()
+        (repo / "a").write_text("changed\n")
+        runs.append(tool("checkout", "--relink", "--summary", "--force").stdout)
+        found.append((runs, links, (repo / "a").read_text()))
+    assert found[0] == found[1]
+    assert found[1][0][0] == "No changes.\nRelinked successfully\n"
+    assert found[1][1] == [True, True]

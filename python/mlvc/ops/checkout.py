@@ -60,9 +60,23 @@ class CheckoutSummary:
     files: dict[str, int] = field(default_factory=lambda: {"modified": 0, "added": 0, "deleted": 0})
 
     def record(
-        self, path: str, existed: bool, res: CheckoutResult, *, changed: bool = False
+        self,
+        path: str,
+        existed: bool,
+        res: CheckoutResult,
+        *,
+        changed: bool = False,
+        as_recorded: bool = False,
     ) -> None:
-        """Counts one output's checkout: `path` as added or modified when files changed."""
+        """Counts one output's checkout: `path` as added or modified when files changed.
+
+        `as_recorded`: the data was already as recorded (only relinked): unchanged.
+        """
+        if res.link_type:
+            self.link_types.add(res.link_type)
+        if as_recorded:
+            self.unchanged += 1
+            return
         if changed or res.linked or res.removed:
             (self.modified if existed else self.added).append(path)
         else:
@@ -70,8 +84,6 @@ class CheckoutSummary:
         self.files["added"] += res.created
         self.files["modified"] += len(res.linked) - res.created
         self.files["deleted"] += len(res.removed)
-        if res.link_type:
-            self.link_types.add(res.link_type)
 
     def lines(self, repo: Repo, cwd: Path | None = None) -> list[str]:
         """DVC's report lines: `M`, then `A`, then `D`, each with the output's path.
@@ -375,6 +387,8 @@ def checkout(
             if not relink and legacy_unchanged(repo, out, dest, jobs):
                 summary.unchanged += 1
                 continue
+            # DVC-compat: relinking data that is as recorded changes nothing to report.
+            as_recorded = relink and existed and _as_recorded(repo, dest, out, jobs)
             res = restore(repo, oid, dest, isexec=out.isexec, force=force, relink=relink, jobs=jobs)
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
@@ -382,7 +396,8 @@ def checkout(
             if res.missing:
                 failed.append(dest)
                 continue
-            summary.record(repo.relpath(dest) + ("/" if out.is_dir else ""), existed, res)
+            shown = repo.relpath(dest) + ("/" if out.is_dir else "")
+            summary.record(shown, existed, res, as_recorded=as_recorded)
         if conflicts:
             raise conflict_error(conflicts)
         for dest in failed:
@@ -393,6 +408,14 @@ def checkout(
     if (summary.failed or summary.unrecorded) and not allow_missing:
         raise _failure(repo, summary, cwd)
     return summary
+
+
+def _as_recorded(repo: Repo, dest: Path, out: Output, jobs: int) -> bool:
+    """Whether the workspace holds `out`'s recorded data (by hash, from the state)."""
+    from mlvc.ops.status import current_hash
+
+    current = current_hash(repo, dest, jobs=jobs, legacy=out.is_legacy)
+    return current is not None and out.md5 is not None and current[0] == out.md5
 
 
 def warn_unrecorded(repo: Repo, unrecorded: list[str], cwd: Path) -> None:
