@@ -169,19 +169,26 @@ def register(app: CommandSink) -> None:
     @app.command("remove")
     @handled()
     def remove_command(
-        targets: Annotated[list[str], typer.Argument(help="`.dvc` files to remove.")],
+        targets: Annotated[
+            list[str],
+            typer.Argument(
+                help="`.dvc` files or stages (`name`, `path/dvc.yaml:name`, a whole "
+                "`dvc.yaml`) to remove."
+            ),
+        ],
         outs: Annotated[
-            bool, typer.Option("--outs", help="Also delete the data they track.")
+            bool, typer.Option("--outs", help="Also delete their outputs from the workspace.")
         ] = False,
         quiet: Quiet = False,
         verbose: Verbose = False,
     ) -> None:
-        """Stop tracking data: delete `.dvc` files and their `.gitignore` entries."""
+        """Stop tracking data or drop stages: delete `.dvc` files, remove stages from
+        `dvc.yaml` and `dvc.lock`, and their outputs' `.gitignore` entries."""
         from mlvc.ops.remove import remove
         from mlvc.repo import Repo
 
         repo = Repo.find()
-        remove(repo, targets, outs=outs)
+        remove(repo, targets, outs=outs, warn=None if quiet else sys.stderr.write)
 
     @app.command("move")
     @handled()

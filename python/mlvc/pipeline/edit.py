@@ -263,3 +263,55 @@ def set_frozen(text: str, name: str, frozen: bool, origin: str) -> str:
     if frozen:
         new["frozen"] = True
     return set_stage(text, name, new, origin)
+
+
+def remove_stage(text: str, name: str, origin: str) -> str:
+    """`dvc.yaml` (or `dvc.lock`) text without stage `name` (KeyError: no such stage).
+
+    The stage's lines go: its name's line to its last line (comments indented
+    deeper than its name included), the comment lines right above its name at
+    its indentation (its heading), and the blank lines after it (not those after
+    the last stage when none come before it: they set the stages apart from what
+    follows). Everything else stays as written. The only stage takes the
+    `stages:` section with it.
+
+    DVC re-dumps the file with ruamel, which keeps comments where its parser
+    attached them: a comment heading the next stage, or the next section, goes
+    with a stage that ends in a plain value. Here comments stay with what they
+    head. Flow-style `stages: {...}` is re-dumped without comments.
+    """
+    layout = _parse(text, origin)
+    stages = layout.data.get(STAGES)
+    if not isinstance(stages, dict) or name not in stages:
+        raise KeyError(name)
+    if _flow_stages(layout):
+        data = dict(layout.data)
+        data[STAGES] = {k: v for k, v in stages.items() if k != name}
+        if not data[STAGES]:
+            del data[STAGES]
+        return yamlio.dumps(data) if data else ""
+    lines = _ends_with_newline(list(layout.lines))
+    outer = layout.marks.of(layout.data, STAGES)
+    assert outer is not None
+    if len(stages) == 1:
+        start, end = outer[0] - 1, _section_end(layout, STAGES)
+        end = _trim(lines, start, end, 0)
+    else:
+        span = _stage_span(layout, name)
+        assert span is not None
+        start, end, indent = span
+        while (
+            start - 1 > outer[0] - 1
+            and lines[start - 1].strip().startswith("#")
+            and _indent(lines[start - 1]) == indent
+        ):
+            start -= 1
+        last = name == next(reversed(stages))
+        if last and start > 0 and lines[start - 1].strip():
+            # The blank lines that set the stages apart from what follows stay.
+            del lines[start:end]
+            return "".join(lines)
+    while end < len(lines) and not lines[end].strip():
+        end += 1
+    del lines[start:end]
+    return "".join(lines)
