@@ -102,3 +102,40 @@ def test_checkout_relink_reports_only_changed_data_like_dvc(tools: Tools) -> Non
     assert found[0] == found[1]
     assert found[1][0][0] == "No changes.\nRelinked successfully\n"
     assert found[1][1] == [True, True]
+
+
+def test_checkout_removes_outputs_no_longer_tracked_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    git("config", "user.email", "t@example.com")
+    git("config", "user.name", "t")
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        git("add", "-A")
+        git("commit", "-qm", "empty", "--allow-empty")
+        base = git("rev-parse", "HEAD").stdout.strip()
+        (repo / "b").write_text("b\n")
+        (repo / "kept").write_text("k\n")
+        (repo / "d").mkdir()
+        (repo / "d/x").write_text("x\n")
+        tool("add", "-q", "b", "d", "kept")
+        git("add", "-A")
+        git("commit", "-qm", "data")
+        tip = git("rev-parse", "HEAD").stdout.strip()
+        git("checkout", "-q", base)
+        (repo / "kept").chmod(0o644)
+        (repo / "kept").write_text("changed since\n")  # not what was placed: kept
+        # With targets, nothing is removed (here the target is not tracked: an error).
+        targeted = tool("checkout", "b", check=False).returncode
+        present = sorted(p.name for p in repo.iterdir() if not p.name.startswith("."))
+        untargeted = tool("checkout").stdout
+        left = sorted(p.name for p in repo.iterdir() if not p.name.startswith("."))
+        (repo / "kept").unlink()
+        git("checkout", "-q", tip)
+        pulled = tool("checkout").stdout
+        found.append((targeted, present, untargeted, left, pulled, (repo / "d/x").read_text()))
+        git("checkout", "-q", base)
+        for p in ("b", "d", "kept"):
+            shutil.rmtree(repo / p) if (repo / p).is_dir() else (repo / p).unlink(missing_ok=True)
+    assert found[0] == found[1]
+    assert found[1][2] == "D       d/\nD       b\n" and found[1][3] == ["kept"]

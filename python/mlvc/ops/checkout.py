@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlvc import placed
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
-from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, is_legacy
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, bare, is_legacy
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
 from mlvc.repo import Repo
 
@@ -372,6 +374,9 @@ def checkout(
         if unsaved and not force:
             raise conflict_error(unsaved)
         summary.unrecorded = [repo.relpath(d) for d in hashless]
+        if not targets:
+            used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
+            _remove_unused(repo, used, summary)
         if inside:
             summary.failed += checkout_within(
                 repo, inside, summary, force=force, relink=relink, jobs=jobs
@@ -388,7 +393,9 @@ def checkout(
                 summary.unchanged += 1
                 continue
             # DVC-compat: relinking data that is as recorded changes nothing to report.
-            as_recorded = relink and existed and _as_recorded(repo, dest, out, jobs)
+            as_recorded = (
+                relink and existed and _holds(repo, dest, out.md5, legacy=out.is_legacy, jobs=jobs)
+            )
             res = restore(repo, oid, dest, isexec=out.isexec, force=force, relink=relink, jobs=jobs)
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
@@ -398,6 +405,7 @@ def checkout(
                 continue
             shown = repo.relpath(dest) + ("/" if out.is_dir else "")
             summary.record(shown, existed, res, as_recorded=as_recorded)
+            placed.remember(repo.tmp_dir, repo.relpath(dest), oid)
         if conflicts:
             raise conflict_error(conflicts)
         for dest in failed:
@@ -410,12 +418,45 @@ def checkout(
     return summary
 
 
-def _as_recorded(repo: Repo, dest: Path, out: Output, jobs: int) -> bool:
-    """Whether the workspace holds `out`'s recorded data (by hash, from the state)."""
+def _remove_unused(repo: Repo, used: set[str], summary: CheckoutSummary) -> None:
+    """Removes the outputs mlvc placed that nothing tracks any more, when they still
+    hold what was placed (`mlvc.placed`); they are reported as deleted.
+
+    DVC-compat: DVC does this with the outputs it placed, on a checkout without targets.
+    """
+    records = placed.load(repo.tmp_dir)
+    candidates = {rel: oid for rel, oid in records.items() if rel not in used}
+    if candidates:
+        # Outputs not in the cache (`cache: false`) are in use too.
+        from mlvc.ops.repro import all_stages
+
+        for stage in all_stages(repo):
+            for out in stage.outs:
+                candidates.pop(stage.repo_path(out.path), None)
+    removed = []
+    for rel, oid in sorted(candidates.items()):
+        path = repo.root / rel
+        if not os.path.lexists(path):
+            removed.append(rel)
+            continue
+        is_dir = path.is_dir() and not path.is_symlink()
+        if not _holds(repo, path, bare(oid), legacy=is_legacy(oid)):
+            continue  # changed since: it exists nowhere else
+        shutil.rmtree(path) if is_dir else path.unlink()
+        repo.state.forget(path)
+        removed.append(rel)
+        summary.deleted.append(rel + ("/" if is_dir else ""))
+        summary.files["deleted"] += 1
+    if removed:
+        placed.forget(repo.tmp_dir, removed)
+
+
+def _holds(repo: Repo, dest: Path, md5: str | None, *, legacy: bool, jobs: int = 0) -> bool:
+    """Whether the workspace at `dest` holds the data of hash `md5` (from the state)."""
     from mlvc.ops.status import current_hash
 
-    current = current_hash(repo, dest, jobs=jobs, legacy=out.is_legacy)
-    return current is not None and out.md5 is not None and current[0] == out.md5
+    current = current_hash(repo, dest, jobs=jobs, legacy=legacy)
+    return current is not None and md5 is not None and current[0] == md5
 
 
 def warn_unrecorded(repo: Repo, unrecorded: list[str], cwd: Path) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlvc
+from mlvc import placed
 from mlvc.output import DataInfo
 from mlvc.repo import Repo
 
@@ -80,6 +81,7 @@ def save_output(
                 tree.hash, path, link_types=link_types, relink=True, jobs=jobs, state=repo.state
             )
             link_type = res.link_type
+        placed.remember(repo.tmp_dir, repo.relpath(path), tree.hash)
         return Saved(tree.hash, tree.size, tree.nfiles, False, link_type)
     if not store:
         (fh,) = repo.hash_files([path])
@@ -90,6 +92,7 @@ def save_output(
             [(path, fh.hash, fh.isexec)], link_types=link_types, relink=True, state=repo.state
         )
         link_type = res.link_type
+    placed.remember(repo.tmp_dir, repo.relpath(path), fh.hash)
     return Saved(fh.hash, fh.size, None, fh.isexec, link_type)
 
 
