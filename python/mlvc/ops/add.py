@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import glob as globmod
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import mlvc
 from mlvc import gitignore
 from mlvc._core import ignored_by
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
@@ -197,9 +199,22 @@ def add(
     tracked_outputs = _tracked_outputs(repo)
     git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
     stage_files: list[Path] | None = None  # read when a directory is a target
+    # Targets inside a directory a `.dvc` file tracks, by that directory, in command
+    # order up to the directory itself (DVC-compat: each updates only its own entries;
+    # once the whole directory is added, later ones change nothing).
+    inside: dict[Path, list[Path]] = {}
+    whole: set[Path] = set()
     for path in paths:
-        _check_target(repo, path)
-        path = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path)) or path
+        tracked = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path))
+        if tracked is not None and not os.path.lexists(path):
+            _check_gone(repo, path, tracked)  # DVC-compat: drops its entries
+        else:
+            _check_target(repo, path)
+        if tracked is None:
+            whole.add(path)
+        elif tracked not in whole:
+            inside.setdefault(tracked, []).append(path)
+        path = tracked or path
         if path.is_dir():
             if stage_files is None:
                 stage_files = [p for files in repo.project_files() for p in files]
@@ -226,10 +241,30 @@ def add(
                 )
                 raise err
     with repo.lock():
+        pending: dict[str, list[tuple[str, str]]] = {}  # manifests not stored
         for path in paths:
             dvcfile_path = dvcfile_for(path)
+            # DVC-compat: the whole directory is recorded onto the `.dvc` file as it was
+            # before this command, even after targets inside it updated it.
             previous = DvcFile.load(dvcfile_path) if dvcfile_path.exists() else None
-            if (
+            updated = None
+            for target in inside.get(path, []):
+                updated = _add_inside(
+                    repo,
+                    target,
+                    path,
+                    no_commit=no_commit,
+                    relink=relink,
+                    jobs=jobs,
+                    progress=progress,
+                    pending=pending,
+                )
+                if updated is None:  # a DVC 2 record: the directory is added whole
+                    whole.add(path)
+                    break
+            if updated is not None and path not in whole:
+                record, link_type = updated
+            elif (
                 previous is not None
                 and len(previous.outs) == 1
                 and legacy_unchanged(repo, previous.outs[0], path, jobs)
@@ -410,3 +445,124 @@ def _add_to(
             result.to_stage.append(changed)
         result.added.append(Added(dest, dvcfile_path, out, res.link_type))
     return result
+
+
+def _tracked_record(dvcfile: DvcFile, tracked: Path) -> int:
+    """The index of the output of `dvcfile` at `tracked`."""
+    for i, out in enumerate(dvcfile.outs):
+        if Path(os.path.normpath(dvcfile.out_path(out))) == tracked:
+            return i
+    raise AddError(f"`{dvcfile.path}` does not track `{tracked}`")  # pragma: no cover
+
+
+def _recorded_entries(
+    repo: Repo, out: Output, pending: dict[str, list[tuple[str, str]]]
+) -> list[tuple[str, str]]:
+    """The `(relpath, md5)` entries of the directory `out` records (none without a hash).
+
+    `pending` holds the manifests this command recorded without storing them
+    (`--no-commit`, or an output with `cache: false`).
+    """
+    if out.md5 is None:
+        return []
+    if out.md5 in pending:
+        return pending[out.md5]
+    try:
+        return repo.cache.read_manifest(out.md5)
+    except (MlvcError, FileNotFoundError) as exc:
+        err = AddError(f"could not read `{out.md5}`, the directory object of `{out.path}`: {exc}")
+        err.hint = f"run `mlvc pull` or `mlvc fetch` for `{out.path}` first"
+        raise err from exc
+
+
+def _under(rel: str, entries: list[tuple[str, str]]) -> int:
+    """How many of `entries` are `rel` or inside it."""
+    return sum(1 for p, _h in entries if p == rel or p.startswith(rel + "/"))
+
+
+def _check_gone(repo: Repo, path: Path, tracked: Path) -> None:
+    """Checks a target inside a tracked directory that is not in the workspace: only
+    what the directory's record holds can be dropped from it (DVC-compat: DVC raises
+    ENOENT for anything else, "output does not exist" when the directory is gone)."""
+    _check_not_through_symlink(repo, path)
+    _check_not_ignored(repo, path)
+    if not tracked.is_dir():
+        raise AddError(f"output `{repo.relpath(tracked)}` does not exist")
+    dvcfile = DvcFile.load(dvcfile_for(tracked))
+    out = dvcfile.outs[_tracked_record(dvcfile, tracked)]
+    if out.is_legacy or not out.is_dir:
+        return  # added whole (`_add_inside` falls back) or refused there
+    if not _under(path.relative_to(tracked).as_posix(), _recorded_entries(repo, out, {})):
+        raise FileNotFoundError(2, "No such file or directory", repo.relpath(path))
+
+
+def _add_inside(
+    repo: Repo,
+    target: Path,
+    tracked: Path,
+    *,
+    no_commit: bool,
+    relink: bool,
+    jobs: int,
+    progress: Progress | None,
+    pending: dict[str, list[tuple[str, str]]],
+) -> tuple[Output, str | None] | None:
+    """Updates only `target`'s entries in the record of the tracked directory `tracked`
+    (`None`: the record is DVC 2's, so the directory is to be added whole).
+
+    DVC-compat (`Output.apply`/`unstage`): the target's file or directory is hashed
+    and stored (a directory's own `.dir` object too) and linked back; its old entries
+    are replaced by its new ones (dropped when it is gone from the workspace); the rest
+    of the directory stays as recorded, changed or not. The new `.dir` object is stored
+    and the `.dvc` file rewritten: `nfiles` counted anew, `size` summed when entries
+    were only added, kept when the directory hash did not change, dropped otherwise.
+    """
+    dvcfile_path = dvcfile_for(tracked)
+    dvcfile = DvcFile.load(dvcfile_path)
+    index = _tracked_record(dvcfile, tracked)
+    out = dvcfile.outs[index]
+    if out.is_legacy:
+        return None
+    if out.md5 is not None and not out.is_dir:
+        raise AddError(f"cannot modify `{repo.relpath(tracked)}`: it is being tracked as a file")
+    if not tracked.is_dir():
+        raise AddError(f"output `{repo.relpath(tracked)}` does not exist")
+    rel = target.relative_to(tracked).as_posix()
+    recorded = _recorded_entries(repo, out, pending)
+    replaced = _under(rel, recorded)
+    kept = [(p, h) for p, h in recorded if p != rel and not p.startswith(rel + "/")]
+    store = not no_commit and out.cache
+    link_type = None
+    added_size: int | None = None
+    if target.exists():
+        if target.is_dir() and not store:
+            tree = repo.hash_tree(target, jobs=jobs, progress=progress)
+            kept.extend((f"{rel}/{p}", h) for p, h in mlvc.parse_manifest(tree.manifest))
+            added_size = tree.size
+        else:
+            saved = save_output(
+                repo, target, store=store, relink=relink, jobs=jobs, progress=progress
+            )
+            if saved.nfiles is None:
+                kept.append((rel, saved.md5))
+            else:
+                kept.extend((f"{rel}/{p}", h) for p, h in repo.cache.read_manifest(saved.md5))
+            added_size, link_type = saved.size, saved.link_type
+    elif not replaced:
+        raise FileNotFoundError(2, "No such file or directory", repo.relpath(target))
+    data, md5 = mlvc.build_manifest(kept)
+    if store:
+        repo.cache.insert_bytes(md5, data)
+    else:
+        pending[md5] = kept
+    size: int | None = None
+    if not replaced and out.size and added_size is not None:
+        size = out.size + added_size  # only added: DVC sums the sizes
+    elif md5 == out.md5:
+        size = out.size
+    record = dataclasses.replace(
+        out, md5=md5, size=size, nfiles=len(kept), isexec=False, hash_name="md5"
+    )
+    dvcfile.outs[index] = record
+    dvcfile.save()
+    return record, link_type
