@@ -35,7 +35,14 @@ __all__ = [
     "SpecialFileError",
     "StageNotFoundError",
     "StateError",
+    "UsageError",
 ]
+
+
+class UsageError(MlvcError):
+    """Options that do not go together, found after parsing (DVC-compat: exit 254)."""
+
+    exit_code = 254
 
 
 class PipelineError(MlvcError):

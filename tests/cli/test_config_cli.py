@@ -45,6 +45,9 @@ remote default
 remote add Foo ../x
 remote add -d Bar ../y
 config core.remote
+config
+config -l core.remote
+remote modify Foo jobs
 config core.autostage
 config core.autostage true
 config core.autostage maybe

@@ -60,9 +60,10 @@ def _level(*, system: bool, global_: bool, project: bool, local: bool) -> str | 
         if on
     ]
     if len(chosen) > 1:
-        from mlvc.config import ConfigError
+        from mlvc.exceptions import UsageError
 
-        raise ConfigError("choose at most one of `--system`, `--global`, `--project`, `--local`")
+        # DVC-compat: the parser refuses them together (exit 254).
+        raise UsageError("choose at most one of `--system`, `--global`, `--project`, `--local`")
     return chosen[0] if chosen else None
 
 
@@ -447,7 +448,6 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Get, set, unset or list config options."""
-        from mlvc.config import ConfigError
         from mlvc.ops import configure as cfg
 
         level = _level(system=system, global_=global_, project=project, local=local)
@@ -458,12 +458,12 @@ def register(app: CommandSink) -> None:
         ed = _editor(level)
         if list_:
             if name is not None:
-                raise ConfigError("`config -l` takes no option name")
+                raise cfg.ConfigUsageError("`config -l` takes no option name")
             for line in cfg.list_lines(ed, level, show_origin=show_origin):
                 sys.stdout.write(line + "\n")
             return
         if name is None:
-            raise ConfigError("`config` needs an option name, or `-l` to list all")
+            raise cfg.ConfigUsageError("`config` needs an option name, or `-l` to list all")
         if unset_:
             cfg.unset(ed, name, level or "repo")
         elif value is not None:
