@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import posixpath
 import subprocess
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -115,6 +116,22 @@ class Repo:
     def __post_init__(self) -> None:
         # Parses of this repository's small YAML files are kept in its state database.
         parsecache.remember_in(lambda: self.state)
+        # Set inside `read_only_listing`: the `.dvc` and `dvc.yaml` files, listed once.
+        self._listed: list[Path] | None = None
+
+    @contextlib.contextmanager
+    def read_only_listing(self) -> Iterator[None]:
+        """Within, the workspace's `.dvc` and `dvc.yaml` files are listed once.
+
+        For commands that write none of them (`data status`): each listing is a
+        `git ls-files`, which costs a process start.
+        """
+        dvcfiles, pipeline_files = self.project_files()
+        self._listed = sorted(dvcfiles + pipeline_files)
+        try:
+            yield
+        finally:
+            self._listed = None
 
     @classmethod
     def find(cls, start: Path | None = None) -> Repo:
@@ -280,6 +297,8 @@ class Repo:
         )
 
     def _workspace_files(self, pathspecs: list[str], match: Callable[[str], bool]) -> list[Path]:
+        if self._listed is not None:
+            return [p for p in self._listed if match(self.relpath(p))]
         if self.scm is not None:
             # git already knows what is ignored, so data directories are never walked.
             r = subprocess.run(

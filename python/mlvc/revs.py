@@ -131,6 +131,9 @@ def stage_outs_at(
         recorded_hash,
         recorded_output,
     )
+
+    if rev is None and not repo.pipeline_files():
+        return []  # without loading the pipeline engine
     from mlvc.pipeline.revtree import Tree
 
     tree = Tree(repo, rev)

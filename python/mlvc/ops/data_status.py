@@ -208,6 +208,32 @@ def data_status(
 
     `remote_refresh=False` answers `not_in_remote` without asking the remote.
     """
+    with repo.read_only_listing():
+        return _data_status(
+            repo,
+            targets,
+            granular=granular,
+            untracked_files=untracked_files,
+            not_in_remote=not_in_remote,
+            remote=remote,
+            remote_refresh=remote_refresh,
+            cwd=cwd,
+            jobs=jobs,
+        )
+
+
+def _data_status(
+    repo: Repo,
+    targets: Iterable[str],
+    *,
+    granular: bool,
+    untracked_files: bool,
+    not_in_remote: bool,
+    remote: str | None,
+    remote_refresh: bool,
+    cwd: Path | None,
+    jobs: int,
+) -> DataStatus:
     cwd = (cwd or Path.cwd()).absolute()
     keys = target_keys(repo, targets, cwd)
     if "" in keys:
