@@ -183,3 +183,53 @@ def test_unknown_target_names_dvc_yaml_from_the_current_directory_like_dvc(
         found.append((r.returncode, named_files(r.stderr, quote)[:1]))
     # DVC-compat: `dvc.yaml` as seen from the current directory, not from the root.
     assert found[0] == found[1], found
+
+
+BROKEN = (
+    "stages:\n"
+    "  s:\n"
+    "    cmd: echo s > o\n"
+    "    outs: [o]\n"
+    "  t:\n"
+    "    cmd: cat o > p\n"
+    "    deps: [o]\n"
+    "    outs: [p]\n"
+    "  broken:\n"
+    "    cmd: echo ${nope}\n"
+    "  gen:\n"
+    "    foreach: [a, b]\n"
+    "    do:\n"
+    "      cmd: echo ${item} ${missing}\n"
+)
+# Commands on named stages resolve only those; the others need every stage.
+ON_BROKEN = [
+    "status s",
+    "stage list s",
+    "repro -s s",
+    "checkout s",
+    "commit -f s",
+    "status broken",
+    "stage list broken",
+    "repro -s broken",
+    "repro -s gen@a",
+    "status -d t",
+    "repro t",
+    "status",
+]
+
+
+def test_a_stage_that_does_not_resolve_fails_only_commands_naming_it_like_dvc(
+    tools: Tools, tmp_path: Path
+) -> None:
+    mlvc, dvc, git, _ = tools
+    found = []
+    for name, tool in (("theirs", dvc), ("ours", mlvc)):
+        root = tmp_path / name
+        root.mkdir()
+        git("init", "-q", cwd=root)
+        tool("init", "-q", cwd=root)
+        (root / "dvc.yaml").write_text(BROKEN)
+        codes = [tool(*line.split(), cwd=root, check=False).returncode for line in ON_BROKEN]
+        found.append((codes, (root / "o").read_text()))
+    assert found[0] == found[1]
+    assert found[1][0][:5] == [0] * 5

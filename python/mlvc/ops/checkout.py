@@ -211,6 +211,8 @@ def _tracked_at(repo: Repo, paths: list[str]) -> list[TrackedOut]:
     DVC-compat: `checkout DIR/PATH` restores only what is under `PATH` of `DIR` (or the
     file of `DIR` that `PATH` goes through), `checkout FILE/PATH` the `FILE`.
     """
+    if not paths:
+        return []
     from mlvc import revs
 
     outs = [

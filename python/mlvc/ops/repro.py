@@ -11,7 +11,7 @@ import selectors
 import shutil
 import sys
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +25,7 @@ from mlvc.ops.save import is_empty, save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
 from mlvc.pipeline.graph import Graph, build_graph, plan
-from mlvc.pipeline.load import Warn, load_pipelines
+from mlvc.pipeline.load import Warn, broken_target, load_pipelines
 from mlvc.pipeline.lockfile import (
     LOCK_FILE,
     HashInfo,
@@ -125,14 +125,24 @@ def stage_of_dvcfile(rel: str, dvcfile: DvcFile) -> Stage:
     )
 
 
-def all_stages(repo: Repo, *, warn: Warn | None = None) -> list[Stage]:
+def all_stages(
+    repo: Repo, *, warn: Warn | None = None, only_for: Sequence[str] | None = None
+) -> list[Stage]:
     """Pipeline stages and `.dvc` files (DVC's graph holds both), in DVC's order;
     `warn` gets the templating warnings.
 
     DVC-compat: directory by directory from the root; in a directory, the stages
-    of its `dvc.yaml`, then its `.dvc` files.
+    of its `dvc.yaml`, then its `.dvc` files. With `only_for` (a command on these
+    targets alone, not their graph), a stage that does not resolve fails the command
+    only when a target names it; otherwise it is left out, as DVC resolves only the
+    stages it is asked for.
     """
-    pipeline = ordered_stages(load_pipelines(repo, warn=warn))
+    pipelines = load_pipelines(repo, warn=warn, defer_errors=only_for is not None)
+    if only_for is not None:
+        broken = broken_target(pipelines, only_for)
+        if broken is not None:
+            raise broken
+    pipeline = ordered_stages(pipelines)
     data = sorted(data_stages(repo), key=lambda s: s.dvcfile)
     both = [(0, s) for s in pipeline] + [(1, s) for s in data]
 
@@ -737,7 +747,9 @@ def repro(
     them; `confirm` is asked before each stage that needs reproducing.
     """
     cwd = (cwd or Path.cwd()).absolute()
-    stages = all_stages(repo, warn=warn)
+    # DVC-compat: `-s` with targets resolves only them.
+    alone = targets if single_item and targets and not all_pipelines else None
+    stages = all_stages(repo, warn=warn, only_for=alone)
     graph = build_graph(stages)
     steps = planned_steps(
         repo,
@@ -1325,7 +1337,8 @@ def commit_stages(
     result = ReproResult()
     if not repo.pipeline_files():
         return result
-    stages = ordered_stages(load_pipelines(repo))
+    # `only` was resolved by the caller: other stages' errors are not this command's.
+    stages = ordered_stages(load_pipelines(repo, defer_errors=only is not None))
     if only is not None:
         chosen = [i for i, s in enumerate(stages) if s.addressing in only]
     else:

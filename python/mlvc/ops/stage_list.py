@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlvc.exceptions import PipelineError
 from mlvc.ops.repro import ordered_stages, select
-from mlvc.pipeline.load import FileReader, load_pipeline_file, parsing_config
+from mlvc.pipeline.load import FileReader, broken_target, load_pipeline_file, parsing_config
 from mlvc.pipeline.model import PROJECT_FILE, PipelineFile, Pipelines, Stage
 from mlvc.repo import Repo
 
@@ -79,16 +79,26 @@ def list_stages(
         path = repo.root / rel
         if not path.is_file():
             continue  # `select` names the missing file
+        # DVC-compat: named stages are resolved alone; another stage's error is theirs.
+        defer = not all_stages and not recursive
         try:
-            files.append(load_pipeline_file(repo.root, path, config=config, reader=reader))
+            files.append(
+                load_pipeline_file(
+                    repo.root, path, config=config, reader=reader, defer_errors=defer
+                )
+            )
         except PipelineError as exc:
             if not needed[rel]:
                 raise
             listing.skipped.append((rel, str(exc)))
-    stages = ordered_stages(Pipelines(root=repo.root, files=files))
+    pipelines = Pipelines(root=repo.root, files=files)
+    stages = ordered_stages(pipelines)
     if all_stages:
         listing.stages = stages
     else:
+        broken = broken_target(pipelines, targets)
+        if broken is not None:
+            raise broken
         listing.stages = [
             stages[i] for i in select(repo, stages, targets, cwd, recursive=recursive)
         ]

@@ -158,7 +158,9 @@ def collect_workspace(
     loaded: `stages` of the result is always every stage."""
     from mlvc.ops.repro import all_stages
 
-    stages = all_stages(repo)
+    # DVC-compat: targets without `-d`/`-R` are resolved alone (see `all_stages`).
+    alone = targets if targets and not (with_deps or recursive) else None
+    stages = all_stages(repo, only_for=alone)
     found = collect(
         repo,
         targets,

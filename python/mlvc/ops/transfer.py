@@ -504,7 +504,8 @@ def _stage_checkout_plan(
 
     ready: list[str] = []
     failed: list[str] = []
-    for stage in ordered_stages(load_pipelines(repo)):
+    # `wanted` was resolved by the caller: other stages' errors are not this command's.
+    for stage in ordered_stages(load_pipelines(repo, defer_errors=wanted is not None)):
         if wanted is not None and stage.addressing not in wanted:
             continue
         hashless: list[Path] = []

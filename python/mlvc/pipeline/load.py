@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mlvc import parsecache
-from mlvc.exceptions import DvcYamlError, ParamsFileError, ResolveError
+from mlvc.exceptions import DvcYamlError, ParamsFileError, PipelineError, ResolveError
 from mlvc.pipeline import schema
 from mlvc.pipeline.model import PROJECT_FILE, Out, OutKind, PipelineFile, Pipelines, Stage
 from mlvc.pipeline.params import merge_params_refs, read_params_file
@@ -82,14 +82,22 @@ def _no_gc() -> Iterator[None]:
 Warn = Callable[[str], object]
 
 
-def load_pipelines(repo: Repo, *, warn: Warn | None = None) -> Pipelines:
+def load_pipelines(
+    repo: Repo, *, warn: Warn | None = None, defer_errors: bool = False
+) -> Pipelines:
     """Loads and resolves every `dvc.yaml` of the workspace (sorted by path);
-    `warn` gets the warnings (whole lines) of templating."""
+    `warn` gets the warnings (whole lines) of templating.
+
+    With `defer_errors`, a stage that does not resolve is left out and kept in its
+    file's `broken` (DVC-compat: a command on named stages resolves only those).
+    """
     config = parsing_config(repo)
     reader = FileReader(repo.root)
     with _no_gc():
         files = [
-            load_pipeline_file(repo.root, path, config=config, reader=reader, warn=warn)
+            load_pipeline_file(
+                repo.root, path, config=config, reader=reader, warn=warn, defer_errors=defer_errors
+            )
             for path in repo.pipeline_files()
         ]
     return Pipelines(root=repo.root, files=files)
@@ -102,6 +110,7 @@ def load_pipeline_file(
     config: ParsingConfig | None = None,
     reader: FileReader | None = None,
     warn: Warn | None = None,
+    defer_errors: bool = False,
 ) -> PipelineFile:
     """Loads one `dvc.yaml` (at `path`, inside the repository at `root`) and resolves it."""
     relpath = repo_relative(path.absolute(), root.absolute())
@@ -109,7 +118,9 @@ def load_pipeline_file(
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise DvcYamlError(f"`{relpath}` is not valid UTF-8") from exc
-    return loads_pipeline(text, root, relpath, config=config, reader=reader, warn=warn)
+    return loads_pipeline(
+        text, root, relpath, config=config, reader=reader, warn=warn, defer_errors=defer_errors
+    )
 
 
 def loads_pipeline(
@@ -120,10 +131,11 @@ def loads_pipeline(
     config: ParsingConfig | None = None,
     reader: FileReader | None = None,
     warn: Warn | None = None,
+    defer_errors: bool = False,
 ) -> PipelineFile:
     """Resolves `dvc.yaml` text as if it were at `relpath` inside the repository at `root`."""
     with _no_gc():
-        return _loads_pipeline(text, root, relpath, config, reader, warn)
+        return _loads_pipeline(text, root, relpath, config, reader, warn, defer_errors)
 
 
 def _loads_pipeline(
@@ -133,6 +145,7 @@ def _loads_pipeline(
     config: ParsingConfig | None,
     reader: FileReader | None,
     warn: Warn | None,
+    defer_errors: bool = False,
 ) -> PipelineFile:
     try:
         data, marks = parsecache.load_yaml_marked(text, relpath)
@@ -150,9 +163,33 @@ def _loads_pipeline(
         check.fail(data, None, f"expected a mapping at the top level, not a {type(data).__name__}")
     schema.validate_file(data, check)
     resolver = _FileResolver(
-        data, check, relpath, config or ParsingConfig(), reader or FileReader(root), warn
+        data,
+        check,
+        relpath,
+        config or ParsingConfig(),
+        reader or FileReader(root),
+        warn,
+        defer_errors=defer_errors,
     )
-    return PipelineFile(path=relpath, stages=resolver.stages(), _sections=resolver.section)
+    stages = resolver.stages()
+    return PipelineFile(
+        path=relpath, stages=stages, _sections=resolver.section, broken=resolver.broken
+    )
+
+
+def broken_target(pipelines: Pipelines, targets: Iterable[str]) -> PipelineError | None:
+    """The error of a stage a target names that did not resolve (see `defer_errors`).
+
+    A target names a stage by its name (`train`, `gen@a`, `path/dvc.yaml:train`); a
+    generated stage's target names its `foreach`/`matrix` definition.
+    """
+    for target in targets:
+        name = target.rpartition(":")[2]
+        for file in pipelines.files:
+            for broken, error in file.broken.items():
+                if name == broken or name.startswith(broken + JOIN):
+                    return error
+    return None
 
 
 class _FileResolver:
@@ -164,9 +201,14 @@ class _FileResolver:
         config: ParsingConfig,
         reader: FileReader,
         warn: Warn | None = None,
+        defer_errors: bool = False,
     ) -> None:
         self.data = data
         self.warn = warn
+        # With `defer_errors`, a stage definition that does not resolve is kept here
+        # (by its name in `stages:`) instead of failing the whole file.
+        self.defer_errors = defer_errors
+        self.broken: dict[str, PipelineError] = {}
         self.check = check
         self.relpath = relpath
         self.dir = posixpath.dirname(relpath)
@@ -202,40 +244,51 @@ class _FileResolver:
         out: dict[str, Stage] = {}
         stages = self.data.get("stages") or {}
         for name, definition in stages.items():
-            pos = self.check.marks.of(stages, name) if self.check.marks else None
-            line, column = pos or (0, 0)
-            if "foreach" in definition:
-                template = definition["do"]
-                self._check_syntax(template, name)
-                try:
-                    items = self.context.foreach_items(definition["foreach"])
-                except TemplateError as exc:
-                    raise self._error(
-                        definition, "foreach", f"stage `{name}`, `foreach`", exc
-                    ) from exc
-                by_key = bool(items) and KEY in items[0][1]
-                self._warn_overwritten(name, [ITEM, KEY] if by_key else [ITEM])
-            elif "matrix" in definition:
-                template = {k: v for k, v in definition.items() if k != "matrix"}
-                self._check_syntax(template, name)
-                try:
-                    items = self.context.matrix_items(definition["matrix"])
-                except TemplateError as exc:
-                    raise self._error(
-                        definition, "matrix", f"stage `{name}`, `matrix`", exc
-                    ) from exc
-                self._warn_overwritten(name, [KEY, ITEM])
-            else:
-                self._check_syntax(definition, name)
-                resolved = self._resolve_entry(definition, name, self.context)
-                out[name] = self._build(resolved, definition, name, None, (line, column))
-                continue
-            for suffix, values in items:
-                generated = f"{name}{JOIN}{suffix}"
-                with self.context.generator_vars(values):
-                    resolved = self._resolve_entry(template, generated, self.context)
-                out[generated] = self._build(resolved, template, generated, name, (line, column))
+            try:
+                self._add_stages(out, stages, name, definition)
+            except ResolveError as exc:
+                if not self.defer_errors:
+                    raise
+                self.broken[name] = exc
         return out
+
+    def _add_stages(
+        self, out: dict[str, Stage], stages: dict[str, Any], name: str, definition: Any
+    ) -> None:
+        """Resolves one definition of `stages:` into `out` (several for foreach/matrix)."""
+        pos = self.check.marks.of(stages, name) if self.check.marks else None
+        line, column = pos or (0, 0)
+        if "foreach" in definition:
+            template = definition["do"]
+            self._check_syntax(template, name)
+            try:
+                items = self.context.foreach_items(definition["foreach"])
+            except TemplateError as exc:
+                raise self._error(definition, "foreach", f"stage `{name}`, `foreach`", exc) from exc
+            by_key = bool(items) and KEY in items[0][1]
+            self._warn_overwritten(name, [ITEM, KEY] if by_key else [ITEM])
+        elif "matrix" in definition:
+            template = {k: v for k, v in definition.items() if k != "matrix"}
+            self._check_syntax(template, name)
+            try:
+                items = self.context.matrix_items(definition["matrix"])
+            except TemplateError as exc:
+                raise self._error(definition, "matrix", f"stage `{name}`, `matrix`", exc) from exc
+            self._warn_overwritten(name, [KEY, ITEM])
+        else:
+            self._check_syntax(definition, name)
+            resolved = self._resolve_entry(definition, name, self.context)
+            out[name] = self._build(resolved, definition, name, None, (line, column))
+            return
+        generated_stages = {}
+        for suffix, values in items:
+            generated = f"{name}{JOIN}{suffix}"
+            with self.context.generator_vars(values):
+                resolved = self._resolve_entry(template, generated, self.context)
+            generated_stages[generated] = self._build(
+                resolved, template, generated, name, (line, column)
+            )
+        out.update(generated_stages)  # a group resolves whole, or not at all
 
     def _warn_overwritten(self, name: str, keys: list[str]) -> None:
         """DVC-compat: DVC's warning when generated stages' `item`/`key` hide variables."""

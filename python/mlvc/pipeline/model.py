@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mlvc.exceptions import StageNotFoundError
+from mlvc.exceptions import PipelineError, StageNotFoundError
 from mlvc.pipeline.params import ParamsRef
 
 OutKind = Literal["outs", "metrics", "plots"]
@@ -119,6 +119,9 @@ class PipelineFile:
     stages: dict[str, Stage]
     _sections: Callable[[str], Any] = field(repr=False)
     _resolved: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Definitions (by name in `stages:`) that did not resolve, when loaded to defer
+    # such errors; their error is raised when a command names them.
+    broken: dict[str, PipelineError] = field(default_factory=dict, repr=False)
 
     def _section(self, key: str) -> Any:
         if key not in self._resolved:
