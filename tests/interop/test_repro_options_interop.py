@@ -320,3 +320,36 @@ def test_pull_restores_unchanged_stages_instead_of_running_them_like_dvc(
             "Pulling data for stage: 'a'\nPulling data for stage: 'b'\n"
         )
         assert ("Unable to pull data for stage: 'b'" in reports[0][0]) == bool(gone)
+
+
+RESTORED = {
+    ".dvcignore": "*.tmp\n",
+    "params.yaml": "p: 1\n",
+    "dvc.yaml": (
+        "stages:\n"
+        "  s:\n"
+        "    cmd: mkdir -p outdir; echo a > outdir/a.txt; echo t > outdir/x.tmp; echo c > c.txt\n"
+        "    params: [p]\n"
+        "    outs: [outdir, c.txt]\n"
+    ),
+}
+
+
+def test_restored_outputs_are_removed_first_like_dvc(pair: tuple[Tools, Path, Path]) -> None:
+    # Files `.dvcignore` hides inside an output directory go with it, as before a run.
+    tools, ours, theirs = pair
+    mlvc, dvc, _git, _ = tools
+    found = []
+    for tool, root in ((mlvc, ours), (dvc, theirs)):
+        fill(tools, root, RESTORED)
+        tool("repro", "-q", cwd=root)
+        (root / "c.txt").unlink()
+        tool("repro", "-q", cwd=root)  # restored from its own lock entry
+        kept = sorted(p.name for p in (root / "outdir").iterdir())
+        (root / "params.yaml").write_text("p: 2\n")
+        tool("repro", "-q", cwd=root)
+        (root / "params.yaml").write_text("p: 1\n")
+        (root / "outdir/x.tmp").write_text("t\n")
+        tool("repro", "-q", cwd=root)  # restored from the run-cache
+        found.append((kept, sorted(p.name for p in (root / "outdir").iterdir())))
+    assert found[0] == found[1] == (["a.txt"], ["a.txt"])

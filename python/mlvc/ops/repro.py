@@ -483,6 +483,9 @@ class _Runner:
         self.echo(f"Stage '{self.shown(stage)}' is cached - skipping run, checking out outputs\n")
         if self.dry:
             return True
+        # DVC-compat: the outputs go first, as before a run (files `.dvcignore`
+        # hides inside an output directory too).
+        self.prepare_run(stage)
         self._checkout_outs(stage, outs_by_path)
         return True
 
