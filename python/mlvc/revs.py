@@ -17,6 +17,10 @@ from mlvc.exceptions import GitError, MlvcError
 from mlvc.output import Output
 from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
 
+# `mlvc.pipeline.model.PROJECT_FILE`, named here so that a revision without one
+# never loads the pipeline modules.
+PIPELINE_FILE_NAME = "dvc.yaml"
+
 
 @dataclass(frozen=True)
 class TrackedOut:
@@ -85,6 +89,22 @@ def dvcfiles_at(repo: Repo, rev: str | None) -> list[DvcFile]:
     return found
 
 
+def _has_pipeline_files(repo: Repo, rev: str | None) -> bool:
+    """Whether a revision (`None`: the workspace) has a `dvc.yaml`, from its file listing."""
+    if rev is None:
+        return bool(repo.pipeline_files())
+    scm = repo.scm
+    if scm is None:
+        return True  # let the caller say what is wrong
+    git_root = Path(scm.workdir or repo.root)
+    sub = Path(repo.root).relative_to(git_root).as_posix()
+    sub = "" if sub == "." else sub
+    return any(
+        p.rpartition("/")[2] == PIPELINE_FILE_NAME and f"/{DVC_DIR}/" not in f"/{p}"
+        for p in git_files_at(scm, rev, sub)
+    )
+
+
 def outs_at(repo: Repo, rev: str | None) -> list[TrackedOut]:
     """Every output recorded at a revision."""
     outs = []
@@ -124,6 +144,8 @@ def stage_outs_at(
     `(stage, path)`, and with `hashless` returned too, their `md5` None (DVC's
     index holds the declared outputs of a stage that never ran).
     """
+    if not _has_pipeline_files(repo, rev):
+        return []  # without loading the pipeline engine
     from mlvc.pipeline.lockfile import (
         LockFile,
         entry_hashes,
@@ -131,9 +153,6 @@ def stage_outs_at(
         recorded_hash,
         recorded_output,
     )
-
-    if rev is None and not repo.pipeline_files():
-        return []  # without loading the pipeline engine
     from mlvc.pipeline.revtree import Tree
 
     tree = Tree(repo, rev)

@@ -16,15 +16,18 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlvc.exceptions import GitError, MlvcError
 from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, bare
-from mlvc.pipeline.lockfile import LOCK_FILE
-from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
-from mlvc.render.table import render_table
 from mlvc.repo import Repo
 from mlvc.revs import TrackedOut, cached_outs_at, dvcfiles_at
+
+if TYPE_CHECKING:
+    from mlvc.pipeline.model import Stage
+
+# The pipeline modules are imported only when targets are read: `data status`
+# without targets (its common use) never needs them.
 
 # DVC-compat: the change kinds of dvc_data's index diff.
 ADD = "added"
@@ -383,6 +386,8 @@ _TARGET_RE = re.compile(r"(?P<path>.*?)(:(?P<name>[^\\/:]*))??$")
 
 def _is_stage_file(path: str) -> bool:
     """Whether `path` names a file of stages: a `.dvc` file or a `dvc.yaml`."""
+    from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE
+
     return path.endswith(DVCFILE_SUFFIX) or posixpath.basename(path) == PROJECT_FILE
 
 
@@ -393,6 +398,9 @@ def parse_target(target: str) -> tuple[str | None, str | None]:
     `dvc.yaml` alone has no name; anything else is `(None, target)`: a stage of the
     current directory's `dvc.yaml`, or else a path.
     """
+    from mlvc.pipeline.lockfile import LOCK_FILE
+    from mlvc.pipeline.model import PROJECT_FILE
+
     group, at, key = target.partition("@")
     match = _TARGET_RE.match(group)
     assert match is not None  # the pattern matches any string
@@ -454,6 +462,8 @@ class RevTargets:
         The paths are outputs, or paths inside directory outputs; an output DVC does not
         version (`cache: false`) is named but has no data to compare.
         """
+        from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE
+
         file, name = parse_target(target)
         if file is None:
             assert name is not None
@@ -482,6 +492,8 @@ def _resolve_targets(
     One that names nothing at either is an error (DVC 3.67 fails with an unexpected
     error, exit 255, on such a target, e.g. a directory that merely holds outputs).
     """
+    from mlvc.pipeline.model import DVCFILE_SUFFIX
+
     found = [RevTargets(repo, rev, outs) for rev, outs in sides]
     keys: list[list[str]] = [[] for _ in sides]
     for target in targets:
@@ -551,6 +563,8 @@ def as_markdown(
     result: dict[str, list[dict[str, Any]]], *, show_hash: bool, hide_missing: bool = False
 ) -> str:
     """DVC's `--md` form: a GitHub-flavoured table, printed even when it has no rows."""
+    from mlvc.render.table import render_table
+
     headers = ["Status", "Hash", "Path"] if show_hash else ["Status", "Path"]
     rows: list[list[str]] = []
     for state in TEXT_STATES:
