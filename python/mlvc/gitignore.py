@@ -60,6 +60,12 @@ class GitIgnores:
             self.prefetch([path, *likely])
         return self._known[path]
 
+    def ask_now(self) -> None:
+        """Asks git about the likely paths now, if not done yet (before a command
+        runs, so that recording it after it ends starts no process)."""
+        likely, self._likely = self._likely, ()
+        self.prefetch(likely)
+
 
 def add_entry(output: Path, ignores: GitIgnores | None = None) -> Path | None:
     """Ignores `output` in the `.gitignore` of its directory; returns the file if changed.

@@ -553,6 +553,8 @@ class _Runner:
     # -- running ------------------------------------------------------------------
     def prepare_run(self, stage: Stage) -> None:
         """DVC-compat: outputs are deleted before the command runs, unless persistent."""
+        if self.ignores.ignores is not None:
+            self.ignores.ignores.ask_now()
         for out in stage.outs:
             path = self.repo.root / stage.repo_path(out.path)
             if out.persist:
