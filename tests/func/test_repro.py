@@ -357,10 +357,12 @@ def test_ctrl_c_stops_every_parallel_command(tools: Tools, tmp_path: Path) -> No
         tools,
         "stages:\n"
         "  quick: {cmd: echo q > q.txt, deps: [in.txt], outs: [q.txt]}\n"
+        # The slow stages start once `quick` has ended and been recorded: then
+        # a Ctrl-C after they started always comes after that record.
         + "".join(
             f"  slow{i}:\n"
             f"    cmd: echo $$ > pid{i}.txt && sleep 60 && echo done > o{i}.txt\n"
-            "    deps: [in.txt]\n"
+            "    deps: [in.txt, q.txt]\n"
             f"    outs: [o{i}.txt]\n"
             for i in range(2)
         ),
