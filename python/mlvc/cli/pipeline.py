@@ -97,19 +97,6 @@ def register(app: typer.Typer) -> None:
         repo = Repo.find()
         # DVC-compat: `core.interactive` turns `-i` on for every repro.
         interactive = interactive or repo.config.get_bool("core", "interactive")
-        if pull:
-            from mlvc.ops.repro import pull_missing
-
-            pull_missing(
-                repo,
-                targets or [],
-                single_item=single_item,
-                downstream=downstream,
-                all_pipelines=all_pipelines,
-                whole_pipeline=pipeline,
-                recursive=recursive,
-                glob=glob,
-            )
         result = repro(
             repo,
             targets or [],

@@ -746,6 +746,7 @@ def repro(
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning.
 
+    `pull` first fetches what the planned stages need (`pull_missing`);
     `ignore_errors` goes on after a failure, with every later stage (dependents
     too), and raises nothing; `force_downstream` runs every stage downstream of
     one that ran; `no_commit` records outputs in `dvc.lock` without caching
@@ -768,6 +769,8 @@ def repro(
         recursive=recursive,
         glob=glob,
     )
+    if pull:
+        pull_missing(repo, graph, steps)
     result = ReproResult()
     runner = _Runner(
         repo,
@@ -1212,43 +1215,18 @@ def planned_steps(
     )
 
 
-def pull_missing(
-    repo: Repo,
-    targets: list[str],
-    *,
-    cwd: Path | None = None,
-    single_item: bool = False,
-    downstream: bool = False,
-    all_pipelines: bool = False,
-    whole_pipeline: bool = False,
-    recursive: bool = False,
-    glob: bool = False,
-) -> int:
-    """`repro --pull`: brings from the default remote what the stages need and lack.
+def pull_missing(repo: Repo, graph: Graph, steps: list[int]) -> int:
+    """`repro --pull`: brings from the default remote what the planned stages need
+    and lack (called by `repro` once it has planned them: the targets' upstream
+    stages are checked too).
 
-    The stages are those `repro` checks with the same targets and options (the
-    targets' upstream stages too). Deps tracked by `.dvc` files that are missing
-    are pulled; objects of outputs recorded in `dvc.lock` are fetched into the
-    cache, so unchanged stages are checked out instead of run. Returns the
-    number of objects downloaded.
+    Deps tracked by `.dvc` files that are missing are pulled; objects of outputs
+    recorded in `dvc.lock` are fetched into the cache, so unchanged stages are
+    checked out instead of run. Returns the number of objects downloaded.
     """
     from mlvc.ops import transfer
     from mlvc.remote import open_remote
 
-    cwd = (cwd or Path.cwd()).absolute()
-    graph = build_graph(all_stages(repo))
-    steps = planned_steps(
-        repo,
-        graph,
-        targets,
-        cwd,
-        single_item=single_item,
-        downstream=downstream,
-        all_pipelines=all_pipelines,
-        whole_pipeline=whole_pipeline,
-        recursive=recursive,
-        glob=glob,
-    )
     tracked = {path for path, _ in dvcfile_outputs(repo)}
     missing_deps: list[str] = []
     wanted: dict[str, bool] = {}
