@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlvc.ops.repro import ReproError, all_stages, select
 from mlvc.pipeline.graph import Graph, build_graph
-from mlvc.pipeline.model import Stage
+from mlvc.pipeline.model import JOIN, Stage
 from mlvc.repo import Repo
 
 
@@ -55,10 +55,6 @@ def dag_edges(
         return paths, edges
     shown = {p: posixpath.relpath(p, where) for p in paths}
     return [shown[p] for p in paths], [(shown[a], shown[b]) for a, b in edges]
-
-
-# DVC-compat: generated stage names join the group's name and the key with "@".
-JOIN = "@"
 
 
 def collapse_groups(

@@ -9,8 +9,6 @@ machinery serves `data status` (see `mlvc.ops.data_status`).
 
 from __future__ import annotations
 
-import posixpath
-import re
 import sys
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
@@ -380,43 +378,18 @@ def _touches(out_path: str, keys: list[str]) -> bool:
     return any(out_path == k or k.startswith(out_path + "/") for k in keys)
 
 
-# DVC-compat: how DVC splits `[path:]name` targets (`dvc.utils.TARGET_REGEX`).
-_TARGET_RE = re.compile(r"(?P<path>.*?)(:(?P<name>[^\\/:]*))??$")
-
-
-def _is_stage_file(path: str) -> bool:
-    """Whether `path` names a file of stages: a `.dvc` file or a `dvc.yaml`."""
-    from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE
-
-    return path.endswith(DVCFILE_SUFFIX) or posixpath.basename(path) == PROJECT_FILE
-
-
 def parse_target(target: str) -> tuple[str | None, str | None]:
-    """`(file, stage name)` of a target, as DVC reads it.
+    """`(file, stage name)` of a target, as DVC reads it (`split_target`)."""
+    from mlvc.pipeline.model import split_target
 
-    `dvc.yaml:train` is `("dvc.yaml", "train")`, `:train` the same; a `.dvc` file or a
-    `dvc.yaml` alone has no name; anything else is `(None, target)`: a stage of the
-    current directory's `dvc.yaml`, or else a path.
-    """
-    from mlvc.pipeline.lockfile import LOCK_FILE
-    from mlvc.pipeline.model import PROJECT_FILE
-
-    group, at, key = target.partition("@")
-    match = _TARGET_RE.match(group)
-    assert match is not None  # the pattern matches any string
-    path, name = match.group("path"), match.group("name")
-    if name and at:
-        name += at + key
-    if path:
-        if posixpath.basename(path) == LOCK_FILE:
-            raise TargetNotTrackedError(
-                target,
-                f"`{target}` is a lock file, not a target",
-                f"name `{target.replace('.lock', '.yaml', 1)}` for the outputs of its stages",
-            )
-        if not name:
-            return (target, None) if _is_stage_file(target) else (None, target)
-    return path or PROJECT_FILE, name
+    return split_target(
+        target,
+        lambda: TargetNotTrackedError(
+            target,
+            f"`{target}` is a lock file, not a target",
+            f"name `{target.replace('.lock', '.yaml', 1)}` for the outputs of its stages",
+        ),
+    )
 
 
 class RevTargets:
@@ -462,7 +435,7 @@ class RevTargets:
         The paths are outputs, or paths inside directory outputs; an output DVC does not
         version (`cache: false`) is named but has no data to compare.
         """
-        from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE
+        from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, is_stage_file
 
         file, name = parse_target(target)
         if file is None:
@@ -470,7 +443,7 @@ class RevTargets:
             here = self.repo.relpath(cwd / PROJECT_FILE)
             if any(name in (s.name, s.generated_from) for s in self.stages.get(here, [])):
                 return self._stages(here, name)
-        elif _is_stage_file(file):
+        elif is_stage_file(file):
             rel = self.repo.relpath(cwd / file)
             if rel.endswith(DVCFILE_SUFFIX):
                 # DVC-compat: a stage name after a `.dvc` file is ignored.

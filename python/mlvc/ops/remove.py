@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import posixpath
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +16,9 @@ from mlvc.exceptions import MlvcError, PipelineError, StageNotFoundError
 from mlvc.fsutil import atomic_write_text, relpath
 from mlvc.ops.unprotect import OutsideRepoError, ensure_inside, unprotect_path
 from mlvc.pipeline import edit
-from mlvc.pipeline.load import JOIN, load_pipeline_file, parsing_config
+from mlvc.pipeline.load import load_pipeline_file, parsing_config
 from mlvc.pipeline.lockfile import LOCK_FILE, LockFile
-from mlvc.pipeline.model import PROJECT_FILE, Stage
+from mlvc.pipeline.model import PROJECT_FILE, Stage, split_target
 from mlvc.repo import Repo
 from mlvc.rwlock import refuse_busy
 
@@ -57,36 +56,16 @@ class RemoveResult:
     pipeline_files: list[Path] = field(default_factory=list)
 
 
-# DVC-compat: how DVC splits `[path:]name` targets (`dvc.utils.TARGET_REGEX`).
-_TARGET_RE = re.compile(r"(?P<path>.*?)(:(?P<name>[^\\/:]*))??$")
-
-
-def _is_stage_file(path: str) -> bool:
-    return path.endswith(SUFFIX) or posixpath.basename(path) == PROJECT_FILE
-
-
 def parse_target(target: str) -> tuple[str | None, str | None]:
-    """`(file, stage name)` as DVC reads a `remove` target (`dvc.utils.parse_target`).
-
-    `dvc.yaml:train` and `:train` name a stage of a file, `train` one of the current
-    directory's `dvc.yaml`, `gen@key` a generated stage; a `.dvc` file or a
-    `dvc.yaml` alone has no name (for `dvc.yaml`: every stage of it).
-    """
-    group, at, key = target.partition(JOIN)
-    match = _TARGET_RE.match(group)
-    assert match is not None  # the pattern matches any string
-    path, name = match.group("path"), match.group("name")
-    if name and at:
-        name += at + key
-    if path:
-        if posixpath.basename(path) == LOCK_FILE:
-            raise RemoveStageError(
-                f"`{target}` is a lock file: stages are removed from their `{PROJECT_FILE}`",
-                f"did you mean `{target.replace('.lock', '.yaml', 1)}`?",
-            )
-        if not name:
-            return (target, None) if _is_stage_file(target) else (None, target)
-    return path or PROJECT_FILE, name
+    """`(file, stage name)` as DVC reads a `remove` target (`split_target`); for a
+    `dvc.yaml` alone: every stage of it."""
+    return split_target(
+        target,
+        lambda: RemoveStageError(
+            f"`{target}` is a lock file: stages are removed from their `{PROJECT_FILE}`",
+            f"did you mean `{target.replace('.lock', '.yaml', 1)}`?",
+        ),
+    )
 
 
 def _dvcfile_target(repo: Repo, target: str, cwd: Path) -> Path:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from mlvc import parsecache
 from mlvc.exceptions import DvcYamlError, ParamsFileError, PipelineError, ResolveError
 from mlvc.pipeline import schema
-from mlvc.pipeline.model import PROJECT_FILE, Out, OutKind, PipelineFile, Pipelines, Stage
+from mlvc.pipeline.model import (
+    JOIN,
+    PROJECT_FILE,
+    Out,
+    OutKind,
+    PipelineFile,
+    Pipelines,
+    Stage,
+)
 from mlvc.pipeline.params import merge_params_refs, read_params_file
 from mlvc.pipeline.templating import (
     ITEM,
@@ -29,8 +37,6 @@ from mlvc.yamldata import YamlError
 
 if TYPE_CHECKING:
     from mlvc.repo import Repo
-
-JOIN = "@"
 
 
 class FileReader:

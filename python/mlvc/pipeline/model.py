@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,42 @@ from mlvc.pipeline.params import ParamsRef
 OutKind = Literal["outs", "metrics", "plots"]
 PROJECT_FILE = "dvc.yaml"
 DVCFILE_SUFFIX = ".dvc"
+# DVC-compat: generated stage names join the group's name and the key with "@".
+JOIN = "@"
+
+# DVC-compat: how DVC splits `[path:]name` targets (`dvc.utils.TARGET_REGEX`).
+_TARGET_RE = re.compile(r"(?P<path>.*?)(:(?P<name>[^\\/:]*))??$")
+
+
+def is_stage_file(path: str) -> bool:
+    """Whether `path` names a file of stages: a `.dvc` file or a `dvc.yaml`."""
+    return path.endswith(DVCFILE_SUFFIX) or posixpath.basename(path) == PROJECT_FILE
+
+
+def split_target(
+    target: str, lock_file_error: Callable[[], Exception]
+) -> tuple[str | None, str | None]:
+    """`(file, stage name)` of a target, as DVC reads it (`dvc.utils.parse_target`).
+
+    `dvc.yaml:train` is `("dvc.yaml", "train")`, `:train` the same, `gen@key` a
+    generated stage; a `.dvc` file or a `dvc.yaml` alone has no name; anything else
+    is `(None, target)`: a stage of the current directory's `dvc.yaml`, or else a
+    path. A lock file named as the file raises `lock_file_error()`.
+    """
+    from mlvc.pipeline.lockfile import LOCK_FILE
+
+    group, at, key = target.partition(JOIN)
+    match = _TARGET_RE.match(group)
+    assert match is not None  # the pattern matches any string
+    path, name = match.group("path"), match.group("name")
+    if name and at:
+        name += at + key
+    if path:
+        if posixpath.basename(path) == LOCK_FILE:
+            raise lock_file_error()
+        if not name:
+            return (target, None) if is_stage_file(target) else (None, target)
+    return path or PROJECT_FILE, name
 
 
 @dataclass(slots=True)
