@@ -68,3 +68,32 @@ def tools(tmp_path: Path, real_dvc: Path) -> tuple[Runner, Runner, Runner, Path]
     git = runner(["git"])
     git("init", "-q")
     return mlvc, dvc, git, repo
+
+
+def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
+    """Every path under `root` (not `.git/`, `.dvc/tmp/`) with its kind and content."""
+    found: dict[str, tuple[str, bytes | str]] = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [
+            d
+            for d in dirs
+            if (Path(dirpath) / d).relative_to(root).as_posix() not in (".git", ".dvc/tmp")
+        ]
+        for name in dirs + files:
+            p = Path(dirpath) / name
+            rel = p.relative_to(root).as_posix()
+            if p.is_symlink():
+                found[rel] = ("link", os.readlink(p))
+            elif p.is_dir():
+                found[rel] = ("dir", "")
+            else:
+                found[rel] = ("file", p.read_bytes())
+    return found
+
+
+def write(root: Path, files: dict[str, str]) -> None:
+    """Writes each file (repository path: text), making its directories."""
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)

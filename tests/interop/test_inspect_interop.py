@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.interop.conftest import Runner
+from tests.interop.conftest import Runner, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 
@@ -60,13 +60,6 @@ def assert_same_text(
     else:
         assert ours == theirs, f"{' '.join(args)}\nmlvc:\n{ours}\ndvc:\n{theirs}"
     return ours
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
 
 
 def object_path(repo: Path, md5: str) -> Path:

@@ -13,30 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner
+from tests.interop.conftest import Runner, snapshot
 
 Tools = tuple[Runner, Runner, Runner, Path]
-
-
-def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
-    """Every path under `root` (not `.git/`, `.dvc/tmp/`) with its kind and content."""
-    found: dict[str, tuple[str, bytes | str]] = {}
-    for dirpath, dirs, files in os.walk(root):
-        dirs[:] = [
-            d
-            for d in dirs
-            if (Path(dirpath) / d).relative_to(root).as_posix() not in (".git", ".dvc/tmp")
-        ]
-        for name in dirs + files:
-            p = Path(dirpath) / name
-            rel = p.relative_to(root).as_posix()
-            if p.is_symlink():
-                found[rel] = ("link", os.readlink(p))
-            elif p.is_dir():
-                found[rel] = ("dir", "")
-            else:
-                found[rel] = ("file", p.read_bytes())
-    return found
 
 
 def cache_objects(cache: Path) -> set[str]:

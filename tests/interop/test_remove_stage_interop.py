@@ -9,44 +9,15 @@ with the same exit codes; afterwards `dvc status` reads mlvc's result as mlvc do
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner
+from tests.interop.conftest import Runner, snapshot, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
-
-
-def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
-    """Every path under `root` (not `.git/`, `.dvc/tmp/`) with its kind and content."""
-    found: dict[str, tuple[str, bytes | str]] = {}
-    for dirpath, dirs, files in os.walk(root):
-        dirs[:] = [
-            d
-            for d in dirs
-            if (Path(dirpath) / d).relative_to(root).as_posix() not in (".git", ".dvc/tmp")
-        ]
-        for name in dirs + files:
-            p = Path(dirpath) / name
-            rel = p.relative_to(root).as_posix()
-            if p.is_symlink():
-                found[rel] = ("link", os.readlink(p))
-            elif p.is_dir():
-                found[rel] = ("dir", "")
-            else:
-                found[rel] = ("file", p.read_bytes())
-    return found
-
-
-def write(root: Path, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
 
 
 def status_json(run: Runner, cwd: Path) -> object:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner
+from tests.interop.conftest import Runner, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 Files = dict[str, str]
@@ -130,13 +130,6 @@ def foreach() -> Files:
 
 
 PIPELINES: dict[str, Callable[[], Files]] = {"chain": chain, "fan": fan, "foreach": foreach}
-
-
-def write(repo: Path, files: Files) -> None:
-    for rel, text in files.items():
-        p = repo / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
 
 
 def setup(tools: Tools, files: Files, init_with: str = "mlvc") -> None:
