@@ -260,11 +260,10 @@ def test_remove_keeps_comments_of_staying_stages(tools: Tools, tmp_path: Path) -
 def dvc_python(code: str, path: Path) -> str:
     import subprocess
 
-    from tests.conftest import dvc_executable
+    from tests.conftest import dvc_python as python
 
-    python = Path(dvc_executable()).parent / "python"
     return subprocess.run(
-        [str(python), "-c", code, str(path)], capture_output=True, text=True, check=True
+        [str(python()), "-c", code, str(path)], capture_output=True, text=True, check=True
     ).stdout
 
 
