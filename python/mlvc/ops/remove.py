@@ -19,6 +19,7 @@ from mlvc.pipeline import edit
 from mlvc.pipeline.load import load_pipeline_file, parsing_config
 from mlvc.pipeline.lockfile import LOCK_FILE, LockFile
 from mlvc.pipeline.model import PROJECT_FILE, Stage, split_target
+from mlvc.pipeline.templating import any_text
 from mlvc.repo import Repo
 from mlvc.rwlock import refuse_busy
 
@@ -83,17 +84,6 @@ def _dvcfile_target(repo: Repo, target: str, cwd: Path) -> Path:
     return path
 
 
-def _templated(value: Any) -> bool:
-    """Whether a definition holds a `${` (an escaped `\\${` too: resolving changes it)."""
-    if isinstance(value, str):
-        return "${" in value
-    if isinstance(value, dict):
-        return any(_templated(k) or _templated(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_templated(v) for v in value)
-    return False
-
-
 @dataclass
 class _Pipeline:
     """One `dvc.yaml` whose stages are removed, with the text of both files after it."""
@@ -122,7 +112,10 @@ def _refuse(name: str, shown: str, definitions: dict[str, Any], stage: Stage | N
             f"(`foreach`/`matrix` in `{shown}`)",
             f"to remove it, {by_hand}",
         )
-    if isinstance(definition, dict) and ("vars" in definition or _templated(definition)):
+    # A `${` escaped as `\\${` counts too: resolving changes it.
+    if isinstance(definition, dict) and (
+        "vars" in definition or any_text(definition, lambda text: "${" in text)
+    ):
         # DVC-compat: DVC refuses a parametrized stage (after dropping its `.gitignore`
         # entries; mlvc refuses before changing anything).
         raise RemoveStageError(

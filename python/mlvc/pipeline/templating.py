@@ -85,15 +85,20 @@ def check_expressions(data: Any) -> None:
             check_expressions(v)
 
 
+def any_text(data: Any, test: Callable[[str], bool]) -> bool:
+    """Whether a string anywhere in `data` (keys included) passes `test`."""
+    if isinstance(data, str):
+        return test(data)
+    if isinstance(data, dict):
+        return any(any_text(k, test) or any_text(v, test) for k, v in data.items())
+    if isinstance(data, list):
+        return any(any_text(v, test) for v in data)
+    return False
+
+
 def has_interpolation(data: Any) -> bool:
     """Whether `data` holds an unescaped `${` anywhere (keys included)."""
-    if isinstance(data, str):
-        return KEYCRE.search(data) is not None
-    if isinstance(data, dict):
-        return any(has_interpolation(k) or has_interpolation(v) for k, v in data.items())
-    if isinstance(data, list):
-        return any(has_interpolation(v) for v in data)
-    return False
+    return any_text(data, lambda text: KEYCRE.search(text) is not None)
 
 
 def to_str(value: Any, config: ParsingConfig | None = None) -> str:
