@@ -135,6 +135,7 @@ def stage_outs_at(
     *,
     unrecorded: list[tuple[str, str]] | None = None,
     hashless: bool = False,
+    defer_errors: bool = False,
 ) -> list[TrackedOut]:
     """Every stage output a revision's `dvc.lock` files record.
 
@@ -142,7 +143,8 @@ def stage_outs_at(
     from `dvc.yaml`, its hash from `dvc.lock`; a stage without a lock entry has none.
     Cached outputs with no hash at all are added to `unrecorded`, if given, as
     `(stage, path)`, and with `hashless` returned too, their `md5` None (DVC's
-    index holds the declared outputs of a stage that never ran).
+    index holds the declared outputs of a stage that never ran). With `defer_errors`,
+    the stages that do not resolve are left out (see `Tree.pipelines`).
     """
     if not _has_pipeline_files(repo, rev):
         return []  # without loading the pipeline engine
@@ -159,7 +161,7 @@ def stage_outs_at(
     if not tree.pipeline_files():
         return []
     found = []
-    for file in tree.pipelines().files:
+    for file in tree.pipelines(defer_errors=defer_errors).files:
         lock_rel = lock_path_for(file.path)
         try:
             lock = LockFile.loads(tree.read(lock_rel).decode("utf-8"), lock_rel)

@@ -343,3 +343,29 @@ def test_status_c_names_outputs_of_a_stage_never_run_like_dvc(tools: Tools) -> N
         assert "missing version info" not in tool("status", "-c", "-r", remote, "prep").stderr
         assert "missing version info" not in tool("push", "-r", remote).stderr
     assert contents(repo.parent / "ours") == contents(repo.parent / "theirs")
+
+
+def test_a_stage_that_does_not_resolve_fails_only_transfers_that_need_it_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    pipeline_repo(mlvc, git, repo)
+    mlvc("push", "-q", "-r", "theirs")
+    # `other` stops resolving; `train` and its upstream stages are untouched.
+    text = (repo / "dvc.yaml").read_text()
+    (repo / "dvc.yaml").write_text(text.replace("echo other-output", "echo ${nowhere}"))
+    found = []
+    for tool in (dvc, mlvc):
+        codes = []
+        for line in ("push train", "fetch train", "pull train", "push other", "push", "pull"):
+            wipe(repo)
+            cmd, *args = line.split()
+            codes.append(tool(cmd, "-q", "-r", "theirs", *args, check=False).returncode)
+        wipe(repo)
+        tool("pull", "-q", "-r", "theirs", "train")
+        restored = sorted(rel for rel in OUTPUTS if (repo / rel).exists())
+        found.append((codes, restored))
+    assert found[0] == found[1] == ([0, 0, 0, 1, 1, 1], ["m.json", "model.txt"])
+    # A named stage that does not resolve is named in the error.
+    ours = mlvc("push", "-r", "theirs", "other", check=False)
+    assert "stage `other`, `cmd`: `${nowhere}` is not defined" in ours.stderr

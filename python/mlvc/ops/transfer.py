@@ -8,17 +8,20 @@ import sys
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlvc import revs
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
 from mlvc.ops.status import select_dvcfiles, workspace_state
-from mlvc.ops.targets import collect
+from mlvc.ops.targets import TargetError, collect
 from mlvc.pipeline.model import DVCFILE_SUFFIX, Stage
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
 from mlvc.repo import Repo
+
+if TYPE_CHECKING:
+    from mlvc.pipeline.revtree import Tree
 
 # DVC-compat: the words `dvc status -c` uses.
 NEW = "new"
@@ -123,13 +126,14 @@ def _expand_globs(targets: list[str], cwd: Path) -> list[str]:
     return found
 
 
-def _stages_at(repo: Repo, rev: str | None) -> list[Stage]:
-    """Pipeline stages and `.dvc` files (as stages) of a revision, as DVC's graph holds them."""
-    from mlvc.pipeline.revtree import Tree
+def _stages_at(repo: Repo, tree: Tree, *, defer_errors: bool = False) -> list[Stage]:
+    """Pipeline stages and `.dvc` files (as stages) of a revision, as DVC's graph holds them.
 
-    tree = Tree(repo, rev)
+    With `defer_errors`, the stages that do not resolve are left out.
+    """
+    rev = tree.commit
     stages = (
-        [s for f in tree.pipelines().files for s in f.stages.values()]
+        [s for f in tree.pipelines(defer_errors=defer_errors).files for s in f.stages.values()]
         if (tree.pipeline_files())
         else []
     )
@@ -195,16 +199,33 @@ def _targeted(
     Also the `(stage, path)` pairs of `unrecorded` (outputs of stages that never ran)
     the targets name: they are outputs too, with nothing to move.
     """
+    from mlvc.pipeline.load import broken_target
+    from mlvc.pipeline.revtree import Tree
+
     declared = [p for _s, p in unrecorded]
-    found_targets = collect(
-        repo,
-        targets,
-        cwd,
-        lambda: _stages_at(repo, rev),
-        lambda rel: _is_out(repo, outs, repo.root / rel, declared),
-        with_deps=sel.with_deps,
-        recursive=sel.recursive,
-    )
+    tree = Tree(repo, rev)
+    # DVC-compat: targets alone (no `-d`/`-R`) resolve only the stages they name, so a
+    # stage elsewhere that does not resolve fails only the targets that need it.
+    alone = not (sel.with_deps or sel.recursive)
+    try:
+        found_targets = collect(
+            repo,
+            targets,
+            cwd,
+            lambda: _stages_at(repo, tree, defer_errors=alone),
+            lambda rel: _is_out(repo, outs, repo.root / rel, declared),
+            with_deps=sel.with_deps,
+            recursive=sel.recursive,
+        )
+    except TargetError:
+        # A target not found may be an output of a stage that did not resolve.
+        if alone and tree.pipeline_files():
+            tree.pipelines()  # raises that stage's error, if any
+        raise
+    if alone and tree.pipeline_files():
+        broken = broken_target(tree.pipelines(defer_errors=True), targets)
+        if broken is not None:
+            raise broken
     names = {found_targets.stages[i].addressing for i in found_targets.chosen}
     paths = set(found_targets.paths)
     found = []
@@ -260,10 +281,20 @@ def _select(
     outs: list[revs.TrackedOut] = []
     failure: MlvcError | None = None
     resolved = 0
+    alone = bool(targets) and not (sel.with_deps or sel.recursive)
     for rev in scope.revisions(repo):
         # DVC-compat: pipeline outputs (from `dvc.lock`) move with the `.dvc` files' data.
         unrecorded: list[tuple[str, str]] = []
-        found = revs.outs_at(repo, rev) + revs.stage_outs_at(repo, rev, unrecorded=unrecorded)
+        try:
+            found = revs.outs_at(repo, rev) + revs.stage_outs_at(
+                repo, rev, unrecorded=unrecorded, defer_errors=alone
+            )
+            if targets:
+                found, named_here = _targeted(repo, rev, found, targets, cwd, sel, unrecorded)
+        except MlvcError as exc:
+            failure = exc
+            sys.stderr.write(f"warning: failed to collect '{rev or 'workspace'}', skipping\n")
+            continue
         if name_unrecorded:
             named = unrecorded
             if targets:
@@ -271,15 +302,8 @@ def _select(
                 given = set(targets) | {repo.relpath((cwd / t).absolute()) for t in targets}
                 named = [(s, p) for s, p in unrecorded if s in given or p in given]
             _warn_unrecorded(repo, named, cwd)
-        if targets:
-            try:
-                found, named_here = _targeted(repo, rev, found, targets, cwd, sel, unrecorded)
-            except MlvcError as exc:
-                failure = exc
-                sys.stderr.write(f"warning: failed to collect '{rev or 'workspace'}', skipping\n")
-                continue
-            if unrecorded_named is not None:
-                unrecorded_named += named_here
+        if targets and unrecorded_named is not None:
+            unrecorded_named += named_here
         resolved += 1
         if sel.max_size is not None:
             found = [t for t in found if not (t.out.size and t.out.size >= sel.max_size)]
@@ -288,6 +312,8 @@ def _select(
             found = [t for t in found if _of_type(t, sel.types, declared)]
         outs.extend(found)
     if failure is not None and not resolved:
+        # DVC-compat: push, fetch, pull and `status -c` fail so with 1, whatever the cause.
+        setattr(failure, "exit_code", 1)  # noqa: B010 - the core's errors declare none
         raise failure
     return outs
 
@@ -509,7 +535,7 @@ def _stage_checkout_plan(
         if wanted is not None and stage.addressing not in wanted:
             continue
         hashless: list[Path] = []
-        plans = locked_outputs(repo, [stage.addressing], cwd=repo.root, hashless=hashless)
+        plans = locked_outputs(repo, stages=[stage], hashless=hashless)
         unrecorded += [repo.relpath(d) for d in hashless if not os.path.lexists(d)]
         if not plans:
             continue

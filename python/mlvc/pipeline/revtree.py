@@ -126,11 +126,15 @@ class Tree:
             if posixpath.basename(p) == PROJECT_FILE and not p.startswith(DVC_DIR + "/")
         )
 
-    def pipelines(self) -> Pipelines:
-        """Every `dvc.yaml` of this revision, resolved with this revision's params files."""
+    def pipelines(self, *, defer_errors: bool = False) -> Pipelines:
+        """Every `dvc.yaml` of this revision, resolved with this revision's params files.
+
+        With `defer_errors`, stages that do not resolve are left out and kept in their
+        file's `broken`; without, the first of them is raised, as a whole load would.
+        """
         if self._pipelines is None:
             if self._files is None:
-                self._pipelines = load_pipelines(self.repo)
+                self._pipelines = load_pipelines(self.repo, defer_errors=True)
             else:
                 config = parsing_config(self.repo)
                 reader = _TreeReader(self)
@@ -138,9 +142,20 @@ class Tree:
                 for rel in self.pipeline_files():
                     text = self.read(rel).decode("utf-8")
                     files.append(
-                        loads_pipeline(text, self.repo.root, rel, config=config, reader=reader)
+                        loads_pipeline(
+                            text,
+                            self.repo.root,
+                            rel,
+                            config=config,
+                            reader=reader,
+                            defer_errors=True,
+                        )
                     )
                 self._pipelines = Pipelines(root=self.repo.root, files=files)
+        if not defer_errors:
+            for file in self._pipelines.files:
+                for error in file.broken.values():
+                    raise error
         return self._pipelines
 
 
