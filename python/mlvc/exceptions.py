@@ -11,6 +11,7 @@ from __future__ import annotations
 from mlvc._core import (
     CorruptObjectError,
     GitError,
+    IgnoreFileInTreeError,
     InvalidManifestError,
     LinkError,
     MissingObjectError,
@@ -24,6 +25,7 @@ __all__ = [
     "CorruptObjectError",
     "DvcYamlError",
     "GitError",
+    "IgnoreFileInTreeError",
     "InvalidManifestError",
     "LinkError",
     "MissingObjectError",
@@ -37,6 +39,14 @@ __all__ = [
     "StateError",
     "UsageError",
 ]
+
+
+# DVC-compat: DVC refuses such a tree with 255 (its rules would depend on where the
+# data is checked out).
+IgnoreFileInTreeError.exit_code = 255  # type: ignore[attr-defined]
+IgnoreFileInTreeError.hint = (  # type: ignore[attr-defined]
+    "move its rules to a `.dvcignore` above the tracked directory, or delete it"
+)
 
 
 class UsageError(MlvcError):

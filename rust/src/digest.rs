@@ -15,7 +15,7 @@ use crate::hash::{
 use crate::progress::Progress;
 use crate::state::{is_racily_clean, now_ns, trusted_from, StateDb, StateSnapshot};
 use crate::tree;
-use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions};
+use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions, IGNORE_FILENAME};
 
 /// How to hash.
 #[derive(Debug, Clone)]
@@ -350,6 +350,13 @@ pub fn hash_tree(
     hash_tree_storing(root, opts, state, progress, None, true)
 }
 
+/// Whether a relative path names a `.dvcignore` file.
+fn is_ignore_file(relpath: &[u8]) -> bool {
+    let name = IGNORE_FILENAME.as_bytes();
+    relpath.ends_with(name)
+        && (relpath.len() == name.len() || relpath[relpath.len() - name.len() - 1] == b'/')
+}
+
 /// Stores a small file's bytes under its hash; says whether that made a new object.
 pub type StoreSmall<'a> = &'a (dyn Fn(&str, &[u8]) -> Result<bool> + Sync);
 
@@ -382,6 +389,11 @@ pub fn hash_tree_storing(
     let started = now_ns();
     // Hash on the walking threads: no second pass over 50k entries.
     let mut files = walk_map(&abs_root, &walk_opts, Some(progress), |e| {
+        if is_ignore_file(&e.relpath) {
+            // DVC-compat: its rules would change what the tree holds depending on
+            // where it is checked out, so DVC refuses to build such a tree.
+            return Err(Error::IgnoreFileInTree { path: e.path });
+        }
         let known = snapshot
             .get(&e.relpath, &e.meta)
             .map(|k| (k.hash.to_string(), Some(k.recorded_ns)));

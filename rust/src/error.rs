@@ -26,6 +26,12 @@ pub enum Error {
         /// "fifo", "socket", "block device" or "character device".
         kind: &'static str,
     },
+    /// A `.dvcignore` file inside a directory being hashed as tracked data.
+    #[error("`{}`: a `.dvcignore` file cannot be inside tracked data", .path.display())]
+    IgnoreFileInTree {
+        /// The `.dvcignore` file.
+        path: PathBuf,
+    },
     /// A cache object's content does not hash to its name.
     #[error("cache object `{}` is corrupt: its content hashes to {actual}", .path.display())]
     CorruptObject {

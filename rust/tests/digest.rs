@@ -100,3 +100,24 @@ fn manifest_round_trip_through_parse() {
     assert_eq!(parsed.len(), 2);
     assert_eq!(parsed[0].relpath, b"x/y");
 }
+
+#[test]
+fn a_dvcignore_inside_the_tree_is_refused_unless_it_ignores_itself() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "a", b"a");
+    write(root, "sub/b", b"b");
+    write(root, "sub/.dvcignore", b"b\n");
+    // A name that only ends like the ignore file is data like any other.
+    write(root, "x.dvcignore", b"x");
+    let opts = DigestOptions::default();
+    let err = hash_tree(root, &opts, None, &Progress::new()).unwrap_err();
+    assert!(
+        matches!(&err, mlvc::Error::IgnoreFileInTree { path } if path.ends_with("sub/.dvcignore")),
+        "{err}"
+    );
+    write(root, "sub/.dvcignore", b"b\n.dvcignore\n");
+    let r = hash_tree(root, &opts, None, &Progress::new()).unwrap();
+    let names: Vec<&[u8]> = r.files.iter().map(|f| f.relpath.as_slice()).collect();
+    assert_eq!(names, vec![&b"a"[..], b"x.dvcignore"]);
+}

@@ -54,6 +54,35 @@ def test_add_refuses_dvcignored_paths_like_dvc(tools: Tools) -> None:
     assert all("hint: " in e for e in errors)
 
 
+def test_a_dvcignore_inside_tracked_data_is_refused_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "d/sub").mkdir(parents=True)
+        (repo / "d/a").write_text("a\n")
+        (repo / "d/sub/b").write_text("b\n")
+        (repo / "d/sub/.dvcignore").write_text("b\n")
+        refused = tool("add", "d", check=False)
+        # (mlvc may keep the objects it stored before it met the file, as after a
+        # full disk: they are sound, and a rerun goes on from them.)
+        state = (refused.returncode, (repo / "d.dvc").exists())
+        # One that ignores itself is not part of the tree, so the tree is fine.
+        (repo / "d/sub/.dvcignore").write_text("b\n.dvcignore\n")
+        tool("add", "-q", "d")
+        added = ((repo / "d.dvc").read_text(), objects(repo))
+        # Added later, it makes the tracked directory unreadable for `status`.
+        (repo / "d/.dvcignore").write_text("")
+        found.append((state, added, tool("status", check=False).returncode))
+        if tool is mlvc:
+            error = refused.stderr
+    assert found[0] == found[1]
+    assert found[1][0] == (255, False) and found[1][2] == 255
+    assert error.startswith("error: `") and error.splitlines()[0].endswith(
+        "d/sub/.dvcignore`: a `.dvcignore` file cannot be inside tracked data"
+    )
+
+
 def test_add_refuses_a_directory_holding_a_dvc_file_like_dvc(tools: Tools) -> None:
     mlvc, dvc, _git, repo = tools
     found = []

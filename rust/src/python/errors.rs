@@ -23,6 +23,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     mlvc.exceptions,
+    IgnoreFileInTreeError,
+    MlvcError,
+    "A `.dvcignore` file inside a directory tracked as data."
+);
+pyo3::create_exception!(
+    mlvc.exceptions,
     CorruptObjectError,
     MlvcError,
     "A cache object whose content does not match its name."
@@ -80,6 +86,7 @@ pub fn to_py(err: Error) -> PyErr {
             None => PyOSError::new_err((0, source.to_string(), path.into_os_string())),
         },
         Error::SpecialFile { .. } => SpecialFileError::new_err(err.to_string()),
+        Error::IgnoreFileInTree { .. } => IgnoreFileInTreeError::new_err(err.to_string()),
         Error::CorruptObject { .. } => CorruptObjectError::new_err(err.to_string()),
         Error::InvalidManifest { .. } => InvalidManifestError::new_err(err.to_string()),
         Error::MissingObject { .. } => MissingObjectError::new_err(err.to_string()),
@@ -105,6 +112,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("MlvcError", py.get_type::<MlvcError>())?;
     m.add("SpecialFileError", py.get_type::<SpecialFileError>())?;
+    m.add(
+        "IgnoreFileInTreeError",
+        py.get_type::<IgnoreFileInTreeError>(),
+    )?;
     m.add("CorruptObjectError", py.get_type::<CorruptObjectError>())?;
     m.add(
         "InvalidManifestError",
