@@ -245,7 +245,8 @@ class Repo:
             return None
 
     def lock(self, *, wait: bool = False) -> RepoLock:
-        return RepoLock(self.tmp_dir / "lock", wait=wait)
+        hardlink = self.config.get_bool("core", "hardlink_lock")
+        return RepoLock(self.tmp_dir / "lock", wait=wait, hardlink=hardlink)
 
     def relpath(self, path: Path) -> str:
         """`path` relative to the repository root, `/`-separated."""

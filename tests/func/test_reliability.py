@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import mlvc
+from tests.conftest import dvc_python
 from tests.interop.conftest import Runner
 
 MLVC = [sys.executable, "-m", "mlvc"]
@@ -263,6 +264,55 @@ def test_lock_is_shared_with_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> 
         assert r.returncode != 0
         assert "lock" in (r.stderr + r.stdout).lower()
     mlvc_run("add", "f")
+
+
+# Holds the repository lock through DVC's own class, with `core.hardlink_lock`.
+HOLD_DVC_HARDLINK_LOCK = """
+import sys
+from dvc.lock import make_lock
+lock = make_lock(sys.argv[1] + "/lock", tmp_dir=sys.argv[1], hardlink_lock=True)
+lock.lock()
+print("locked", flush=True)
+sys.stdin.read()
+lock.unlock()
+"""
+
+
+def test_hardlink_lock_is_shared_with_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> None:
+    mlvc_run, dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    tmp = repo / ".dvc" / "tmp"
+    tmp.mkdir(exist_ok=True)
+    # A lock file the `flock` way leaves behind must not wedge the other way.
+    (tmp / "lock").write_text(f" {os.getpid()}\n")
+    mlvc_run("config", "core.hardlink_lock", "true")
+    for name in ("f", "g", "h"):
+        (repo / name).write_text(name)
+    mlvc_run("add", "-q", "f")
+    assert sorted(p.name for p in tmp.iterdir() if p.suffix == ".lock" or p.name == "lock") == []
+    dvc("add", "-q", "g")  # not wedged by anything mlvc left
+    holder = subprocess.Popen(
+        [str(dvc_python()), "-c", HOLD_DVC_HARDLINK_LOCK, str(tmp)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        r = mlvc_run("add", "h", check=False)
+        assert r.returncode != 0 and "error: cannot lock" in r.stderr
+        assert "delete `" in r.stderr  # a killed command's lock file must go by hand
+    finally:
+        holder.communicate("")
+    assert not (repo / "h.dvc").exists()
+    from mlvc.lock import RepoLock
+
+    with RepoLock(tmp / "lock", hardlink=True):
+        assert (tmp / "lock").stat().st_nlink == 2
+        r = dvc("add", "h", check=False)
+        assert r.returncode != 0 and "Unable to acquire lock" in r.stderr
+    mlvc_run("add", "-q", "h")
+    assert json.loads(dvc("status", "--json").stdout) == {}
 
 
 def test_two_concurrent_adds_do_not_corrupt(tools: tuple[Runner, Runner, Runner, Path]) -> None:
