@@ -293,15 +293,21 @@ impl ObjectCache {
         if dir.is_dir() {
             return Ok(());
         }
-        std::fs::create_dir_all(dir).at(dir)?;
+        // DVC-compat: with a shared cache, every directory made here (the cache's
+        // root too, when it is new) gets the shared mode; existing ones are left.
+        let mut created = Vec::new();
         if self.shared_group {
             let mut d = dir.to_path_buf();
-            while d.starts_with(&self.root) && d != self.root {
-                std::fs::set_permissions(&d, Permissions::from_mode(SHARED_DIR_MODE)).at(&d)?;
+            while d.starts_with(&self.root) && !d.is_dir() {
+                created.push(d.clone());
                 if !d.pop() {
                     break;
                 }
             }
+        }
+        std::fs::create_dir_all(dir).at(dir)?;
+        for d in created {
+            std::fs::set_permissions(&d, Permissions::from_mode(SHARED_DIR_MODE)).at(&d)?;
         }
         Ok(())
     }

@@ -108,6 +108,38 @@ def test_remote_layout_and_modes_match_dvc(
     assert remote_listing(repo.parent / "remote") == remote_listing(tmp_path / "dvc-remote")
 
 
+def modes(root: Path) -> dict[str, int]:
+    """Every path under `root` (directories too) and its mode bits, setgid included."""
+    return {p.relative_to(root).as_posix(): p.stat().st_mode & 0o7777 for p in root.rglob("*")}
+
+
+def test_shared_group_cache_and_remote_modes_match_dvc(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_, dvc, git, _repo = tools
+    found = []
+    for name, tool in (("theirs", dvc), ("ours", mlvc_)):
+        root = tmp_path / name
+        root.mkdir()
+        git("init", "-q", cwd=root)
+        tool("init", "-q", cwd=root)
+        tool("config", "cache.shared", "group", cwd=root)
+        tool("remote", "add", "-d", "store", f"../{name}-remote", cwd=root)
+        tool("remote", "modify", "store", "shared", "group", cwd=root)
+        make_data(root)
+        tool("add", "-q", "images", "labels.csv", cwd=root)
+        tool("push", "-q", cwd=root)
+        cache = root / ".dvc" / "cache"
+        pushed = (modes(cache), modes(tmp_path / f"{name}-remote"))
+        wipe_local(root)
+        tool("pull", "-q", cwd=root)
+        found.append((pushed, modes(cache)))
+    assert found[0] == found[1]
+    (cache_modes, _remote_modes), _pulled = found[1]
+    assert cache_modes["files/md5"] == 0o2775  # group-writable and setgid, as DVC makes them
+    assert set(found[1][0][1].values()) == {0o2775, 0o444}
+
+
 def test_status_cloud_json_matches_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> None:
     mlvc_, dvc, git, repo = tools
     setup_repo(mlvc_, git, repo)

@@ -49,4 +49,5 @@ def open_remote(config: Config, name: str) -> Remote:
         )
     from mlvc.remote.local import LocalRemote
 
-    return LocalRemote(name, os.path.abspath(os.path.expanduser(url)))
+    shared = (config.get(f'remote "{name}"', "shared") or "").lower() == "group"
+    return LocalRemote(name, os.path.abspath(os.path.expanduser(url)), shared_group=shared)

@@ -44,12 +44,15 @@ class LocalRemote:
     ever appear by rename, so such a file is never taken for data).
     """
 
-    def __init__(self, name: str, url: str) -> None:
+    def __init__(self, name: str, url: str, *, shared_group: bool = False) -> None:
         self.name = name
         self.url = url
         # The core's cache type reads and writes this layout; it creates nothing until
-        # used. DVC-compat: DVC 2 objects live at the root, in the old layout.
-        self._store = ObjectStore(mlvc.Cache(Path(url)))
+        # used. DVC-compat: DVC 2 objects live at the root, in the old layout; with the
+        # remote's `shared = group`, new directories are group-writable, as in a cache.
+        self._store = ObjectStore(
+            mlvc.Cache(Path(url), shared_group=shared_group), shared_group=shared_group
+        )
 
     def exists_many(self, ids: Iterable[str]) -> set[str]:
         """The subset of `ids` present under the remote directory."""
