@@ -15,17 +15,16 @@ from __future__ import annotations
 
 import atexit
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 
 import mlvc
+from mlvc.progress import Progress
 
 # DVC 2 hashes (entries without `hash: md5`) are md5-dos2unix; their ids carry this.
 LEGACY_PREFIX = "legacy:"
 LEGACY_ALGORITHM = "md5-dos2unix"
-
-Progress = Callable[[int, int], object]
 
 
 def object_id(md5: str, hash_name: str | None) -> str:

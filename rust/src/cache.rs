@@ -600,6 +600,7 @@ impl ObjectCache {
     /// Inserts every file of a hashed tree and its manifest, in parallel.
     ///
     /// The manifest goes in last, so a present `.dir` object implies its files are present.
+    /// `progress` is polled for interrupts only.
     pub fn insert_tree(
         &self,
         tree: &crate::digest::TreeResult,
@@ -613,9 +614,8 @@ impl ObjectCache {
                 .par_iter()
                 .map(|f| {
                     progress.check()?;
-                    let done = self.insert_tracked(f, mode, settle, false)?;
-                    progress.add_file(f.meta.size);
-                    Ok(done)
+                    // Not counted: hashing the tree counted each file and its bytes once.
+                    self.insert_tracked(f, mode, settle, false)
                 })
                 .collect()
         });

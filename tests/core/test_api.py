@@ -102,6 +102,21 @@ def test_hash_files_progress_callback_sees_the_totals(make_tree: Callable[..., P
     assert calls[-1] == (50, sum(range(50)))
 
 
+@pytest.mark.parametrize("mode", ["copy", "link"])
+def test_add_tree_progress_counts_each_file_once(
+    tmp_path: Path, make_tree: Callable[..., Path], mode: str
+) -> None:
+    # Small files, and one large enough to be copied after hashing rather than from
+    # the buffer it was hashed from.
+    files = {f"d{i % 3}/f{i}": b"y" * i for i in range(40)} | {"big": b"z" * (3 << 20)}
+    root = make_tree(files)
+    calls: list[tuple[int, int]] = []
+    mlvc.Cache(tmp_path / "cache").add_tree(
+        root, mode=mode, progress=lambda f, b: calls.append((f, b))
+    )
+    assert calls[-1] == (len(files), sum(len(v) for v in files.values()))
+
+
 def test_cache_add_verify_checkout(tmp_path: Path, make_tree: Callable[..., Path]) -> None:
     data = make_tree({"a": b"alpha", "sub/b": b"beta"})
     cache = mlvc.Cache(tmp_path / "cache")

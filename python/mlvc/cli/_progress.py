@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
@@ -23,11 +23,15 @@ class Meter:
 
             self._progress = Progress(
                 SpinnerColumn(),
-                TextColumn(self.verb + " {task.fields[files]} files, {task.fields[mib]:.1f} MiB"),
+                TextColumn(
+                    "{task.fields[verb]} {task.fields[files]} files, {task.fields[mib]:.1f} MiB"
+                ),
                 transient=True,
             )
             self._progress.__enter__()
-            self._task = self._progress.add_task(self.verb, files=0, mib=0.0, total=None)
+            self._task = self._progress.add_task(
+                self.verb, verb=self.verb, files=0, mib=0.0, total=None
+            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -49,3 +53,16 @@ class Meter:
     def __call__(self, files: int, nbytes: int) -> None:
         if self._progress is not None:
             self._progress.update(self._task, files=files, mib=nbytes / 2**20)
+
+    def then(self, verb: str) -> Callable[[int, int], None]:
+        """The callback of a next step: from its first report on, the line says `verb`
+        and that step's own counts."""
+
+        def report(files: int, nbytes: int) -> None:
+            if self.verb != verb:
+                self.verb = verb
+                if self._progress is not None:
+                    self._progress.update(self._task, verb=verb)
+            self(files, nbytes)
+
+        return report

@@ -221,6 +221,7 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Restore tracked data from the cache."""
+        from mlvc.cli._progress import Meter
         from mlvc.ops.checkout import (
             CheckoutConflictError,
             CheckoutFailedError,
@@ -237,16 +238,18 @@ def register(app: CommandSink) -> None:
         repo = Repo.find()
         failure: CheckoutFailedError | None = None
         try:
-            result = checkout(
-                repo,
-                targets or [],
-                force=force,
-                relink=relink,
-                jobs=jobs,
-                with_deps=with_deps,
-                recursive=recursive,
-                allow_missing=allow_missing,
-            )
+            with Meter("checking out", enabled=not quiet) as meter:
+                result = checkout(
+                    repo,
+                    targets or [],
+                    force=force,
+                    relink=relink,
+                    jobs=jobs,
+                    with_deps=with_deps,
+                    recursive=recursive,
+                    allow_missing=allow_missing,
+                    progress=meter,
+                )
         except TargetError as exc:
             # DVC-compat: an unknown target is DVC's "Did you mean `git checkout`?", exit 255.
             exc.exit_code = 255

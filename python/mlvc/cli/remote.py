@@ -247,6 +247,7 @@ def register(app: CommandSink) -> None:
                 jobs=jobs,
                 force=force,
                 progress=meter,
+                checkout_progress=meter.then("checking out"),
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
                 ),

@@ -14,8 +14,9 @@ from mlvc._core import ignored_by
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
 from mlvc.ops.checkout import legacy_unchanged
-from mlvc.ops.save import Progress, save_output
+from mlvc.ops.save import save_output
 from mlvc.output import Output
+from mlvc.progress import Progress
 from mlvc.repo import DVC_DIR, Repo
 
 

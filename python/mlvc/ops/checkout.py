@@ -14,6 +14,7 @@ from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, bare, is_legacy
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles
+from mlvc.progress import Progress, Tally
 from mlvc.repo import Repo
 
 if TYPE_CHECKING:
@@ -148,6 +149,7 @@ def restore(
     jobs: int = 0,
     rewrite: bool = False,
     within: list[str] | None = None,
+    progress: Progress | None = None,
 ) -> CheckoutResult:
     """Checks out one output's object (any id, `mlvc.objects`) at `dest`.
 
@@ -171,6 +173,7 @@ def restore(
                 ignore_root=repo.root,
                 state=repo.state,
                 within=within,
+                progress=progress,
             )
         return cache.checkout_files(
             [(dest, name, isexec)],
@@ -180,6 +183,7 @@ def restore(
             jobs=jobs,
             state=repo.state,
             rewrite=rewrite,
+            progress=progress,
         )
 
     res = run(force)
@@ -285,6 +289,7 @@ def checkout_within(
     force: bool = False,
     relink: bool = False,
     jobs: int = 0,
+    progress: Progress | None = None,
 ) -> list[str]:
     """Checks out only what is under each output's `within`; returns those failed.
 
@@ -297,6 +302,7 @@ def checkout_within(
     workspace entry as a directory without a hash, so always sees it changed and
     nothing to save), and counts it as modified (added when it was missing).
     """
+    tally = Tally(progress)
     withins: dict[str, list[TrackedOut]] = {}
     for t in outs:
         withins.setdefault(t.path, []).append(t)
@@ -308,7 +314,16 @@ def checkout_within(
         dest = repo.root / path
         if not out.is_dir:
             existed = dest.exists()
-            res = restore(repo, oid, dest, isexec=out.isexec, force=force, jobs=jobs, rewrite=True)
+            res = restore(
+                repo,
+                oid,
+                dest,
+                isexec=out.isexec,
+                force=force,
+                jobs=jobs,
+                rewrite=True,
+                progress=tally.part(),
+            )
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
             elif res.missing:
@@ -328,6 +343,7 @@ def checkout_within(
             relink=relink,
             jobs=jobs,
             within=sorted({t.within for t in group}),
+            progress=tally.part(),
         )
         if res.conflicts:
             conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
@@ -353,6 +369,7 @@ def checkout(
     with_deps: bool = False,
     recursive: bool = False,
     allow_missing: bool = False,
+    progress: Progress | None = None,
 ) -> CheckoutSummary:
     """Restores every selected output; refuses (changing nothing) where data would be lost.
 
@@ -364,6 +381,7 @@ def checkout(
     """
     cwd = (cwd or Path.cwd()).absolute()
     summary = CheckoutSummary()
+    tally = Tally(progress)
     with repo.lock():
         hashless: list[Path] = []
         plans, inside = _plans(
@@ -381,7 +399,7 @@ def checkout(
             _remove_unused(repo, used, summary)
         if inside:
             summary.failed += checkout_within(
-                repo, inside, summary, force=force, relink=relink, jobs=jobs
+                repo, inside, summary, force=force, relink=relink, jobs=jobs, progress=tally.part()
             )
         conflicts: list[str] = []
         failed: list[Path] = []
@@ -398,7 +416,16 @@ def checkout(
             as_recorded = (
                 relink and existed and _holds(repo, dest, out.md5, legacy=out.is_legacy, jobs=jobs)
             )
-            res = restore(repo, oid, dest, isexec=out.isexec, force=force, relink=relink, jobs=jobs)
+            res = restore(
+                repo,
+                oid,
+                dest,
+                isexec=out.isexec,
+                force=force,
+                relink=relink,
+                jobs=jobs,
+                progress=tally.part(),
+            )
             if res.conflicts:
                 conflicts.extend(repo.relpath(Path(c)) for c in res.conflicts)
                 continue

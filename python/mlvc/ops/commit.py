@@ -11,8 +11,9 @@ from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
 from mlvc.ops.checkout import legacy_unchanged
-from mlvc.ops.save import Progress, is_empty, save_output
+from mlvc.ops.save import is_empty, save_output
 from mlvc.ops.status import is_dvcfile_target, select_dvcfiles, workspace_state
+from mlvc.progress import Progress
 from mlvc.repo import Repo
 from mlvc.rwlock import refuse_busy
 

@@ -5,16 +5,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlvc
 from mlvc import placed
 from mlvc.output import DataInfo
+from mlvc.progress import Progress
 from mlvc.repo import Repo
-
-Progress = Callable[[int, int], object]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
 from mlvc.ops.status import select_dvcfiles, workspace_state
 from mlvc.ops.targets import TargetError, collect
 from mlvc.pipeline.model import DVCFILE_SUFFIX, Stage
+from mlvc.progress import Tally
 from mlvc.remote import Progress, Remote, RemoteError, open_remote
 from mlvc.repo import Repo
 
@@ -383,6 +384,7 @@ def push(
             summary.transferred += len(runs_remote.upload_runs(repo.cache_dir))
         outs = _select(repo, targets, cwd, scope, selection)
         outs = [t for t in outs if t.out.push]
+        tally = Tally(progress)  # one count over every remote
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
@@ -391,7 +393,7 @@ def push(
             # A `.dir` object that is only on the remote is fine; one found nowhere is missing.
             summary.missing.extend(sorted(unexpanded - on_remote))
             todo = objects - on_remote - unexpanded
-            result = backend.upload(repo.objects, todo, jobs=jobs, progress=progress)
+            result = backend.upload(repo.objects, todo, jobs=jobs, progress=tally.part())
             repo.known_objects.learn(
                 name, on_remote | set(result.transferred), unexpanded - on_remote
             )
@@ -424,6 +426,7 @@ def fetch(
         if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
             runs_remote.download_runs(repo.cache_dir)
         outs = _select(repo, targets, cwd, scope, selection)
+        tally = Tally(progress)  # one count over every remote
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
@@ -437,7 +440,7 @@ def fetch(
             summary.missing.extend(sorted(unexpanded))
             wanted = objects - unexpanded
             todo = wanted - set(repo.objects.contains_many(wanted, jobs=jobs))
-            result = backend.download(repo.objects, todo, jobs=jobs, progress=progress)
+            result = backend.download(repo.objects, todo, jobs=jobs, progress=tally.part())
             repo.known_objects.learn(
                 name,
                 [*first.transferred, *result.transferred],
@@ -465,8 +468,12 @@ def pull(
     run_cache: bool = False,
     cwd: Path | None = None,
     progress: Progress | None = None,
+    checkout_progress: Progress | None = None,
 ) -> PullSummary:
-    """`fetch`, then `checkout` of the workspace's outputs (those the targets select)."""
+    """`fetch`, then `checkout` of the workspace's outputs (those the targets select).
+
+    `progress` hears the fetch, `checkout_progress` the checkout.
+    """
     targets = list(targets)
     sel = selection or Selection()
     cwd = (cwd or Path.cwd()).absolute()
@@ -499,18 +506,25 @@ def pull(
         if wanted is not None and not dvc_paths
         else (_checkout_plan(repo, dvc_paths, repo.root, jobs=jobs))
     )
+    tally = Tally(checkout_progress)
     done = (
-        checkout(repo, ready, cwd=repo.root, force=force, jobs=jobs) if ready else CheckoutSummary()
+        checkout(repo, ready, cwd=repo.root, force=force, jobs=jobs, progress=tally.part())
+        if ready
+        else CheckoutSummary()
     )
     unrecorded: list[str] = []
     if wanted is None or len(dvc_paths) < len(wanted):
         stages, stage_failed = _stage_checkout_plan(repo, wanted, unrecorded, jobs=jobs)
         failed += stage_failed
         if stages:
-            done.merge(checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs))
+            done.merge(
+                checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs, progress=tally.part())
+            )
     if partial:
         with repo.lock():
-            failed += checkout_within(repo, partial, done, force=force, jobs=jobs)
+            failed += checkout_within(
+                repo, partial, done, force=force, jobs=jobs, progress=tally.part()
+            )
     return PullSummary(fetched, done, failed, unrecorded)
 
 

@@ -6,7 +6,8 @@ import os
 import re
 
 from mlvc.config import Config, is_local_path
-from mlvc.remote.base import Progress, Remote, RemoteError, TransferResult
+from mlvc.progress import Progress
+from mlvc.remote.base import Remote, RemoteError, TransferResult
 
 __all__ = [
     "Progress",

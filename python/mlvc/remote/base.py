@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from mlvc.exceptions import MlvcError
 from mlvc.output import DataInfo
+from mlvc.progress import Progress
 
 if TYPE_CHECKING:
     from mlvc.objects import ObjectStore
@@ -21,12 +22,6 @@ if TYPE_CHECKING:
 
 # DVC-compat: the run cache lives in `runs/` of both the cache and the remote.
 RUNS_DIR = "runs"
-
-
-class Progress(Protocol):
-    """Progress hook: called with running totals of objects and bytes moved."""
-
-    def __call__(self, files: int, nbytes: int, /) -> None: ...
 
 
 @dataclass

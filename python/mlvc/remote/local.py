@@ -10,7 +10,8 @@ import mlvc
 from mlvc.fsutil import atomic_write_bytes
 from mlvc.objects import ObjectStore
 from mlvc.output import DataInfo
-from mlvc.remote.base import RUNS_DIR, Progress, TransferResult
+from mlvc.progress import Progress
+from mlvc.remote.base import RUNS_DIR, TransferResult
 
 
 def _copy_runs(src: Path, dst: Path) -> list[str]:
