@@ -18,6 +18,7 @@ from mlvc import parsecache
 from mlvc.config import Config
 from mlvc.exceptions import MlvcError
 from mlvc.lock import RepoLock
+from mlvc.progress import Tally
 
 if TYPE_CHECKING:
     from mlvc.objects import ObjectStore
@@ -118,6 +119,9 @@ class Repo:
         parsecache.remember_in(lambda: self.state)
         # Set inside `read_only_listing`: the `.dvc` and `dvc.yaml` files, listed once.
         self._listed: list[Path] | None = None
+        # Hears every `hash_tree`/`hash_files` given no callback of its own: a command
+        # sets it to show one running count over all the data it hashes.
+        self.hashing_progress = Tally(None)
 
     @contextlib.contextmanager
     def read_only_listing(self) -> Iterator[None]:
@@ -346,10 +350,16 @@ class Repo:
             jobs=jobs,
             ignore_root=self.root,
             state=self.state,
-            progress=progress,
+            progress=progress or self.hashing_progress.part(),
         )
 
     def hash_files(
         self, paths: list[Path], *, jobs: int = 0, algorithm: str = "md5"
     ) -> list[mlvc.FileHash]:
-        return mlvc.hash_files(paths, algorithm=algorithm, jobs=jobs, state=self.state)
+        return mlvc.hash_files(
+            paths,
+            algorithm=algorithm,
+            jobs=jobs,
+            state=self.state,
+            progress=self.hashing_progress.part(),
+        )

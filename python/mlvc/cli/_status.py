@@ -11,7 +11,9 @@ import json
 import sys
 
 from mlvc.cli._errors import handled
+from mlvc.cli._progress import Meter
 from mlvc.exceptions import PipelineError
+from mlvc.progress import Tally
 
 # DVC-compat: `status`'s words for a project that tracks nothing yet.
 EMPTY_PROJECT = (
@@ -88,13 +90,15 @@ def show_status(
             hint="add `-c` to compare the cache with a remote, or drop them",
         )
     try:
-        found = st.full_status(
-            repo,
-            targets or [],
-            with_deps=with_deps,
-            recursive=recursive,
-            warn=None if quiet else sys.stderr.write,
-        )
+        with Meter("checking", enabled=not quiet) as meter:
+            repo.hashing_progress = Tally(meter)
+            found = st.full_status(
+                repo,
+                targets or [],
+                with_deps=with_deps,
+                recursive=recursive,
+                warn=None if quiet else sys.stderr.write,
+            )
     except PipelineError as exc:
         exc.exit_code = 1  # DVC-compat: `status` reports its failures with 1
         raise
@@ -126,16 +130,18 @@ def show_data_status(
     from mlvc.repo import Repo
 
     repo = Repo.find()
-    found = data_status(
-        repo,
-        list(targets or []),
-        granular=granular,
-        untracked_files=untracked_files,
-        not_in_remote=not_in_remote,
-        remote=remote,
-        remote_refresh=not no_remote_refresh,
-        jobs=jobs,
-    )
+    with Meter("checking", enabled=not quiet) as meter:
+        repo.hashing_progress = Tally(meter)
+        found = data_status(
+            repo,
+            list(targets or []),
+            granular=granular,
+            untracked_files=untracked_files,
+            not_in_remote=not_in_remote,
+            remote=remote,
+            remote_refresh=not no_remote_refresh,
+            jobs=jobs,
+        )
     if as_json:
         body = found.as_json(unchanged=unchanged, untracked=untracked_files)
         sys.stdout.write(json.dumps(body) + "\n")
