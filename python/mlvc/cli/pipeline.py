@@ -200,7 +200,13 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Add a stage to `dvc.yaml` (keeping the file's comments and layout)."""
-        from mlvc.ops.stage_add import StageSpec, add_stage, ignore_outputs, join_command
+        from mlvc.ops.stage_add import (
+            StageSpec,
+            add_stage,
+            ignore_outputs,
+            join_command,
+            unignore_outputs,
+        )
         from mlvc.repo import Repo
 
         repo = Repo.find()
@@ -221,10 +227,11 @@ def register(app: typer.Typer) -> None:
             always_changed=always_changed,
             desc=desc,
         )
+        added: list[Path] = []
         with repo.lock():
             stage = add_stage(repo, spec, force=force)
             to_stage = [
-                *ignore_outputs(repo, stage, warn=sys.stderr.write),
+                *ignore_outputs(repo, stage, warn=sys.stderr.write, added=added),
                 repo.root / stage.dvcfile,
             ]
         # DVC-compat: the stage and its file are named from the current directory.
@@ -234,13 +241,17 @@ def register(app: typer.Typer) -> None:
         if run:
             from mlvc.ops.repro import repro
 
-            result = repro(
-                repo,
-                [stage.addressing_from(where)],
-                force=True,
-                single_item=True,
-                echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
-            )
+            try:
+                result = repro(
+                    repo,
+                    [stage.addressing_from(where)],
+                    force=True,
+                    single_item=True,
+                    echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
+                )
+            except BaseException:
+                unignore_outputs(added)
+                raise
             to_stage += [p for p in result.to_stage if p not in to_stage]
         from mlvc.cli._gitstage import stage_or_hint
 
@@ -294,16 +305,29 @@ def register(app: typer.Typer) -> None:
         ]
         width = max((len(n) for n, _ in rows), default=0)
         for name, desc in rows:
-            _say(quiet, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
+            # DVC-compat: `-q` does not silence the listing itself.
+            _say(False, (f"{name.ljust(width)}  {desc}" if desc else name) + "\n")
 
-    def _freeze(targets: list[str], frozen: bool, quiet: bool) -> None:
-        from mlvc.ops.stage_add import set_frozen
+    def _freeze(targets: list[str], frozen: bool, quiet: bool, verbose: bool) -> None:
+        from mlvc.cli._errors import report
+        from mlvc.exceptions import MlvcError
+        from mlvc.ops.stage_add import freeze_target
         from mlvc.repo import Repo
 
         repo = Repo.find()
+        code = 0
         with repo.lock():
-            for dvcfile, name in set_frozen(repo, targets, frozen):
-                _say(quiet, f"Modifying stage '{name}' in '{dvcfile}'\n")
+            # DVC-compat: a target that fails is reported and the others still go.
+            for target in targets:
+                try:
+                    done = freeze_target(repo, target, frozen)
+                except MlvcError as exc:
+                    code = report(exc, verbose=verbose)
+                    continue
+                if done is not None:
+                    _say(quiet, f"Modifying stage '{done[1]}' in '{done[0]}'\n")
+        if code:
+            raise typer.Exit(code)
 
     @app.command("freeze")
     @handled()
@@ -313,7 +337,7 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Mark stages `frozen`: repro will not run them or check their deps."""
-        _freeze(targets, True, quiet)
+        _freeze(targets, True, quiet, verbose)
 
     @app.command("unfreeze")
     @handled()
@@ -323,7 +347,7 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Remove `frozen` from stages."""
-        _freeze(targets, False, quiet)
+        _freeze(targets, False, quiet, verbose)
 
     @app.command("dag")
     @handled()

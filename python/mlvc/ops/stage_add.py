@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import posixpath
@@ -18,7 +19,7 @@ from mlvc.fsutil import atomic_write_text
 from mlvc.pipeline import edit
 from mlvc.pipeline.graph import build_graph
 from mlvc.pipeline.load import loads_pipeline, parsing_config
-from mlvc.pipeline.model import PROJECT_FILE, Stage
+from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Stage
 from mlvc.pipeline.params import DEFAULT_PARAMS_FILE
 from mlvc.repo import Repo
 
@@ -78,10 +79,11 @@ def parse_params_args(args: list[str]) -> dict[str, list[str]]:
 
 
 def _params_entries(params: dict[str, list[str]]) -> list[Any]:
-    # DVC-compat: keys of params.yaml first (sorted), then {file: sorted keys} by file.
+    # DVC-compat: keys of params.yaml first (sorted), then {file: sorted keys} by file;
+    # a key given twice is written twice, as DVC does.
     entries: list[Any] = []
     for path in sorted(params):
-        keys = sorted(dict.fromkeys(params[path]))
+        keys = sorted(params[path])
         if keys and path == DEFAULT_PARAMS_FILE:
             entries = [*keys, *entries]
         else:
@@ -215,6 +217,48 @@ def _check_paths(repo: Repo, spec: StageSpec, wdir: Path) -> None:
         seen.add(path)
 
 
+def _relative_paths(repo: Repo, spec: StageSpec, wdir: Path) -> StageSpec:
+    """DVC-compat: an absolute path inside the repository is written relative to the
+    stage's working directory (normalised); other paths stay as given."""
+    inside = os.path.join(str(repo.root), "")
+
+    def rel(path: str) -> str:
+        full = os.path.normpath(path)
+        if not os.path.isabs(path) or not full.startswith(inside):
+            return path
+        return Path(os.path.relpath(full, wdir)).as_posix()
+
+    def rel_param(arg: str) -> str:
+        path, sep, keys = arg.rpartition(":")
+        return f"{rel(path)}{sep}{keys}" if path else arg
+
+    return dataclasses.replace(
+        spec,
+        deps=[rel(p) for p in spec.deps],
+        params=[rel_param(a) for a in spec.params],
+        outs=[rel(p) for p in spec.outs],
+        outs_no_cache=[rel(p) for p in spec.outs_no_cache],
+        outs_persist=[rel(p) for p in spec.outs_persist],
+        outs_persist_no_cache=[rel(p) for p in spec.outs_persist_no_cache],
+        metrics=[rel(p) for p in spec.metrics],
+        metrics_no_cache=[rel(p) for p in spec.metrics_no_cache],
+        plots=[rel(p) for p in spec.plots],
+        plots_no_cache=[rel(p) for p in spec.plots_no_cache],
+    )
+
+
+def read_keeping_newlines(path: Path) -> tuple[str, bool]:
+    """A file's text with `\n` line ends, and whether every line ended in `\r\n`."""
+    raw = path.read_bytes().decode("utf-8")
+    crlf = "\r\n" in raw and raw.count("\r\n") == raw.count("\n")
+    return raw.replace("\r\n", "\n") if crlf else raw, crlf
+
+
+def write_keeping_newlines(path: Path, text: str, crlf: bool) -> None:
+    # A file written with CRLF line ends keeps them, new lines included.
+    atomic_write_text(path, text.replace("\n", "\r\n") if crlf else text)
+
+
 def add_stage(
     repo: Repo, spec: StageSpec, *, force: bool = False, cwd: Path | None = None
 ) -> Stage:
@@ -241,9 +285,9 @@ def add_stage(
         raise StageAddError(f"{what} `{spec.wdir}` is outside of the repository")
     wdir = Path(os.path.relpath(wdir_abs, here)).as_posix()
     _check_paths(repo, spec, wdir_abs)
-    definition = stage_definition(spec, wdir)
+    definition = stage_definition(_relative_paths(repo, spec, wdir_abs), wdir)
 
-    text = dvcfile_path.read_text(encoding="utf-8") if dvcfile_path.exists() else None
+    text, crlf = read_keeping_newlines(dvcfile_path) if dvcfile_path.exists() else (None, False)
     existing = load_pipelines(repo)
     current = next((f for f in existing.files if f.path == dvcfile), None)
     if current is not None and spec.name in current.stages:
@@ -266,7 +310,7 @@ def add_stage(
     others = [s for s in existing.stages if s.addressing != resolved.addressing]
     build_graph([*others, resolved], dvcfile_outputs(repo))
 
-    atomic_write_text(dvcfile_path, new_text)
+    write_keeping_newlines(dvcfile_path, new_text, crlf)
     return resolved
 
 
@@ -274,16 +318,20 @@ class OutputTrackedError(StageAddError):
     """A cached output that git tracks: DVC refuses it once `dvc.yaml` is written."""
 
 
-def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> list[Path]:
+def ignore_outputs(
+    repo: Repo, stage: Stage, *, warn: Echo | None = None, added: list[Path] | None = None
+) -> list[Path]:
     """Adds `.gitignore` entries for the stage's cached outputs; returns changed files.
 
+    `added` collects the outputs given an entry, for `unignore_outputs` to take back.
     DVC-compat: an output git already tracks stops this with an error (the stage is
-    written already); one whose directory does not exist yet gets a warning instead
-    of an entry (the run writes it).
+    written already; the entries added so far are taken back); one whose directory
+    does not exist yet gets a warning instead of an entry (the run writes it).
     """
     changed: list[Path] = []
     if repo.scm is None:
         return changed
+    mine: list[Path] = []
     # DVC-compat: DVC writes the entries in this order: persistent outputs, metrics, plots, outputs.
     order = {"metrics": 1, "plots": 2, "outs": 3}
     outs = sorted(stage.outs, key=lambda o: 0 if o.persist else order[o.kind])
@@ -292,6 +340,7 @@ def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> lis
     ignores = gitignore.GitIgnores(repo.root, paths)
     for path in paths:
         if git_index.holds(repo.relpath(path)):
+            unignore_outputs(mine)
             rel = repo.relpath(path)
             raise OutputTrackedError(
                 f"output `{rel}` is already tracked by git",
@@ -306,9 +355,19 @@ def ignore_outputs(repo: Repo, stage: Stage, *, warn: Echo | None = None) -> lis
                 )
             continue
         touched = gitignore.add_entry(path, ignores)
-        if touched is not None and touched not in changed:
-            changed.append(touched)
+        if touched is not None:
+            mine.append(path)
+            if touched not in changed:
+                changed.append(touched)
+    if added is not None:
+        added += mine
     return changed
+
+
+def unignore_outputs(outputs: list[Path]) -> None:
+    """DVC-compat: a failed `stage add` (its `--run` included) takes back the entries it added."""
+    for path in outputs:
+        gitignore.remove_entry(path)
 
 
 class FreezeError(StageNotFoundError):
@@ -317,51 +376,69 @@ class FreezeError(StageNotFoundError):
     exit_code = 1  # DVC-compat: `dvc freeze` fails with 1, not 255
 
 
-def _find_stage(repo: Repo, target: str) -> tuple[Path, str]:
-    """The `dvc.yaml` and name of a target `name` or `path/dvc.yaml:name`."""
+def _find_stage(repo: Repo, target: str, cwd: Path) -> tuple[Path, str | None]:
+    """The file and stage name of a target: `name`, `path/dvc.yaml:name` or a `.dvc` file
+    (no name)."""
     path, sep, name = target.rpartition(":")
-    file = Path(path) if sep else Path(PROJECT_FILE)
-    if file.name != PROJECT_FILE:
-        file = file / PROJECT_FILE
-    file = file.absolute()
-    shown = repo.relpath(file)
+    if not sep and target.endswith(DVCFILE_SUFFIX):
+        path, name = target, ""
+    elif not sep:
+        path = PROJECT_FILE
+    base = posixpath.basename(path)
+    if base != PROJECT_FILE and not base.endswith(DVCFILE_SUFFIX):
+        # DVC-compat: DVC takes `dir:name` for a file named `dir`, and refuses it.
+        raise FreezeError(
+            f"bad DVC file name `{path}`",
+            f"DVC files are named `{PROJECT_FILE}` or end in `{DVCFILE_SUFFIX}`",
+        )
+    file = (cwd / path).absolute()
     if not file.exists():
+        shown = repo.shown(repo.relpath(file), cwd)
         raise FreezeError(f"`{shown}` does not exist", "run from the pipeline's directory")
-    return file, name
+    return file, None if base.endswith(DVCFILE_SUFFIX) else name
 
 
-def set_frozen(repo: Repo, targets: list[str], frozen: bool) -> list[tuple[str, str]]:
-    """Sets or clears `frozen: true` on each target stage; returns `(dvc.yaml, name)` of each."""
+def freeze_target(
+    repo: Repo, target: str, frozen: bool, cwd: Path | None = None
+) -> tuple[str, str] | None:
+    """Sets or clears `frozen: true` on the target stage (or `.dvc` file).
+
+    Returns `(dvc.yaml as named from cwd, stage name)` for a stage, None for a `.dvc`
+    file (DVC names neither when it rewrites a `.dvc` file).
+    """
     from mlvc.pipeline.load import load_pipeline_file
 
-    edited: list[tuple[str, str]] = []
-    for target in targets:
-        file, name = _find_stage(repo, target)
-        shown = repo.relpath(file)
-        text = file.read_text(encoding="utf-8")
-        try:
-            new = edit.set_frozen(text, name, frozen, shown)
-        except KeyError:
-            pipeline = load_pipeline_file(repo.root, file, config=parsing_config(repo))
-            stage = pipeline.stages.get(name)
-            generator_hint = (
-                "to freeze all of its stages, add `frozen: true` to the definition in "
-                f"`{shown}` (under `do:` for `foreach`)"
-            )
-            if stage is not None and stage.generated_from is not None:
-                raise FreezeError(
-                    f"stage `{name}` is generated by `foreach`/`matrix` in `{shown}`",
-                    f"`{stage.generated_from}`: {generator_hint}",
-                ) from None
-            if any(s.generated_from == name for s in pipeline.stages.values()):
-                raise FreezeError(
-                    f"`{name}` in `{shown}` is a `foreach`/`matrix` definition, not a stage",
-                    generator_hint,
-                ) from None
-            close = difflib.get_close_matches(name, list(pipeline.stages), n=1)
-            hint = f"did you mean `{close[0]}`?" if close else "see `mlvc stage list`"
-            raise FreezeError(f"stage `{name}` not found in `{shown}`", hint) from None
+    here = (cwd or Path.cwd()).absolute()
+    file, name = _find_stage(repo, target, here)
+    shown = repo.shown(repo.relpath(file), here)
+    text, crlf = read_keeping_newlines(file)
+    if name is None:
+        new = edit.set_frozen_top(text, frozen, shown)
         if new != text:
-            atomic_write_text(file, new)
-        edited.append((shown, name))
-    return edited
+            write_keeping_newlines(file, new, crlf)
+        return None
+    try:
+        new = edit.set_frozen(text, name, frozen, shown)
+    except KeyError:
+        pipeline = load_pipeline_file(repo.root, file, config=parsing_config(repo))
+        stage = pipeline.stages.get(name)
+        generator_hint = (
+            "to freeze all of its stages, add `frozen: true` to the definition in "
+            f"`{shown}` (under `do:` for `foreach`)"
+        )
+        if stage is not None and stage.generated_from is not None:
+            raise FreezeError(
+                f"stage `{name}` is generated by `foreach`/`matrix` in `{shown}`",
+                f"`{stage.generated_from}`: {generator_hint}",
+            ) from None
+        if any(s.generated_from == name for s in pipeline.stages.values()):
+            raise FreezeError(
+                f"`{name}` in `{shown}` is a `foreach`/`matrix` definition, not a stage",
+                generator_hint,
+            ) from None
+        close = difflib.get_close_matches(name, list(pipeline.stages), n=1)
+        hint = f"did you mean `{close[0]}`?" if close else "see `mlvc stage list`"
+        raise FreezeError(f"stage `{name}` not found in `{shown}`", hint) from None
+    if new != text:
+        write_keeping_newlines(file, new, crlf)
+    return shown, name

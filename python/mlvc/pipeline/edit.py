@@ -8,8 +8,11 @@ the whole file re-dumped.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from mlvc import yamlio
 from mlvc.exceptions import DvcYamlError
@@ -60,11 +63,16 @@ def _section_end(layout: _Layout, key: str) -> int:
 def _trim(lines: list[str], start: int, end: int, indent: int) -> int:
     """`end` moved up past blank lines and comments that belong to what follows.
 
-    A comment indented no deeper than the block's key introduces the next key.
+    A comment indented no deeper than the block's key introduces the next key; a
+    document end marker (`...`) ends the file's data.
     """
     while end > start + 1:
         line = lines[end - 1]
-        if not line.strip() or (line.strip().startswith("#") and _indent(line) <= indent):
+        if (
+            not line.strip()
+            or (line.strip().startswith("#") and _indent(line) <= indent)
+            or line.rstrip() == "..."
+        ):
             end -= 1
         else:
             break
@@ -97,11 +105,101 @@ def _flow_stages(layout: _Layout) -> bool:
     return outer is None or first is None or first[0] == outer[0]
 
 
-def _block(name: str, stage: dict[str, Any], indent: int) -> list[str]:
+@dataclass(frozen=True)
+class _Style:
+    """How a file indents: nested mapping keys by `step`, a key's block list dashes by `dash`."""
+
+    step: int = 2
+    dash: int = 0  # DVC's own layout: `deps:` then `- x` at the key's column
+
+
+class _StyledDumper(yamlio._Dumper):
+    """DVC's emitter, indenting mappings by `step` and a key's list by `dash`."""
+
+    step = 2
+    dash = 0
+
+    def __init__(self, stream: Any, **kwargs: Any) -> None:
+        super().__init__(stream, **kwargs)
+        self.best_indent = self.step
+
+    def expect_block_sequence(self) -> None:
+        self.indents.append(self.indent)
+        base = self.indent or 0
+        # A list that is a key's value sits `dash` past the key; one in a list item
+        # starts right after the item's `- `.
+        self.indent = base + (self.dash if self.mapping_context else 2)
+        self.state = self.expect_first_block_sequence_item
+
+    def expect_block_mapping(self) -> None:
+        self.indents.append(self.indent)
+        if self.indent is None:
+            self.indent = 0
+        else:
+            # A mapping that is a list item starts right after its `- `.
+            self.indent += 2 if self.sequence_context else self.step
+        self.state = self.expect_first_block_mapping_key
+
+
+def _dumps(data: dict[str, Any], style: _Style) -> str:
+    if style == _Style():
+        return yamlio.dumps(data)
+    dumper = type("_Dumper", (_StyledDumper,), {"step": style.step, "dash": style.dash})
+    stream = io.StringIO()
+    yaml.dump(data, stream, Dumper=dumper)
+    return stream.getvalue()
+
+
+def _style(layout: _Layout, prefer: str | None = None) -> _Style:
+    """The indentation the file's stages use (stage `prefer`'s own first), else the
+    rest of the file's, else DVC's."""
+    steps: list[int] = []
+    dashes: list[int] = []
+
+    def entry(parent: dict[Any, Any], key: Any, deep: bool = True) -> None:
+        value = parent[key]
+        pos = layout.marks.of(parent, key)
+        inner = layout.marks.of(value) if isinstance(value, dict | list) and value else None
+        if pos is None or inner is None or inner[0] <= pos[0]:
+            return  # flow style, or a value on its key's line
+        if isinstance(value, dict):
+            steps.append(inner[1] - pos[1])
+        else:
+            dashes.append(inner[1] - pos[1])
+        if deep:
+            walk(value)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in node:
+                entry(node, key)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    stages = layout.data.get(STAGES)
+    if isinstance(stages, dict):
+        names = list(reversed(stages))
+        if prefer in stages:
+            names = [prefer, *[n for n in names if n != prefer]]
+        for name in names:
+            entry(stages, name)
+            if steps and dashes:
+                break
+    # Then how the stage names sit under `stages:`, then the other sections.
+    for key in layout.data:
+        entry(layout.data, key, deep=key != STAGES)
+    dash = next((d for d in dashes if d >= 0), 0)
+    # No nested mapping to learn from: lists indented by 4 suggest a 4-space file.
+    step = next((s for s in steps if s > 0), max(dash, 2))
+    return _Style(step=step, dash=dash)
+
+
+def _block(name: str, stage: dict[str, Any], indent: int, style: _Style = _Style()) -> list[str]:
     # Dumped under `stages:` so long lines fold where DVC folds them.
-    text = yamlio.dumps({STAGES: {name: stage}})
+    text = _dumps({STAGES: {name: stage}}, style)
     lines = text.splitlines(keepends=True)[1:]
-    shift = indent - 2
+    shift = indent - style.step
     if shift > 0:
         return [" " * shift + ln if ln.strip() else ln for ln in lines]
     if shift < 0:
@@ -135,7 +233,7 @@ def _keep_comments(
     new_lines: list[str],
     old: dict[str, Any],
     new: dict[str, Any],
-    indent: int,
+    key_column: int,
 ) -> list[str]:
     """DVC-compat (ruamel + `apply_diff`): a replaced stage keeps the comments of what stays.
 
@@ -148,7 +246,7 @@ def _keep_comments(
     content, comment = _split_comment(old_lines[0])
     if comment is not None:
         out[0] = _with_comment(out[0], comment, len(content) + len(comment) - len(comment.lstrip()))
-    key_indent = " " * (indent + 2)
+    key_indent = " " * key_column
     old_keys: dict[str, tuple[list[str], str | None, int]] = {}
     above: list[str] = []
     for line in old_lines[1:]:
@@ -199,12 +297,14 @@ def set_stage(text: str | None, name: str, stage: dict[str, Any], origin: str) -
         return yamlio.dumps(data)
     lines = _ends_with_newline(list(layout.lines))
     span = _stage_span(layout, name)
+    # The new block follows the file's indentation, not DVC's.
+    style = _style(layout, name)
     if span is not None:
         start, end, indent = span
         old = layout.data[STAGES][name]
-        new_block = _block(name, stage, indent)
+        new_block = _block(name, stage, indent, style)
         if isinstance(old, dict):
-            new_block = _keep_comments(lines[start:end], new_block, old, stage, indent)
+            new_block = _keep_comments(lines[start:end], new_block, old, stage, indent + style.step)
         lines[start:end] = new_block
         return "".join(lines)
     existing = layout.data.get(STAGES)
@@ -214,7 +314,7 @@ def set_stage(text: str | None, name: str, stage: dict[str, Any], origin: str) -
         last_span = _stage_span(layout, last)
         assert last_span is not None
         _start, end, indent = last_span
-        lines[end:end] = _block(name, stage, indent)
+        lines[end:end] = _block(name, stage, indent, style)
         return "".join(lines)
     if STAGES in layout.data:
         # `stages:` with nothing under it: fill it in.
@@ -222,9 +322,12 @@ def set_stage(text: str | None, name: str, stage: dict[str, Any], origin: str) -
         assert pos is not None
         i = pos[0] - 1
         lines[i] = "stages:\n"
-        lines[i + 1 : i + 1] = _block(name, stage, 2)
+        lines[i + 1 : i + 1] = _block(name, stage, style.step, style)
         return "".join(lines)
-    return "".join(lines) + yamlio.dumps({STAGES: {name: stage}})
+    # Before a document end marker (`...`): what follows it is no data.
+    end = next((i for i, ln in enumerate(lines) if ln.rstrip() == "..."), len(lines))
+    lines[end:end] = [_dumps({STAGES: {name: stage}}, style)]
+    return "".join(lines)
 
 
 def set_frozen(text: str, name: str, frozen: bool, origin: str) -> str:
@@ -263,6 +366,37 @@ def set_frozen(text: str, name: str, frozen: bool, origin: str) -> str:
     if frozen:
         new["frozen"] = True
     return set_stage(text, name, new, origin)
+
+
+def set_frozen_top(text: str, frozen: bool, origin: str) -> str:
+    """A `.dvc` file's text with a top-level `frozen: true` set (or removed).
+
+    DVC-compat: DVC appends the key to the file's mapping, and drops it to unfreeze.
+    """
+    layout = _parse(text, origin)
+    data = layout.data
+    new = {k: v for k, v in data.items() if k != "frozen"}
+    if frozen:
+        new["frozen"] = True
+    if new == data:
+        return text
+    rows = {k: pos[0] - 1 for k in data if (pos := layout.marks.of(data, k)) is not None}
+    columns = {k: pos[1] for k in data if (pos := layout.marks.of(data, k)) is not None}
+    if not data or len(rows) != len(data) or len(set(rows.values())) != len(rows):
+        return yamlio.dumps(new)  # flow style: written afresh
+    if set(columns.values()) != {1}:
+        return yamlio.dumps(new)
+    lines = _ends_with_newline(list(layout.lines))
+    if "frozen" in data:
+        row = rows["frozen"]
+        end = min((r for r in rows.values() if r > row), default=len(lines))
+        end = _trim(lines, row, end, 0)
+        lines[row:end] = ["frozen: true\n"] if frozen else []
+        return "".join(lines)
+    last = max(rows.values())
+    end = _trim(lines, last, len(lines), 0)
+    lines[end:end] = ["frozen: true\n"]
+    return "".join(lines)
 
 
 def remove_stage(text: str, name: str, origin: str) -> str:

@@ -20,7 +20,7 @@ def test_four_space_indent_is_followed_for_the_new_stage() -> None:
     text = "stages:\n    a:  # first\n        cmd: echo a\n"
     out = set_stage(text, "c", STAGE, "dvc.yaml")
     assert out.startswith(text)
-    assert out[len(text) :] == "    c:\n      cmd: echo c\n      deps:\n      - a.txt\n"
+    assert out[len(text) :] == "    c:\n        cmd: echo c\n        deps:\n        - a.txt\n"
     assert yaml.safe_load(out)["stages"]["c"] == STAGE
 
 
