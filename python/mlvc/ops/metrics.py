@@ -17,7 +17,9 @@ from typing import Any
 
 from mlvc import yamlio
 from mlvc.exceptions import MlvcError
+from mlvc.objects import object_id
 from mlvc.ops.diff import UnknownRevisionError, resolve_rev
+from mlvc.pipeline.lockfile import LockFile, lock_path_for
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.revtree import Tree
 from mlvc.repo import Repo
@@ -95,12 +97,72 @@ def extract_metrics(value: Any) -> Any:
     return out
 
 
-def expand(tree: Tree, paths: Iterable[str]) -> list[str]:
+class RevFiles:
+    """A revision's files as DVC's reports see them (its `DVCFileSystem`): those of git
+    (or the workspace) and, from the cache, those of the directory outputs that the
+    revision's `dvc.lock` files record (git ignores them, so a commit has none)."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self._dir_files: dict[str, str] | None = None
+
+    def _outputs(self) -> dict[str, str]:
+        """Repository path -> object id of every file inside a recorded directory output."""
+        if self._dir_files is not None:
+            return self._dir_files
+        self._dir_files = {}
+        try:
+            files = self.tree.pipelines().files
+        except MlvcError:  # a broken dvc.yaml just means no outputs to add
+            return self._dir_files
+        objects = self.tree.repo.objects
+        for file in files:
+            lock_rel = lock_path_for(file.path)
+            try:
+                lock = LockFile.loads(self.tree.read(lock_rel).decode("utf-8"), lock_rel)
+            except (FileNotFoundError, UnicodeDecodeError, MlvcError):
+                continue
+            for name, stage in file.stages.items():
+                for item in (lock.get(name) or {}).get("outs") or []:
+                    md5 = item.get("md5") if isinstance(item, dict) else None
+                    if not isinstance(md5, str) or not md5.endswith(".dir"):
+                        continue
+                    oid = object_id(md5, item.get("hash"))
+                    if not objects.contains(oid):
+                        continue
+                    base = stage.repo_path(str(item.get("path")))
+                    for rel, file_oid in objects.read_manifest(oid):
+                        self._dir_files[f"{base}/{rel}"] = file_oid
+        return self._dir_files
+
+    def isdir(self, rel: str) -> bool:
+        prefix = rel + "/"
+        return self.tree.isdir(rel) or any(p.startswith(prefix) for p in self._outputs())
+
+    def find(self, rel: str) -> list[str]:
+        """Every file under the directory `rel`, sorted."""
+        found = set(self.tree.find(rel)) if self.tree.isdir(rel) else set()
+        prefix = "" if rel == "." else rel + "/"
+        found.update(p for p in self._outputs() if p.startswith(prefix))
+        return sorted(found)
+
+    def read(self, rel: str) -> bytes:
+        """The file's bytes; FileNotFoundError when neither git nor the cache has them."""
+        try:
+            return self.tree.read_output(rel)
+        except FileNotFoundError:
+            oid = self._outputs().get(rel)
+            if oid is None or not self.tree.repo.objects.contains(oid):
+                raise
+            return Path(self.tree.repo.objects.object_path(oid)).read_bytes()
+
+
+def expand(files: RevFiles, paths: Iterable[str]) -> list[str]:
     """Directories replaced by the files under them; duplicates dropped, order kept."""
     out: dict[str, None] = {}
     for p in paths:
-        if tree.isdir(p):
-            out.update(dict.fromkeys(tree.find(p)))
+        if files.isdir(p):
+            out.update(dict.fromkeys(files.find(p)))
         else:
             out[p] = None
     return list(out)
@@ -118,10 +180,11 @@ def collect_metrics(tree: Tree, targets: list[str]) -> dict[str, Any]:
         for file in pipelines.files:
             base = posixpath.dirname(file.path)
             paths += [posixpath.normpath(posixpath.join(base, m)) for m in file.metrics]
+    files = RevFiles(tree)
     result: dict[str, Any] = {}
-    for path in expand(tree, paths):
+    for path in expand(files, paths):
         try:
-            value = extract_metrics(parse_file(tree.read_output(path), path))
+            value = extract_metrics(parse_file(files.read(path), path))
             result[path] = {"data": value or {}}
         except (OSError, MetricsFileError) as exc:
             result[path] = {"error": exc}

@@ -8,10 +8,12 @@ As DVC does, the values are read from the params files of each revision (not fro
 from __future__ import annotations
 
 import posixpath
+from copy import deepcopy
 from typing import Any
 
 from mlvc.ops.metrics import (
     MetricsFileError,
+    RevFiles,
     RevResult,
     compared_revisions,
     diff_results,
@@ -20,7 +22,7 @@ from mlvc.ops.metrics import (
     parse_file,
     repo_target,
 )
-from mlvc.pipeline.params import DEFAULT_PARAMS_FILE, select_params
+from mlvc.pipeline.params import DEFAULT_PARAMS_FILE
 from mlvc.pipeline.revtree import Tree
 from mlvc.repo import Repo
 
@@ -36,9 +38,62 @@ def _merge(entries: list[tuple[str, list[str]]]) -> dict[str, list[str]]:
     return merged
 
 
+_MISSING = object()
+
+
+def _search(node: Any, parts: list[str]) -> Any:
+    """The value at `parts` inside its parents, other branches left out (`_MISSING`: none).
+
+    DVC-compat: dpath's `search`; an index keeps its place in a list padded with None.
+    """
+    if not parts:
+        return deepcopy(node)
+    head, rest = parts[0], parts[1:]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if str(key) == head:
+                found = _search(value, rest)
+                return _MISSING if found is _MISSING else {key: found}
+        return _MISSING
+    if isinstance(node, list | tuple):
+        try:
+            index = int(head)
+        except ValueError:
+            return _MISSING
+        if -len(node) <= index < 0:
+            index += len(node)
+        if 0 <= index < len(node):
+            found = _search(node[index], rest)
+            return _MISSING if found is _MISSING else [None] * index + [found]
+    return _MISSING
+
+
+def _merge_into(dst: dict[Any, Any], src: dict[Any, Any]) -> None:
+    # DVC-compat: dpath's additive merge, where lists are concatenated.
+    for key, value in src.items():
+        old = dst.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            _merge_into(old, value)
+        elif isinstance(old, list) and isinstance(value, list):
+            dst[key] = old + value
+        else:
+            dst[key] = value
+
+
+def select_keys(data: Any, keys: list[str]) -> dict[str, Any]:
+    """The tracked keys of a params file, nested as in the file (DVC's `read_param_file`)."""
+    out: dict[str, Any] = {}
+    for key in dict.fromkeys(keys):
+        found = _search(data, key.split("."))
+        if isinstance(found, dict):
+            _merge_into(out, found)
+    return out
+
+
 def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[str, Any]:
     """`{path: {"data": ...} | {"error": exc}}` for the params files of one revision."""
     entries: list[tuple[str, list[str]]] = [(t, []) for t in targets]
+    pipelines = None
     if not targets:
         pipelines = tree.pipelines()
         for stage in pipelines.stages:
@@ -51,14 +106,24 @@ def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[s
                 ]
             if tree.exists(DEFAULT_PARAMS_FILE):
                 entries.append((DEFAULT_PARAMS_FILE, []))
+    files = RevFiles(tree)
     result: dict[str, Any] = {}
     for path, keys in _merge(entries).items():
-        for file in expand(tree, [path]):
+        for file in expand(files, [path]):
             try:
-                data = parse_file(tree.read(file), file)
-                result[file] = {"data": select_params(data, keys) if keys else data}
+                data = parse_file(files.read(file), file)
+                result[file] = {"data": select_keys(data, keys) if keys else data}
             except (OSError, MetricsFileError) as exc:
                 result[file] = {"error": exc}
+    if pipelines is not None:
+        # DVC-compat: values `${...}` took from other files count as params too,
+        # as recorded when the stages were resolved.
+        used: dict[str, dict[str, Any]] = {}
+        for stage in pipelines.stages:
+            for file, values in stage.tracked_vars.items():
+                if file not in result:
+                    used.setdefault(file, {}).update(values)
+        result.update({file: {"data": values} for file, values in used.items()})
     return result
 
 

@@ -215,6 +215,8 @@ class _FileResolver:
         # (by its name in `stages:`) instead of failing the whole file.
         self.defer_errors = defer_errors
         self.broken: dict[str, PipelineError] = {}
+        # Stage name -> the vars its definition took from files.
+        self.tracked: dict[str, dict[str, dict[str, Any]]] = {}
         self.check = check
         self.relpath = relpath
         self.dir = posixpath.dirname(relpath)
@@ -334,13 +336,17 @@ class _FileResolver:
             except (TemplateError, ParamsFileError) as exc:
                 raise self._error(definition, "vars", f"stage `{name}`, `vars`", exc) from exc
         resolved: dict[str, Any] = {}
-        for key, value in definition.items():
-            if key == "vars":
-                continue
-            try:
-                resolved[key] = context.resolve(value, key, self.config)
-            except TemplateError as exc:
-                raise self._error(definition, key, f"stage `{name}`, `{key}`", exc) from exc
+        context.tracked = self.tracked[name] = {}
+        try:
+            for key, value in definition.items():
+                if key == "vars":
+                    continue
+                try:
+                    resolved[key] = context.resolve(value, key, self.config)
+                except TemplateError as exc:
+                    raise self._error(definition, key, f"stage `{name}`, `{key}`", exc) from exc
+        finally:
+            context.tracked = None
         return resolved
 
     def _build(
@@ -396,6 +402,7 @@ class _FileResolver:
             generated_from=group,
             line=pos[0],
             column=pos[1],
+            tracked_vars=self.tracked.pop(name, {}),
         )
 
     # Top-level sections --------------------------------------------------------------

@@ -106,6 +106,8 @@ class Stage:
     generated_from: str | None = None
     line: int = 0
     column: int = 0
+    # {vars file: {dotted key: value}} that `${...}` took from files (DVC's tracked vars).
+    tracked_vars: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_data_source(self) -> bool:

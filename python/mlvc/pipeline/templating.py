@@ -36,6 +36,9 @@ _PART = re.compile(rf"^{_WORD}|\.({_WORD})|\[({_WORD})\]")
 
 ITEM = "item"
 KEY = "key"
+# Private entry of generator values: where `item` (or `item.<axis>`) came from in a
+# vars file, for tracking; `generator_vars` takes it out.
+ORIGINS = "\0origins"
 
 
 class TemplateError(Exception):
@@ -194,10 +197,11 @@ class _FromContext:
     literal ones with `to_str` (`true`).
     """
 
-    __slots__ = ("value",)
+    __slots__ = ("path", "value")
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, path: tuple[str, ...]) -> None:
         self.value = value
+        self.path = path
 
 
 def _unwrap(value: Any) -> Any:
@@ -227,11 +231,18 @@ class Context:
         self._imports: dict[str, list[str] | None] = {}
         self._reserved: set[str] = set()
         self._loader = loader
+        # DVC-compat: when set, values from files that `${...}` selects are recorded
+        # here as {file: {dotted key: value}} (DVC's tracked vars, which `params diff` lists).
+        self.tracked: dict[str, dict[str, Any]] | None = None
+        self._files: set[str] = set()
+        self._aliases: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     def clone(self) -> Context:
         new = Context(self._loader)
         new.data = _copy(self.data)
         new._sources = dict(self._sources)
+        new._files = set(self._files)
+        new._aliases = dict(self._aliases)
         new._imports = {k: (list(v) if v is not None else None) for k, v in self._imports.items()}
         new._reserved = set(self._reserved)
         return new
@@ -306,6 +317,7 @@ class Context:
                 )
             data = {k: data[k] for k in keys}
         self.merge(_convert(data, path, ""), path)
+        self._files.add(path)
         if path not in self._imports:
             self._imports[path] = keys
         elif keys:
@@ -337,6 +349,9 @@ class Context:
     @contextmanager
     def generator_vars(self, values: dict[str, Any]) -> Iterator[None]:
         """Sets `item`/`key` for one generated stage and reserves them meanwhile."""
+        values = dict(values)
+        saved_aliases = self._aliases
+        self._aliases = {**saved_aliases, **values.pop(ORIGINS, {})}
         saved = {k: self.data[k] for k in values if k in self.data}
         added = [k for k in values if k not in self._reserved]
         self.data.update(values)
@@ -344,6 +359,7 @@ class Context:
         try:
             yield
         finally:
+            self._aliases = saved_aliases
             self._reserved.difference_update(added)
             for k in values:
                 if k in saved:
@@ -354,6 +370,27 @@ class Context:
     # Lookup and interpolation ---------------------------------------------------
 
     def select(self, inner: str) -> Any:
+        node = self._select(inner)
+        if self.tracked is not None and not isinstance(node, dict):
+            self._track(parse_expr(inner), node)
+        return node
+
+    def _track(self, parts: tuple[str, ...], value: Any) -> None:
+        # DVC-compat: `item` values keep the place they were taken from; inline
+        # `vars` and literal generator values are not recorded.
+        for n in range(len(parts), 0, -1):
+            origin = self._aliases.get(parts[:n])
+            if origin is not None:
+                parts = origin + parts[n:]
+                break
+        source = self._source_of(parts)
+        if source in self._files and self.tracked is not None:
+            self.tracked.setdefault(source, {})[".".join(parts)] = _copy(value)
+
+    def _from_file(self, path: tuple[str, ...] | None) -> bool:
+        return path is not None and self._source_of(path) in self._files
+
+    def _select(self, inner: str) -> Any:
         node: Any = self.data
         for part in parse_expr(inner):
             if isinstance(node, dict) and part in node:
@@ -410,7 +447,8 @@ class Context:
         if isinstance(data, str):
             matches = list(KEYCRE.finditer(data))
             if len(matches) == 1 and matches[0].group(0) == data:
-                return _FromContext(self.select(matches[0]["inner"]))
+                inner = matches[0]["inner"]
+                return _FromContext(self.select(inner), parse_expr(inner))
             return (
                 self.resolve_str(data, None, ParsingConfig())
                 if matches
@@ -432,9 +470,21 @@ class Context:
         resolved = self._resolve_generator_data(foreach)
         from_ctx = isinstance(resolved, _FromContext)
         base = resolved.value if from_ctx else resolved
+
+        def origin(raw: Any, at: Any) -> dict[str, Any]:
+            path = None
+            if isinstance(resolved, _FromContext):
+                path = (*resolved.path, str(at))
+            elif isinstance(raw, _FromContext):
+                path = raw.path
+            return {ORIGINS: {(ITEM,): path}} if self._from_file(path) else {}
+
         if isinstance(base, dict):
             return [
-                (k if isinstance(k, str) else to_str(k), {ITEM: _unwrap(v), KEY: to_str(k)})
+                (
+                    k if isinstance(k, str) else to_str(k),
+                    {ITEM: _unwrap(v), KEY: to_str(k), **origin(v, k)},
+                )
                 for k, v in base.items()
             ]
         if not isinstance(base, list):
@@ -445,21 +495,25 @@ class Context:
         values = [_unwrap(v) for v in base]
         if any(_is_composite(v) for v in values):
             # DVC-compat: lists holding lists or dicts are keyed by index.
-            return [(str(i), {ITEM: v}) for i, v in enumerate(values)]
+            return [
+                (str(i), {ITEM: v, **origin(raw, i)})
+                for i, (raw, v) in enumerate(zip(base, values, strict=True))
+            ]
         out: dict[str, dict[str, Any]] = {}
-        for raw, value in zip(base, values, strict=True):
+        for i, (raw, value) in enumerate(zip(base, values, strict=True)):
             ctx_value = from_ctx or isinstance(raw, _FromContext)
-            out[str(value) if ctx_value else to_str(value)] = {ITEM: value}
+            out[str(value) if ctx_value else to_str(value)] = {ITEM: value, **origin(raw, i)}
         return list(out.items())
 
     def matrix_items(self, matrix: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         """(generated-name suffix, {item, key}) for each combination, in DVC's order."""
         resolved = self._resolve_generator_data(matrix)
-        axes: list[list[tuple[int, Any, str]]] = []
+        axes: list[list[tuple[int, Any, str, tuple[str, ...] | None]]] = []
         for name, values in resolved.items():
             from_ctx = isinstance(values, _FromContext)
             base = values.value if from_ctx else values
-            if isinstance(base, dict | str):
+            keyed = isinstance(base, dict | str)
+            if keyed:
                 base = list(base)  # DVC-compat: iterates a mapping's keys, a string's characters
             if not isinstance(base, list):
                 raise TemplateError(
@@ -469,20 +523,29 @@ class Context:
             axis = []
             for i, raw in enumerate(base):
                 value = _unwrap(raw)
+                path = None
+                if isinstance(values, _FromContext) and not keyed:
+                    path = (*values.path, str(i))
+                elif isinstance(raw, _FromContext):
+                    path = raw.path
+                if not self._from_file(path):
+                    path = None
                 if _is_composite(value):
                     fragment = f"{name}{i}"
                 elif from_ctx or isinstance(raw, _FromContext):
                     fragment = str(value)
                 else:
                     fragment = to_str(value)
-                axis.append((i, value, fragment))
+                axis.append((i, value, fragment, path))
             axes.append(axis)
         names = list(resolved)
         out: dict[str, dict[str, Any]] = {}
         for combination in product(*axes):
-            suffix = "-".join(fragment for _, _, fragment in combination)
-            item = {n: _copy(v) for n, (_, v, _) in zip(names, combination, strict=True)}
-            out[suffix] = {KEY: suffix, ITEM: item}
+            suffix = "-".join(fragment for _, _, fragment, _ in combination)
+            pairs = list(zip(names, combination, strict=True))
+            item = {n: _copy(v) for n, (_, v, _, _) in pairs}
+            origins = {(ITEM, n): p for n, (_, _, _, p) in pairs if p is not None}
+            out[suffix] = {KEY: suffix, ITEM: item, **({ORIGINS: origins} if origins else {})}
         return list(out.items())
 
 
