@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -218,7 +219,9 @@ def register(app: CommandSink) -> None:
         if tree and as_json:
             # DVC-compat: DVC's message, exit 255.
             raise TreeJsonError("Cannot use --tree and --json options together.")
-        repo = Repo.find(Path(url))
+        # Normalised (`..` resolved), as DVC's `os.path.abspath`, so the root compares
+        # equal to the current directory's ancestors.
+        repo = Repo.find(Path(os.path.abspath(url)))
         override_config(repo, config_file=config, remote=remote, remote_config=remote_config)
         if tree:
             root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)

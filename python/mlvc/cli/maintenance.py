@@ -203,7 +203,7 @@ def register(app: CommandSink) -> None:
         from mlvc.repo import Repo
 
         repo = Repo.find()
-        result = move(repo, src, dst)
+        result = move(repo, src, dst, warn=None if quiet else sys.stderr.write)
         from mlvc.cli._gitstage import stage_or_hint
 
         stage_or_hint(repo, result.to_stage, quiet)

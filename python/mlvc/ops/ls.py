@@ -397,6 +397,7 @@ def ls(
         # DVC-compat: the last part of the path as given (`data/` shows as `.`).
         return [_as_json(posixpath.basename(shown) or os.curdir, merged[target])]
     base = target + "/" if target else ""
+    here = _listing_cwd(repo, path, rev, cwd) if target == ROOT else None
     found: list[dict[str, Any]] = []
     for p, info in tree.items():
         if p == ROOT or not p.startswith(base):
@@ -406,12 +407,45 @@ def ls(
         if not recursive:
             keep = level == 1
         elif depth is not None:
-            keep = level == depth if info.isdir else level <= depth
+            # DVC-compat: a directory is listed when its parent lies `depth - 1` or more
+            # levels from the current directory (from the root when run there).
+            away = level - 1 if here is None else _distance(posixpath.dirname(p), here)
+            keep = level <= depth and (away >= depth - 1 if info.isdir else True)
         else:
             keep = not info.isdir
         if keep:
-            found.append(_as_json(rel, info))
+            found.append(_as_json(rel if here is None else _from(p, here), info))
     return sorted(found, key=lambda e: str(e["path"]))
+
+
+def _listing_cwd(repo: Repo, path: str | None, rev: str | None, cwd: Path | None) -> str | None:
+    """The current directory (repository path) that the listing's paths are shown
+    relative to, or None: they are relative to the directory listed.
+
+    DVC-compat: `dvc ls` without a path, in the workspace, run from a subdirectory,
+    lists the root with every path relative to the current directory (`../data`).
+    """
+    if path or rev is not None:
+        return None
+    base = (cwd or Path.cwd()).absolute()
+    if not repo.is_inside(base):
+        return None
+    here = repo.relpath(base)
+    return None if here == "." else here
+
+
+def _from(path: str, here: str) -> str:
+    """`path` as DVC shows it from `here`: its parent made relative, the name joined
+    unnormalised (`sub` from `sub` is `../sub`)."""
+    parent = posixpath.relpath(posixpath.dirname(path) or ".", here)
+    name = posixpath.basename(path)
+    return name if parent == "." else f"{parent}/{name}"
+
+
+def _distance(path: str, start: str) -> int:
+    """How many parts `path` is from `start` (both repository paths; `..` counts)."""
+    rel = posixpath.relpath(path or ".", start)
+    return 0 if rel == "." else rel.count("/") + 1
 
 
 @dataclass
@@ -432,7 +466,12 @@ def ls_tree(
     maxdepth: int | None = None,
     cwd: Path | None = None,
 ) -> TreeNode:
-    """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep."""
+    """DVC's `ls --tree`: `path` (the root when None) with its contents, `maxdepth` deep.
+
+    Deliberately unlike DVC 3.67, which, run from a subdirectory without a path, lists
+    the root but fills each of its directories from the current directory's namesake
+    (`sub` shows `data/sub`'s files from `data/`): here they hold their own files.
+    """
     shown = _shown(repo, path)
     repo, target = _subrepo_of(repo, _target(repo, path, cwd), rev)
     tree, merged = _tree(

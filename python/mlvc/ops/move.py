@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ class MoveResult:
     to_stage: list[Path] = field(default_factory=list)
 
 
-def _find_tracking(repo: Repo, src: Path) -> tuple[DvcFile, int]:
+def _find_tracking(repo: Repo, src: Path, cwd: Path) -> tuple[DvcFile, int]:
     """The `.dvc` file with an output at `src`, and that output's index."""
     beside = dvcfile_for(src)
     candidates = [beside] if beside.is_file() else []
@@ -46,33 +47,60 @@ def _find_tracking(repo: Repo, src: Path) -> tuple[DvcFile, int]:
         for i, out in enumerate(dvcfile.outs):
             if Path(os.path.normpath(dvcfile.out_path(out).absolute())) == src:
                 return dvcfile, i
+    rel = repo.relpath(src)
+    from mlvc.revs import stage_outs_at
+
+    for t in stage_outs_at(repo, None, hashless=True, defer_errors=True):
+        if t.path == rel:
+            # DVC-compat: DVC refuses too ("move is not permitted for stages that are
+            # not data sources").
+            raise MoveError(
+                f"`{rel}` is an output of the stage `{t.stage_name}`: only data tracked"
+                " by a `.dvc` file can be moved",
+                "edit the stage's `outs` in its `dvc.yaml` by hand, then `mv` the data",
+            )
+    if not (src.exists() or src.is_symlink()):
+        raise MoveError(f"`{relpath(src, cwd)}` does not exist")
     raise MoveError(
-        f"`{repo.relpath(src)}` is not tracked by any `.dvc` file",
+        f"`{rel}` is not tracked by any `.dvc` file",
         "move untracked files with `mv`; `mlvc status` lists tracked data",
     )
 
 
-def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResult:
+def move(
+    repo: Repo,
+    src: str,
+    dst: str,
+    *,
+    cwd: Path | None = None,
+    warn: Callable[[str], object] | None = None,
+) -> MoveResult:
     """Moves tracked data `src` to `dst` and updates its `.dvc` file to match.
 
     DVC-compat: when the `.dvc` file is named after the data (`x` and `x.dvc`) it
     is renamed after the new name, next to the data, with `path:` relative to it;
     otherwise it stays and only `path:` changes. A `dst` that is an existing
-    directory receives the data inside it, as `mv` does.
+    directory receives the data inside it, as `mv` does. Data missing from the
+    workspace is not an error: its `.dvc` file and `.gitignore` entry still move.
 
     Unlike DVC, an existing `dst` file is never overwritten, and every check runs
     before the first change.
     """
     cwd = (cwd or Path.cwd()).absolute()
     src_path = ensure_inside(repo, cwd / src, "source")
-    dst_path = ensure_inside(repo, cwd / dst, "destination")
+    # The root itself is a directory to move into.
+    dst_path = ensure_inside(repo, cwd / dst, "destination", allow_root=True)
     if src_path.name.endswith(SUFFIX):
         raise MoveError(
             f"`{relpath(src_path, cwd)}` is a `.dvc` file",
             f"name the data it tracks: `mlvc move {relpath(src_path, cwd)[: -len(SUFFIX)]} ...`",
         )
-    if not src_path.exists() and not src_path.is_symlink():
-        raise MoveError(f"`{relpath(src_path, cwd)}` does not exist")
+    exists = src_path.exists() or src_path.is_symlink()
+    # Missing data may still be tracked; otherwise this fails before any other check.
+    tracking = None if exists else _find_tracking(repo, src_path, cwd)
+    if dst.endswith(("/", os.sep)) and not dst_path.is_dir():
+        # DVC-compat: a trailing slash names a directory to move into, which must exist.
+        raise MoveError(f"directory `{relpath(dst_path, cwd)}` does not exist", "create it first")
     if dst_path.is_dir() and not dst_path.is_symlink():
         dst_path = dst_path / src_path.name
     shown_dst = relpath(dst_path, cwd)
@@ -92,7 +120,7 @@ def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResu
             "create it first",
         )
 
-    dvcfile, index = _find_tracking(repo, src_path)
+    dvcfile, index = tracking or _find_tracking(repo, src_path, cwd)
     old_out = dvcfile.outs[index]
     renamed = dvcfile.path.name == src_path.name + SUFFIX
     if renamed:
@@ -123,7 +151,14 @@ def move(repo: Repo, src: str, dst: str, *, cwd: Path | None = None) -> MoveResu
 
     result = MoveResult(dvcfile.path, new_dvcfile_path)
     with repo.lock():
-        shutil.move(src_path, dst_path)
+        if exists:
+            shutil.move(src_path, dst_path)
+        elif warn is not None:
+            # DVC-compat: DVC warns ("... missing") and moves the `.dvc` file alone.
+            warn(
+                f"warning: `{relpath(src_path, cwd)}` is missing from the workspace:"
+                " only its `.dvc` file and `.gitignore` entry were moved\n"
+            )
         repo.state.forget(src_path)
         atomic_write_text(new_dvcfile_path, text)
         if renamed:

@@ -58,22 +58,32 @@ def is_linked(path: Path) -> bool:
     return stat.S_ISLNK(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
 
 
-def make_private(path: Path) -> bool:
-    """Replaces a linked file by a copy of its data; returns whether it did.
+def _private_mode(mode: int) -> int:
+    return PRIVATE_EXEC_MODE if mode & stat.S_IXUSR else PRIVATE_MODE
 
-    A plain copy is left alone (its permissions too: they are the user's).
-    The copy gets 0644, or 0744 when the data is executable.
+
+def make_private(path: Path) -> bool:
+    """Replaces a linked file by a copy of its data; returns whether it changed it.
+
+    A plain copy the owner can write is left alone (its permissions are the user's).
+    The copy gets 0644, or 0744 when the data is executable; so does a read-only
+    plain copy (DVC-compat: `dvc unprotect` makes it writable, e.g. a hardlinked
+    checkout copied with `cp -r`, which keeps the cache's 0444).
     """
     if not is_linked(path):
+        st = path.lstat()
+        if stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IWUSR:
+            os.chmod(path, _private_mode(st.st_mode))
+            return True
         return False
-    executable = bool(path.stat().st_mode & stat.S_IXUSR)
+    mode = _private_mode(path.stat().st_mode)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.unprotect.mlvc-tmp")
     try:
         # copyfile follows the symlink: the copy holds the cache object's bytes.
         shutil.copyfile(path, tmp)
         # Deliberately not DVC's behaviour: DVC gives every unprotected file 0644 and
         # so drops an executable's `x` bit, which `checkout` then puts back.
-        os.chmod(tmp, PRIVATE_EXEC_MODE if executable else PRIVATE_MODE)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
