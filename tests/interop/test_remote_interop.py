@@ -140,6 +140,46 @@ def test_shared_group_cache_and_remote_modes_match_dvc(
     assert set(found[1][0][1].values()) == {0o2775, 0o444}
 
 
+def test_remote_verify_drops_corrupt_downloads_like_dvc(
+    tools: tuple[Runner, Runner, Runner, Path], tmp_path: Path
+) -> None:
+    mlvc_, dvc, git, _repo = tools
+    found = []
+    for name, tool in (("theirs", dvc), ("ours", mlvc_)):
+        root = tmp_path / name
+        root.mkdir()
+        git("init", "-q", cwd=root)
+        tool("init", "-q", cwd=root)
+        tool("remote", "add", "-d", "store", f"../{name}-remote", cwd=root)
+        make_data(root)
+        tool("add", "-q", "images", "labels.csv", cwd=root)
+        tool("push", "-q", cwd=root)
+        # The remote's copy of `images/cat.raw` is damaged.
+        (obj,) = [
+            p
+            for p in (tmp_path / f"{name}-remote").rglob("*")
+            if p.is_file() and p.read_bytes() == b"cat" * 100
+        ]
+        obj.chmod(0o644)
+        obj.write_bytes(b"dog" * 100)
+        codes = []
+        for verify in ("false", "true"):
+            tool("config", "remote.store.verify", verify, cwd=root)
+            for cmd in ("fetch", "pull"):
+                wipe_local(root)
+                codes.append(tool(cmd, "-q", cwd=root, check=False).returncode)
+            cat = root / "images" / "cat.raw"
+            cached = sorted(p.read_bytes() for p in (root / ".dvc/cache").rglob("*") if p.is_file())
+            found_here = (cat.read_bytes() if cat.exists() else None, b"dog" * 100 in cached)
+            codes.append(found_here)
+        found.append(codes)
+    # Without `verify` the damage is taken for data; with it, nothing damaged is kept
+    # and the pull fails. A fetch that kept nothing damaged fails too: DVC exits 0
+    # there, leaving the data missing without a word.
+    assert found[0] == [0, 0, (b"dog" * 100, True), 0, 1, (None, False)]
+    assert found[1] == [0, 0, (b"dog" * 100, True), 1, 1, (None, False)]
+
+
 def test_status_cloud_json_matches_dvc(tools: tuple[Runner, Runner, Runner, Path]) -> None:
     mlvc_, dvc, git, repo = tools
     setup_repo(mlvc_, git, repo)

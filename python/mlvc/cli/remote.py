@@ -199,6 +199,10 @@ def register(app: CommandSink) -> None:
             from mlvc.ops.transfer import FetchFailedError
 
             raise FetchFailedError(summary.failed)
+        if summary.corrupt:
+            from mlvc.ops.transfer import CorruptDownloadError
+
+            raise CorruptDownloadError(summary.corrupt)
 
     @app.command("pull")
     @handled()
@@ -255,6 +259,11 @@ def register(app: CommandSink) -> None:
                 run_cache=run_cache,
             )
         _warn_missing([*result.fetch.missing, *result.fetch.failed])
+        if result.fetch.corrupt:
+            from mlvc.ops.transfer import CorruptDownloadError
+
+            # What the checkout then lacks fails it below, as any missing data does.
+            sys.stderr.write(f"warning: {CorruptDownloadError(result.fetch.corrupt)}\n")
         if not quiet:
             warn_unrecorded(repo, result.unrecorded, Path.cwd())
         # DVC-compat: with `--allow-missing`, the warnings above are all that is said.

@@ -45,6 +45,8 @@ class TransferSummary:
     # Files a fetched directory lists that the remote lacks: the directory is incomplete.
     failed: list[str] = field(default_factory=list)
     remotes: list[str] = field(default_factory=list)
+    # Downloaded objects that did not match their ids (remote `verify`): not kept.
+    corrupt: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +109,24 @@ class FetchFailedError(MlvcError):
             f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} of tracked"
             f" directories {'are' if n > 1 else 'is'} on neither the cache nor the remote"
             f" (`{first}`{more})"
+        )
+
+
+class CorruptDownloadError(MlvcError):
+    """Objects whose downloaded content does not match their ids (remote `verify`)."""
+
+    hint = "the remote holds damaged copies: push them again from a repository that has them"
+
+    def __init__(self, oids: list[str]) -> None:
+        from mlvc.objects import bare
+
+        names = sorted({bare(oid) for oid in oids})
+        n, first = len(names), names[0]
+        more = f" and {n - 1} more" if n > 1 else ""
+        super().__init__(
+            f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} on the remote"
+            f" {'do' if n > 1 else 'does'} not match {'their' if n > 1 else 'its'} hash and"
+            f" {'were' if n > 1 else 'was'} not kept (`{first}`{more})"
         )
 
 
@@ -447,6 +467,7 @@ def fetch(
                 [*first.missing, *result.missing],
             )
             summary.transferred += len(result.transferred)
+            summary.corrupt += first.corrupt + result.corrupt
             # DVC-compat: an output's own object found nowhere is a warning; a file its
             # directory lists but the remote lacks fails the fetch (DVC: "N files failed
             # to download").

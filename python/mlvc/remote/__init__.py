@@ -51,4 +51,7 @@ def open_remote(config: Config, name: str) -> Remote:
     from mlvc.remote.local import LocalRemote
 
     shared = (config.get(f'remote "{name}"', "shared") or "").lower() == "group"
-    return LocalRemote(name, os.path.abspath(os.path.expanduser(url)), shared_group=shared)
+    verify = config.get_bool(f'remote "{name}"', "verify")
+    return LocalRemote(
+        name, os.path.abspath(os.path.expanduser(url)), shared_group=shared, verify=verify
+    )

@@ -31,6 +31,8 @@ class TransferResult:
     transferred: list[str] = field(default_factory=list)
     skipped: int = 0  # already present at the destination
     missing: list[str] = field(default_factory=list)  # absent at the source
+    # Downloaded but not matching their ids (checked with the remote's `verify`): not kept.
+    corrupt: list[str] = field(default_factory=list)
 
 
 class RemoteError(MlvcError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import mlvc
 from mlvc.fsutil import atomic_write_bytes
-from mlvc.objects import ObjectStore
+from mlvc.objects import ObjectStore, is_legacy
 from mlvc.output import DataInfo
 from mlvc.progress import Progress
 from mlvc.remote.base import RUNS_DIR, TransferResult
@@ -45,9 +45,13 @@ class LocalRemote:
     ever appear by rename, so such a file is never taken for data).
     """
 
-    def __init__(self, name: str, url: str, *, shared_group: bool = False) -> None:
+    def __init__(
+        self, name: str, url: str, *, shared_group: bool = False, verify: bool = False
+    ) -> None:
         self.name = name
         self.url = url
+        # DVC-compat: the remote's `verify`: downloaded objects are hashed again.
+        self.verify = verify
         # The core's cache type reads and writes this layout; it creates nothing until
         # used. DVC-compat: DVC 2 objects live at the root, in the old layout; with the
         # remote's `shared = group`, new directories are group-writable, as in a cache.
@@ -83,9 +87,21 @@ class LocalRemote:
         jobs: int = 0,
         progress: Progress | None = None,
     ) -> TransferResult:
-        """Copies objects from the remote into `cache`."""
+        """Copies objects from the remote into `cache`.
+
+        With `verify`, each copied object is hashed again, and one whose content does
+        not match its id is removed from `cache` (as DVC does) and reported corrupt.
+        """
         copied, skipped, missing = self._store.transfer(cache, ids, jobs=jobs, progress=progress)
-        return TransferResult(list(copied), skipped, list(missing))
+        corrupt: list[str] = []
+        if self.verify:
+            # A DVC 2 object's id is not the md5 of its bytes; those are left as they are.
+            checkable = [oid for oid in copied if not is_legacy(oid)]
+            corrupt = [oid for oid, _actual in cache.current.verify(checkable, jobs=jobs)]
+            for oid in corrupt:
+                cache.remove(oid)
+        kept = [oid for oid in copied if oid not in set(corrupt)]
+        return TransferResult(kept, skipped, list(missing), corrupt)
 
     def remove(self, ids: Iterable[str]) -> int:
         """Deletes objects from the remote directory."""
