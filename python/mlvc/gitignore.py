@@ -99,6 +99,8 @@ class IgnoreBatch:
         self._pending: dict[Path, list[str]] = {}
         # Outputs git already ignores get no entry (see `GitIgnores`).
         self.ignores = ignores
+        # Outputs whose entry this batch added, for `undo`.
+        self.added: list[Path] = []
 
     def add(self, output: Path) -> Path | None:
         """Queues the entry for `output`; returns its `.gitignore` if that changes."""
@@ -115,6 +117,7 @@ class IgnoreBatch:
             return None
         known.add(line)
         self._pending.setdefault(gi, []).append(line)
+        self.added.append(output)
         return gi
 
     def flush(self) -> None:
@@ -132,6 +135,18 @@ class IgnoreBatch:
                     text += "\n"
                 atomic_write_text(gi, text + "".join(ln + "\n" for ln in new))
             del self._pending[gi]
+
+    def undo(self) -> None:
+        """Drops the entries this batch added (written or not).
+
+        DVC-compat: a command that fails takes back the entries it added, by
+        `remove_entry`'s rule (so an escaped entry stays, as with DVC).
+        """
+        self.flush()
+        self._known.clear()
+        added, self.added = self.added, []
+        for output in added:
+            remove_entry(output)
 
 
 def remove_entry(output: Path) -> Path | None:

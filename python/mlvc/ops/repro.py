@@ -483,9 +483,8 @@ class _Runner:
         self.echo(f"Stage '{self.shown(stage)}' is cached - skipping run, checking out outputs\n")
         if self.dry:
             return True
-        # DVC-compat: the outputs go first, as before a run (files `.dvcignore`
+        # `_start` removed the outputs first, as before a run (files `.dvcignore`
         # hides inside an output directory too).
-        self.prepare_run(stage)
         self._checkout_outs(stage, outs_by_path)
         return True
 
@@ -794,6 +793,7 @@ def repro(
     runner.defer_lock_writes = True
     with repo.lock():
         runner.rwlock = RWLock(repo.tmp_dir, warn=runner.warn, shown=runner.shown_abs)
+        failed = False
         try:
             _execute(
                 runner,
@@ -803,14 +803,19 @@ def repro(
                 max(1, jobs),
                 force_downstream=force_downstream,
             )
-        except BaseException:
+        except BaseException as exc:
             # Ctrl-C, or an error while commands run (a lock file that cannot be
             # written): no command is left running behind the user's back.
             runner.processes.kill_all()
+            # DVC-compat: a failed repro (not an interrupted one) takes back the
+            # `.gitignore` entries it added, even those of stages that succeeded.
+            failed = isinstance(exc, Exception)
             raise
         finally:
             try:
                 runner.flush_locks()
+                if failed:
+                    runner.ignores.undo()
             finally:
                 runner.rwlock.close()
     return result
@@ -931,7 +936,8 @@ def _execute(
         try:
             if error is not None:
                 raise error
-            runner.commit(stage, job.params, save_run=True)
+            params = param_values(runner.ws, stage) if job.params is None else job.params
+            runner.commit(stage, params, save_run=True)
             result.ran.append(stage.addressing)
             last_ran = True
             reproduced(job.index)
@@ -1082,28 +1088,42 @@ def _start(
         # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
         runner.echo(f"Verifying outputs in frozen stage: '{runner.shown(stage)}'\n")
         if not runner.dry:
-            runner.commit(stage, param_values(runner.ws, stage), save_run=False)
+            # DVC-compat: the check is recorded in the run cache, as a run would be.
+            runner.commit(stage, param_values(runner.ws, stage), save_run=True)
         runner.result.restored.append(stage.addressing)
         return True
-    params = param_values(runner.ws, stage)
-    # DVC-compat: deps are hashed first only to look the run up in the run cache; a
-    # dry run of a stage that cannot use it names the command even if a dep is missing.
-    deps = [] if runner.dry and not can_cache(stage) else runner._dep_infos(stage)
-    if not force and runner.try_restore(stage, deps, params):
-        if not runner.dry:
-            runner.commit(stage, params, save_run=True)
-        runner.result.restored.append(stage.addressing)
-        return True
+    force = force or runner.force
     if not stage.commands:
         # Refused before anything is shown or removed: the outputs stay as they are.
         raise ReproError(f"stage `{runner.shown(stage)}` has no command to run", "give it a `cmd`")
-    header = f"Running stage '{runner.shown(stage)}':\n"
-    if runner.dry:
-        runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
-        runner.result.ran.append(stage.addressing)
-        return True
-    held = runner.lock_stage(stage)
+    # DVC-compat: the stage's per-path locks are held from before its outputs go until
+    # it is recorded, whether it runs or comes from the run cache.
+    held = [] if runner.dry else runner.lock_stage(stage)
     try:
+        if not runner.dry:
+            # DVC-compat: the outputs go before the deps and params are read, so a stage
+            # failing on a missing one has lost them.
+            runner.prepare_run(stage)
+        params: dict[str, dict[str, Any]] | None = None
+        if not force:
+            params = param_values(runner.ws, stage)
+            # DVC-compat: deps are hashed first only to look the run up in the run cache;
+            # a dry run of a stage that cannot use it names the command even if a dep is
+            # missing.
+            deps = [] if runner.dry and not can_cache(stage) else runner._dep_infos(stage)
+            if runner.try_restore(stage, deps, params):
+                if not runner.dry:
+                    runner.commit(stage, params, save_run=True)
+                runner.result.restored.append(stage.addressing)
+                runner.unlock_stage(held)
+                return True
+        # DVC-compat: else a forced stage's deps and params are read only once it ran, so
+        # a missing one fails it after its command.
+        header = f"Running stage '{runner.shown(stage)}':\n"
+        if runner.dry:
+            runner.echo(header + "".join(f"> {c}\n" for c in stage.commands))
+            runner.result.ran.append(stage.addressing)
+            return True
         return _launch(runner, i, stage, params, header, parallel=parallel, held=held)
     except BaseException:
         runner.unlock_stage(held)
@@ -1120,8 +1140,7 @@ def _launch(
     parallel: bool,
     held: list[tuple[str, str]],
 ) -> _Job:
-    """Removes the stage's outputs and starts its commands."""
-    runner.prepare_run(stage)
+    """Starts the stage's commands (`_start` removed its outputs)."""
     shown = runner.shown(stage)
     buffer: io.BytesIO | None = None
     echo = runner.echo
