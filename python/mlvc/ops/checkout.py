@@ -394,6 +394,10 @@ def checkout(
         if unsaved and not force:
             raise conflict_error(unsaved)
         summary.unrecorded = [repo.relpath(d) for d in hashless]
+        if relink and not force:
+            unsaved = _unsaved_before_relink(repo, plans, jobs)
+            if unsaved:
+                raise conflict_error(unsaved)
         if not targets:
             used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
             _remove_unused(repo, used, summary)
@@ -445,6 +449,32 @@ def checkout(
     if (summary.failed or summary.unrecorded) and not allow_missing:
         raise _failure(repo, summary, cwd)
     return summary
+
+
+def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> list[str]:
+    """Workspace files of outputs the cache does not fully hold, whose data it lacks.
+
+    DVC-compat: a relink removes each file before linking it again, and DVC refuses
+    (without `--force`) to remove one the cache does not hold, as data added with
+    `--no-commit`. With `--force` DVC deletes them and then fails; mlvc keeps them.
+    """
+    files: list[Path] = []
+    for dest, out in plans:
+        oid = out.oid or ""
+        if out.is_dir:
+            if repo.objects.contains(oid):
+                hashes = {h for _rel, h in repo.objects.read_manifest(oid)}
+                if set(repo.objects.contains_many(hashes, jobs)) >= hashes:
+                    continue
+            if dest.is_dir() and not dest.is_symlink():
+                files += sorted(p for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+        elif not repo.objects.contains(oid) and os.path.lexists(dest):
+            files.append(dest)
+    if not files:
+        return []
+    hashed = repo.hash_files(files, jobs=jobs)
+    cached = set(repo.objects.contains_many({fh.hash for fh in hashed}, jobs))
+    return [repo.relpath(p) for p, fh in zip(files, hashed, strict=True) if fh.hash not in cached]
 
 
 def _remove_unused(repo: Repo, used: set[str], summary: CheckoutSummary) -> None:

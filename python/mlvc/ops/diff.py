@@ -9,6 +9,7 @@ machinery serves `data status` (see `mlvc.ops.data_status`).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
@@ -92,6 +93,9 @@ class Index:
     unknown_dirs: set[str] = field(default_factory=set)
     # Tracked directories whose files were listed.
     listed_dirs: set[str] = field(default_factory=set)
+    # The workspace subdirectories (relative paths) of tracked directories whose
+    # `.dir` is not cached, which DVC reports as unknown too.
+    subdirs: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         self.entries[entry.path] = entry
@@ -109,7 +113,11 @@ class Index:
             for p, e in self.entries.items()
             if in_targets(p, targets) or any(t.startswith(p + "/") for t in targets)
         }
-        return Index(kept, set(self.unknown_dirs), set(self.listed_dirs))
+        subdirs = {
+            out: [d for d in dirs if in_targets(f"{out}/{d}/", targets)]
+            for out, dirs in self.subdirs.items()
+        }
+        return Index(kept, set(self.unknown_dirs), set(self.listed_dirs), subdirs)
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,8 @@ def workspace_index(
             index.add(Entry(t.path, prefix + tree.hash, True))
             if granular:
                 index.listed_dirs.add(t.path)
+                if not (t.out.oid and repo.objects.contains(t.out.oid)):
+                    index.subdirs[t.path] = _subdirs(path)
                 for fh in tree.files:
                     index.add(Entry(f"{t.path}/{fh.relpath}", prefix + fh.hash))
         elif path.exists():
@@ -238,6 +248,15 @@ def _key(change: Change) -> tuple[str, ...]:
     return tuple(entry.path.split("/"))
 
 
+def _subdirs(root: Path) -> list[str]:
+    """Every directory below `root` (empty ones too), relative to it; links not followed."""
+    found = []
+    for dirpath, dirs, _files in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        found += [(rel / d).as_posix() for d in dirs if not (Path(dirpath) / d).is_symlink()]
+    return sorted(found)
+
+
 def _detect_renames(changes: list[Change]) -> list[Change]:
     """Pairs additions with deletions of the same hash, as dvc_data does."""
     added = sorted((c for c in changes if c.typ == ADD), key=_key)
@@ -274,6 +293,12 @@ def compare(old: Index, new: Index, *, hash_only: bool, with_renames: bool = Tru
             changes.append(Change(UNKNOWN, o, n))
             continue
         changes.append(Change(_kind(o, n, hash_only=hash_only), o, n))
+    unknown = old.unknown_dirs | new.unknown_dirs
+    for owner, dirs in new.subdirs.items():
+        if owner in unknown:
+            # DVC-compat: DVC's workspace index holds the directories too, so they are
+            # unknown alongside the files.
+            changes += [Change(UNKNOWN, None, Entry(f"{owner}/{d}", None, True)) for d in dirs]
     return _detect_renames(changes) if with_renames else changes
 
 

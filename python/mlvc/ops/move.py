@@ -12,6 +12,8 @@ from mlvc import gitignore
 from mlvc.dvcfile import SUFFIX, DvcFile, dvcfile_for
 from mlvc.exceptions import MlvcError
 from mlvc.fsutil import atomic_write_text, relpath
+from mlvc.ops.checkout import legacy_unchanged
+from mlvc.ops.save import save_output
 from mlvc.ops.unprotect import ensure_inside
 from mlvc.output import Output, check_relative_path
 from mlvc.repo import DVC_DIR, Repo
@@ -147,12 +149,16 @@ def move(
     outs = list(dvcfile.outs)
     outs[index] = new_out
     new_dvcfile = DvcFile(path=new_dvcfile_path, outs=outs, raw=new_raw)
-    text = new_dvcfile.dumps()
 
     result = MoveResult(dvcfile.path, new_dvcfile_path)
     with repo.lock():
         if exists:
             shutil.move(src_path, dst_path)
+            # DVC-compat: DVC commits the moved data to the cache (and relinks it), so
+            # data added with `--no-commit` or changed since gets cached, yet the `.dvc`
+            # file keeps the hash it had.
+            if new_out.cache and not legacy_unchanged(repo, new_out, dst_path):
+                save_output(repo, dst_path)
         elif warn is not None:
             # DVC-compat: DVC warns ("... missing") and moves the `.dvc` file alone.
             warn(
@@ -160,12 +166,13 @@ def move(
                 " only its `.dvc` file and `.gitignore` entry were moved\n"
             )
         repo.state.forget(src_path)
-        atomic_write_text(new_dvcfile_path, text)
+        atomic_write_text(new_dvcfile_path, new_dvcfile.dumps())
         if renamed:
             dvcfile.path.unlink()
         if old_out.cache and repo.scm is not None:
             removed = gitignore.remove_entry(src_path)
             added = gitignore.add_entry(dst_path, gitignore.GitIgnores(repo.root))
-            result.to_stage += [p for p in (removed, added) if p is not None]
+            # DVC-compat: a `.gitignore` the move left empty (and deleted) is not staged.
+            result.to_stage += [p for p in (removed, added) if p is not None and p.exists()]
     result.to_stage += [dvcfile.path] + ([new_dvcfile_path] if renamed else [])
     return result

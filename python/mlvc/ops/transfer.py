@@ -658,6 +658,10 @@ def cloud_status(
             backend = open_remote(repo.config, name)
             _fetch_manifests(repo, backend, group)
             named: dict[str, str] = {}  # hash -> the first path holding it
+            # DVC-compat: DVC meets the `.dvc` files as it walks each revision, a
+            # directory's files before its subdirectories.
+            rev_rank = {rev: i for i, rev in reversed(list(enumerate(t.rev for t in group)))}
+            group = sorted(group, key=lambda t: (rev_rank[t.rev], _walk_key(t.dvcfile)))
             for t in group:
                 md5 = t.out.oid or ""
                 named.setdefault(md5, t.path)
@@ -685,6 +689,12 @@ def cloud_status(
                     # DVC-compat: named relative to the user's directory.
                     found[repo.shown(path, cwd)] = state
     return found
+
+
+def _walk_key(path: str) -> tuple[tuple[int, str], ...]:
+    """Orders paths as a top-down walk meets them: a directory's files, then its subdirectories."""
+    *dirs, name = path.split("/")
+    return (*((1, d) for d in dirs), (0, name))
 
 
 def cloud_status_text(found: dict[str, str]) -> str:
