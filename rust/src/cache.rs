@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::copy::{copy_into_new, copy_new, fix_mode};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
+use crate::link::EMPTY_MD5;
 use crate::newfile;
 use crate::progress::Progress;
 use crate::staged::StagedDir;
@@ -339,6 +340,11 @@ impl ObjectCache {
             private,
         } = self.insert_dest(hash)?;
         let mut mode = mode;
+        // DVC-compat: the empty object is never a link of a workspace file (see
+        // `crate::link`: empty files are not hard-linked).
+        if mode == InsertMode::Link && hash == EMPTY_MD5 {
+            mode = InsertMode::Copy;
+        }
         if mode == InsertMode::Link {
             if let Some(done) = self.link_in_place(src, src_mode, &dest)? {
                 return Ok(done);

@@ -178,7 +178,10 @@ impl Linker {
                 for (i, &t) in self.types.iter().enumerate().skip(start) {
                     match link_as(t, src, dest, isexec, target) {
                         Ok(()) => {
-                            *guard = State::Settled(t);
+                            // An empty object is copied, not linked: that proves nothing.
+                            if !(t == LinkType::Hardlink && is_empty_object(src)) {
+                                *guard = State::Settled(t);
+                            }
                             return Ok(t);
                         }
                         Err(e) => {
@@ -215,11 +218,32 @@ fn link_as(
     isexec: bool,
     target: Target,
 ) -> std::io::Result<()> {
+    // DVC-compat: every empty file of a dataset is the same object, and ext4 allows
+    // 65,000 links to one inode, so empty files get a fresh empty file instead.
+    let t = if t == LinkType::Hardlink && is_empty_object(src) {
+        LinkType::Copy
+    } else {
+        t
+    };
     place(t, src, dest, isexec, target)?;
     if isexec && matches!(t, LinkType::Hardlink | LinkType::Symlink) {
         add_owner_exec(src)?;
     }
     Ok(())
+}
+
+/// The md5 of no bytes.
+pub const EMPTY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+/// Whether `src` is the md5 cache's object for no bytes (`d4/1d8cd98f...`): known by
+/// its name, without a `stat`.
+fn is_empty_object(src: &Path) -> bool {
+    let name = src.file_name().and_then(|n| n.to_str());
+    let dir = src
+        .parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str());
+    name == Some(&EMPTY_MD5[2..]) && dir == Some(&EMPTY_MD5[..2])
 }
 
 /// Adds the owner's execute bit to a file (following a symlink), unless it has it.

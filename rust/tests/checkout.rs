@@ -115,6 +115,44 @@ fn hardlink_checkout_shares_the_inode() {
 }
 
 #[test]
+fn hardlink_checkout_gives_empty_files_their_own_inode() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().to_path_buf();
+    for name in ["data/e1", "data/sub/e2", "data/x"] {
+        write(&root, name, if name.ends_with('x') { b"x" } else { b"" });
+    }
+    let p = Progress::new();
+    let tree = hash_tree(&root.join("data"), &DigestOptions::default(), None, &p).unwrap();
+    let cache = ObjectCache::new(root.join("cache"));
+    cache
+        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
+        .unwrap();
+    let linker = Linker::new(vec![LinkType::Hardlink]);
+    let dest = root.join("out");
+    let opts = CheckoutOptions::default();
+    let r = checkout_tree(&cache, &linker, &tree.hash, &dest, &opts, None, &p).unwrap();
+    assert_eq!(r.link_type, Some(LinkType::Hardlink));
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    let empty = cache.object_path(&md5_hex(b"")).unwrap();
+    // All empty files as links of one inode could pass ext4's limit of 65,000 links.
+    for e in ["e1", "sub/e2"] {
+        assert_ne!(ino(&dest.join(e)), ino(&empty), "{e}");
+        let mode = std::fs::metadata(dest.join(e))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o666 & !mlvc::link::umask(), "{e}");
+    }
+    assert_eq!(
+        ino(&dest.join("x")),
+        ino(&cache.object_path(&md5_hex(b"x")).unwrap())
+    );
+    let again = checkout_tree(&cache, &linker, &tree.hash, &dest, &opts, None, &p).unwrap();
+    assert_eq!((again.linked.len(), again.unchanged), (0, 3));
+}
+
+#[test]
 fn symlink_checkout_points_at_the_absolute_object() {
     let f = fixture();
     let dest = f.root.join("out");

@@ -3,6 +3,7 @@ in the workspace and the cache compared."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,26 @@ def test_add_no_relink_like_dvc(tools: Tools, cache_type: str) -> None:
         tool("checkout", "-q")
         found.append((added, shapes(repo, files)))
     assert found[0] == found[1]
+
+
+def test_empty_files_are_never_hard_links_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    files = ["d/e1", "d/sub/e2", "d/x", "top"]
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "hardlink")
+        for rel in files:
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_text("x\n" if rel == "d/x" else "")
+        tool("add", "-q", "d", "top")
+        added = (shapes(repo, files), objects(repo))
+        shutil.rmtree(repo / "d")
+        (repo / "top").unlink()
+        tool("checkout", "-q")
+        found.append((added, shapes(repo, files), objects(repo), tool("status").stdout))
+    assert found[0] == found[1]
+    # One inode for every empty file of a dataset would meet ext4's limit of 65,000 links.
+    assert [s[2] for s in found[1][1]] == [1, 1, 2, 1]
 
 
 def test_add_refuses_dvcignored_paths_like_dvc(tools: Tools) -> None:
