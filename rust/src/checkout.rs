@@ -319,13 +319,13 @@ fn checkout_with_removals(
             };
             plans[i] = match h {
                 Some(h) if h == item.hash => {
-                    if opts.relink && cached {
-                        relink
-                    } else if (mode & 0o111 != 0) != item.isexec {
+                    if (mode & 0o111 != 0) != item.isexec {
                         // DVC-compat: an execute bit that differs from the record is
                         // a change; DVC only ever adds the owner's bit (it never takes
-                        // one away) and counts the file as modified.
+                        // one away) and counts the file as modified, relinking or not.
                         Plan::Chmod
+                    } else if opts.relink && cached {
+                        relink
                     } else {
                         Plan::Keep
                     }

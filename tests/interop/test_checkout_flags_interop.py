@@ -104,6 +104,31 @@ def test_checkout_relink_reports_only_changed_data_like_dvc(tools: Tools) -> Non
     assert found[1][1] == [True, True]
 
 
+def test_checkout_relink_keeps_an_execute_bit_inside_a_directory_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "d").mkdir()
+        for name in ("run.sh", "x"):
+            (repo / "d" / name).write_text(name + "\n")
+        (repo / "d/run.sh").chmod(0o755)
+        tool("add", "-q", "d")
+        before = (repo / "d/run.sh").stat().st_ino
+        tool("checkout", "-q", "--relink")
+        found.append(
+            (
+                [(repo / "d" / n).stat().st_mode & 0o777 for n in ("run.sh", "x")],
+                (repo / "d/run.sh").stat().st_ino == before,
+                tool("status").stdout,
+            )
+        )
+    assert found[0] == found[1]
+    assert found[1][:2] == ([0o755, 0o644], True)
+
+
 def test_checkout_removes_outputs_no_longer_tracked_like_dvc(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     git("config", "user.email", "t@example.com")
