@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import mlvc
@@ -108,6 +109,23 @@ def test_remote_layout_and_modes_match_dvc(
     assert remote_listing(repo.parent / "remote") == remote_listing(tmp_path / "dvc-remote")
 
 
+def pushed_repo(
+    tool: Runner, git: Runner, root: Path, config: Sequence[tuple[str, str]] = ()
+) -> Path:
+    """A repository at `root` made by `tool`, with `config` set, its data added and
+    pushed to remote `store` at `<root>-remote`."""
+    root.mkdir()
+    git("init", "-q", cwd=root)
+    tool("init", "-q", cwd=root)
+    tool("remote", "add", "-d", "store", f"../{root.name}-remote", cwd=root)
+    for key, value in config:
+        tool("config", key, value, cwd=root)
+    make_data(root)
+    tool("add", "-q", "images", "labels.csv", cwd=root)
+    tool("push", "-q", cwd=root)
+    return root
+
+
 def modes(root: Path) -> dict[str, int]:
     """Every path under `root` (directories too) and its mode bits, setgid included."""
     return {p.relative_to(root).as_posix(): p.stat().st_mode & 0o7777 for p in root.rglob("*")}
@@ -119,16 +137,12 @@ def test_shared_group_cache_and_remote_modes_match_dvc(
     mlvc_, dvc, git, _repo = tools
     found = []
     for name, tool in (("theirs", dvc), ("ours", mlvc_)):
-        root = tmp_path / name
-        root.mkdir()
-        git("init", "-q", cwd=root)
-        tool("init", "-q", cwd=root)
-        tool("config", "cache.shared", "group", cwd=root)
-        tool("remote", "add", "-d", "store", f"../{name}-remote", cwd=root)
-        tool("remote", "modify", "store", "shared", "group", cwd=root)
-        make_data(root)
-        tool("add", "-q", "images", "labels.csv", cwd=root)
-        tool("push", "-q", cwd=root)
+        root = pushed_repo(
+            tool,
+            git,
+            tmp_path / name,
+            [("cache.shared", "group"), ("remote.store.shared", "group")],
+        )
         cache = root / ".dvc" / "cache"
         pushed = (modes(cache), modes(tmp_path / f"{name}-remote"))
         wipe_local(root)
@@ -146,14 +160,7 @@ def test_remote_verify_drops_corrupt_downloads_like_dvc(
     mlvc_, dvc, git, _repo = tools
     found = []
     for name, tool in (("theirs", dvc), ("ours", mlvc_)):
-        root = tmp_path / name
-        root.mkdir()
-        git("init", "-q", cwd=root)
-        tool("init", "-q", cwd=root)
-        tool("remote", "add", "-d", "store", f"../{name}-remote", cwd=root)
-        make_data(root)
-        tool("add", "-q", "images", "labels.csv", cwd=root)
-        tool("push", "-q", cwd=root)
+        root = pushed_repo(tool, git, tmp_path / name)
         # The remote's copy of `images/cat.raw` is damaged.
         (obj,) = [
             p
@@ -162,7 +169,7 @@ def test_remote_verify_drops_corrupt_downloads_like_dvc(
         ]
         obj.chmod(0o644)
         obj.write_bytes(b"dog" * 100)
-        codes = []
+        codes: list[object] = []  # exit codes, then what the pull left
         for verify in ("false", "true"):
             tool("config", "remote.store.verify", verify, cwd=root)
             for cmd in ("fetch", "pull"):

@@ -94,21 +94,26 @@ class Selection:
     types: tuple[str, ...] = ()
 
 
+def _named(oids: list[str]) -> tuple[int, str]:
+    """How many distinct objects `oids` name, and the first by name (`abc...` and N more)."""
+    from mlvc.objects import bare
+
+    names = sorted({bare(oid) for oid in oids})
+    n = len(names)
+    return n, f"`{names[0]}`" + (f" and {n - 1} more" if n > 1 else "")
+
+
 class FetchFailedError(MlvcError):
     """Files of a directory that neither the cache nor the remote holds (DVC exits 1)."""
 
     hint = "push them from a repository that has them, or check the remote's url"
 
     def __init__(self, oids: list[str]) -> None:
-        from mlvc.objects import bare
-
-        names = sorted({bare(oid) for oid in oids})
-        n, first = len(names), names[0]
-        more = f" and {n - 1} more" if n > 1 else ""
+        n, shown = _named(oids)
         super().__init__(
             f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} of tracked"
             f" directories {'are' if n > 1 else 'is'} on neither the cache nor the remote"
-            f" (`{first}`{more})"
+            f" ({shown})"
         )
 
 
@@ -118,15 +123,11 @@ class CorruptDownloadError(MlvcError):
     hint = "the remote holds damaged copies: push them again from a repository that has them"
 
     def __init__(self, oids: list[str]) -> None:
-        from mlvc.objects import bare
-
-        names = sorted({bare(oid) for oid in oids})
-        n, first = len(names), names[0]
-        more = f" and {n - 1} more" if n > 1 else ""
+        n, shown = _named(oids)
         super().__init__(
             f"failed to fetch data from the cloud: {n} file{'s' if n > 1 else ''} on the remote"
             f" {'do' if n > 1 else 'does'} not match {'their' if n > 1 else 'its'} hash and"
-            f" {'were' if n > 1 else 'was'} not kept (`{first}`{more})"
+            f" {'were' if n > 1 else 'was'} not kept ({shown})"
         )
 
 
