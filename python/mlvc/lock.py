@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
-import secrets
-import socket
 import time
 from pathlib import Path
 from types import TracebackType
@@ -91,6 +88,11 @@ class RepoLock:
             return
 
     def _acquire_hardlink(self) -> None:
+        # Imported here: every command takes the lock, few take it this way.
+        import hashlib
+        import secrets
+        import socket
+
         unique = "|".join(
             (str(self.path), socket.gethostname(), str(os.getpid()), secrets.token_hex(8))
         )
