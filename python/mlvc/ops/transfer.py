@@ -244,7 +244,8 @@ def _targeted(
         if alone and tree.pipeline_files():
             tree.pipelines()  # raises that stage's error, if any
         raise
-    if alone and tree.pipeline_files():
+    if alone and found_targets.stages:
+        # Only targets that needed the stages loaded can name one that did not resolve.
         broken = broken_target(tree.pipelines(defer_errors=True), targets)
         if broken is not None:
             raise broken

@@ -100,7 +100,8 @@ class LocalRemote:
             corrupt = [oid for oid, _actual in cache.current.verify(checkable, jobs=jobs)]
             for oid in corrupt:
                 cache.remove(oid)
-        kept = [oid for oid in copied if oid not in set(corrupt)]
+        dropped = set(corrupt)
+        kept = [oid for oid in copied if oid not in dropped]
         return TransferResult(kept, skipped, list(missing), corrupt)
 
     def remove(self, ids: Iterable[str]) -> int:
