@@ -19,10 +19,16 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    fixture_of(&[("a", b"alpha"), ("sub/b", b"beta")])
+}
+
+/// A tree of `files` (paths relative to `data/`) hashed into a new cache.
+fn fixture_of(files: &[(&str, &[u8])]) -> Fixture {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().to_path_buf();
-    write(&root, "data/a", b"alpha");
-    write(&root, "data/sub/b", b"beta");
+    for (name, data) in files {
+        write(&root, &format!("data/{name}"), data);
+    }
     let p = Progress::new();
     let tree = hash_tree(&root.join("data"), &DigestOptions::default(), None, &p).unwrap();
     let cache = ObjectCache::new(root.join("cache"));
@@ -116,21 +122,11 @@ fn hardlink_checkout_shares_the_inode() {
 
 #[test]
 fn hardlink_checkout_gives_empty_files_their_own_inode() {
-    let t = tempfile::tempdir().unwrap();
-    let root = t.path().to_path_buf();
-    for name in ["data/e1", "data/sub/e2", "data/x"] {
-        write(&root, name, if name.ends_with('x') { b"x" } else { b"" });
-    }
-    let p = Progress::new();
-    let tree = hash_tree(&root.join("data"), &DigestOptions::default(), None, &p).unwrap();
-    let cache = ObjectCache::new(root.join("cache"));
-    cache
-        .insert_tree(&tree, InsertMode::Copy, Settle::Leave, 2, &p)
-        .unwrap();
-    let linker = Linker::new(vec![LinkType::Hardlink]);
-    let dest = root.join("out");
+    let f = fixture_of(&[("e1", b""), ("sub/e2", b""), ("x", b"x")]);
+    let cache = &f.cache;
+    let dest = f.root.join("out");
     let opts = CheckoutOptions::default();
-    let r = checkout_tree(&cache, &linker, &tree.hash, &dest, &opts, None, &p).unwrap();
+    let r = f.checkout(&dest, &[LinkType::Hardlink], &opts, &[]);
     assert_eq!(r.link_type, Some(LinkType::Hardlink));
     let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
     let empty = cache.object_path(&md5_hex(b"")).unwrap();
@@ -148,7 +144,7 @@ fn hardlink_checkout_gives_empty_files_their_own_inode() {
         ino(&dest.join("x")),
         ino(&cache.object_path(&md5_hex(b"x")).unwrap())
     );
-    let again = checkout_tree(&cache, &linker, &tree.hash, &dest, &opts, None, &p).unwrap();
+    let again = f.checkout(&dest, &[LinkType::Hardlink], &opts, &[]);
     assert_eq!((again.linked.len(), again.unchanged), (0, 3));
 }
 

@@ -70,6 +70,23 @@ def tools(tmp_path: Path, real_dvc: Path) -> tuple[Runner, Runner, Runner, Path]
     return mlvc, dvc, git, repo
 
 
+Tools = tuple[Runner, Runner, Runner, Path]
+# The tools, then mlvc's repository and DVC's.
+Pair = tuple[Tools, Path, Path]
+
+
+@pytest.fixture
+def pair(tools: Tools, tmp_path: Path) -> Pair:
+    """Two empty repositories (mlvc's first, DVC's second), initialised by mlvc."""
+    mlvc, _dvc, git, ours = tools
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    git("init", "-q", cwd=theirs)
+    for root in (ours, theirs):
+        mlvc("init", "-q", cwd=root)
+    return tools, ours, theirs
+
+
 def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
     """Every path under `root` (not `.git/`, `.dvc/tmp/`) with its kind and content."""
     found: dict[str, tuple[str, bytes | str]] = {}

@@ -57,18 +57,6 @@ NO_COMMIT = {
 }
 
 
-@pytest.fixture
-def pair(tools: Tools, tmp_path: Path) -> tuple[Tools, Path, Path]:
-    """Two empty repositories (mlvc's first, DVC's second), initialised by mlvc."""
-    mlvc, _dvc, git, ours = tools
-    theirs = tmp_path / "theirs"
-    theirs.mkdir()
-    git("init", "-q", cwd=theirs)
-    for root in (ours, theirs):
-        mlvc("init", "-q", cwd=root)
-    return tools, ours, theirs
-
-
 def fill(tools: Tools, root: Path, files: Files, *, add: tuple[str, ...] = ()) -> None:
     mlvc, _dvc, git, _ = tools
     write(root, files)

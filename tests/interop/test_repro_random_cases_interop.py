@@ -3,48 +3,28 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, snapshot, write
+from tests.interop.conftest import Pair, snapshot, write
+from tests.interop.test_repro_interop import ran_names
 
-Tools = tuple[Runner, Runner, Runner, Path]
 Files = dict[str, str]
 Result = subprocess.CompletedProcess[str]
 
 
-def ran_names(output: str) -> list[str]:
-    """Stages a repro ran or restored, from its (DVC-format) messages."""
-    found = re.findall(r"^(?:Running stage '([^']+)'|Stage '([^']+)' is cached)", output, re.M)
-    return [a or b for a, b in found]
-
-
-@pytest.fixture
-def twin(tools: Tools, tmp_path: Path) -> tuple[Tools, Path, Path]:
-    """Two repositories set up alike by mlvc: the first for mlvc, the second for DVC."""
-    mlvc, _dvc, git, ours = tools
-    theirs = tmp_path / "theirs"
-    theirs.mkdir()
-    git("init", "-q", cwd=theirs)
-    for root in (ours, theirs):
-        mlvc("init", "-q", cwd=root)
-    return tools, ours, theirs
-
-
-def fill(twin: tuple[Tools, Path, Path], files: Files) -> None:
-    (_mlvc, _dvc, git, _), ours, theirs = twin
+def fill(pair: Pair, files: Files) -> None:
+    (_mlvc, _dvc, git, _), ours, theirs = pair
     for root in (ours, theirs):
         write(root, files)
         git("add", "-A", cwd=root)
         git("commit", "-qm", "init", cwd=root)
 
 
-def both(twin: tuple[Tools, Path, Path], *args: str) -> tuple[Result, Result]:
+def both(pair: Pair, *args: str) -> tuple[Result, Result]:
     """`repro ARGS` by mlvc in its repository and by DVC in the other; both must agree."""
-    (mlvc, dvc, _git, _), ours, theirs = twin
+    (mlvc, dvc, _git, _), ours, theirs = pair
     a = mlvc("repro", *args, cwd=ours, check=False)
     b = dvc("repro", *args, cwd=theirs, check=False)
     assert (a.returncode, ran_names(a.stdout)) == (b.returncode, ran_names(b.stdout)), (a, b)
@@ -52,8 +32,8 @@ def both(twin: tuple[Tools, Path, Path], *args: str) -> tuple[Result, Result]:
     return a, b
 
 
-def same_status(twin: tuple[Tools, Path, Path]) -> None:
-    (mlvc, dvc, _git, _), ours, theirs = twin
+def same_status(pair: Pair) -> None:
+    (mlvc, dvc, _git, _), ours, theirs = pair
     found = [
         json.loads(tool("status", "--json", cwd=root).stdout)
         for tool in (mlvc, dvc)
@@ -80,31 +60,29 @@ FAILING = {
 
 
 @pytest.mark.parametrize("flags", [[], ["-k"]])
-def test_failed_repro_takes_back_its_gitignore_entries(
-    twin: tuple[Tools, Path, Path], flags: list[str]
-) -> None:
-    fill(twin, FAILING)
-    _, ours, _ = twin
+def test_failed_repro_takes_back_its_gitignore_entries(pair: Pair, flags: list[str]) -> None:
+    fill(pair, FAILING)
+    _, ours, _ = pair
     # DVC-compat: a and b are recorded, but the entries this run added are dropped again.
-    a, _ = both(twin, *flags)
+    a, _ = both(pair, *flags)
     assert a.returncode == 255 and ran_names(a.stdout) == ["a", "b", "c"]
     assert not (ours / ".gitignore").exists() and not (ours / "out" / ".gitignore").exists()
     assert (ours / "out" / "a.txt").is_file()
-    same_status(twin)
+    same_status(pair)
 
 
-def test_failed_repro_keeps_the_entries_it_found(twin: tuple[Tools, Path, Path]) -> None:
-    fill(twin, FAILING)
-    _, ours, _ = twin
-    both(twin, "b")
+def test_failed_repro_keeps_the_entries_it_found(pair: Pair) -> None:
+    fill(pair, FAILING)
+    _, ours, _ = pair
+    both(pair, "b")
     assert (ours / ".gitignore").read_text() == "/b.txt\n"
     (ours / "out" / "a.txt").unlink()
-    (twin[2] / "out" / "a.txt").unlink()
+    (pair[2] / "out" / "a.txt").unlink()
     # a reruns (its output is gone) and c fails: the entries from before stay.
-    both(twin)
+    both(pair)
     assert (ours / ".gitignore").read_text() == "/b.txt\n"
     assert (ours / "out" / ".gitignore").read_text() == "/a.txt\n"
-    same_status(twin)
+    same_status(pair)
 
 
 PARAMS = {
@@ -119,22 +97,22 @@ PARAMS = {
 }
 
 
-def test_missing_param_fails_after_outputs_are_removed(twin: tuple[Tools, Path, Path]) -> None:
-    fill(twin, PARAMS)
-    _, ours, theirs = twin
-    both(twin)
+def test_missing_param_fails_after_outputs_are_removed(pair: Pair) -> None:
+    fill(pair, PARAMS)
+    _, ours, theirs = pair
+    both(pair)
     for root in (ours, theirs):
         (root / "params.yaml").write_text("a: 1\n")
     # DVC-compat: the outputs go before the params are read; the command does not run.
-    a, _ = both(twin)
+    a, _ = both(pair)
     assert a.returncode == 255 and not (ours / "o.txt").exists()
     assert (ours / "log.txt").read_text() == "run\n"
-    same_status(twin)
+    same_status(pair)
     # Forced, the command runs first and the stage fails after it: nothing recorded.
-    a, _ = both(twin, "-f")
+    a, _ = both(pair, "-f")
     assert a.returncode == 255 and (ours / "o.txt").is_file()
     assert (ours / "log.txt").read_text() == "run\nrun\n"
-    same_status(twin)
+    same_status(pair)
 
 
 DEP = {
@@ -150,23 +128,23 @@ DEP = {
 
 
 @pytest.mark.parametrize("flags", [[], ["-f"], ["--dry"], ["--dry", "-f"], ["--no-run-cache"]])
-def test_missing_dep(twin: tuple[Tools, Path, Path], flags: list[str]) -> None:
-    fill(twin, DEP)
-    _, ours, theirs = twin
-    both(twin)
+def test_missing_dep(pair: Pair, flags: list[str]) -> None:
+    fill(pair, DEP)
+    _, ours, theirs = pair
+    both(pair)
     for root in (ours, theirs):
         (root / "in.txt").unlink()
-    a, _ = both(twin, *flags)
+    a, _ = both(pair, *flags)
     # DVC-compat: removed before the dep is hashed; forced, the command runs first.
     assert a.returncode == (0 if flags == ["--dry", "-f"] else 255)
     assert (ours / "d").exists() == ("-f" in flags or "--dry" in flags)
     assert (ours / "log.txt").read_text() == ("run\nrun\n" if flags == ["-f"] else "run\n")
-    same_status(twin)
+    same_status(pair)
 
 
-def test_frozen_stage_check_is_saved_in_the_run_cache(twin: tuple[Tools, Path, Path]) -> None:
+def test_frozen_stage_check_is_saved_in_the_run_cache(pair: Pair) -> None:
     fill(
-        twin,
+        pair,
         {
             "in.txt": "x\n",
             "dvc.yaml": (
@@ -179,11 +157,11 @@ def test_frozen_stage_check_is_saved_in_the_run_cache(twin: tuple[Tools, Path, P
             ),
         },
     )
-    _, ours, theirs = twin
+    _, ours, theirs = pair
     for root in (ours, theirs):
         (root / "o.txt").write_text("made by hand\n")
     # DVC-compat: the verified outputs are recorded as a run of the stage would be.
-    a, _ = both(twin)
+    a, _ = both(pair)
     assert "Verifying outputs in frozen stage: 's'" in a.stdout
     assert list((ours / ".dvc" / "cache" / "runs").rglob("*"))
-    same_status(twin)
+    same_status(pair)
