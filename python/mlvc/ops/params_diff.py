@@ -95,7 +95,7 @@ def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[s
     entries: list[tuple[str, list[str]]] = [(t, []) for t in targets]
     pipelines = None
     if not targets:
-        pipelines = tree.pipelines()
+        pipelines = tree.pipelines(track_vars=True)
         for stage in pipelines.stages:
             entries += [(stage.repo_path(ref.path), list(ref.keys)) for ref in stage.params]
         if not deps_only:

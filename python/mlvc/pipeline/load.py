@@ -89,20 +89,28 @@ Warn = Callable[[str], object]
 
 
 def load_pipelines(
-    repo: Repo, *, warn: Warn | None = None, defer_errors: bool = False
+    repo: Repo, *, warn: Warn | None = None, defer_errors: bool = False, track_vars: bool = False
 ) -> Pipelines:
     """Loads and resolves every `dvc.yaml` of the workspace (sorted by path);
     `warn` gets the warnings (whole lines) of templating.
 
     With `defer_errors`, a stage that does not resolve is left out and kept in its
     file's `broken` (DVC-compat: a command on named stages resolves only those).
+    With `track_vars`, each stage records the values `${...}` took from files
+    (`Stage.tracked_vars`, for `params diff`).
     """
     config = parsing_config(repo)
     reader = FileReader(repo.root)
     with _no_gc():
         files = [
             load_pipeline_file(
-                repo.root, path, config=config, reader=reader, warn=warn, defer_errors=defer_errors
+                repo.root,
+                path,
+                config=config,
+                reader=reader,
+                warn=warn,
+                defer_errors=defer_errors,
+                track_vars=track_vars,
             )
             for path in repo.pipeline_files()
         ]
@@ -117,6 +125,7 @@ def load_pipeline_file(
     reader: FileReader | None = None,
     warn: Warn | None = None,
     defer_errors: bool = False,
+    track_vars: bool = False,
 ) -> PipelineFile:
     """Loads one `dvc.yaml` (at `path`, inside the repository at `root`) and resolves it."""
     relpath = repo_relative(path.absolute(), root.absolute())
@@ -125,7 +134,14 @@ def load_pipeline_file(
     except UnicodeDecodeError as exc:
         raise DvcYamlError(f"`{relpath}` is not valid UTF-8") from exc
     return loads_pipeline(
-        text, root, relpath, config=config, reader=reader, warn=warn, defer_errors=defer_errors
+        text,
+        root,
+        relpath,
+        config=config,
+        reader=reader,
+        warn=warn,
+        defer_errors=defer_errors,
+        track_vars=track_vars,
     )
 
 
@@ -138,10 +154,11 @@ def loads_pipeline(
     reader: FileReader | None = None,
     warn: Warn | None = None,
     defer_errors: bool = False,
+    track_vars: bool = False,
 ) -> PipelineFile:
     """Resolves `dvc.yaml` text as if it were at `relpath` inside the repository at `root`."""
     with _no_gc():
-        return _loads_pipeline(text, root, relpath, config, reader, warn, defer_errors)
+        return _loads_pipeline(text, root, relpath, config, reader, warn, defer_errors, track_vars)
 
 
 def _loads_pipeline(
@@ -152,6 +169,7 @@ def _loads_pipeline(
     reader: FileReader | None,
     warn: Warn | None,
     defer_errors: bool = False,
+    track_vars: bool = False,
 ) -> PipelineFile:
     try:
         data, marks = parsecache.load_yaml_marked(text, relpath)
@@ -176,6 +194,7 @@ def _loads_pipeline(
         reader or FileReader(root),
         warn,
         defer_errors=defer_errors,
+        track_vars=track_vars,
     )
     stages = resolver.stages()
     return PipelineFile(
@@ -208,6 +227,7 @@ class _FileResolver:
         reader: FileReader,
         warn: Warn | None = None,
         defer_errors: bool = False,
+        track_vars: bool = False,
     ) -> None:
         self.data = data
         self.warn = warn
@@ -215,7 +235,9 @@ class _FileResolver:
         # (by its name in `stages:`) instead of failing the whole file.
         self.defer_errors = defer_errors
         self.broken: dict[str, PipelineError] = {}
-        # Stage name -> the vars its definition took from files.
+        # Stage name -> the vars its definition took from files; recorded only when
+        # asked, as every interpolation then pays a lookup of where its value came from.
+        self.track_vars = track_vars
         self.tracked: dict[str, dict[str, dict[str, Any]]] = {}
         self.check = check
         self.relpath = relpath
@@ -336,7 +358,8 @@ class _FileResolver:
             except (TemplateError, ParamsFileError) as exc:
                 raise self._error(definition, "vars", f"stage `{name}`, `vars`", exc) from exc
         resolved: dict[str, Any] = {}
-        context.tracked = self.tracked[name] = {}
+        if self.track_vars:
+            context.tracked = self.tracked[name] = {}
         try:
             for key, value in definition.items():
                 if key == "vars":

@@ -29,6 +29,7 @@ class Tree:
         self._files: dict[str, str] | None = None  # repo path -> git path
         self._dirs: set[str] = set()
         self._pipelines: Pipelines | None = None
+        self._pipelines_track_vars = False
         self._cached_outs: dict[str, str] | None = None
         if commit is not None:
             scm = repo.scm
@@ -126,15 +127,19 @@ class Tree:
             if posixpath.basename(p) == PROJECT_FILE and not p.startswith(DVC_DIR + "/")
         )
 
-    def pipelines(self, *, defer_errors: bool = False) -> Pipelines:
+    def pipelines(self, *, defer_errors: bool = False, track_vars: bool = False) -> Pipelines:
         """Every `dvc.yaml` of this revision, resolved with this revision's params files.
 
         With `defer_errors`, stages that do not resolve are left out and kept in their
         file's `broken`; without, the first of them is raised, as a whole load would.
+        With `track_vars`, stages record the values `${...}` took from files.
         """
-        if self._pipelines is None:
+        if self._pipelines is None or (track_vars and not self._pipelines_track_vars):
+            self._pipelines_track_vars = track_vars
             if self._files is None:
-                self._pipelines = load_pipelines(self.repo, defer_errors=True)
+                self._pipelines = load_pipelines(
+                    self.repo, defer_errors=True, track_vars=track_vars
+                )
             else:
                 config = parsing_config(self.repo)
                 reader = _TreeReader(self)
@@ -149,6 +154,7 @@ class Tree:
                             config=config,
                             reader=reader,
                             defer_errors=True,
+                            track_vars=track_vars,
                         )
                     )
                 self._pipelines = Pipelines(root=self.repo.root, files=files)
