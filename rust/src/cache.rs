@@ -43,7 +43,8 @@ pub fn temp_name(name: &str) -> String {
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     static PID: OnceLock<u32> = OnceLock::new();
     let pid = *PID.get_or_init(std::process::id);
-    format!(".{name}.{pid}.{n}{TEMP_SUFFIX}")
+    let host = crate::walk::host_tag();
+    format!(".{name}.{pid}-{host:08x}.{n}{TEMP_SUFFIX}")
 }
 
 /// Creates `path` (which must not exist) read-only with `data` in it; `sync`

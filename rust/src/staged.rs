@@ -5,7 +5,7 @@
 //! it is created straight under its name, which costs about a quarter less
 //! kernel time per small file than an unnamed file linked into place
 //! (`benches/file_creation.py`). The private directory carries a temp name
-//! (`.<name>.<pid>.<n>.mlvc-tmp`) that readers skip, so a crash leaves no
+//! (`.<name>.<pid>-<host>.<n>.mlvc-tmp`) that readers skip, so a crash leaves no
 //! partial file under a name a reader (mlvc or DVC) takes for data; the next
 //! writer beside it removes it once its process is gone.
 //!
@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use crate::cache::temp_path_for;
 use crate::copy::fix_mode;
 use crate::newfile::{open_at, rename_noreplace};
-use crate::walk::{process_is_gone, temp_name_pid};
+use crate::walk::temp_name_writer;
 
 /// A new directory's permission bits, before the umask.
 pub const DIR_MODE: u32 = 0o777;
@@ -148,10 +148,10 @@ pub fn sweep_stale(parent: &Path) {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = temp_name_pid(name.as_bytes()) else {
+        let Some(writer) = temp_name_writer(name.as_bytes()) else {
             continue;
         };
-        if entry.file_type().is_ok_and(|t| t.is_dir()) && process_is_gone(pid) {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) && writer.is_gone() {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }

@@ -25,7 +25,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::hash::is_valid_md5_name;
 use crate::newfile::open_at;
 use crate::progress::Progress;
-use crate::walk::{process_is_gone, temp_name_pid};
+use crate::walk::temp_name_writer;
 
 /// A group of at least this many objects lists its directory whatever its size.
 const LIST_MIN_NAMES: usize = 8;
@@ -282,8 +282,8 @@ fn present_in(dir: &Path, names: &[&str], sweep: bool) -> Result<Vec<bool>> {
     for entry in std::fs::read_dir(dir).at(dir)? {
         let entry = entry.at(dir)?;
         let name = entry.file_name();
-        if let Some(pid) = temp_name_pid(name.as_bytes()) {
-            if sweep && process_is_gone(pid) {
+        if let Some(writer) = temp_name_writer(name.as_bytes()) {
+            if sweep && writer.is_gone() {
                 let _ = std::fs::remove_file(entry.path());
             }
             continue;

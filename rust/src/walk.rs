@@ -3,7 +3,7 @@
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
@@ -82,17 +82,63 @@ pub struct WalkOptions {
     pub remove_stale_temps: bool,
 }
 
+/// The writer of an in-flight temp name: a process on this host or another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TempWriter {
+    pub pid: i32,
+    /// [`host_tag`] of the writer's host; `None` in names from before hosts were
+    /// recorded, which are taken as this host's.
+    pub host: Option<u32>,
+}
+
+impl TempWriter {
+    /// Whether the writer is known to be gone, so its temp files are garbage.
+    ///
+    /// A pid says nothing about another host's processes (a cache shared over
+    /// NFS): their files are left alone, and `gc` clears them once old.
+    pub fn is_gone(self) -> bool {
+        self.host.is_none_or(|h| h == host_tag()) && process_is_gone(self.pid)
+    }
+}
+
+/// A short tag of this host's name, written into temp names next to the pid.
+pub fn host_tag() -> u32 {
+    static TAG: OnceLock<u32> = OnceLock::new();
+    *TAG.get_or_init(|| {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer's length is passed; the name is NUL-terminated or cut.
+        let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        let name = if r == 0 {
+            &buf[..buf.iter().position(|&b| b == 0).unwrap_or(buf.len())]
+        } else {
+            &[][..]
+        };
+        // FNV-1a: stable across builds, unlike the std hasher.
+        name.iter().fold(0x811c_9dc5u32, |h, &b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        })
+    })
+}
+
 /// Tells whether a file name is one of mlvc's in-flight temp names
-/// (`.<name>.<pid>.<n>.mlvc-tmp`); returns the writer's pid if so.
-pub fn temp_name_pid(name: &[u8]) -> Option<i32> {
+/// (`.<name>.<pid>-<host>.<n>.mlvc-tmp`, or `.<name>.<pid>.<n>.mlvc-tmp` from
+/// older versions); returns its writer if so.
+pub fn temp_name_writer(name: &[u8]) -> Option<TempWriter> {
     let stem = name.strip_suffix(crate::cache::TEMP_SUFFIX.as_bytes())?;
     if !name.starts_with(b".") {
         return None;
     }
     let mut parts = stem.rsplitn(3, |&b| b == b'.');
     let _counter = parts.next()?;
-    let pid = parts.next()?;
-    std::str::from_utf8(pid).ok()?.parse().ok()
+    let writer = std::str::from_utf8(parts.next()?).ok()?;
+    let (pid, host) = match writer.split_once('-') {
+        Some((pid, host)) => (pid, Some(u32::from_str_radix(host, 16).ok()?)),
+        None => (writer, None),
+    };
+    Some(TempWriter {
+        pid: pid.parse().ok()?,
+        host,
+    })
 }
 
 /// Tells whether the process `pid` is gone (so its temp files are garbage).
@@ -472,10 +518,10 @@ where
             }
             _ => (false, false),
         };
-        if let Some(pid) = temp_name_pid(name) {
+        if let Some(writer) = temp_name_writer(name) {
             // Never data: an interrupted write's leftover, or one in flight
             // (a directory: one being filled, see `crate::staged`).
-            if ctx.remove_stale_temps && process_is_gone(pid) {
+            if ctx.remove_stale_temps && writer.is_gone() {
                 let path = child_path(dir, name);
                 let _ = if is_dir {
                     std::fs::remove_dir_all(path)
@@ -578,6 +624,25 @@ fn child_key(rel: &[u8], is_dir: bool) -> impl Iterator<Item = u8> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_names_name_their_writer_and_host() {
+        let ours = crate::cache::temp_name("abc");
+        let writer = temp_name_writer(ours.as_bytes()).unwrap();
+        assert_eq!(writer.pid, std::process::id() as i32);
+        assert_eq!(writer.host, Some(host_tag()));
+        assert!(!writer.is_gone());
+        // Names from before hosts were recorded are this host's.
+        let old = temp_name_writer(b".abc.2147483646.0.mlvc-tmp").unwrap();
+        assert_eq!(old.host, None);
+        assert!(old.is_gone());
+        // Another host's writer is never taken for gone, whatever its pid.
+        let other = format!(".abc.2147483646-{:08x}.0.mlvc-tmp", host_tag() ^ 1);
+        let writer = temp_name_writer(other.as_bytes()).unwrap();
+        assert!(!writer.is_gone());
+        assert_eq!(temp_name_writer(b".abc.12x-zz.0.mlvc-tmp"), None);
+        assert_eq!(temp_name_writer(b"abc.1.0.mlvc-tmp"), None);
+    }
 
     #[test]
     fn whitelist_in_deeper_file_overrides_ancestor() {

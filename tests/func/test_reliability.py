@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -313,6 +314,38 @@ def test_hardlink_lock_is_shared_with_dvc(tools: tuple[Runner, Runner, Runner, P
         assert r.returncode != 0 and "Unable to acquire lock" in r.stderr
     mlvc_run("add", "-q", "h")
     assert json.loads(dvc("status", "--json").stdout) == {}
+
+
+def host_tag() -> int:
+    """The core's tag of this host's name (FNV-1a), as temp names carry it."""
+    tag = 0x811C9DC5
+    for b in socket.gethostname().encode():
+        tag = ((tag ^ b) * 0x01000193) & 0xFFFFFFFF
+    return tag
+
+
+def test_temp_files_of_other_hosts_are_left_alone(
+    tools: tuple[Runner, Runner, Runner, Path],
+) -> None:
+    """A cache or workspace shared over NFS: a pid says nothing about another host's
+    processes, so only this host's dead writers' leftovers are cleared."""
+    mlvc_run, _dvc, _git, repo = tools
+    mlvc_run("init", "-q")
+    want = make_data(repo / "data", nfiles=20, size=1024)
+    mlvc_run("add", "-q", "data")
+    shutil.rmtree(repo / "data")
+    dead_pid = 2147483646
+    ours = repo / f".data.{dead_pid}-{host_tag():08x}.0.mlvc-tmp"
+    older = repo / f".data.{dead_pid}.1.mlvc-tmp"
+    other = repo / f".data.{dead_pid}-{host_tag() ^ 1:08x}.2.mlvc-tmp"
+    for d in (ours, older, other):
+        d.mkdir()
+        (d / "partial").write_bytes(b"x")
+    mlvc_run("checkout", "-q")
+    assert_data(repo / "data", want)
+    assert not ours.exists() and not older.exists()
+    assert (other / "partial").read_bytes() == b"x"
+    assert json.loads(mlvc_run("status", "--json").stdout) == {}
 
 
 def test_two_concurrent_adds_do_not_corrupt(tools: tuple[Runner, Runner, Runner, Path]) -> None:
