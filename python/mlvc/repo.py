@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from mlvc.config import Config
 from mlvc.exceptions import MlvcError
 from mlvc.lock import RepoLock
 from mlvc.progress import Tally
+from mlvc.spawn import Spawned
 
 if TYPE_CHECKING:
     from mlvc.objects import ObjectStore
@@ -306,23 +306,10 @@ class Repo:
             return [p for p in self._listed if match(self.relpath(p))]
         if self.scm is not None:
             # git already knows what is ignored, so data directories are never walked.
-            r = subprocess.run(
-                [
-                    "git",
-                    "ls-files",
-                    "-z",
-                    "--cached",
-                    "--others",
-                    "--exclude-standard",
-                    "--",
-                    *pathspecs,
-                ],
-                cwd=self.root,
-                capture_output=True,
-                check=False,
-            )
-            if r.returncode == 0:
-                names = {n for n in r.stdout.decode("utf-8", "surrogateescape").split("\0") if n}
+            listing = ["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"]
+            code, out = Spawned(["git", *listing, *pathspecs], cwd=self.root).output()
+            if code == 0:
+                names = {n for n in out.decode("utf-8", "surrogateescape").split("\0") if n}
                 return sorted(
                     self.root / n
                     for n in self.outside_subrepos(names)

@@ -6,7 +6,6 @@ the workspace.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from mlvc.dvcfile import SUFFIX, DvcFile
 from mlvc.exceptions import GitError, MlvcError
 from mlvc.output import Output
 from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
+from mlvc.spawn import Spawned
 
 # `mlvc.pipeline.model.PROJECT_FILE`, named here so that a revision without one
 # never loads the pipeline modules.
@@ -316,8 +316,8 @@ class RevScope:
 
 def _git_lines(repo: Repo, *args: str) -> list[str] | None:
     """Output lines of a git command, or None when it fails (e.g. no commit yet)."""
-    r = subprocess.run(["git", *args], cwd=repo.root, capture_output=True, text=True, check=False)
-    return r.stdout.splitlines() if r.returncode == 0 else None
+    code, out = Spawned(["git", *args], cwd=repo.root).output()
+    return out.decode("utf-8", "surrogateescape").splitlines() if code == 0 else None
 
 
 def _all_commits(repo: Repo) -> list[tuple[str, int]]:

@@ -10,7 +10,6 @@ tree hash and no per-file Python work.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from mlvc.ops.diff import (
 )
 from mlvc.repo import Repo
 from mlvc.revs import TrackedOut, cached_outs_at
+from mlvc.spawn import Spawned
 
 # A change list: paths, or `{"old", "new"}` pairs for renames.
 DiffResult = dict[str, list[Any]]
@@ -149,8 +149,7 @@ def _expanded(repo: Repo, t: TrackedOut, granular: bool) -> list[Entry]:
 
 
 def _git(repo: Repo, *args: str) -> bytes:
-    r = subprocess.run(["git", *args], cwd=repo.root, capture_output=True, check=True)
-    return r.stdout
+    return Spawned(["git", *args], cwd=repo.root).checked_output()
 
 
 def _untracked(repo: Repo, targets: list[str], cwd: Path) -> list[str]:
@@ -171,25 +170,17 @@ def _untracked(repo: Repo, targets: list[str], cwd: Path) -> list[str]:
     return sorted(found)
 
 
-def _start_git_dirty(repo: Repo) -> subprocess.Popen[bytes]:
+def _start_git_dirty(repo: Repo) -> Spawned:
     """Starts asking git whether tracked files have staged or unstaged changes.
 
     Started before the workspace is hashed, so git's start-up overlaps it.
     """
-    return subprocess.Popen(
-        ["git", "status", "--porcelain", "-z", "--untracked-files=no"],
-        cwd=repo.root,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    return Spawned(["git", "status", "--porcelain", "-z", "--untracked-files=no"], cwd=repo.root)
 
 
-def _git_dirty(proc: subprocess.Popen[bytes]) -> bool:
+def _git_dirty(proc: Spawned) -> bool:
     """The answer of `_start_git_dirty`."""
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, proc.args, out, err)
-    return bool(out.strip())
+    return bool(proc.checked_output().strip())
 
 
 def data_status(
@@ -265,9 +256,8 @@ def _data_status(
             status.untracked = _untracked(repo, keys, cwd) if untracked_files else []
             status.git_dirty = _git_dirty(dirty_check) or bool(status.untracked)
     finally:
-        if dirty_check is not None and dirty_check.returncode is None:
-            dirty_check.kill()  # the command failed before reading git's answer
-            dirty_check.communicate()
+        if dirty_check is not None:
+            dirty_check.kill()  # when the command failed before reading git's answer
     status.unchanged = sorted(unchanged)
     return status
 
