@@ -59,6 +59,11 @@ def test_tables_match_the_typer_definitions(direct: _direct.DirectCommand) -> No
         # A flag, or (`--untracked-files`) an option whose value may be left out.
         assert param.is_flag or spelling in _direct._OPTIONAL_VALUE, spelling
     assert set(direct.defaults) == {param.name for param in command.params}
+    # The flags the parser's pre-processing lets the last one win among.
+    from mlvc.cli import _LAST_WINS
+
+    groups = {frozenset(options[s].name for s in g) for g in _LAST_WINS.get(direct.words[0], ())}
+    assert groups == set(direct.last_wins)
     module, _, function = direct.body.partition(":")
     body = inspect.unwrap(getattr(__import__(module, fromlist=[function]), function))
     assert set(inspect.signature(body).parameters) == set(direct.defaults)
@@ -82,11 +87,25 @@ def test_tables_match_the_typer_definitions(direct: _direct.DirectCommand) -> No
         ("status -- -x", False),
         ("data", False),
         ("add a", False),
+        ("repro -f -s train --dry", True),
+        ("repro -j 2", False),
+        ("repro --json", False),
         ("version", False),
     ],
 )
 def test_which_command_lines_run_directly(line: str, taken: bool) -> None:
     assert (_direct.parse(shlex.split(line)) is not None) is taken
+
+
+def test_the_last_of_keep_going_and_ignore_errors_wins() -> None:
+    for line, keep_going in (
+        ("repro --ignore-errors -k", True),
+        ("repro -k --ignore-errors", False),
+    ):
+        found = _direct.parse(shlex.split(line))
+        assert found is not None
+        params = found[1]
+        assert (params["keep_going"], params["ignore_errors"]) == (keep_going, not keep_going)
 
 
 def test_targets_and_flags_become_parameters() -> None:
@@ -137,6 +156,50 @@ def test_direct_runs_match_the_parser(tmp_path: Path) -> None:
     # The lines differ in what they print and how they end: real output was compared.
     assert len(outputs) >= 10
     assert {code for code, _, _ in outputs} == {0, 1}
+
+
+# Run in a reproduced pipeline, so that each line finds the same state.
+REPRO_LINES = """
+repro
+repro -q
+repro --dry
+repro train
+repro -s train -v
+repro nosuch
+repro -f --dry
+repro -P --dry --allow-missing
+repro --downstream prepare --dry
+repro -f
+"""
+
+
+def test_direct_repro_matches_the_parser(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "params.yaml").write_text("lr: 0.1\n")
+    (repo / "dvc.yaml").write_text(
+        "stages:\n"
+        "  prepare:\n"
+        "    cmd: echo ${lr} > prepared\n"
+        "    params: [lr]\n"
+        "    outs: [prepared]\n"
+        "  train:\n"
+        "    cmd: cat prepared > model\n"
+        "    deps: [prepared]\n"
+        "    outs: [model]\n"
+    )
+    mlvc = [sys.executable, "-m", "mlvc"]
+    for argv in (["git", "init", "-q"], [*mlvc, "init", "-q"], [*mlvc, "repro", "-q"]):
+        subprocess.run(argv, cwd=repo, env=env, check=True)
+    outputs = set()
+    for line in REPRO_LINES.strip().splitlines():
+        assert _direct.parse(shlex.split(line)) is not None, line
+        direct, parsed = _run_both(line, repo, env)
+        assert direct == parsed, line
+        outputs.add(direct)
+    assert len(outputs) >= 5
+    assert {code for code, _, _ in outputs} == {0, 255}
 
 
 def test_a_direct_status_does_not_import_typer(tmp_path: Path) -> None:

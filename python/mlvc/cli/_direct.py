@@ -1,6 +1,6 @@
-"""`status` and `data status` run without the typer parser, when their words allow.
+"""`status`, `data status` and `repro` run without the typer parser, when their words allow.
 
-Scripts and prompts call these two commands again and again, and typer's import
+Scripts and prompts call these commands again and again, and typer's import
 with the parser it builds was a third of their time in a small repository
 (about 20 ms of 60). A command line is taken here only when every word is one
 this module reads exactly as the parser would: a target, or one of the flags in
@@ -26,6 +26,9 @@ class DirectCommand(NamedTuple):
     defaults: dict[str, Any]
     # The body, `module:function`, called with keyword arguments.
     body: str
+    # DVC-compat: parameters argparse stores into one destination, so that the
+    # flag given last wins (`repro --ignore-errors -k` keeps going, then fails).
+    last_wins: tuple[frozenset[str], ...] = ()
 
 
 _COMMON_FLAGS: Final = {
@@ -97,6 +100,62 @@ COMMANDS: Final = (
         },
         body="mlvc.cli._status:show_data_status",
     ),
+    DirectCommand(
+        words=("repro",),
+        flags={
+            "-q": "quiet",
+            "--quiet": "quiet",
+            "-v": "verbose",
+            "--verbose": "verbose",
+            "-f": "force",
+            "--force": "force",
+            "-i": "interactive",
+            "--interactive": "interactive",
+            "-s": "single_item",
+            "--single-item": "single_item",
+            "--downstream": "downstream",
+            "-p": "pipeline",
+            "--pipeline": "pipeline",
+            "-P": "all_pipelines",
+            "--all-pipelines": "all_pipelines",
+            "--force-downstream": "force_downstream",
+            "-R": "recursive",
+            "--recursive": "recursive",
+            "--glob": "glob",
+            "--dry": "dry",
+            "-k": "keep_going",
+            "--keep-going": "keep_going",
+            "--ignore-errors": "ignore_errors",
+            "--no-commit": "no_commit",
+            "--allow-missing": "allow_missing",
+            "--pull": "pull",
+            "--no-run-cache": "no_run_cache",
+        },
+        defaults={
+            "targets": None,
+            "force": False,
+            "interactive": False,
+            "single_item": False,
+            "downstream": False,
+            "pipeline": False,
+            "all_pipelines": False,
+            "force_downstream": False,
+            "recursive": False,
+            "glob": False,
+            "dry": False,
+            "keep_going": False,
+            "ignore_errors": False,
+            "no_commit": False,
+            "allow_missing": False,
+            "pull": False,
+            "no_run_cache": False,
+            "jobs": 1,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._repro:run_repro",
+        last_wins=(frozenset({"keep_going", "ignore_errors"}),),
+    ),
 )
 
 # Flags that take an optional value: taken here only when no value follows.
@@ -122,6 +181,9 @@ def parse(args: list[str]) -> tuple[DirectCommand, dict[str, Any]] | None:
             return None
         if word in _OPTIONAL_VALUE and i + 1 < len(rest) and not rest[i + 1].startswith("-"):
             return None
+        for group in command.last_wins:
+            if name in group:
+                params.update(dict.fromkeys(group, False))
         params[name] = True
     if targets:
         params["targets"] = targets

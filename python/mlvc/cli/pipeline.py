@@ -11,14 +11,12 @@ import typer
 from mlvc.cli._errors import handled
 from mlvc.cli._options import Quiet, Verbose
 from mlvc.cli._output import say as _say
-from mlvc.cli._output import warn as _warn
 
 
 def register(app: typer.Typer) -> None:
     """Adds the commands to the app."""
 
     @app.command("repro")
-    @handled()
     def repro_command(
         targets: Annotated[
             list[str] | None,
@@ -91,43 +89,30 @@ def register(app: typer.Typer) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Run the stages whose command, deps, params or outputs changed."""
-        from mlvc.ops.repro import repro
-        from mlvc.repo import Repo
+        from mlvc.cli._repro import run_repro
 
-        repo = Repo.find()
-        # DVC-compat: `core.interactive` turns `-i` on for every repro.
-        interactive = interactive or repo.config.get_bool("core", "interactive")
-        result = repro(
-            repo,
-            targets or [],
+        run_repro(
+            targets=targets,
             force=force,
+            interactive=interactive,
             single_item=single_item,
             downstream=downstream,
-            whole_pipeline=pipeline,
+            pipeline=pipeline,
             all_pipelines=all_pipelines,
+            force_downstream=force_downstream,
             recursive=recursive,
             glob=glob,
             dry=dry,
             keep_going=keep_going,
             ignore_errors=ignore_errors,
-            force_downstream=force_downstream,
             no_commit=no_commit,
             allow_missing=allow_missing,
-            run_cache=not no_run_cache,
-            jobs=jobs,
-            echo=(lambda s: None) if quiet else (lambda s: _say(False, s)),
-            warn=(lambda s: None) if quiet else _warn,
-            confirm=_confirm if interactive else None,
             pull=pull,
+            no_run_cache=no_run_cache,
+            jobs=jobs,
+            quiet=quiet,
+            verbose=verbose,
         )
-        if not dry:
-            from mlvc.cli._gitstage import stage_or_hint
-
-            stage_or_hint(repo, result.to_stage, quiet)
-        if result.ran or result.restored:
-            _say(quiet, "Use `mlvc push` to send your updates to remote storage.\n")
-        elif not result.to_stage:
-            _say(quiet, "Data and pipelines are up to date.\n")
 
     stage_app = typer.Typer(
         name="stage",
@@ -403,13 +388,6 @@ def register(app: typer.Typer) -> None:
         else:
             text = render_ascii(nodes, edges)
         _say(quiet, text)
-
-
-def _confirm(statement: str) -> bool:
-    """DVC-compat: `repro -i` asks `[y/n] ` only on a terminal; end of input means no."""
-    from mlvc.cli._prompt import confirm
-
-    return bool(confirm(statement, suffix=" [y/n]", needs_tty=True))
 
 
 def _describe(stage: object) -> str:
