@@ -5,8 +5,6 @@ from __future__ import annotations
 import bisect
 import os
 import re
-import shlex
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,6 +40,8 @@ class GitIgnores:
         if not todo:
             return
         names = [os.path.relpath(p, self._root) for p in todo]
+        import subprocess
+
         r = subprocess.run(
             ["git", "check-ignore", "--no-index", "-z", "--stdin"],
             cwd=self._root,
@@ -180,6 +180,8 @@ class GitTrackedOutputError(MlvcError):
     ) -> None:
         super().__init__(f"{prefix}output `{rel}` is already tracked by git")
         # The command in the hint must work from where the user is.
+        import shlex
+
         shown = shlex.quote(os.path.relpath(root / rel))
         self.hint = f"stop tracking it in git first: `git rm -r --cached {shown}`, then commit"
         if exit_code is not None:
@@ -198,6 +200,8 @@ class GitIndex:
 
     def _load(self) -> list[str]:
         if self._files is None:
+            import subprocess
+
             listed = subprocess.run(
                 ["git", "ls-files", "-z", "--cached", "--full-name"],
                 cwd=self.root,
@@ -224,6 +228,8 @@ def git_ignores(root: Path, path: Path) -> bool:
     Only the patterns count (`--no-index`), as for DVC's `scm.is_ignored`; a
     failure to ask git (no repository) is taken as "not ignored".
     """
+    import subprocess
+
     r = subprocess.run(
         ["git", "check-ignore", "-q", "--no-index", "--", str(path)],
         cwd=root,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +21,8 @@ def stage_or_hint(repo: Repo, paths: list[Path], quiet: bool) -> None:
     if not unique or repo.scm is None:
         return
     if repo.config.get_bool("core", "autostage"):
+        import subprocess  # here: most commands end with nothing to stage
+
         # A deleted path can be staged only if git tracked it; otherwise `git add` fails.
         r = subprocess.run(
             ["git", "ls-files", "-z", "--", *map(str, unique)],
@@ -40,6 +40,8 @@ def stage_or_hint(repo: Repo, paths: list[Path], quiet: bool) -> None:
         return
     if quiet:
         return
+    import shlex
+
     names = " ".join(shlex.quote(os.path.relpath(p)) for p in unique)
     sys.stdout.write(
         "\nTo track the changes with git, run:\n\n"

@@ -38,6 +38,8 @@ class Added:
 
 @dataclass
 class AddResult:
+    """What `add` tracked, and the files to `git add` for it."""
+
     added: list[Added] = field(default_factory=list)
     # Files to `git add` (the `.dvc` files and changed `.gitignore` files).
     to_stage: list[Path] = field(default_factory=list)

@@ -66,6 +66,8 @@ class ReproError(PipelineError):
 
 @dataclass
 class ReproResult:
+    """The stages `repro` ran, restored from the run cache or saw fail."""
+
     ran: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)

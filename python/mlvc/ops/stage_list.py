@@ -27,6 +27,8 @@ class BadDvcFileNameError(PipelineError):
 
 @dataclass
 class Listing:
+    """The stages `stage list` shows, and the files it skipped."""
+
     stages: list[Stage]
     # (`dvc.yaml` relative to the repository, why it was skipped)
     skipped: list[tuple[str, str]] = field(default_factory=list)

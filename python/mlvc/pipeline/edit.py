@@ -22,6 +22,8 @@ STAGES = "stages"
 
 @dataclass
 class _Layout:
+    """A `dvc.yaml`'s lines with its parsed data and where each node sits."""
+
     lines: list[str]  # with line endings
     data: dict[str, Any]
     marks: yamlio.Marks

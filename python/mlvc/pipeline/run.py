@@ -5,13 +5,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from mlvc.exceptions import PipelineError
 from mlvc.pipeline.model import Stage
+
+if TYPE_CHECKING:
+    # Imported where a command starts: a no-op `repro` starts none.
+    import subprocess
 
 
 class StageFailedError(PipelineError):
@@ -39,6 +42,8 @@ def shell_argv(cmd: str) -> list[str]:
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the command's process group, SIGKILL if it lingers."""
+    import subprocess
+
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGTERM)
     try:
@@ -119,6 +124,8 @@ class StageRun:
             self._echo(f"> {cmd}\n")
         if self._processes.stopping:
             raise KeyboardInterrupt
+        import subprocess
+
         piped = self._out is not None
         self._proc = subprocess.Popen(
             shell_argv(cmd),

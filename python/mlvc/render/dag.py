@@ -23,6 +23,8 @@ DUMMY_WEIGHT = 4.0  # keeps long edges straight
 
 @dataclass
 class _Vertex:
+    """A node of the drawn graph, or a dummy point on a long edge, with its place."""
+
     label: str | None  # None for a dummy point on a long edge
     rank: int
     width: float
