@@ -111,7 +111,8 @@ def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[s
     for path, keys in _merge(entries).items():
         for file in expand(files, [path]):
             try:
-                data = parse_file(files.read(file), file)
+                # DVC-compat: an empty (falsy) params file reads as `{}` and shows nothing.
+                data = parse_file(files.read(file), file) or {}
                 result[file] = {"data": select_keys(data, keys) if keys else data}
             except (OSError, MetricsFileError) as exc:
                 result[file] = {"error": exc}

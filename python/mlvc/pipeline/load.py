@@ -310,9 +310,19 @@ class _FileResolver:
             resolved = self._resolve_entry(definition, name, self.context)
             out[name] = self._build(resolved, definition, name, None, (line, column))
             return
+        kind = "foreach" if "foreach" in definition else "matrix"
         generated_stages = {}
         for suffix, values in items:
             generated = f"{name}{JOIN}{suffix}"
+            if not suffix or JOIN in suffix:
+                # DVC-compat: DVC finds a generated stage by the part after the
+                # last `@`, so it cannot load (and fails on) such a name.
+                raise ResolveError(
+                    f"`{self.check.where(definition, kind)}`: stage `{name}`, `{kind}`:"
+                    f" the generated name `{generated}` "
+                    + ("has an empty key" if not suffix else f"has `{JOIN}` in its key"),
+                    f"use values (or mapping keys) that are non-empty and hold no `{JOIN}`",
+                )
             with self.context.generator_vars(values):
                 resolved = self._resolve_entry(template, generated, self.context)
             generated_stages[generated] = self._build(

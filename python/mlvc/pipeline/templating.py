@@ -512,9 +512,11 @@ class Context:
         for name, values in resolved.items():
             from_ctx = isinstance(values, _FromContext)
             base = values.value if from_ctx else values
-            keyed = isinstance(base, dict | str)
+            # DVC-compat: iterates a mapping's keys and a literal string's characters;
+            # a string from `${...}` fails in DVC (an internal error), here cleanly.
+            keyed = isinstance(base, dict) or (isinstance(base, str) and not from_ctx)
             if keyed:
-                base = list(base)  # DVC-compat: iterates a mapping's keys, a string's characters
+                base = list(base)
             if not isinstance(base, list):
                 raise TemplateError(
                     f"`matrix.{name}` must be a list, not `{type(base).__name__}`",
