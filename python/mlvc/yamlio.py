@@ -415,7 +415,15 @@ def dumps(data: Any) -> str:
     if fast is not None:
         return fast
     out: str = yaml.dump(data, Dumper=_Dumper)
+    if "-\n" in out:
+        out = _NULL_ITEM.sub("\\g<0> ", out)
     return out
+
+
+# DVC-compat: a null list item is written as `- ` (ruamel keeps the space after
+# the indicator); PyYAML ends the line at `-`. Only such items give a line of
+# indicators alone: a `-` scalar is always quoted.
+_NULL_ITEM = re.compile(r"^[ -]*-$", re.MULTILINE)
 
 
 # Strings written bare by the fast path: no indicator at the start, no `: `,

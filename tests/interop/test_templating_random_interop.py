@@ -150,3 +150,22 @@ def test_params_diff_skips_empty_params_files(pair: Pair, args: list[str]) -> No
         assert a == b
     expected = {} if "HEAD~1" in args else {"e.yaml": {"a": {"old": None, "new": 1}}}
     assert a == expected
+
+
+def test_null_items_of_a_listed_param_are_written_as_dvc_writes_them(pair: Pair) -> None:
+    # ruamel writes a null list item as `- ` (with the space); PyYAML as `-`.
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    fill(
+        pair,
+        {
+            "params.yaml": "layers: [8, null, [null, 4]]\n",
+            "dvc.yaml": (
+                "stages:\n  s:\n    cmd: echo > out\n    params: [layers]\n    outs: [out]\n"
+            ),
+        },
+    )
+    mlvc("repro", cwd=ours)
+    dvc("repro", cwd=theirs)
+    assert "    - \n" in (theirs / "dvc.lock").read_text()
+    assert (ours / "dvc.lock").read_bytes() == (theirs / "dvc.lock").read_bytes()
+    assert dvc("status", "--json", cwd=ours).stdout.strip() == "{}"
