@@ -335,3 +335,19 @@ def test_directory_outputs_are_read_from_the_cache_like_dvc(tools: Tools) -> Non
         ["params", "diff", "HEAD~1", "--all"],
     ):
         assert _same(tools, *args).strip()
+
+
+@pytest.mark.parametrize("args", [["--json"], [], ["--all", "--json"]])
+def test_a_params_file_holding_a_list_diffs_like_dvc(tools: Tools, args: list[str]) -> None:
+    # DVC turns the list into text, then reads the text back as JSON for `--json`.
+    root = _repo(
+        tools,
+        {
+            "p.yaml": "[1, 2]\n",
+            "dvc.yaml": "stages:\n  s:\n    cmd: echo\n    params:\n    - p.yaml:\n",
+        },
+    )
+    (root / "p.yaml").write_text("[1, 3]\n")
+    out = _same(tools, "params", "diff", *args)
+    if "--json" in args:
+        assert json.loads(out) == {"p.yaml": {"": {"old": [1, 2], "new": [1, 3]}}}

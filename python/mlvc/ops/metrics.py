@@ -306,7 +306,19 @@ def _flat_or(d: Any) -> Callable[[str], Any]:
     return lambda _k: "unable to parse"
 
 
+def _parse_raw(raw: Any) -> Any:
+    """DVC-compat: a file's data that `format_dict` made text (a top-level list) is
+    read back as JSON; other text stays as it is."""
+    if not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+
+
 def _diff_file(old: Any, new: Any, with_unchanged: bool) -> dict[str, Any]:
+    old, new = _parse_raw(old), _parse_raw(new)
     if isinstance(new, dict) or isinstance(old, dict):
         keys = dict.fromkeys(
             [
