@@ -468,3 +468,33 @@ def test_empty_outputs_are_warned_about_like_dvc(tools: Tools) -> None:
         r = tool("repro")
         assert "'o' is empty" in r.stderr and "'d' is empty" in r.stderr, r.stderr
         assert "'o' is empty" in tool("commit", "-f").stderr
+
+
+def test_param_values_dvc_lock_cannot_hold_are_refused_before_the_run(tools: Tools) -> None:
+    # DVC runs the command, then fails with an internal error writing `dvc.lock`.
+    mlvc = tools[0]
+    repo = setup(
+        tools,
+        "stages:\n"
+        "  py: {cmd: echo > a, params: [{params.py: [S, T]}], outs: [a]}\n"
+        "  toml: {cmd: echo > b, params: [{p.toml: [d]}], outs: [b]}\n"
+        "  keys: {cmd: echo > c, params: [{params.py: [M]}], outs: [c]}\n",
+        {
+            "params.py": "S = {1, 2}\nT = (1, [2, (3,)])\nM = {'a': 1, 2: 3}\n",
+            "p.toml": "d = 1979-05-27\n",
+        },
+    )
+    for stage, message in (
+        ("py", "param `S` of `params.py` is a set"),
+        ("toml", "param `d` of `p.toml` is a date"),
+        ("keys", "param `M` of `params.py` is a mapping whose keys mix text and numbers"),
+    ):
+        r = mlvc("repro", stage, check=False)
+        assert r.returncode == 255, r.stderr
+        assert message in r.stderr.splitlines()[0], r.stderr
+    assert not any((repo / name).exists() for name in ("a", "b", "c", "dvc.lock"))
+    # Tuples are written as lists, as DVC writes them.
+    (repo / "params.py").write_text("T = (1, [2, (3,)])\n")
+    (repo / "dvc.yaml").write_text("stages:\n  py: {cmd: echo > a, params: [{params.py: [T]}]}\n")
+    mlvc("repro")
+    assert "T:\n        - 1\n        - - 2\n          - - 3\n" in (repo / "dvc.lock").read_text()

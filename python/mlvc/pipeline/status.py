@@ -178,8 +178,38 @@ def param_values(ws: Workspace, stage: Stage) -> dict[str, dict[str, Any]]:
                     f"are missing from `{repo_path}`",
                     "add them to the file, or remove them from the stage's `params`",
                 )
+        _refuse_unstorable(values, stage, repo_path)
         result[ref.path] = values
     return result
+
+
+def _refuse_unstorable(values: dict[str, Any], stage: Stage, path: str) -> None:
+    """Refuses, before the stage runs, param values `dvc.lock` cannot hold.
+
+    DVC-compat: DVC fails with an internal error once the command has run, when it
+    writes the lock (a set from a Python params file, a TOML date, a mapping
+    mixing text and number keys).
+    """
+    stack: list[tuple[str, Any]] = list(values.items())
+    while stack:
+        key, value = stack.pop()
+        if value is None or isinstance(value, bool | int | float | str):
+            continue
+        problem = None
+        if isinstance(value, list | tuple):  # DVC writes a tuple as a list
+            stack.extend((f"{key}.{i}", item) for i, item in enumerate(value))
+        elif isinstance(value, dict):
+            if len({type(k) for k in value}) > 1:
+                problem = "a mapping whose keys mix text and numbers"
+            stack.extend((f"{key}.{k}", item) for k, item in value.items())
+        else:
+            problem = f"a {type(value).__name__}"
+        if problem:
+            raise ParamsFileError(
+                f"stage `{stage.addressing}`: param `{key}` of `{path}` is {problem},"
+                " which `dvc.lock` cannot hold",
+                "give it a number, text, a list or a mapping with text keys",
+            )
 
 
 @dataclass
