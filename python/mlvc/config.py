@@ -36,6 +36,9 @@ KNOWN_KEYS: dict[str, set[str]] = {
         "site_cache_dir",
         "loglevel",
         "checksum_jobs",
+        # DVC's schema still takes these (`experiments` is obsolete).
+        "experiments",
+        "machine",
     },
     "cache": {
         "dir",
@@ -70,13 +73,44 @@ KNOWN_KEYS: dict[str, set[str]] = {
     },
     "plots": {"html_template", "out_dir", "auto_open"},
     "parsing": {"bool", "list"},
-    "hydra": {"enabled", "config_dir", "config_name", "plugins_path"},
+    "hydra": {"enabled", "config_dir", "config_module", "config_name", "plugins_path"},
     "studio": {"token", "url", "repo_url", "offline"},
-    "feature": {"plots", "machine"},
-    "db": set(),
-    "machine": set(),
+    # Empty: DVC takes any key here (it warns about, and ignores, all but `machine`).
+    "feature": set(),
+    "db": {"url", "username", "password"},
+    "machine": {
+        "cloud",
+        "region",
+        "image",
+        "spot",
+        "spot_price",
+        "instance_hdd_size",
+        "instance_type",
+        "instance_gpu",
+        "ssh_private",
+        "startup_script",
+        "setup_script",
+    },
 }
-PATH_KEYS = {("cache", "dir"), ("remote", "url"), ("core", "site_cache_dir")}
+# DVC-compat (`Config._map_dirs`): the values DVC stores relative to their file's directory.
+PATH_KEYS = {
+    ("cache", "dir"),
+    *(
+        ("remote", key)
+        for key in (
+            "url",
+            "gdrive_user_credentials_file",
+            "gdrive_service_account_json_file_path",
+            "credentialpath",
+            "configpath",
+            "keyfile",
+            "cert_path",
+            "key_path",
+        )
+    ),
+    ("machine", "startup_script"),
+    ("machine", "setup_script"),
+}
 _URL_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -142,7 +176,8 @@ class ConfigFile:
             if line.startswith("["):
                 if not line.endswith("]"):
                     raise ConfigError(f"`{path}:{lineno}`: unterminated section header `{line}`")
-                name = _unquote(line.strip("[]").strip())
+                # DVC-compat: section names and keys are read lower-cased.
+                name = _unquote(line.strip("[]").strip()).lower()
                 current = cfg.sections.setdefault(name, {})
                 continue
             if "=" not in line or current is None:
@@ -150,14 +185,15 @@ class ConfigFile:
                     f"`{path}:{lineno}`: expected `key = value` inside a section, got `{line}`"
                 )
             key, _, value = line.partition("=")
-            current[key.strip()] = _unquote(value)
+            current[key.strip().lower()] = _unquote(value)
         return cfg
 
     def dumps(self) -> str:
         """Serialises in DVC's layout."""
         out = []
         for name, values in self.sections.items():
-            if not values:
+            # DVC-compat: an emptied named section (`remote "r"`) keeps its header.
+            if not values and section_kind(name)[1] is None:
                 continue
             header = f"['{name}']" if '"' in name else f"[{name}]"
             out.append(header)
@@ -172,7 +208,8 @@ class ConfigFile:
         """
         check_remotes(locate(self._among_levels()))
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.path, self.dumps())
+        # DVC-compat: configobj writes an empty config as one newline.
+        atomic_write_text(self.path, self.dumps() or "\n")
 
     def _among_levels(self) -> list[tuple[Origin, dict[str, dict[str, str]]]]:
         """This file's sections in read order among the other levels' (read from disk).
@@ -512,10 +549,18 @@ def locate(levels: Iterable[tuple[Origin, dict[str, dict[str, str]]]]) -> Locate
 
 def level_paths(dvc_dir: Path | None) -> dict[str, Path | None]:
     """Where each config level lives (DVC's locations and override variables)."""
-    system_dir = Path(os.environ.get("DVC_SYSTEM_CONFIG_DIR", "/etc/xdg/dvc"))
+    # DVC-compat (platformdirs): only absolute XDG directories count; the system level
+    # is the first of `XDG_CONFIG_DIRS`.
+    xdg_home = os.environ.get("XDG_CONFIG_HOME", "")
+    xdg_dirs = [d for d in os.environ.get("XDG_CONFIG_DIRS", "").split(os.pathsep) if d]
+    xdg_dirs = [d for d in xdg_dirs if os.path.isabs(d)]
+    system_dir = Path(
+        os.environ.get("DVC_SYSTEM_CONFIG_DIR")
+        or Path(xdg_dirs[0] if xdg_dirs else "/etc/xdg") / "dvc"
+    )
     global_dir = Path(
         os.environ.get("DVC_GLOBAL_CONFIG_DIR")
-        or Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "dvc"
+        or Path(xdg_home if os.path.isabs(xdg_home) else Path.home() / ".config") / "dvc"
     )
     return {
         "system": system_dir / "config",
@@ -606,7 +651,11 @@ class Config:
 
     def chosen_remote(self, explicit: str | None = None) -> str | None:
         """The remote a command uses: `explicit` (`-r NAME`), else `core.remote`, else None."""
-        return explicit or self.get("core", "remote")
+        if explicit:
+            return explicit
+        # DVC-compat: `core.remote` is read lower-cased, as remote names are.
+        configured = self.get("core", "remote")
+        return configured.lower() if configured is not None else None
 
     def remotes(self) -> list[str]:
         """Names of all configured remotes."""

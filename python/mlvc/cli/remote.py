@@ -67,15 +67,15 @@ def _level(*, system: bool, global_: bool, project: bool, local: bool) -> str | 
     return chosen[0] if chosen else None
 
 
-def _editor(level: str | None) -> Editor:
+def _editor() -> Editor:
     from mlvc.ops.configure import Editor
     from mlvc.repo import NotARepoError, find_root
 
+    # DVC-compat: outside a repository only the user levels are read, and naming a
+    # repository level is a config error (251), not "not a repository".
     try:
         dvc_dir: Path | None = find_root() / ".dvc"
     except NotARepoError:
-        if level not in ("global", "system"):
-            raise
         dvc_dir = None
     return Editor.open(dvc_dir)
 
@@ -325,11 +325,10 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.configure import add_remote
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        stored = add_remote(
-            _editor(level), name, url, level=level or "repo", default=default, force=force
-        )
         if default and not quiet:
-            sys.stdout.write(f"Setting '{stored}' as a default remote.\n")
+            # DVC-compat: said before the config is edited, even when that then fails.
+            sys.stdout.write(f"Setting '{name.lower()}' as a default remote.\n")
+        add_remote(_editor(), name, url, level=level or "repo", default=default, force=force)
 
     @remote_app.command("default")
     @handled()
@@ -347,9 +346,9 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.configure import get_default, set_default
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        ed = _editor(level)
+        ed = _editor()
         if unset_ or name is not None:
-            set_default(ed, None if unset_ else name, level=level or "repo")
+            set_default(ed, None if unset_ else name, level=level)
             return
         current = get_default(ed, level)
         if current is None:
@@ -372,7 +371,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.configure import list_remotes
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        for name, url, is_default in list_remotes(_editor(level), level):
+        for name, url, is_default in list_remotes(_editor(), level):
             # DVC-compat: tab-separated columns, expanded to 8-column stops.
             line = f"{name}\t{url}" + ("\t(default)" if is_default else "")
             sys.stdout.write(line.expandtabs() + "\n")
@@ -398,9 +397,7 @@ def register(app: CommandSink) -> None:
         level = _level(system=system, global_=global_, project=project, local=local)
         if value is None and not unset_:
             raise ConfigError(f"`remote modify {name} {option}` needs a VALUE, or `--unset`")
-        modify_remote(
-            _editor(level), name, option, None if unset_ else value, level=level or "repo"
-        )
+        modify_remote(_editor(), name, option, None if unset_ else value, level=level)
 
     @remote_app.command("remove")
     @handled()
@@ -417,7 +414,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.configure import remove_remote
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        remove_remote(_editor(level), name, level=level or "repo")
+        remove_remote(_editor(), name, level=level or "repo")
 
     @remote_app.command("rename")
     @handled()
@@ -435,7 +432,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops.configure import rename_remote
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        rename_remote(_editor(level), old, new, level=level or "repo")
+        rename_remote(_editor(), old, new, level=level or "repo")
 
     # --- config ---------------------------------------------------------------------------
     @app.command("config")
@@ -465,7 +462,7 @@ def register(app: CommandSink) -> None:
             raise cfg.ConfigUsageError(
                 "`--show-origin` only shows values, not `-u/--unset` or a value"
             )
-        ed = _editor(level)
+        ed = _editor()
         if list_:
             if name is not None:
                 raise cfg.ConfigUsageError("`config -l` takes no option name")
@@ -478,6 +475,10 @@ def register(app: CommandSink) -> None:
             cfg.unset(ed, name, level or "repo")
         elif value is not None:
             cfg.set_value(ed, name, value, level or "repo")
+            section, key = cfg.parse_name(name)
+            if section == "feature" and key != "machine":
+                # DVC-compat: DVC keeps the key but warns that it ignores it.
+                sys.stderr.write(f"warning: `feature.{key}` is not a feature DVC knows\n")
         else:
             found = cfg.get_with_origin(ed, name, level)
             if found is not None:
@@ -503,7 +504,7 @@ def register(app: CommandSink) -> None:
         from mlvc.ops import configure as cfg
 
         level = _level(system=system, global_=global_, project=project, local=local)
-        ed = _editor(level)
+        ed = _editor()
         if unset_:
             cfg.unset(ed, "cache.dir", level or "repo")
         elif path is not None:

@@ -8,6 +8,7 @@ to the config file's directory, remote names lower-cased).
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ _BOOL_KEYS = {
     ("core", "analytics"),
     ("core", "interactive"),
     ("core", "hardlink_lock"),
+    ("core", "experiments"),
+    ("feature", "machine"),
     ("cache", "protected"),
     ("cache", "slow_link_warning"),
     ("cache", "verify"),
@@ -59,6 +62,13 @@ _INT_KEYS = {
     ("state", "row_cleanup_quota"),
 }
 _POSITIVE_INT_KEYS = {"jobs", "checksum_jobs"}
+# DVC-compat: the bounds and choices of DVC's schema (choices compared lower-cased).
+_RANGES = {("state", "row_limit"): (1, 2**63), ("state", "row_cleanup_quota"): (0, 100)}
+_CHOICES = {
+    ("parsing", "bool"): ("store_true", "boolean_optional"),
+    ("parsing", "list"): ("nargs", "append"),
+}
+_NAMED = ("remote", "db", "machine")
 
 
 class ConfigUsageError(ConfigError):
@@ -112,6 +122,24 @@ class Editor:
             if p is not None:
                 yield level, ConfigFile.load(p)
 
+    def below(self, level: str | None) -> Iterator[tuple[str, ConfigFile]]:
+        """The readable levels of lower priority than `level` (None: every level)."""
+        for lvl, cf in self.levels():
+            if lvl == level:
+                return
+            yield lvl, cf
+
+    def merged_to(
+        self, level: str | None, cf: ConfigFile | None = None
+    ) -> dict[str, dict[str, str]]:
+        """DVC-compat: what DVC checks when writing `level`: the levels below it, then `cf`."""
+        merged: dict[str, dict[str, str]] = {}
+        files = [c for _lvl, c in self.below(level)] + ([cf] if cf is not None else [])
+        for other in files:
+            for name, values in other.sections.items():
+                merged.setdefault(name, {}).update(values)
+        return merged
+
     def merged(self) -> dict[str, dict[str, tuple[str, Path]]]:
         """All sections merged; each value with the file it came from."""
         merged: dict[str, dict[str, tuple[str, Path]]] = {}
@@ -132,23 +160,31 @@ class Editor:
 
 def show_path(value: str, origin: Path) -> str:
     """A stored relative local path as an absolute one (how DVC prints paths back)."""
-    if not is_local_path(value) or os.path.isabs(value) or value.startswith("~"):
+    if not is_local_path(value) or os.path.isabs(value):
         return value
+    expanded = os.path.expanduser(value)
+    if os.path.isabs(expanded):
+        return expanded  # DVC-compat: `~/x` is shown expanded
     return os.path.normpath(os.path.join(origin.parent, value))
+
+
+# DVC-compat: `dvc config`'s NAME_REGEX; names are lower-cased, a named section can only
+# be `remote` or `db`, and no part holds a dot.
+_NAME = re.compile(r"^(?:(?P<top>remote|db)\.)?(?P<section>[^.]*)\.(?P<option>[^.]*)$")
 
 
 def parse_name(name: str) -> tuple[str, str]:
     """`core.remote` -> (`core`, `remote`); `remote.store.url` -> (`remote "store"`, `url`)."""
-    parts = name.split(".")
-    if len(parts) == 2 and all(parts):
-        return parts[0], parts[1]
-    if len(parts) >= 3 and parts[0] in ("remote", "db", "machine") and parts[-1]:
-        sub = ".".join(parts[1:-1])
-        if sub:
-            return f'{parts[0]} "{sub}"', parts[-1]
-    raise ConfigNameError(
-        f"`{name}` is not a config option name; use `section.option` or `remote.NAME.option`"
-    )
+    m = _NAME.match(name)
+    if m is None:
+        raise ConfigNameError(
+            f"`{name}` is not a config option name; use `section.option`, "
+            "`remote.NAME.option` or `db.NAME.option`"
+        )
+    section, option = m.group("section").lower(), m.group("option").lower()
+    if m.group("top"):
+        return f'{m.group("top")} "{section}"', option
+    return section, option
 
 
 # DVC-compat: the url schemes DVC's config schema knows (a url without a host is a path).
@@ -169,9 +205,12 @@ def _check_remote_url(url: str, origin: Path) -> None:
 
 def check_value(section: str, key: str, value: str, origin: Path) -> None:
     """Rejects unknown sections or keys and values DVC's schema refuses."""
-    kind, _ = section_kind(section)
+    kind, sub = section_kind(section)
     if kind not in KNOWN_KEYS:
         raise ConfigError(f"`{origin}`: unknown config section `{kind}`")
+    if kind in _NAMED and sub is None:
+        # DVC crashes on these (a value where it wants a table).
+        raise ConfigError(f"`{origin}`: `{kind}.{key}` names no option; use `{kind}.NAME.option`")
     known = KNOWN_KEYS[kind]
     if known and key not in known:
         raise ConfigError(f"`{origin}`: unknown option `{key}` in section `{kind}`")
@@ -197,16 +236,52 @@ def check_value(section: str, key: str, value: str, origin: Path) -> None:
                 f"`{origin}`: unsupported cache type(s) `{','.join(bad)}`; "
                 f"use a comma list of {', '.join(CACHE_TYPES)}"
             )
-    if (kind, key) == ("cache", "shared") and value != "group":
+    if (kind, key) == ("cache", "shared") and value.lower() != "group":
         raise ConfigError(f"`{origin}`: `cache.shared` only accepts `group`, got `{value}`")
+    if (kind, key) in _RANGES:
+        low, high = _RANGES[kind, key]
+        try:
+            number = int(value)
+        except ValueError:
+            number = low - 1
+        if not low <= number <= high:
+            raise ConfigError(
+                f"`{origin}`: `{kind}.{key}` expects an integer from {low} to {high}, got `{value}`"
+            )
+    if (kind, key) in _CHOICES and value.lower() not in _CHOICES[kind, key]:
+        raise ConfigError(
+            f"`{origin}`: `{kind}.{key}` expects one of "
+            f"{', '.join(_CHOICES[kind, key])}, got `{value}`"
+        )
 
 
-def save(cf: ConfigFile) -> None:
-    """Writes `cf` with DVC's section order.
+def _check_sections(merged: dict[str, dict[str, str]], path: Path, after: bool) -> None:
+    """What DVC's schema refuses across levels: a remote without a url, both hydra
+    sources. `after`: found once the file is written (DVC writes first, then fails)."""
+    where = f"`{path}` was written, but now " if after else f"`{path}`: "
+    for section, values in merged.items():
+        kind, sub = section_kind(section)
+        if kind == "remote" and sub is not None and "url" not in values:
+            raise RemoteConfigError(
+                f"{where}remote `{sub}` has no `url`; "
+                f"remove it with `mlvc remote remove {sub}` instead"
+            )
+    if {"config_dir", "config_module"} <= merged.get("hydra", {}).keys():
+        raise ConfigError(
+            f"{where}`hydra.config_dir` and `hydra.config_module` are both set; unset one"
+        )
+
+
+def save(cf: ConfigFile, ed: Editor | None = None, level: str | None = None) -> None:
+    """Writes `cf` with DVC's section order (checked as DVC does, given its level).
 
     DVC-compat: DVC reads named sections (`remote`, `machine`, `db`) into their own
     maps and writes them back after the plain sections, so they always come last.
+    It checks the levels below `level` merged with the new file before writing it,
+    and every level after.
     """
+    if ed is not None and level is not None:
+        _check_sections(ed.merged_to(level, cf), cf.path, after=False)
     plain = {n: v for n, v in cf.sections.items() if section_kind(n)[1] is None}
     named = {
         n: v
@@ -217,6 +292,8 @@ def save(cf: ConfigFile) -> None:
     rest = {n: v for n, v in cf.sections.items() if n not in plain and n not in named}
     cf.sections = {**plain, **named, **rest}
     cf.save()
+    if ed is not None and level is not None:
+        _check_sections(ed.merged_to(None), cf.path, after=True)
 
 
 # --- config -----------------------------------------------------------------------------------
@@ -262,18 +339,21 @@ def set_value(ed: Editor, name: str, value: str, level: str = "repo") -> Path:
     cf = ed.load(level)
     check_value(section, key, value, cf.path)
     kind, sub = section_kind(section)
-    if kind == "remote" and sub is not None and key != "url":
-        has_url = any(
-            "url" in other.sections.get(section, {}) for _lvl, other in ed.levels()
-        ) or "url" in cf.sections.get(section, {})
-        if not has_url:
-            raise RemoteConfigError(
-                f"`{cf.path}`: remote `{sub}` doesn't exist; add it with `mlvc remote add`"
-            )
+    # DVC-compat: the url must come from this level or one below it.
+    if (
+        kind == "remote"
+        and sub is not None
+        and key != "url"
+        and "url" not in ed.merged_to(level, cf).get(section, {})
+    ):
+        raise RemoteConfigError(
+            f"`{cf.path}`: remote `{sub}` doesn't exist at this level or below; "
+            "add it with `mlvc remote add`"
+        )
     if (kind, key) in PATH_KEYS:
         value = ed.store_path(value, cf)
     cf.sections.setdefault(section, {})[key] = value
-    save(cf)
+    save(cf, ed, level)
     return cf.path
 
 
@@ -285,9 +365,9 @@ def unset(ed: Editor, name: str, level: str = "repo") -> Path:
     if key not in values:
         raise ConfigError(f"`{cf.path}`: option `{name}` is not set in this file, nothing to unset")
     del values[key]
-    if not values:
+    if not values and section_kind(section)[1] is None:
         del cf.sections[section]
-    save(cf)
+    save(cf, ed, level)
     return cf.path
 
 
@@ -325,6 +405,14 @@ def _remote_exists(ed: Editor, name: str) -> bool:
     return any(_remote_section(name) in cf.sections for _lvl, cf in ed.levels())
 
 
+def _shadowing(ed: Editor, level: str) -> list[tuple[str, ConfigFile]]:
+    """DVC-compat: the levels `remote remove`/`rename` rewrite after `level`'s own file:
+    every level above it, from `local` down (each file is rewritten, even unchanged)."""
+    order = list(reversed(LEVELS))
+    above = order[: order.index(level)]
+    return [(lvl, ed.load(lvl)) for lvl in above if level_paths(ed.dvc_dir).get(lvl) is not None]
+
+
 def add_remote(
     ed: Editor,
     name: str,
@@ -346,44 +434,55 @@ def add_remote(
     cf.sections[section] = {"url": ed.store_path(url, cf)}
     if default:
         cf.sections.setdefault("core", {})["remote"] = name
-    save(cf)
+    save(cf, ed, level)
     return name
 
 
 def remove_remote(ed: Editor, name: str, *, level: str = "repo") -> None:
-    """Removes remote `name`, and unsets `core.remote` wherever it named it."""
+    """Removes remote `name`, and unsets `core.remote` where it named it."""
     name = name.lower()
     cf = ed.load(level)
     section = _remote_section(name)
     if section not in cf.sections:
         raise RemoteConfigError(f"`{cf.path}`: remote `{name}` doesn't exist")
     del cf.sections[section]
-    save(cf)
-    # DVC-compat: a removed default remote stops being the default at every level.
-    for _lvl, other in ed.levels():
+    save(cf, ed, level)
+    # DVC-compat: only at `level` and the levels above it (a default set in a lower
+    # level is left), and only a value spelled exactly as the name.
+    for lvl, other in [*_shadowing(ed, level), (level, ed.load(level))]:
         core = other.sections.get("core", {})
-        if core.get("remote", "").lower() == name:
+        if core.get("remote") == name:
             del core["remote"]
-            if not core:
-                del other.sections["core"]
-            save(other)
+        if not core:
+            other.sections.pop("core", None)
+        save(other, ed, lvl)
 
 
 def rename_remote(ed: Editor, old: str, new: str, *, level: str = "repo") -> None:
-    """Renames a remote; it moves to the end of its file, and defaults follow it."""
-    old, new = old.lower(), new.lower()
+    """Renames a remote; it moves to the end of its file, and defaults follow it.
+
+    DVC-compat: only the old name is lower-cased; the new one is stored as typed.
+    """
+    old = old.lower()
+    if _remote_exists(ed, new.lower()):
+        raise RemoteConfigError(
+            f"`{ed.path(level)}`: remote `{new}` already exists; choose another name"
+        )
     cf = ed.load(level)
     if _remote_section(old) not in cf.sections:
         raise RemoteConfigError(f"`{cf.path}`: remote `{old}` doesn't exist")
-    if _remote_exists(ed, new):
-        raise RemoteConfigError(f"`{cf.path}`: remote `{new}` already exists; choose another name")
     cf.sections[_remote_section(new)] = cf.sections.pop(_remote_section(old))
-    save(cf)
-    for _lvl, other in ed.levels():
-        core = other.sections.get("core", {})
-        if core.get("remote", "").lower() == old:
-            core["remote"] = new
-            save(other)
+    _rename_default(cf, old, new)
+    save(cf, ed, level)
+    for lvl, other in _shadowing(ed, level):
+        _rename_default(other, old, new)
+        save(other, ed, lvl)
+
+
+def _rename_default(cf: ConfigFile, old: str, new: str) -> None:
+    core = cf.sections.get("core", {})
+    if core.get("remote") == old:
+        core["remote"] = new
 
 
 def modify_remote(
@@ -392,48 +491,56 @@ def modify_remote(
     key: str,
     value: str | None,
     *,
-    level: str = "repo",
+    level: str | None = "repo",
 ) -> None:
-    """Sets (or with `value=None` unsets) one option of an existing remote."""
+    """Sets (or with `value=None` unsets) one option of an existing remote.
+
+    `level` None: the repo's file, as when no level is named on the command line.
+    """
     name = name.lower()
-    if not _remote_exists(ed, name):
-        path = ed.path(level)
-        raise RemoteConfigError(
-            f"`{path}`: remote `{name}` doesn't exist; add it with `mlvc remote add`"
-        )
-    cf = ed.load(level)
+    cf = ed.load(level or "repo")
     section = _remote_section(name)
+    # DVC-compat: the remote must be defined at the named level or one below it; with
+    # no level named, at any level (though the repo's file is the one written).
+    if section not in ed.merged_to(level, cf):
+        where = " at this level or below" if level else ""
+        raise RemoteConfigError(
+            f"`{cf.path}`: remote `{name}` doesn't exist{where}; add it with `mlvc remote add`"
+        )
+    values = cf.sections.setdefault(section, {})
     if value is None:
-        values = cf.sections.get(section, {})
-        if key not in values:
-            return  # DVC-compat: unsetting an option that is not set succeeds quietly
-        del values[key]
-        if not values:
-            del cf.sections[section]
+        # DVC-compat: unsetting an option that is not set succeeds; the emptied
+        # section is written as a bare header.
+        values.pop(key, None)
     else:
         check_value(section, key, value, cf.path)
-        if key == "url":
+        if ("remote", key) in PATH_KEYS:
             value = ed.store_path(value, cf)
-        cf.sections.setdefault(section, {})[key] = value
-    save(cf)
+        values[key] = value
+    save(cf, ed, level or "repo")
 
 
-def set_default(ed: Editor, name: str | None, *, level: str = "repo") -> None:
-    """Sets `core.remote` (None unsets it); the remote must exist, as in DVC."""
-    cf = ed.load(level)
+def set_default(ed: Editor, name: str | None, *, level: str | None = "repo") -> None:
+    """Sets `core.remote` (None unsets it); the remote must exist, as in DVC.
+
+    `level` None: the repo's file, as when no level is named on the command line.
+    """
+    cf = ed.load(level or "repo")
     core = cf.sections.setdefault("core", {})
     if name is None:
         core.pop("remote", None)
     else:
         name = name.lower()
-        if not _remote_exists(ed, name):
+        # DVC-compat: at the named level or one below it; with none named, at any level.
+        if _remote_section(name) not in ed.merged_to(level, cf):
+            where = " at this level or below" if level else ""
             raise RemoteConfigError(
-                f"`{cf.path}`: remote `{name}` doesn't exist, so it cannot be the default"
+                f"`{cf.path}`: remote `{name}` doesn't exist{where}, so it cannot be the default"
             )
         core["remote"] = name
     if not core:
         del cf.sections["core"]
-    save(cf)
+    save(cf, ed, level or "repo")
 
 
 def get_default(ed: Editor, level: str | None = None) -> str | None:
