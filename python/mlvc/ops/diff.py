@@ -346,6 +346,10 @@ def diff(
         return {}
     a = resolve_rev(repo, a_rev or "HEAD")
     b = resolve_rev(repo, b_rev) if b_rev else None
+    if a == b and (a_rev or "HEAD") != b_rev:
+        # DVC-compat: one commit under two names is read once, as "HEAD,main", so
+        # targets it lacks are not missing at either name: nothing to compare.
+        return {}
     old_outs = cached_outs_at(repo, a)
     new_outs = cached_outs_at(repo, b)
     targets = list(targets)
@@ -374,28 +378,37 @@ def diff(
     new = new.only(new_keys)
     for c in compare(old, new, hash_only=False):
         key_path = (c.new if c.typ == RENAME else (c.old or c.new)).path  # type: ignore[union-attr]
-        if not in_targets(key_path, keys):
-            continue
-        if c.typ == ADD and c.new:
-            result[ADD].append(_entry_json(c.new))
-        elif c.typ == DELETE and c.old:
-            result[DELETE].append(_entry_json(c.old))
-        elif c.typ == MODIFY and c.old and c.new:
-            result[MODIFY].append(
-                {"path": c.old.display, "hash": {"old": c.old.shown_hash, "new": c.new.shown_hash}}
-            )
-        elif c.typ == RENAME and c.old and c.new:
-            result[RENAME].append(
-                {"path": {"old": c.old.display, "new": c.new.display}, "hash": c.old.shown_hash}
-            )
-        if with_missing and c.old and c.old.hash and not repo.objects.contains(c.old.hash):
-            result["not in cache"].append(_entry_json(c.old))
+        # DVC-compat: DVC diffs under each target in turn, so a path inside several
+        # targets (`dir` and `dir/f`) is listed once per target.
+        times = sum(in_targets(key_path, [k]) for k in keys) if keys else 1
+        for _ in range(times):
+            _record(repo, result, c, with_missing=with_missing)
     if not any(result.values()):
         return {}
     for entries in result.values():
         # DVC-compat: `dvc diff` sorts each list by path (the old path for renames).
         entries.sort(key=lambda e: e["path"]["old"] if isinstance(e["path"], dict) else e["path"])
     return result
+
+
+def _record(
+    repo: Repo, result: dict[str, list[dict[str, Any]]], c: Change, *, with_missing: bool
+) -> None:
+    """Adds one change to `diff`'s result (and to "not in cache" when its data is missing)."""
+    if c.typ == ADD and c.new:
+        result[ADD].append(_entry_json(c.new))
+    elif c.typ == DELETE and c.old:
+        result[DELETE].append(_entry_json(c.old))
+    elif c.typ == MODIFY and c.old and c.new:
+        result[MODIFY].append(
+            {"path": c.old.display, "hash": {"old": c.old.shown_hash, "new": c.new.shown_hash}}
+        )
+    elif c.typ == RENAME and c.old and c.new:
+        result[RENAME].append(
+            {"path": {"old": c.old.display, "new": c.new.display}, "hash": c.old.shown_hash}
+        )
+    if with_missing and c.old and c.old.hash and not repo.objects.contains(c.old.hash):
+        result["not in cache"].append(_entry_json(c.old))
 
 
 def _touches(out_path: str, keys: list[str]) -> bool:

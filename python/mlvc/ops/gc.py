@@ -24,6 +24,7 @@ import mlvc
 from mlvc import yamlio
 from mlvc.config import ConfigError
 from mlvc.exceptions import MlvcError
+from mlvc.objects import LEGACY_PREFIX, bare, is_legacy, object_id
 from mlvc.output import is_md5_name
 from mlvc.remote.base import RemoteError
 from mlvc.repo import DVC_DIR, Repo
@@ -180,7 +181,8 @@ def _lock_files_at(repo: Repo, rev: str | None) -> Iterator[tuple[str, bytes]]:
 
 
 def _lock_hashes(name: str, data: bytes) -> set[str]:
-    """Hashes of every stage output recorded in one `dvc.lock`."""
+    """Object ids (`mlvc.objects`) of every stage output recorded in one `dvc.lock`:
+    entries without `hash: md5` are DVC 2's, legacy objects."""
     doc: Any = yamlio.loads(data.decode("utf-8"), name)
     found: set[str] = set()
     stages = doc.get("stages") if isinstance(doc, dict) else None
@@ -191,19 +193,20 @@ def _lock_hashes(name: str, data: bytes) -> set[str]:
         for out in outs if isinstance(outs, list) else []:
             md5 = out.get("md5") if isinstance(out, dict) else None
             if isinstance(md5, str) and is_md5_name(md5):
-                found.add(md5)
+                found.add(object_id(md5, out.get("hash")))
     return found
 
 
 def _rev_hashes(repo: Repo, rev: str | None, *, by_remote: bool) -> dict[str | None, set[str]]:
-    """Top-level hashes a revision uses, under the `remote:` of the outputs using them.
+    """Top-level object ids a revision uses, under the `remote:` of the outputs using them.
 
     Without `by_remote` everything is under None, and no `dvc.yaml` is read.
     """
     found: dict[str | None, set[str]] = {}
     for t in outs_at(repo, rev):
-        if t.out.md5 is not None and t.out.cache:
-            found.setdefault(t.out.remote if by_remote else None, set()).add(t.out.md5)
+        oid = t.out.oid
+        if oid is not None and t.out.cache:
+            found.setdefault(t.out.remote if by_remote else None, set()).add(oid)
     locked: set[str] = set()
     for name, data in _lock_files_at(repo, rev):
         locked |= _lock_hashes(name, data)
@@ -212,13 +215,14 @@ def _rev_hashes(repo: Repo, rev: str | None, *, by_remote: bool) -> dict[str | N
         elsewhere: set[str] = set()
         plain: set[str] = set()
         for t in stage_outs_at(repo, rev):
-            if t.out.md5 not in locked:
+            oid = t.out.oid
+            if oid is None or oid not in locked:
                 continue
             if t.out.remote and t.out.cache:
-                found.setdefault(t.out.remote, set()).add(t.out.md5)
-                elsewhere.add(t.out.md5)
+                found.setdefault(t.out.remote, set()).add(oid)
+                elsewhere.add(oid)
             else:
-                plain.add(t.out.md5)
+                plain.add(oid)
         locked -= elsewhere - plain
     if locked:
         found.setdefault(None, set()).update(locked)
@@ -232,7 +236,7 @@ def referenced_hashes(
     on_skip: Callable[[str], None] | None = None,
     by_remote: bool = False,
 ) -> dict[str | None, set[str]]:
-    """Top-level hashes (files and `.dir` ids) the revisions' outputs use.
+    """Top-level object ids (files and `.dir` ids, `mlvc.objects`) the revisions' outputs use.
 
     With `by_remote`, grouped by the `remote:` of the outputs that use them (None:
     outputs that name no remote); without it, all under None.
@@ -265,14 +269,21 @@ def _legacy_path(root: Path, hash_id: str) -> Path:
 
 
 def _read_manifest(stores: list[Path], dir_id: str) -> list[tuple[str, str]] | None:
-    """A `.dir` manifest from the first store holding it (3.x layout, then 2.x)."""
+    """A `.dir` manifest (its entries as object ids) from the first store holding it.
+
+    DVC-compat: a DVC 2 (legacy) tree is read from the 2.x layout only and lists legacy
+    objects; a DVC 3 tree from the 3.x layout only.
+    """
     for root in stores:
+        if is_legacy(dir_id):
+            legacy = _legacy_path(root, bare(dir_id))
+            if legacy.is_file():
+                entries = mlvc.parse_manifest(legacy.read_bytes())
+                return [(rel, LEGACY_PREFIX + h) for rel, h in entries]
+            continue
         cache = mlvc.Cache(root)
         if cache.contains(dir_id):
             return cache.read_manifest(dir_id)
-        legacy = _legacy_path(root, dir_id)
-        if legacy.is_file():
-            return mlvc.parse_manifest(legacy.read_bytes())
     return None
 
 
@@ -303,12 +314,12 @@ def expand(
     if needed:
         more = f" and {len(needed) - 1} more" if len(needed) > 1 else ""
         raise GcError(
-            f"the manifest of directory object `{needed[0]}`{more}, which the workspace"
+            f"the manifest of directory object `{bare(needed[0])}`{more}, which the workspace"
             " uses, is not in the cache, so gc cannot tell which files it needs",
             hint="fetch it first (`mlvc fetch`), or re-add the directory (`mlvc commit -f`)",
         )
     if missing and on_missing is not None:
-        on_missing(missing)
+        on_missing([bare(d) for d in missing])
     return keep
 
 
@@ -356,13 +367,18 @@ def _stale_temp_files(root: Path, now: float, grace: float) -> list[Path]:
 def _sweep_store(
     root: Path, location: str, keep: set[str], *, now: float, grace: float
 ) -> list[Swept]:
-    """Lists unused objects of one store: its 3.x part (plus temp files) and its 2.x part."""
+    """Lists unused objects of one store: its 3.x part (plus temp files) and its 2.x part.
+
+    DVC-compat: each part keeps what outputs of its own kind use; a DVC 2 copy of data
+    that only DVC 3 outputs use goes (DVC's gc compares hash names too).
+    """
     cache = mlvc.Cache(root)
     current = Swept("remote" if location == "remote" else "repo", root)
     current.objects = [Path(cache.object_path(h)) for h in cache.list() if h not in keep]
     current.temp_files = _stale_temp_files(root, now, grace)
     legacy = Swept("remote" if location == "remote" else "legacy", root)
-    legacy.objects = [p for h, p in sorted(_legacy_objects(root).items()) if h not in keep]
+    old = {bare(h) for h in keep if is_legacy(h)}
+    legacy.objects = [p for h, p in sorted(_legacy_objects(root).items()) if h not in old]
     return [current, legacy]
 
 
@@ -495,7 +511,13 @@ def gc(
         keep = expand(used, stores, on_missing, required=in_workspace)
         if not_in_remote:
             for backend, hashes in remotes.values():
-                keep -= backend.exists_many(expand(hashes, stores))
+                ids = expand(hashes, stores)
+                # DVC-compat: DVC asks both layouts of the remote for each md5 name, so
+                # data pushed in either form counts as pushed.
+                names = {bare(h) for h in ids}
+                asked = names | {LEGACY_PREFIX + n for n in names}
+                pushed = {bare(h) for h in backend.exists_many(asked)}
+                keep -= {h for h in ids if bare(h) in pushed}
         now = time.time()
         swept = _sweep_store(repo.cache_dir, "repo", keep, now=now, grace=temp_grace)
         if cloud:

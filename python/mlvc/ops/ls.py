@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import mlvc
+from mlvc._core import ignored_by
 from mlvc.exceptions import MlvcError
 from mlvc.ops.diff import resolve_rev
 from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
@@ -109,7 +110,37 @@ def _workspace_tree(repo: Repo) -> dict[str, Info]:
         for parent in _parents(rel):
             if parent not in infos:
                 infos[parent] = Info(isdir=True, size=(repo.root / parent).stat().st_size)
+    for rel in _bare_dirs(repo, infos):
+        infos[rel] = Info(isdir=True, size=(repo.root / rel).stat().st_size)
     return infos
+
+
+# DVC-compat: names DVC's `.dvcignore` filter always skips, at any depth.
+_ALWAYS_IGNORED = frozenset({".git", ".hg", DVC_DIR})
+
+
+def _bare_dirs(repo: Repo, known: dict[str, Info]) -> list[str]:
+    """Directories on disk that hold no listed file (empty, or only ignored files).
+
+    DVC-compat: DVC lists every directory of the workspace that `.dvcignore` keeps,
+    empty ones too (the file walk only yields files).
+    """
+    found: list[str] = []
+    for dirpath, dirs, _files in os.walk(repo.root):
+        base = Path(dirpath)
+        prefix = base.relative_to(repo.root).as_posix()
+        kept = []
+        for name in dirs:
+            rel = name if prefix == "." else f"{prefix}/{name}"
+            if name in _ALWAYS_IGNORED or (base / name).is_symlink():
+                continue
+            if rel not in known:
+                if repo.is_subrepo_root(rel) or ignored_by(repo.root, base / name):
+                    continue
+                found.append(rel)
+            kept.append(name)
+        dirs[:] = kept
+    return found
 
 
 def _parents(path: str) -> list[str]:
