@@ -490,3 +490,40 @@ def test_pull_run_cache_matches_dvc(
         results[name] = (r.stdout, _runs(clone / ".dvc" / "cache"), (clone / "out.txt").read_text())
     assert results["mlvc"] == results["dvc"]
     assert len(results["mlvc"][1]) == 2
+
+
+def test_transfers_without_any_remote_exit_like_dvc(tmp_path: Path) -> None:
+    """No `-r` and no default remote: fetch and pull only warn (the checkout then
+    fails if data is missing), push fails, and `status -c` of an empty project is fine."""
+    from tests.conftest import dvc_executable
+    from tests.interop.conftest import base_env
+
+    env = base_env(tmp_path)
+    tools = {"mlvc": [sys.executable, "-m", "mlvc"], "dvc": [str(dvc_executable())]}
+    codes: dict[str, list[tuple[str, int, bool]]] = {}
+    for name, argv in tools.items():
+        repo = tmp_path / name
+        repo.mkdir()
+
+        def run(*args: str, cwd: Path = repo, exe: Sequence[str] = argv) -> tuple[int, str]:
+            r = subprocess.run([*exe, *args], cwd=cwd, env=env, capture_output=True, text=True)
+            return r.returncode, r.stderr
+
+        subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)
+        run("init", "-q")
+        seen = []
+        for args in (["status", "-c"], ["push"], ["fetch"], ["pull"]):
+            code, err = run(*args)
+            seen.append((" ".join(args), code, "No remote provided" in err))
+        (repo / "f").write_text("hi\n")
+        run("add", "-q", "f")
+        shutil.rmtree(repo / ".dvc" / "cache")
+        for args in (["fetch"], ["pull"]):
+            code, err = run(*args)
+            seen.append((" ".join(args) + " (data in the workspace)", code, "No remote" in err))
+        (repo / "f").unlink()
+        code, err = run("pull")
+        seen.append(("pull (data nowhere)", code, "No remote provided" in err))
+        codes[name] = seen
+    assert codes["mlvc"] == codes["dvc"]
+    assert [code for _what, code, _warned in codes["dvc"]] == [0, 1, 0, 0, 0, 0, 1]

@@ -64,11 +64,13 @@ def show_status(
             if diff:
                 sys.exit(1)
             return
+        if not diff and not any(repo.project_files()):
+            # DVC-compat: with nothing tracked, no remote is needed to say so.
+            sys.stdout.write(EMPTY_PROJECT)
+            return
         name = transfer.remote_name(repo, remote, None)
         # DVC-compat: the clean message names the remote.
         clean = f"Cache and remote '{name}' are in sync.\n"
-        if not diff and not any(repo.project_files()):
-            clean = EMPTY_PROJECT
         sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
         return
     if all_branches or all_tags or all_commits or jobs is not None:

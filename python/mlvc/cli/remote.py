@@ -93,9 +93,16 @@ def _warn_missing(missing: list[str]) -> None:
             sys.stderr.write(f"md5: {h}\n")
 
 
+def _warn_no_remote(summary: TransferSummary) -> None:
+    if summary.no_remote:
+        # DVC-compat: DVC's words; fetching from no remote is not an error.
+        sys.stderr.write("No remote provided and no default remote set.\n")
+
+
 def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
     from mlvc.ops.checkout import plural
 
+    _warn_no_remote(summary)
     _warn_missing(summary.missing)
     if quiet:
         return
@@ -258,6 +265,7 @@ def register(app: CommandSink) -> None:
                 selection=Selection(with_deps=with_deps, recursive=recursive, glob=glob),
                 run_cache=run_cache,
             )
+        _warn_no_remote(result.fetch)
         _warn_missing([*result.fetch.missing, *result.fetch.failed])
         if result.fetch.corrupt:
             from mlvc.ops.transfer import CorruptDownloadError

@@ -47,6 +47,8 @@ class TransferSummary:
     remotes: list[str] = field(default_factory=list)
     # Downloaded objects that did not match their ids (remote `verify`): not kept.
     corrupt: list[str] = field(default_factory=list)
+    # No `-r` and no default remote: outputs naming no remote were not fetched.
+    no_remote: bool = False
 
 
 @dataclass
@@ -406,6 +408,9 @@ def push(
             summary.transferred += len(runs_remote.upload_runs(repo.cache_dir))
         outs = _select(repo, targets, cwd, scope, selection)
         outs = [t for t in outs if t.out.push]
+        if not outs:
+            # DVC-compat: push needs a remote even with nothing to send (fetch does not).
+            remote_name(repo, remote, None)
         tally = Tally(progress)  # one count over every remote
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
@@ -448,6 +453,10 @@ def fetch(
         if run_cache and (runs_remote := _run_cache_remote(repo, remote)) is not None:
             runs_remote.download_runs(repo.cache_dir)
         outs = _select(repo, targets, cwd, scope, selection)
+        if remote is None and repo.config.chosen_remote(None) is None:
+            # DVC-compat: a warning, not an error; what the checkout then lacks fails it.
+            summary.no_remote = True
+            outs = [t for t in outs if t.out.remote]
         tally = Tally(progress)  # one count over every remote
         for name, group in _group(repo, outs, remote).items():
             backend = open_remote(repo.config, name)
