@@ -135,7 +135,6 @@ class Tree:
         With `track_vars`, stages record the values `${...}` took from files.
         """
         if self._pipelines is None or (track_vars and not self._pipelines_track_vars):
-            self._pipelines_track_vars = track_vars
             if self._files is None:
                 self._pipelines = load_pipelines(
                     self.repo, defer_errors=True, track_vars=track_vars
@@ -158,6 +157,8 @@ class Tree:
                         )
                     )
                 self._pipelines = Pipelines(root=self.repo.root, files=files)
+            # Set once loaded: a load that fails must not mark older pipelines as tracked.
+            self._pipelines_track_vars = track_vars
         if not defer_errors:
             for file in self._pipelines.files:
                 for error in file.broken.values():
