@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import Any, Final, NamedTuple
 
+from mlvc.cli import _LAST_WINS
+
 
 class DirectCommand(NamedTuple):
     """A command that may run directly: its words, flags and body."""
@@ -26,9 +28,6 @@ class DirectCommand(NamedTuple):
     defaults: dict[str, Any]
     # The body, `module:function`, called with keyword arguments.
     body: str
-    # DVC-compat: parameters argparse stores into one destination, so that the
-    # flag given last wins (`repro --ignore-errors -k` keeps going, then fails).
-    last_wins: tuple[frozenset[str], ...] = ()
 
 
 _COMMON_FLAGS: Final = {
@@ -154,7 +153,6 @@ COMMANDS: Final = (
             "verbose": False,
         },
         body="mlvc.cli._repro:run_repro",
-        last_wins=(frozenset({"keep_going", "ignore_errors"}),),
     ),
 )
 
@@ -170,6 +168,9 @@ def parse(args: list[str]) -> tuple[DirectCommand, dict[str, Any]] | None:
     else:
         return None
     params = dict(command.defaults)
+    # DVC-compat: flags argparse stores into one destination, as the parser's
+    # pre-processing reads them (`repro --ignore-errors -k` keeps going, then fails).
+    last_wins = {s: g for g in _LAST_WINS.get(command.words[0], ()) for s in g}
     targets: list[str] = []
     rest = args[len(command.words) :]
     for i, word in enumerate(rest):
@@ -181,9 +182,8 @@ def parse(args: list[str]) -> tuple[DirectCommand, dict[str, Any]] | None:
             return None
         if word in _OPTIONAL_VALUE and i + 1 < len(rest) and not rest[i + 1].startswith("-"):
             return None
-        for group in command.last_wins:
-            if name in group:
-                params.update(dict.fromkeys(group, False))
+        for other in last_wins.get(word, ()):
+            params[command.flags[other]] = False
         params[name] = True
     if targets:
         params["targets"] = targets
