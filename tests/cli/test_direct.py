@@ -132,6 +132,18 @@ def _run_both(line: str, repo: Path, env: dict[str, str]) -> tuple[Any, Any]:
     return results[0], results[1]
 
 
+def _same_both_ways(lines: str, repo: Path, env: dict[str, str]) -> set[Any]:
+    """Runs each line directly and through the parser; both must end alike.
+    Returns the distinct `(exit code, stdout, stderr)` seen."""
+    outputs = set()
+    for line in lines.strip().splitlines():
+        assert _direct.parse(shlex.split(line)) is not None, line
+        direct, parsed = _run_both(line, repo, env)
+        assert direct == parsed, line
+        outputs.add(direct)
+    return outputs
+
+
 def test_direct_runs_match_the_parser(tmp_path: Path) -> None:
     env = base_env(tmp_path)
     repo = tmp_path / "repo"
@@ -148,12 +160,7 @@ def test_direct_runs_match_the_parser(tmp_path: Path) -> None:
     (repo / "data" / "x").write_text("changed\n")
     (repo / "f").unlink()
     (repo / "new").write_text("n\n")
-    outputs = set()
-    for line in COMMAND_LINES.strip().splitlines():
-        assert _direct.parse(shlex.split(line)) is not None, line
-        direct, parsed = _run_both(line, repo, env)
-        assert direct == parsed, line
-        outputs.add(direct)
+    outputs = _same_both_ways(COMMAND_LINES, repo, env)
     # The lines differ in what they print and how they end: real output was compared.
     assert len(outputs) >= 10
     assert {code for code, _, _ in outputs} == {0, 1}
@@ -193,12 +200,7 @@ def test_direct_repro_matches_the_parser(tmp_path: Path) -> None:
     mlvc = [sys.executable, "-m", "mlvc"]
     for argv in (["git", "init", "-q"], [*mlvc, "init", "-q"], [*mlvc, "repro", "-q"]):
         subprocess.run(argv, cwd=repo, env=env, check=True)
-    outputs = set()
-    for line in REPRO_LINES.strip().splitlines():
-        assert _direct.parse(shlex.split(line)) is not None, line
-        direct, parsed = _run_both(line, repo, env)
-        assert direct == parsed, line
-        outputs.add(direct)
+    outputs = _same_both_ways(REPRO_LINES, repo, env)
     assert len(outputs) >= 5
     assert {code for code, _, _ in outputs} == {0, 255}
 

@@ -36,6 +36,18 @@ def test_a_command_registers_only_its_module() -> None:
     assert "mlvc.cli.hashing" in r.stdout and "mlvc.cli.remote" not in r.stdout
 
 
+def _run_importing(repo: Path, *command: str) -> tuple[str, set[str]]:
+    """Runs `mlvc COMMAND` in `repo`; its stdout and every module it imported."""
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "mlvc", *command],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return r.stdout, {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()}
+
+
 def test_status_imports_neither_inspect_nor_subprocess(tmp_path: Path) -> None:
     """Together about 9 ms of a 40 ms `status` in a small repository."""
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
@@ -45,14 +57,7 @@ def test_status_imports_neither_inspect_nor_subprocess(tmp_path: Path) -> None:
         [sys.executable, "-m", "mlvc", "add", "-q", "data.txt"], cwd=tmp_path, check=True
     )
     for command in (["status"], ["data", "status"]):
-        r = subprocess.run(
-            [sys.executable, "-X", "importtime", "-m", "mlvc", *command],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()}
+        _stdout, imported = _run_importing(tmp_path, *command)
         assert "mlvc.ops.status" in imported or "mlvc.ops.data_status" in imported
         assert not imported & {"inspect", "subprocess"}, command
 
@@ -64,15 +69,8 @@ def test_a_no_op_repro_imports_neither_typer_nor_inspect_nor_subprocess(tmp_path
         "stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n"
     )
     subprocess.run([sys.executable, "-m", "mlvc", "repro", "-q"], cwd=tmp_path, check=True)
-    r = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "mlvc", "repro"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "Data and pipelines are up to date." in r.stdout
-    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()}
+    stdout, imported = _run_importing(tmp_path, "repro")
+    assert "Data and pipelines are up to date." in stdout
     assert "mlvc.ops.repro" in imported
     assert not imported & {"typer", "inspect", "subprocess"}
 

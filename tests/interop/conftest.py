@@ -108,6 +108,17 @@ def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
     return found
 
 
+def assert_same(tools: Tools, *args: str, cwd: Path | None = None) -> str:
+    """Runs one command with both tools; stdout and exit code must match."""
+    mlvc, dvc, _git, _repo = tools
+    ours = mlvc(*args, cwd=cwd, check=False)
+    theirs = dvc(*args, cwd=cwd, check=False)
+    where = f"({cwd.name if cwd else '.'}) {' '.join(args)}"
+    assert ours.returncode == theirs.returncode, f"{where}\n{ours.stderr}\n{theirs.stderr}"
+    assert ours.stdout == theirs.stdout, f"{where}\nmlvc:\n{ours.stdout}\ndvc:\n{theirs.stdout}"
+    return ours.stdout
+
+
 def write(root: Path, files: dict[str, str]) -> None:
     """Writes each file (repository path: text), making its directories."""
     for rel, text in files.items():

@@ -9,22 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, write
+from tests.interop.conftest import Runner, assert_same, write
 from tests.interop.test_legacy_dvcfile_interop import make_2x_repo
 from tests.interop.test_legacy_lock_interop import put
 
 Tools = tuple[Runner, Runner, Runner, Path]
-
-
-def assert_same(tools: Tools, *args: str, cwd: Path | None = None) -> str:
-    """Runs one command with both tools; stdout and exit code must match."""
-    mlvc, dvc, _git, _repo = tools
-    ours = mlvc(*args, cwd=cwd, check=False)
-    theirs = dvc(*args, cwd=cwd, check=False)
-    where = f"({cwd.name if cwd else '.'}) {' '.join(args)}"
-    assert ours.returncode == theirs.returncode, f"{where}\n{ours.stderr}\n{theirs.stderr}"
-    assert ours.stdout == theirs.stdout, f"{where}\nmlvc:\n{ours.stdout}\ndvc:\n{theirs.stdout}"
-    return ours.stdout
 
 
 def test_ls_lists_directories_left_empty_in_the_workspace_like_dvc(tools: Tools) -> None:

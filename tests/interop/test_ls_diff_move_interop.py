@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, snapshot, write
+from tests.interop.conftest import Runner, assert_same, snapshot, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 
@@ -23,17 +23,6 @@ stages:
     - sub/metric.json:
         cache: false
 """
-
-
-def assert_same(tools: Tools, *args: str, cwd: Path | None = None) -> str:
-    """Runs one command with both tools; stdout and exit code must match."""
-    mlvc, dvc, _git, _repo = tools
-    ours = mlvc(*args, cwd=cwd, check=False)
-    theirs = dvc(*args, cwd=cwd, check=False)
-    where = f"({cwd.name if cwd else '.'}) {' '.join(args)}"
-    assert ours.returncode == theirs.returncode, f"{where}\n{ours.stderr}\n{theirs.stderr}"
-    assert ours.stdout == theirs.stdout, f"{where}\nmlvc:\n{ours.stdout}\ndvc:\n{theirs.stdout}"
-    return ours.stdout
 
 
 def listing_repo(tools: Tools) -> Path:
