@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::staged::{sweep_stale, StagedDir};
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
-use crate::walk::{walk_files, FileMeta, WalkEntry, WalkOptions};
+use crate::walk::{walk_files_and_empty_dirs, FileMeta, WalkEntry, WalkOptions};
 
 /// One file to materialise.
 #[derive(Debug, Clone)]
@@ -541,6 +541,8 @@ pub fn checkout_tree_within(
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|(e, _)| e.relpath.as_slice()).collect();
     let mut extra: Vec<PathBuf> = Vec::new();
+    // DVC-compat: a tree has no empty directories, so checkout removes them.
+    let mut empty_dirs: Vec<PathBuf> = Vec::new();
     if !dest_dir_absent {
         let walk_opts = WalkOptions {
             ignore_root: opts.ignore_root.clone(),
@@ -563,12 +565,17 @@ pub fn checkout_tree_within(
                 }
             };
             match std::fs::symlink_metadata(&top) {
-                Ok(m) if m.is_dir() => extra.extend(
-                    walk_files(&top, &walk_opts, Some(progress))?
-                        .into_iter()
-                        .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
-                        .map(|w| w.path),
-                ),
+                Ok(m) if m.is_dir() => {
+                    let (files, empty) =
+                        walk_files_and_empty_dirs(&top, &walk_opts, Some(progress))?;
+                    extra.extend(
+                        files
+                            .into_iter()
+                            .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
+                            .map(|w| w.path),
+                    );
+                    empty_dirs.extend(empty);
+                }
                 Ok(_) if !wanted.contains(root.as_slice()) => extra.push(top),
                 _ => {}
             }
@@ -602,7 +609,7 @@ pub fn checkout_tree_within(
         }
         None => done?,
     };
-    if report.conflicts.is_empty() && !report.removed.is_empty() {
+    if report.conflicts.is_empty() && !(report.removed.is_empty() && empty_dirs.is_empty()) {
         // Directories of the tree stay when emptied (their files may be outside `within`).
         let mut tree_dirs: HashSet<PathBuf> = HashSet::new();
         for e in &all {
@@ -612,6 +619,13 @@ pub fn checkout_tree_within(
         let mut pruned = Vec::new();
         for p in &report.removed {
             prune_empty_parents(p, dest, &tree_dirs, &mut pruned);
+        }
+        empty_dirs.sort_unstable();
+        for d in empty_dirs {
+            if !tree_dirs.contains(&d) && std::fs::remove_dir(&d).is_ok() {
+                pruned.push(d.clone());
+                prune_empty_parents(&d, dest, &tree_dirs, &mut pruned);
+            }
         }
         report.removed.extend(pruned);
     }

@@ -3,7 +3,7 @@
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
@@ -276,10 +276,25 @@ pub fn walk_files(
     walk_map(root, opts, progress, Ok)
 }
 
+/// [`walk_files`], and the directories below `root` that hold no entry at all
+/// (not even an ignored one), in no particular order.
+pub fn walk_files_and_empty_dirs(
+    root: &Path,
+    opts: &WalkOptions,
+    progress: Option<&Progress>,
+) -> Result<(Vec<WalkEntry>, Vec<PathBuf>)> {
+    let empty = Mutex::new(Vec::new());
+    let files = walk_with(root, opts, progress, Some(&empty), Ok)?;
+    let empty = empty.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((files, empty))
+}
+
 struct WalkContext<'a, F> {
     visit: &'a F,
     progress: Option<&'a Progress>,
     remove_stale_temps: bool,
+    /// Where to record empty directories, when asked.
+    empty_dirs: Option<&'a Mutex<Vec<PathBuf>>>,
 }
 
 /// Walks `root` in parallel and applies `visit` to every tracked file on the
@@ -290,6 +305,20 @@ pub fn walk_map<T, F>(
     root: &Path,
     opts: &WalkOptions,
     progress: Option<&Progress>,
+    visit: F,
+) -> Result<Vec<T>>
+where
+    T: Send,
+    F: Fn(WalkEntry) -> Result<T> + Sync,
+{
+    walk_with(root, opts, progress, None, visit)
+}
+
+fn walk_with<T, F>(
+    root: &Path,
+    opts: &WalkOptions,
+    progress: Option<&Progress>,
+    empty_dirs: Option<&Mutex<Vec<PathBuf>>>,
     visit: F,
 ) -> Result<Vec<T>>
 where
@@ -312,6 +341,7 @@ where
         visit: &visit,
         progress,
         remove_stale_temps: opts.remove_stale_temps,
+        empty_dirs,
     };
     let runs = crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))?;
     // Each directory hands up its runs of results rather than one merged vector,
@@ -501,7 +531,9 @@ where
     let mut children: Vec<(Child, bool)> = Vec::new();
     let mut has_ignore_file = false;
     let mut is_repository = false;
+    let mut any_entry = false;
     let read_error = handle.for_each(|name, d_type| {
+        any_entry = true;
         if ALWAYS_IGNORED.iter().any(|n| name == n.as_bytes()) {
             is_repository |= name == DVC_DIR_NAME.as_bytes();
             return Ok(());
@@ -550,6 +582,15 @@ where
     })?;
     if let Some(e) = read_error {
         return Err(Error::io(dir, e));
+    }
+    if !any_entry && !rel.is_empty() {
+        if let Some(empty) = ctx.empty_dirs {
+            empty
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(dir.to_path_buf());
+        }
+        return Ok(Vec::new());
     }
     if is_repository && !rel.is_empty() {
         // DVC-compat: a directory below the walk's root holding `.dvc` is a

@@ -129,6 +129,38 @@ def test_checkout_relink_keeps_an_execute_bit_inside_a_directory_like_dvc(
     assert found[1][:2] == ([0o755, 0o644], True)
 
 
+def test_checkout_removes_empty_directories_inside_tracked_data_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, _git, repo = tools
+
+    def listing() -> list[str]:
+        return sorted(p.relative_to(repo).as_posix() for p in (repo / "d").rglob("*"))
+
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "copy")
+        (repo / "d/sub").mkdir(parents=True)
+        (repo / "d/x").write_text("x\n")
+        (repo / "d/sub/y").write_text("y\n")
+        tool("add", "-q", "d")
+        (repo / ".dvcignore").write_text("*.tmp\n")
+        (repo / "d/e1/e2").mkdir(parents=True)
+        (repo / "d/sub/e3").mkdir()
+        (repo / "d/only_ignored").mkdir()
+        (repo / "d/only_ignored/t.tmp").write_text("t\n")
+        runs = [tool("checkout").stdout, listing()]
+        # With a target inside the directory, only what lies below it is touched.
+        (repo / "d/e4").mkdir()
+        (repo / "d/sub/e5").mkdir()
+        runs += [tool("checkout", "d/sub").stdout, listing(), tool("status").stdout]
+        found.append(runs)
+        (repo / ".dvcignore").unlink()
+    assert found[0] == found[1]
+    assert found[1][1] == ["d/only_ignored", "d/only_ignored/t.tmp", "d/sub", "d/sub/y", "d/x"]
+    assert found[1][0] == "M       d/\n"
+
+
 def test_checkout_removes_outputs_no_longer_tracked_like_dvc(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     git("config", "user.email", "t@example.com")
