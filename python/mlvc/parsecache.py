@@ -101,7 +101,18 @@ def _keeps(data: Any) -> bool:
         decoded = json.loads(json.dumps(data, allow_nan=False))
     except (TypeError, ValueError):
         return False
-    return bool(decoded == data) and _same_types(decoded, data)
+    return bool(decoded == data) and _same_types(decoded, data) and not _shares(data, set())
+
+
+def _shares(data: Any, seen: set[int]) -> bool:
+    """Whether a dict or list is reached twice (YAML aliases): JSON would part them,
+    and the writer must see them shared to write the anchors back."""
+    if isinstance(data, dict | list):
+        if id(data) in seen:
+            return True
+        seen.add(id(data))
+        return any(_shares(v, seen) for v in (data.values() if isinstance(data, dict) else data))
+    return False
 
 
 def _same_types(a: Any, b: Any) -> bool:

@@ -10,6 +10,7 @@ Loading uses libyaml's parser where available, with the same 1.2 resolver, so
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,14 @@ class _Dumper(
         )
         Yaml12Resolver.__init__(self)
 
+    # Anchors made so far in the document being written.
+    anchor_count = 0
+
+    def generate_anchor(self, node: Any) -> str:
+        # Counted here: the serializer resets its own count after every dump.
+        self.anchor_count += 1
+        return f"id{self.anchor_count:03d}"
+
     def choose_scalar_style(self) -> str:
         # DVC-compat: ruamel double-quotes a string holding `'` or a line break
         # where PyYAML would single-quote it.
@@ -411,13 +420,33 @@ _Dumper.add_representer(float, _Dumper.represent_float)
 
 def dumps(data: Any) -> str:
     """Serialises `data` exactly as DVC's YAML writer would."""
+    return dumps_anchored(data, 0)[0]
+
+
+def dumps_anchored(data: Any, anchors_before: int) -> tuple[str, int]:
+    """`dumps` of a part of a document in which `anchors_before` anchors came
+    before; returns the text and the count of anchors after it.
+
+    A dict or list reached twice is written once with an anchor (`&id001`) and
+    then as an alias (`*id001`), numbered through the whole document as DVC's
+    writer numbers them.
+    """
     fast = _dumps_simple(data)
     if fast is not None:
-        return fast
-    out: str = yaml.dump(data, Dumper=_Dumper)
+        return fast, anchors_before
+    stream = io.StringIO()
+    dumper = _Dumper(stream)
+    dumper.anchor_count = anchors_before
+    try:
+        dumper.open()
+        dumper.represent(data)
+        dumper.close()
+    finally:
+        dumper.dispose()
+    out = stream.getvalue()
     if "-\n" in out:
         out = _NULL_ITEM.sub("\\g<0> ", out)
-    return out
+    return out, dumper.anchor_count
 
 
 # DVC-compat: a null list item is written as `- ` (ruamel keeps the space after
@@ -458,6 +487,13 @@ def _dumps_simple(data: Any) -> str | None:
     if type(data) is not dict or not data:
         return None
     lines: list[str] = []
+    # Containers met so far: one met twice needs an anchor, which only the emitter writes.
+    seen: set[int] = set()
+
+    def first_visit(container: Any) -> bool:
+        before = len(seen)
+        seen.add(id(container))
+        return len(seen) > before
 
     def mapping(d: dict[Any, Any], indent: str, first_prefix: str | None) -> bool:
         prefix = first_prefix
@@ -468,13 +504,13 @@ def _dumps_simple(data: Any) -> str | None:
             if k is None:
                 return False
             if type(value) is dict:
-                if not value:
+                if not value or not first_visit(value):
                     return False
                 lines.append(f"{lead}{k}:")
                 if not mapping(value, indent + "  ", None):
                     return False
             elif type(value) is list:
-                if not value:
+                if not value or not first_visit(value):
                     return False
                 lines.append(f"{lead}{k}:")
                 if not sequence(value, indent):
@@ -489,7 +525,9 @@ def _dumps_simple(data: Any) -> str | None:
     def sequence(items: list[Any], indent: str) -> bool:
         for item in items:
             if type(item) is dict:
-                if not item or not mapping(item, indent + "  ", indent + "- "):
+                if not item or not first_visit(item):
+                    return False
+                if not mapping(item, indent + "  ", indent + "- "):
                     return False
             else:
                 text = _scalar_text(item)

@@ -48,13 +48,29 @@ def hash_entry(path: str, info: HashInfo) -> dict[str, Any]:
     return entry
 
 
-def plain(value: Any) -> Any:
-    """`value` with tuples (from `.py` params) as lists, the way DVC's YAML writes them."""
+def plain(value: Any, copies: dict[int, Any] | None = None) -> Any:
+    """`value` with tuples (from `.py` params) as lists, the way DVC's YAML writes them.
+
+    With `copies` (shared by the calls for one params file), a container met
+    again is given the copy made the first time. DVC-compat: DVC keeps the one
+    value that two listed keys reach (`train` and `train.sub`), and its writer
+    then gives it an anchor and an alias.
+    """
+    # The empty tuple is one object everywhere, and never anchored.
+    memo = copies if isinstance(value, dict | list | tuple) and value != () else None
+    if memo is not None:
+        known = memo.get(id(value))
+        if known is not None:
+            return known
     if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    return value
+        out: Any = [plain(v, copies) for v in value]
+    elif isinstance(value, dict):
+        out = {k: plain(v, copies) for k, v in value.items()}
+    else:
+        return value
+    if memo is not None:
+        memo[id(value)] = out
+    return out
 
 
 def stage_entry(
@@ -79,7 +95,8 @@ def stage_entry(
             names.insert(0, "params.yaml")
         for name in names:
             values = params[name]
-            ordered[name] = {k: plain(values[k]) for k in sorted(values)}
+            copies: dict[int, Any] = {}
+            ordered[name] = {k: plain(values[k], copies) for k in sorted(values)}
         entry["params"] = ordered
     if outs:
         entry["outs"] = [hash_entry(p, i) for p, i in sorted(outs, key=lambda o: o[0])]
@@ -93,7 +110,7 @@ class LockFile:
     path: Path
     data: dict[str, Any] = field(default_factory=dict)
     exists: bool = False
-    _blocks: dict[str, tuple[Any, str]] = field(default_factory=dict, repr=False)
+    _blocks: dict[str, tuple[Any, int, str, int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, path: Path, shown: str | None = None) -> LockFile:
@@ -157,16 +174,20 @@ class LockFile:
         # every stage, and dumping (or even comparing) a thousand entries each
         # time would be quadratic. Entries are replaced by `set`, never changed
         # in place, so an entry that is the very object dumped before is unchanged.
+        # Anchors are numbered through the file, so a block is reused only after
+        # as many anchors as when it was dumped.
         parts = [_SCHEMA_LINE, "stages:\n"]
+        anchors = 0
         for name, entry in self.stages.items():
             cached = self._blocks.get(name)
-            if cached is None or cached[0] is not entry:
-                text = yamlio.dumps({"stages": {name: entry}})
-                cached = (entry, text[len("stages:\n") :])
+            if cached is None or cached[0] is not entry or cached[1] != anchors:
+                text, after = yamlio.dumps_anchored({"stages": {name: entry}}, anchors)
+                cached = (entry, anchors, text[len("stages:\n") :], after)
                 self._blocks[name] = cached
-            parts.append(cached[1])
+            parts.append(cached[2])
+            anchors = cached[3]
         if rest:
-            parts.append(yamlio.dumps(rest))
+            parts.append(yamlio.dumps_anchored(rest, anchors)[0])
         return "".join(parts)
 
     def save(self) -> None:
