@@ -283,18 +283,38 @@ pub fn walk_files_and_empty_dirs(
     opts: &WalkOptions,
     progress: Option<&Progress>,
 ) -> Result<(Vec<WalkEntry>, Vec<PathBuf>)> {
-    let empty = Mutex::new(Vec::new());
-    let files = walk_with(root, opts, progress, Some(&empty), Ok)?;
-    let empty = empty.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok((files, empty))
+    walk_files_and_dirs(root, opts, progress, DirsWanted::Empty)
+}
+
+/// Which directories a walk records besides the files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirsWanted {
+    /// Those that hold no entry at all (not even an ignored one).
+    Empty,
+    /// Every directory the walk enters (kept by `.dvcignore`, not a repository).
+    All,
+}
+
+/// [`walk_files`], and the directories below `root` that `wanted` names, in no
+/// particular order.
+pub fn walk_files_and_dirs(
+    root: &Path,
+    opts: &WalkOptions,
+    progress: Option<&Progress>,
+    wanted: DirsWanted,
+) -> Result<(Vec<WalkEntry>, Vec<PathBuf>)> {
+    let dirs = Mutex::new(Vec::new());
+    let files = walk_with(root, opts, progress, Some((wanted, &dirs)), Ok)?;
+    let dirs = dirs.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok((files, dirs))
 }
 
 struct WalkContext<'a, F> {
     visit: &'a F,
     progress: Option<&'a Progress>,
     remove_stale_temps: bool,
-    /// Where to record empty directories, when asked.
-    empty_dirs: Option<&'a Mutex<Vec<PathBuf>>>,
+    /// Which directories to record, and where, when asked.
+    dirs: Option<(DirsWanted, &'a Mutex<Vec<PathBuf>>)>,
 }
 
 /// Walks `root` in parallel and applies `visit` to every tracked file on the
@@ -318,7 +338,7 @@ fn walk_with<T, F>(
     root: &Path,
     opts: &WalkOptions,
     progress: Option<&Progress>,
-    empty_dirs: Option<&Mutex<Vec<PathBuf>>>,
+    dirs: Option<(DirsWanted, &Mutex<Vec<PathBuf>>)>,
     visit: F,
 ) -> Result<Vec<T>>
 where
@@ -341,7 +361,7 @@ where
         visit: &visit,
         progress,
         remove_stale_temps: opts.remove_stale_temps,
-        empty_dirs,
+        dirs,
     };
     let runs = crate::digest::pool(opts.threads)?.install(|| walk_dir(&ctx, &root, &[], &stack))?;
     // Each directory hands up its runs of results rather than one merged vector,
@@ -584,11 +604,8 @@ where
         return Err(Error::io(dir, e));
     }
     if !any_entry && !rel.is_empty() {
-        if let Some(empty) = ctx.empty_dirs {
-            empty
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(dir.to_path_buf());
+        if let Some((_, dirs)) = ctx.dirs {
+            record_dir(dirs, dir);
         }
         return Ok(Vec::new());
     }
@@ -596,6 +613,11 @@ where
         // DVC-compat: a directory below the walk's root holding `.dvc` is a
         // repository of its own (`dvc init --subdir`), never part of this tree.
         return Ok(Vec::new());
+    }
+    if let Some((DirsWanted::All, dirs)) = ctx.dirs {
+        if !rel.is_empty() {
+            record_dir(dirs, dir);
+        }
     }
     let own;
     let stack = match has_ignore_file
@@ -655,6 +677,12 @@ where
         runs.push(files_run);
     }
     Ok(runs)
+}
+
+fn record_dir(dirs: &Mutex<Vec<PathBuf>>, dir: &Path) {
+    dirs.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(dir.to_path_buf());
 }
 
 /// A child's sort key: its relpath, followed by `/` for a directory.

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mlvc
-from mlvc._core import ignored_by
+from mlvc._core import walk_with_dirs
 from mlvc.exceptions import MlvcError
 from mlvc.ops.diff import resolve_rev
 from mlvc.repo import DVC_DIR, Repo, outside_subrepos, subrepo_roots
@@ -101,46 +100,19 @@ def _git_tree(repo: Repo, commit: str) -> dict[str, Info]:
 
 
 def _workspace_tree(repo: Repo) -> dict[str, Info]:
-    """Files and directories on disk (`.dvcignore` applied), with `stat` sizes."""
+    """Files and directories on disk (`.dvcignore` applied), with `stat` sizes.
+
+    DVC-compat: every directory `.dvcignore` keeps is listed, empty ones too.
+    """
     infos: dict[str, Info] = {ROOT: Info(isdir=True, size=repo.root.stat().st_size)}
-    walked = {f.relpath: f for f in mlvc.walk(repo.root, ignore_root=repo.root)}
+    files, dirs = walk_with_dirs(repo.root, ignore_root=repo.root)
+    walked = {f.relpath: f for f in files}
     for rel in repo.outside_subrepos(walked):
         f = walked[rel]
         infos[rel] = Info(isdir=False, size=f.size, isexec=f.isexec)
-        for parent in _parents(rel):
-            if parent not in infos:
-                infos[parent] = Info(isdir=True, size=(repo.root / parent).stat().st_size)
-    for rel in _bare_dirs(repo, infos):
+    for rel in dirs:
         infos[rel] = Info(isdir=True, size=(repo.root / rel).stat().st_size)
     return infos
-
-
-# DVC-compat: names DVC's `.dvcignore` filter always skips, at any depth.
-_ALWAYS_IGNORED = frozenset({".git", ".hg", DVC_DIR})
-
-
-def _bare_dirs(repo: Repo, known: dict[str, Info]) -> list[str]:
-    """Directories on disk that hold no listed file (empty, or only ignored files).
-
-    DVC-compat: DVC lists every directory of the workspace that `.dvcignore` keeps,
-    empty ones too (the file walk only yields files).
-    """
-    found: list[str] = []
-    for dirpath, dirs, _files in os.walk(repo.root):
-        base = Path(dirpath)
-        prefix = base.relative_to(repo.root).as_posix()
-        kept = []
-        for name in dirs:
-            rel = name if prefix == "." else f"{prefix}/{name}"
-            if name in _ALWAYS_IGNORED or (base / name).is_symlink():
-                continue
-            if rel not in known:
-                if repo.is_subrepo_root(rel) or ignored_by(repo.root, base / name):
-                    continue
-                found.append(rel)
-            kept.append(name)
-        dirs[:] = kept
-    return found
 
 
 def _parents(path: str) -> list[str]:

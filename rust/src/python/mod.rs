@@ -25,7 +25,7 @@ use crate::hash::{HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::link::{parse_link_types, supported_link_types as probe_link_types, Linker};
 use crate::state::StateDb;
 use crate::tree::{self, TreeEntry};
-use crate::walk::{walk_files, WalkOptions};
+use crate::walk::{walk_files, walk_files_and_dirs, DirsWanted, WalkOptions};
 use errors::to_py;
 use run::{is_small_work, run_long, run_small_or_long};
 
@@ -161,6 +161,18 @@ pub struct WalkedFile {
     isexec: bool,
     mtime_ns: i64,
     is_symlink: bool,
+}
+
+impl WalkedFile {
+    fn from_entry(e: crate::walk::WalkEntry) -> Self {
+        WalkedFile {
+            relpath: os(&e.relpath),
+            size: e.meta.size,
+            isexec: e.meta.is_exec(),
+            mtime_ns: e.meta.mtime_ns,
+            is_symlink: e.is_symlink,
+        }
+    }
 }
 
 /// The outcome of a checkout.
@@ -333,16 +345,37 @@ fn walk(
     };
     let mut entries = run_long(py, None, |p| walk_files(&path, &opts, Some(p)))?;
     entries.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
-    Ok(entries
-        .into_iter()
-        .map(|e| WalkedFile {
-            relpath: os(&e.relpath),
-            size: e.meta.size,
-            isexec: e.meta.is_exec(),
-            mtime_ns: e.meta.mtime_ns,
-            is_symlink: e.is_symlink,
-        })
-        .collect())
+    Ok(entries.into_iter().map(WalkedFile::from_entry).collect())
+}
+
+/// [`walk`], and the relative paths of every directory it entered (kept by
+/// `.dvcignore`, not a repository of its own), sorted.
+#[pyfunction]
+#[pyo3(signature = (path, ignore_root=None, jobs=0))]
+fn walk_with_dirs(
+    py: Python<'_>,
+    path: PathBuf,
+    ignore_root: Option<PathBuf>,
+    jobs: usize,
+) -> PyResult<(Vec<WalkedFile>, Vec<OsString>)> {
+    let opts = WalkOptions {
+        ignore_root,
+        threads: jobs,
+        remove_stale_temps: false,
+    };
+    let root = crate::walk::absolute(&path).map_err(to_py)?;
+    let (mut entries, dirs) = run_long(py, None, |p| {
+        walk_files_and_dirs(&root, &opts, Some(p), DirsWanted::All)
+    })?;
+    entries.sort_unstable_by(|a, b| tree::compare_relpaths(&a.relpath, &b.relpath));
+    let mut dirs: Vec<OsString> = dirs
+        .iter()
+        .filter_map(|d| d.strip_prefix(&root).ok())
+        .map(|d| d.as_os_str().to_os_string())
+        .collect();
+    dirs.sort_unstable();
+    let files = entries.into_iter().map(WalkedFile::from_entry).collect();
+    Ok((files, dirs))
 }
 
 /// Writes `data` as the new file `path` with `mode` (parents created as needed),
@@ -761,6 +794,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hash_files, m)?)?;
     m.add_function(wrap_pyfunction!(hash_tree, m)?)?;
     m.add_function(wrap_pyfunction!(walk, m)?)?;
+    m.add_function(wrap_pyfunction!(walk_with_dirs, m)?)?;
     m.add_function(wrap_pyfunction!(ignored_by, m)?)?;
     m.add_function(wrap_pyfunction!(write_new_file, m)?)?;
     m.add_function(wrap_pyfunction!(build_manifest, m)?)?;
