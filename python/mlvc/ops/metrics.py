@@ -10,16 +10,19 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mlvc import yamlio
-from mlvc.exceptions import MlvcError
+from mlvc._core import ignored_by, walk
+from mlvc.exceptions import DvcYamlError, MlvcError, ParamsFileError
 from mlvc.objects import object_id
 from mlvc.ops.diff import UnknownRevisionError, resolve_rev
 from mlvc.pipeline.lockfile import LockFile, lock_path_for
+from mlvc.pipeline.model import PROJECT_FILE
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.revtree import Tree
 from mlvc.repo import Repo
@@ -72,7 +75,8 @@ def parse_file(data: bytes, rel: str) -> Any:
             return tomllib.loads(text)
         if suffix == ".py":
             return parse_params(text, suffix, rel)
-        return yamlio.loads(text, rel)
+        # DVC-compat: ruamel refuses a mapping that repeats a key; `loads_marked` does too.
+        return yamlio.loads_marked(text, rel)[0]
     except json.JSONDecodeError as exc:
         raise MetricsFileError(
             f"`{rel}:{exc.lineno}:{exc.colno}`: invalid JSON: {exc.msg}", "JSONFileCorruptedError"
@@ -97,6 +101,11 @@ def extract_metrics(value: Any) -> Any:
     return out
 
 
+def _is_dvc_file(name: str) -> bool:
+    """DVC-compat: the names DVC's file system hides from listings (`_is_dvc_file`)."""
+    return name in (PROJECT_FILE, ".dvcignore") or name.endswith(".dvc")
+
+
 class RevFiles:
     """A revision's files as DVC's reports see them (its `DVCFileSystem`): those of git
     (or the workspace) and, from the cache, those of the directory outputs that the
@@ -105,6 +114,7 @@ class RevFiles:
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
         self._dir_files: dict[str, str] | None = None
+        self._shadow: tempfile.TemporaryDirectory[str] | Literal[False] | None = None
 
     def _outputs(self) -> dict[str, str]:
         """Repository path -> object id of every file inside a recorded directory output."""
@@ -135,16 +145,65 @@ class RevFiles:
                         self._dir_files[f"{base}/{rel}"] = file_oid
         return self._dir_files
 
+    def _ignore_root(self) -> Path | None:
+        """Where to ask `.dvcignore` about this revision's paths: the workspace, or for a
+        commit a stand-in of it (its `.dvcignore` files and empty files in the places of
+        the others); None when the commit's `.dvcignore` files hold no rule."""
+        if self.tree.commit is None:
+            return self.tree.repo.root
+        if self._shadow is None:
+            files = self.tree.find(".")
+            rules = {}
+            for rel in files:
+                if posixpath.basename(rel) == ".dvcignore":
+                    text = self.tree.read(rel)
+                    if any(ln.strip() and not ln.startswith(b"#") for ln in text.splitlines()):
+                        rules[rel] = text
+            self._shadow = tempfile.TemporaryDirectory(prefix="mlvc-ignore-") if rules else False
+            if self._shadow:
+                base = Path(self._shadow.name)
+                for rel in files:
+                    (base / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (base / rel).write_bytes(rules.get(rel, b""))
+        return Path(self._shadow.name) if self._shadow else None
+
+    def _ignored(self, rel: str) -> bool:
+        """Whether this revision's `.dvcignore` files hide the path `rel`."""
+        root = self._ignore_root() if rel != "." else None
+        return root is not None and ignored_by(root, root / rel) is not None
+
     def isdir(self, rel: str) -> bool:
-        prefix = rel + "/"
-        return self.tree.isdir(rel) or any(p.startswith(prefix) for p in self._outputs())
+        prefix = "" if rel == "." else rel + "/"
+        if not (self.tree.isdir(rel) or any(p.startswith(prefix) for p in self._outputs())):
+            return False
+        # DVC-compat: a directory `.dvcignore` hides is no directory: read, it fails.
+        # Asked last: for a commit, the answer needs a stand-in of its files.
+        return not self._ignored(rel)
+
+    def _listed(self, rel: str) -> list[str]:
+        """The files of git (or of the workspace) under `rel` that `.dvcignore` keeps."""
+        if not self.tree.isdir(rel):
+            return []
+        root = self._ignore_root()
+        if root is None:
+            return self.tree.find(rel)
+        prefix = "" if rel == "." else rel + "/"
+        # The walk skips `.git`, `.dvc` and what `.dvcignore` hides.
+        walked = [prefix + f.relpath for f in walk(root / rel, ignore_root=root)]
+        if self.tree.commit is not None:
+            return walked
+        return self.tree.repo.outside_subrepos(walked)
 
     def find(self, rel: str) -> list[str]:
-        """Every file under the directory `rel`, sorted."""
-        found = set(self.tree.find(rel)) if self.tree.isdir(rel) else set()
+        """Every file under the directory `rel`, sorted (DVC's `DVCFileSystem.find`)."""
         prefix = "" if rel == "." else rel + "/"
+        found = set(self._listed(rel))
         found.update(p for p in self._outputs() if p.startswith(prefix))
-        return sorted(found)
+        # DVC-compat: a listing leaves out `dvc.yaml`, `.dvcignore` and `*.dvc` files
+        # and directories (`.dvc/` among them).
+        return sorted(
+            p for p in found if not any(_is_dvc_file(part) for part in p[len(prefix) :].split("/"))
+        )
 
     def read(self, rel: str) -> bytes:
         """The file's bytes; FileNotFoundError when neither git nor the cache has them."""
@@ -270,11 +329,16 @@ def format_dict(d: dict[Any, Any]) -> dict[Any, Any]:
     return out
 
 
-def flatten(d: dict[Any, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested mappings as one level with dotted keys (empty mappings disappear)."""
-    out: dict[str, Any] = {}
+def flatten(d: dict[Any, Any], parent: Any = None) -> dict[Any, Any]:
+    """Nested mappings as one level with dotted keys (empty mappings disappear).
+
+    DVC-compat: flatten_dict's `dot` reducer: a top-level key keeps its type (a YAML
+    `null` or `1` key is no string, and JSON shows `null` as `"null"`), and a key
+    under a `null` key is not prefixed.
+    """
+    out: dict[Any, Any] = {}
     for key, value in d.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
+        name = key if parent is None else f"{parent}.{key}"
         if isinstance(value, dict):
             out.update(flatten(value, name))
         else:
@@ -382,9 +446,37 @@ def errors(results: dict[str, RevResult]) -> list[tuple[str, str | None, BaseExc
     return found
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and the exceptions it was raised from, outermost first."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 20:
+        chain.append(chain[-1].__cause__)
+    return chain
+
+
+def _corrupted_file_kind(exc: BaseException) -> str | None:
+    """DVC-compat: DVC names the file format when a revision's pipelines fail to load
+    because a `vars`/params file, or `dvc.yaml` itself, does not parse."""
+    chain = _causes(exc)
+    if any(isinstance(e, ParamsFileError) for e in chain):
+        for e in chain:
+            if isinstance(e, yamlio.YamlError):
+                return "YAMLFileCorruptedError"
+            if isinstance(e, json.JSONDecodeError):
+                return "JSONFileCorruptedError"
+            if isinstance(e, tomllib.TOMLDecodeError):
+                return "TOMLFileCorruptedError"
+            if isinstance(e, SyntaxError):
+                return "PythonFileCorruptedError"
+        return None
+    if isinstance(exc, DvcYamlError) and any(isinstance(e, yamlio.YamlError) for e in chain):
+        return "YAMLSyntaxError"
+    return None
+
+
 def error_json(exc: BaseException) -> dict[str, str]:
     """DVC-compat: errors in `--json` output are `{"type", "msg"}`."""
-    kind = getattr(exc, "kind", None) or type(exc).__name__
+    kind = getattr(exc, "kind", None) or _corrupted_file_kind(exc) or type(exc).__name__
     return {"type": kind, "msg": str(exc)}
 
 
@@ -431,7 +523,8 @@ def metrics_rows(
             cells = {k: format_field(v, precision, True) for k, v in flat.items()}
             columns.update(dict.fromkeys(cells))
             rows.append({"\0rev": rev, "\0path": shown(path), **cells})
-    keys = sorted(columns)
+    # DVC crashes sorting keys of different types (a YAML `1` key beside `a`).
+    keys = sorted(columns, key=str)
     headers = (["Revision"] if with_revision else []) + ["Path", *keys]
     fields = (["\0rev"] if with_revision else []) + ["\0path", *keys]
     return headers, [[r.get(f, "-") for f in fields] for r in rows]
@@ -448,7 +541,7 @@ def diff_rows(
     """Rows of a `metrics diff`/`params diff` table: path, key, old, new[, change]."""
     rows = []
     for path, changes in diff_data.items():
-        for key in sorted(changes):
+        for key in sorted(changes, key=str):
             change = changes[key]
             cells = [
                 shown(path),

@@ -7,8 +7,10 @@ As DVC does, the values are read from the params files of each revision (not fro
 
 from __future__ import annotations
 
+import os
 import posixpath
 from copy import deepcopy
+from pathlib import Path
 from typing import Any
 
 from mlvc.ops.metrics import (
@@ -17,10 +19,8 @@ from mlvc.ops.metrics import (
     RevResult,
     compared_revisions,
     diff_results,
-    expand,
     gather,
     parse_file,
-    repo_target,
 )
 from mlvc.pipeline.params import DEFAULT_PARAMS_FILE
 from mlvc.pipeline.revtree import Tree
@@ -109,13 +109,17 @@ def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[s
     files = RevFiles(tree)
     result: dict[str, Any] = {}
     for path, keys in _merge(entries).items():
-        for file in expand(files, [path]):
+        # DVC-compat: a target that climbs above the root (`../p.yaml`) reads the
+        # file at the root, and keeps its own name.
+        inside = posixpath.normpath("/" + path).lstrip("/") or "."
+        found = {f: f for f in files.find(inside)} if files.isdir(inside) else {path: inside}
+        for name, file in found.items():
             try:
                 # DVC-compat: an empty (falsy) params file reads as `{}` and shows nothing.
                 data = parse_file(files.read(file), file) or {}
-                result[file] = {"data": select_keys(data, keys) if keys else data}
+                result[name] = {"data": select_keys(data, keys) if keys else data}
             except (OSError, MetricsFileError) as exc:
-                result[file] = {"error": exc}
+                result[name] = {"error": exc}
     if pipelines is not None:
         # DVC-compat: values `${...}` took from other files count as params too,
         # as recorded when the stages were resolved.
@@ -126,6 +130,18 @@ def collect_params(tree: Tree, targets: list[str], *, deps_only: bool) -> dict[s
                     used.setdefault(file, {}).update(values)
         result.update({file: {"data": values} for file, values in used.items()})
     return result
+
+
+def params_target(repo: Repo, target: str) -> str:
+    """A `--targets` path of `params diff` as a repository path.
+
+    DVC-compat: unlike `metrics diff`, DVC reads a relative params target from the
+    repository's root, wherever the command runs (an absolute one is made relative to
+    the root).
+    """
+    if os.path.isabs(target):
+        target = os.path.relpath(target, repo.root)
+    return posixpath.normpath(Path(target).as_posix())
 
 
 def params_diff(
@@ -141,6 +157,6 @@ def params_diff(
     revs = compared_revisions(repo, a_rev, b_rev)
     if revs is None:
         return {}, {}
-    rel = [repo_target(repo, t) for t in targets]
+    rel = [params_target(repo, t) for t in targets]
     results = gather(repo, revs, lambda tree: collect_params(tree, rel, deps_only=deps_only))
     return diff_results(results, a_rev, b_rev, with_unchanged=with_unchanged), results
