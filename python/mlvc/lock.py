@@ -28,6 +28,16 @@ TIMEOUT_S = 3.0
 WAIT_FOR_LOCK = False
 
 
+def write_owner(fd: int) -> None:
+    """Writes ` <pid>` into a lock file as `zc.lockfile` does, truncating only what the
+    old content has beyond it: on ext4, a file truncated and rewritten is flushed at
+    close (`auto_da_alloc`), which costs up to milliseconds."""
+    owner = f" {os.getpid()}\n".encode()
+    os.pwrite(fd, owner, 0)
+    if os.fstat(fd).st_size > len(owner):
+        os.ftruncate(fd, len(owner))
+
+
 class LockError(MlvcError):
     """Another DVC or mlvc process holds the repository lock."""
 
@@ -82,8 +92,7 @@ class RepoLock:
                     raise self._busy() from None
                 time.sleep(delay)
                 continue
-            os.ftruncate(fd, 0)
-            os.write(fd, f" {os.getpid()}\n".encode())
+            write_owner(fd)
             self._fd = fd
             return
 

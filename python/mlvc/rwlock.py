@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlvc.exceptions import MlvcError
 from mlvc.fsutil import atomic_write_bytes
-from mlvc.lock import RETRIES, TIMEOUT_S
+from mlvc.lock import RETRIES, TIMEOUT_S, write_owner
 
 if TYPE_CHECKING:
     from mlvc.pipeline.model import Stage
@@ -120,6 +120,28 @@ def _valid(data: Any) -> bool:
     )
 
 
+# A write(2) within one page is never torn by a signal: the file then holds the
+# old bytes or the new ones.
+_PAGE = 4096
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Writes the rwlock's entries, padded with spaces to the old length (JSON ignores
+    them), in one write over the file's bytes: no truncation or rename, each of which
+    ext4 follows with a flush. Longer than a page, the file is renamed into place
+    instead, so that a process killed while writing cannot leave a torn file that
+    blocks every later command."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    try:
+        size = os.fstat(fd).st_size
+        if max(size, len(data)) <= _PAGE:
+            os.pwrite(fd, data.ljust(size), 0)
+            return
+    finally:
+        os.close(fd)
+    atomic_write_bytes(path, data)
+
+
 class RWLock:
     """This process's side of `.dvc/tmp/rwlock` during one run.
 
@@ -179,8 +201,7 @@ class RWLock:
                 time.sleep(delay)
                 continue
             try:
-                os.ftruncate(fd, 0)
-                os.write(fd, f" {os.getpid()}\n".encode())
+                write_owner(fd)
                 yield
             finally:
                 os.close(fd)  # which unlocks it
@@ -224,9 +245,7 @@ class RWLock:
                 _release(lock, mode, self.info, [p for m, p in pending if m == mode])
             yield lock
             # DVC-compat: `json.dump` with its default separators (`dumps` is the same text).
-            # Renamed into place (DVC rewrites it in place): a process killed while
-            # writing cannot leave a torn file that blocks every later command.
-            atomic_write_bytes(self.path, json.dumps(lock).encode())
+            _store(self.path, json.dumps(lock).encode())
             self._remember(lock)
             del pending[:]
 
