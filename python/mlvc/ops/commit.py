@@ -8,7 +8,7 @@ from pathlib import Path
 
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
-from mlvc.exceptions import MlvcError
+from mlvc.exceptions import MlvcError, PipelineError
 from mlvc.gitignore import GitIndex, GitTrackedOutputError
 from mlvc.ops.checkout import legacy_unchanged
 from mlvc.ops.save import is_empty, save_output
@@ -19,6 +19,13 @@ from mlvc.rwlock import refuse_busy
 
 # Asked before a changed stage is committed; True commits it.
 Ask = Callable[[str], bool]
+
+
+class StageCommitError(PipelineError):
+    """A stage or pipeline that could not be committed (DVC-compat: `dvc commit`
+    reports any failure with exit 1, where `repro` exits with 255)."""
+
+    exit_code = 1
 
 
 class CommitDeclinedError(MlvcError):
@@ -68,8 +75,32 @@ def commit(
     `mlvc.ops.targets.collect` says. Without `relink` (`--no-relink`), the workspace is
     left as it is (see `add`). Returns the `.dvc` and lock files that changed.
     """
+    try:
+        return _commit(
+            repo, targets or [], cwd, jobs, progress, echo, with_deps, recursive, relink, ask, warn
+        )
+    except PipelineError as exc:
+        # DVC-compat: `dvc commit` turns every failure (a missing dep, output or param,
+        # a bad `dvc.yaml`) into "failed to commit" and exit 1.
+        if isinstance(exc, StageCommitError):
+            raise
+        raise StageCommitError(str(exc), exc.hint) from exc
+
+
+def _commit(
+    repo: Repo,
+    targets: list[str],
+    cwd: Path | None,
+    jobs: int,
+    progress: Progress | None,
+    echo: Callable[[str], None],
+    with_deps: bool,
+    recursive: bool,
+    relink: bool,
+    ask: Ask | None,
+    warn: Callable[[str], None],
+) -> list[Path]:
     cwd = (cwd or Path.cwd()).absolute()
-    targets = targets or []
     changed: list[Path] = []
     with repo.lock():
         dvcfiles, stages = _chosen(repo, targets, cwd, with_deps=with_deps, recursive=recursive)

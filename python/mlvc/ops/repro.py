@@ -40,6 +40,7 @@ from mlvc.pipeline.model import DVCFILE_SUFFIX, PROJECT_FILE, Out, Pipelines, St
 from mlvc.pipeline.run import Processes, StageRun
 from mlvc.pipeline.runcache import RunCache, can_cache, can_save
 from mlvc.pipeline.status import (
+    ALWAYS_CHANGED,
     CHANGED_COMMAND,
     DELETED,
     NOT_IN_CACHE,
@@ -384,6 +385,8 @@ class _Runner:
             return stage_status(self.ws, stage, first_only=True).changed
         status = stage_status(self.ws, stage)
         for item in status.items:
+            if item == ALWAYS_CHANGED and stage.frozen:
+                continue  # DVC-compat: a frozen stage is not run for being always changed
             if isinstance(item, str):
                 return True
             if "changed outs" in item:
@@ -574,11 +577,16 @@ class _Runner:
         for dep in stage.deps:
             self.ws.invalidate(stage.repo_path(dep))
         deps = self._dep_infos(stage)
+        if self.committing:
+            self.outputs_present(stage, ignore=True)
         outs: list[tuple[str, HashInfo]] = []
         # DVC-compat: `--no-commit` hashes outputs for `dvc.lock` but stores
         # nothing in the cache, and records no run.
         store = not self.no_commit
-        cache_uncached = store and save_run and can_save(stage)
+        # DVC-compat: `commit` records the run even with an uncached plain output
+        # (storing that output too); `repro` records none then.
+        savable = can_cache(stage) if self.committing else can_save(stage)
+        cache_uncached = store and save_run and savable
         for out in stage.outs:
             rel = stage.repo_path(out.path)
             path = self.repo.root / rel
@@ -620,6 +628,26 @@ class _Runner:
             # Written by `chores`, while the next command runs.
             self._runs_pending.append((self.shown(stage), entry))
         return entry
+
+    def outputs_present(self, stage: Stage, *, ignore: bool = False) -> None:
+        """Raises for a stage's first missing output, nothing stored yet.
+
+        DVC-compat: `commit` saves (hashes and, with `ignore`, ignores in git) every
+        output of a stage before any goes to the cache: a missing one stops the stage
+        with the outputs before it ignored, none of them cached.
+        """
+        for out in stage.outs:
+            rel = stage.repo_path(out.path)
+            path = self.repo.root / rel
+            if not os.path.lexists(path):
+                raise ReproError(
+                    f"stage `{self.shown(stage)}`: output `{rel}` does not exist",
+                    "make the command write it, or remove it from the stage's outputs",
+                )
+            if ignore and out.cache and self.repo.scm is not None:
+                changed = self.ignores.add(path)
+                if changed is not None and changed not in self.result.to_stage:
+                    self.result.to_stage.append(changed)
 
     def _place_new(self, lock_path: str, stages: dict[str, Any], name: str) -> None:
         """Keeps entries this run adds in plan order, whatever order parallel runs end in.
@@ -754,8 +782,12 @@ def repro(
     them; `confirm` is asked before each stage that needs reproducing.
     """
     cwd = (cwd or Path.cwd()).absolute()
+    if all_pipelines or whole_pipeline:
+        # DVC-compat: `-P` and `-p` drop `-s` and `--downstream` altogether, so the
+        # stages downstream of a failed one are still skipped with `-k`.
+        single_item = downstream = False
     # DVC-compat: `-s` with targets resolves only them.
-    alone = targets if single_item and targets and not all_pipelines else None
+    alone = targets if single_item and targets else None
     stages = all_stages(repo, warn=warn, only_for=alone)
     graph = build_graph(stages)
     steps = planned_steps(
@@ -1090,6 +1122,8 @@ def _start(
         # DVC-compat: a changed frozen stage is not run; its outputs are checked and saved.
         runner.echo(f"Verifying outputs in frozen stage: '{runner.shown(stage)}'\n")
         if not runner.dry:
+            # DVC-compat: every output must be there before any is hashed or cached.
+            runner.outputs_present(stage)
             # DVC-compat: the check is recorded in the run cache, as a run would be.
             runner.commit(stage, param_values(runner.ws, stage), save_run=True)
         runner.result.restored.append(stage.addressing)
@@ -1371,12 +1405,28 @@ def commit_stages(
         warn=runner.warn,
         shown=runner.shown_abs,
     )
-    if ask is not None:
-        _confirm_stages(runner, [stages[i] for i in chosen], cwd, ask)
-    entries = []
-    for i in chosen:
-        stage = stages[i]
-        entries.append((stage, runner.record(stage, param_values(runner.ws, stage), save_run=True)))
+    # DVC-compat: with `-f` every stage is saved (recording its run); without, only
+    # the changed ones are, and the others just have their outputs cached.
+    changed = (
+        None if ask is None else _confirm_stages(runner, [stages[i] for i in chosen], cwd, ask)
+    )
+    entries: list[tuple[Stage, dict[str, Any]]] = []
+    try:
+        for i in chosen:
+            stage = stages[i]
+            save_run = changed is None or stage.addressing in changed
+            entries.append(
+                (stage, runner.record(stage, param_values(runner.ws, stage), save_run=save_run))
+            )
+    except BaseException:
+        # DVC-compat: DVC commits stage by stage and writes each lock file once its
+        # stages (consecutive ones of one `dvc.yaml`) are done: what a failure
+        # interrupts keeps the runs, cached outputs and `.gitignore` entries of the
+        # stages before it, and the lock files of their finished files.
+        failed = stages[chosen[len(entries)]].dvcfile if len(entries) < len(chosen) else None
+        runner.write_locks([(s, e) for s, e in entries if s.dvcfile != failed])
+        runner.flush_locks()
+        raise
     runner.write_locks(entries)
     runner.flush_locks()
     return result
@@ -1384,11 +1434,14 @@ def commit_stages(
 
 def _confirm_stages(
     runner: _Runner, stages: list[Stage], cwd: Path, ask: Callable[[str], bool]
-) -> None:
+) -> set[str]:
     """DVC-compat: a stage whose deps, outputs (not merely uncached ones) or command
-    changed since its `dvc.lock` record is committed only once confirmed."""
+    changed since its `dvc.lock` record is committed only once confirmed.
+
+    Returns the addressings of the changed stages."""
     from mlvc.ops.commit import CommitDeclinedError, changes_message
 
+    changed: set[str] = set()
     for stage in stages:
         deps: list[str] = []
         outs: list[str] = []
@@ -1400,6 +1453,8 @@ def _confirm_stages(
                 deps += list(item.get("changed deps", {}))
                 outs += [p for p, v in item.get("changed outs", {}).items() if v != NOT_IN_CACHE]
         if deps or outs or command:
+            changed.add(stage.addressing)
             question = changes_message(deps, outs, command)
             if not ask(question.format(stage=f"stage: '{runner.shown(stage)}'")):
                 raise CommitDeclinedError(f"unable to commit changed stage `{runner.shown(stage)}`")
+    return changed

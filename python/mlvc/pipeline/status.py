@@ -313,8 +313,9 @@ def stage_status(
         result.items.append({"changed outs": outs})
         if first_only:
             return result
-    # DVC-compat: reported for a frozen stage too, though it does not make it run.
-    if always:
+    # DVC-compat: reported for a frozen stage too, though it does not make it run
+    # (so it is left out when deciding that).
+    if always and not (first_only and stage.frozen):
         result.items.append(ALWAYS_CHANGED)
     if cmd_changed:
         result.items.append(CHANGED_COMMAND)
