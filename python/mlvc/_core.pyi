@@ -144,6 +144,7 @@ class Cache:
         state: State | None = None,
         progress: _Progress | None = None,
         within: Sequence[_Path] | None = None,
+        keep_empty_dirs: bool = False,
     ) -> CheckoutResult: ...
     def checkout_files(
         self,

@@ -47,6 +47,9 @@ pub struct CheckoutOptions {
     pub jobs: usize,
     /// `.dvcignore` root for walking existing directories.
     pub ignore_root: Option<PathBuf>,
+    /// Leave empty directories inside a tree's destination (a relink after saving
+    /// it, which DVC does so); otherwise they go, as the tree has none.
+    pub keep_empty_dirs: bool,
 }
 
 /// What a checkout did, or would have refused to do.
@@ -574,7 +577,9 @@ pub fn checkout_tree_within(
                             .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
                             .map(|w| w.path),
                     );
-                    empty_dirs.extend(empty);
+                    if !opts.keep_empty_dirs {
+                        empty_dirs.extend(empty);
+                    }
                 }
                 Ok(_) if !wanted.contains(root.as_slice()) => extra.push(top),
                 _ => {}

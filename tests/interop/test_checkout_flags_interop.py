@@ -161,6 +161,24 @@ def test_checkout_removes_empty_directories_inside_tracked_data_like_dvc(
     assert found[1][0] == "M       d/\n"
 
 
+def test_add_and_commit_keep_empty_directories_when_linking_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    found = []
+    for tool in (dvc, mlvc):
+        fresh(tool, repo, "hardlink")
+        (repo / "d/empty").mkdir(parents=True)
+        (repo / "d/x").write_text("x\n")
+        tool("add", "-q", "d")
+        (repo / "d/y").write_text("y\n")
+        (repo / "d/e2").mkdir()
+        tool("commit", "-q", "-f", "d.dvc")
+        kept = sorted(p.name for p in (repo / "d").iterdir() if p.is_dir())
+        tool("checkout", "-q", "--relink")
+        found.append((kept, sorted(p.name for p in (repo / "d").iterdir())))
+    assert found[0] == found[1]
+    assert found[1] == (["e2", "empty"], ["x", "y"])
+
+
 def test_checkout_removes_outputs_no_longer_tracked_like_dvc(tools: Tools) -> None:
     mlvc, dvc, git, repo = tools
     git("config", "user.email", "t@example.com")

@@ -75,8 +75,16 @@ def save_output(
         if linked and _already_linked(link_types, tree):
             link_type = "hardlink"  # the links a checkout would make exist already
         elif linked:
+            # DVC-compat: saving keeps the directory's empty subdirectories (checkout
+            # removes them).
             res = repo.cache.checkout_tree(
-                tree.hash, path, link_types=link_types, relink=True, jobs=jobs, state=repo.state
+                tree.hash,
+                path,
+                link_types=link_types,
+                relink=True,
+                jobs=jobs,
+                state=repo.state,
+                keep_empty_dirs=True,
             )
             link_type = res.link_type
         placed.remember(repo.tmp_dir, repo.relpath(path), tree.hash)

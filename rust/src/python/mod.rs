@@ -688,7 +688,8 @@ impl Cache {
     /// Makes directory `dest` match the tree object `dir_hash`.
     ///
     /// `within`: only the paths under these (relative to `dest`, `/`-separated).
-    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None))]
+    /// `keep_empty_dirs`: leave empty directories below `dest` (a relink after saving it).
+    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None, keep_empty_dirs=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_tree(
         &self,
@@ -703,6 +704,7 @@ impl Cache {
         state: Option<&Bound<'_, State>>,
         progress: Option<&Bound<'_, PyAny>>,
         within: Option<Vec<PathBuf>>,
+        keep_empty_dirs: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -710,6 +712,7 @@ impl Cache {
             relink,
             jobs,
             ignore_root,
+            keep_empty_dirs,
         };
         let within: Vec<Vec<u8>> = within
             .unwrap_or_default()
@@ -755,6 +758,7 @@ impl Cache {
             relink,
             jobs,
             ignore_root: None,
+            ..Default::default()
         };
         let items: Vec<CheckoutItem> = items
             .into_iter()
