@@ -13,8 +13,14 @@ from typing import TYPE_CHECKING, Any
 from mlvc import revs
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError
-from mlvc.ops.checkout import CheckoutSummary, checkout, checkout_within
-from mlvc.ops.status import select_dvcfiles, workspace_state
+from mlvc.ops.checkout import (
+    CheckoutFailedError,
+    CheckoutSummary,
+    checkout,
+    checkout_within,
+    conflict_error,
+)
+from mlvc.ops.status import MODIFIED, current_hash, select_dvcfiles, workspace_state
 from mlvc.ops.targets import TargetError, collect
 from mlvc.pipeline.model import DVCFILE_SUFFIX, Stage
 from mlvc.progress import Tally
@@ -371,6 +377,51 @@ def _fetch_manifests(repo: Repo, backend: Remote, outs: list[revs.TrackedOut]) -
         backend.download(repo.objects, absent & backend.exists_many(absent))
 
 
+def _listed_by(repo: Repo, backend: Remote, dir_ids: Iterable[str]) -> set[str]:
+    """The file objects that the `.dir` objects `dir_ids` list (read from the cache, else
+    from the remote).
+
+    DVC-compat: DVC takes a `.dir` object on the remote as proof that the remote holds
+    every file it lists: `push` sends none of them and `status -c` counts them as on the
+    remote, without asking the remote about each file.
+    """
+    files: set[str] = set()
+    for dir_id in dir_ids:
+        if repo.objects.contains(dir_id):
+            entries = list(repo.objects.read_manifest(dir_id))
+        else:
+            entries = backend.read_manifest(dir_id) or []
+        files.update(h for _rel, h in entries)
+    return files
+
+
+def _withheld_manifests(repo: Repo, dir_ids: Iterable[str], absent: set[str]) -> set[str]:
+    """The `.dir` objects among `dir_ids` (all cached) listing a file of `absent`."""
+    return {
+        dir_id
+        for dir_id in dir_ids
+        if any(h in absent for _rel, h in repo.objects.read_manifest(dir_id))
+    }
+
+
+def _fetch_own_remote_manifests(repo: Repo, outs: list[revs.TrackedOut]) -> None:
+    """Brings the missing `.dir` objects of outputs that name their own remote from it.
+
+    DVC-compat: `status -c` leaves such outputs out of its report, but DVC still loads
+    their `.dir` objects (from that remote, whatever `-r` says) into the cache; a remote
+    that cannot be used is passed over quietly.
+    """
+    by_remote: dict[str, list[revs.TrackedOut]] = {}
+    for t in outs:
+        if t.out.remote and t.out.is_dir:
+            by_remote.setdefault(t.out.remote, []).append(t)
+    for name, group in by_remote.items():
+        try:
+            _fetch_manifests(repo, open_remote(repo.config, name), group)
+        except MlvcError:
+            continue
+
+
 def _run_cache_remote(repo: Repo, remote: str | None) -> Remote | None:
     """The remote for `--run-cache`: `-r NAME` or `core.remote`.
 
@@ -411,21 +462,34 @@ def push(
         if not outs:
             # DVC-compat: push needs a remote even with nothing to send (fetch does not).
             remote_name(repo, remote, None)
+        # DVC-compat: with no remote to use, the outputs naming their own remote are
+        # still pushed; the others then fail the push.
+        no_remote = remote is None and repo.config.chosen_remote(None) is None
+        sent = [t for t in outs if t.out.remote or not no_remote]
         tally = Tally(progress)  # one count over every remote
-        for name, group in _group(repo, outs, remote).items():
+        for name, group in _group(repo, sent, remote).items():
             backend = open_remote(repo.config, name)
             summary.remotes.append(name)
             objects, unexpanded = revs.objects_of(repo, group)
             on_remote = backend.exists_many(objects)
             # A `.dir` object that is only on the remote is fine; one found nowhere is missing.
             summary.missing.extend(sorted(unexpanded - on_remote))
-            todo = objects - on_remote - unexpanded
-            result = backend.upload(repo.objects, todo, jobs=jobs, progress=tally.part())
+            dirs = {t.out.oid for t in group if t.out.oid and t.out.is_dir}
+            present = on_remote | _listed_by(repo, backend, dirs & on_remote)
+            todo = objects - present - unexpanded
+            # DVC-compat: a directory some of whose files are in neither the cache nor the
+            # remote has its other files pushed, but not its `.dir` object (DVC still
+            # counts that object as pushed).
+            absent = todo - set(repo.objects.contains_many(todo, jobs=jobs))
+            withheld = _withheld_manifests(repo, todo & dirs, absent)
+            result = backend.upload(repo.objects, todo - withheld, jobs=jobs, progress=tally.part())
             repo.known_objects.learn(
                 name, on_remote | set(result.transferred), unexpanded - on_remote
             )
-            summary.transferred += len(result.transferred)
+            summary.transferred += len(result.transferred) + len(withheld)
             summary.missing.extend(result.missing)
+        if len(sent) < len(outs):
+            remote_name(repo, remote, None)  # raises NoRemoteError
     return summary
 
 
@@ -479,12 +543,22 @@ def fetch(
             )
             summary.transferred += len(result.transferred)
             summary.corrupt += first.corrupt + result.corrupt
-            # DVC-compat: an output's own object found nowhere is a warning; a file its
-            # directory lists but the remote lacks fails the fetch (DVC: "N files failed
-            # to download").
-            top_level = {t.out.oid for t in group if t.out.oid and not t.out.is_dir}
-            for oid in result.missing:
-                (summary.missing if oid in top_level else summary.failed).append(oid)
+            # DVC-compat: an object found nowhere is a warning, but a file that a `.dir`
+            # object on the remote lists fails the fetch (DVC: "N files failed to
+            # download"): DVC takes that `.dir` object as proof the remote holds it.
+            vouched = (
+                _listed_by(repo, backend, backend.exists_many(dirs)) if result.missing else set()
+            )
+            failed = [oid for oid in result.missing if oid in vouched]
+            summary.missing += [oid for oid in result.missing if oid not in vouched]
+            summary.failed += failed
+            if failed:
+                # DVC-compat: DVC keeps a directory's `.dir` object only once all its
+                # files are fetched; one brought here just to list them goes again.
+                dropped = _withheld_manifests(repo, first.transferred, set(failed))
+                for dir_id in dropped:
+                    repo.objects.remove(dir_id)
+                summary.transferred -= len(dropped)
     return summary
 
 
@@ -520,6 +594,10 @@ def pull(
         cwd=cwd,
         progress=progress,
     )
+    if fetched.failed:
+        # DVC-compat: files a directory lists that the remote lacks fail the fetch, and
+        # so the pull, before anything is checked out (even with `--allow-missing`).
+        raise FetchFailedError(fetched.failed)
     wanted: set[str] | None = None  # stages to check out; None: all
     partial: list[revs.TrackedOut] = []  # paths inside outputs
     if targets or sel.glob:
@@ -533,49 +611,111 @@ def pull(
         whole = {t.path for t in chosen if not t.within}
         partial = [t for t in chosen if t.within and t.path not in whole]
     dvc_paths = sorted(w for w in wanted or () if w.endswith(DVCFILE_SUFFIX))
-    ready, failed = (
-        ([], [])
+    plan = (
+        _CheckoutPlan()
         if wanted is not None and not dvc_paths
-        else (_checkout_plan(repo, dvc_paths, repo.root, jobs=jobs))
-    )
-    tally = Tally(checkout_progress)
-    done = (
-        checkout(repo, ready, cwd=repo.root, force=force, jobs=jobs, progress=tally.part())
-        if ready
-        else CheckoutSummary()
+        else _checkout_plan(repo, dvc_paths, repo.root, jobs=jobs)
     )
     unrecorded: list[str] = []
-    if wanted is None or len(dvc_paths) < len(wanted):
-        stages, stage_failed = _stage_checkout_plan(repo, wanted, unrecorded, jobs=jobs)
-        failed += stage_failed
-        if stages:
+    stage_plan = (
+        _stage_checkout_plan(repo, wanted, unrecorded, jobs=jobs)
+        if wanted is None or len(dvc_paths) < len(wanted)
+        else _CheckoutPlan()
+    )
+    failed = plan.failed + stage_plan.failed
+    replaced = plan.replaced + stage_plan.replaced
+    for t in partial:
+        inner = repo.root / t.path / t.within
+        if _manifest_lost(repo, t.out.oid, is_dir=t.out.is_dir) and os.path.lexists(inner):
+            replaced.append((inner, None))
+    if replaced and not force:
+        # DVC-compat: DVC refuses, before checking anything out (even with
+        # `--allow-missing`), to remove or overwrite workspace files the cache lacks.
+        unsaved = _uncached_files(repo, replaced, jobs=jobs)
+        if unsaved:
+            raise conflict_error(unsaved)
+    tally = Tally(checkout_progress)
+    done = CheckoutSummary()
+    for ready in (plan.ready, stage_plan.ready):
+        if ready:
             done.merge(
-                checkout(repo, stages, cwd=repo.root, force=force, jobs=jobs, progress=tally.part())
+                _checkout_reporting(
+                    repo, ready, failed, force=force, jobs=jobs, progress=tally.part()
+                )
             )
     if partial:
         with repo.lock():
             failed += checkout_within(
                 repo, partial, done, force=force, jobs=jobs, progress=tally.part()
             )
+    failed = list(dict.fromkeys(failed))
     return PullSummary(fetched, done, failed, unrecorded)
+
+
+@dataclass
+class _CheckoutPlan:
+    """What a pull checks out, and what it cannot restore."""
+
+    ready: list[str] = field(default_factory=list)  # `.dvc` files or stage names
+    failed: list[str] = field(default_factory=list)  # repo paths of outputs
+    # DVC-compat: outputs the workspace holds changed, and those that cannot be restored
+    # (for a directory whose `.dir` object is lost, whatever the workspace holds): DVC's
+    # checkout replaces or removes them, and refuses to, before changing anything and
+    # unless `--force`, when the cache lacks the content. Each is `(path, its cached
+    # .dir id or None)`.
+    replaced: list[tuple[Path, str | None]] = field(default_factory=list)
+
+    def add_unrestorable(
+        self, repo: Repo, dest: Path, oid: str | None, is_dir: bool, *, modified: bool
+    ) -> bool:
+        """Records an output whose data is not all cached; True when it is to be replaced
+        (the checkout must see it, to fail it and remove what the workspace holds)."""
+        lost = _manifest_lost(repo, oid, is_dir=is_dir)
+        exists = os.path.lexists(dest)
+        if lost or modified or not exists:
+            self.failed.append(repo.relpath(dest))
+        if exists and (lost or modified):
+            self.replaced.append((dest, None if lost or not is_dir else oid))
+            return True
+        return False
+
+
+def _checkout_reporting(
+    repo: Repo,
+    targets: list[str],
+    failed: list[str],
+    *,
+    force: bool,
+    jobs: int,
+    progress: Progress | None,
+) -> CheckoutSummary:
+    """`checkout` of `targets`; outputs it cannot restore are added to `failed` (the pull
+    reports them once all is done) rather than failing it at once."""
+    try:
+        return checkout(repo, targets, cwd=repo.root, force=force, jobs=jobs, progress=progress)
+    except CheckoutFailedError as exc:
+        if exc.summary is None or exc.summary.unrecorded:
+            raise
+        failed += exc.summary.failed
+        return exc.summary
 
 
 def _stage_checkout_plan(
     repo: Repo, wanted: set[str] | None, unrecorded: list[str], *, jobs: int = 0
-) -> tuple[list[str], list[str]]:
-    """Stages whose recorded outputs are all cached, and outputs that cannot be restored.
+) -> _CheckoutPlan:
+    """Stages to check out (those whose recorded outputs are all cached, and those
+    holding an output to be replaced), and outputs that cannot be restored.
 
     DVC-compat: `pull` checks out pipeline outputs too. `wanted`: only these stages.
     Missing outputs of stages that never ran go to `unrecorded` (one in the workspace
     is left alone).
     """
+    plan = _CheckoutPlan()
     if not repo.pipeline_files():
-        return [], []
+        return plan
     from mlvc.ops.repro import locked_outputs, ordered_stages
     from mlvc.pipeline.load import load_pipelines
 
-    ready: list[str] = []
-    failed: list[str] = []
     # `wanted` was resolved by the caller: other stages' errors are not this command's.
     for stage in ordered_stages(load_pipelines(repo, defer_errors=wanted is not None)):
         if wanted is not None and stage.addressing not in wanted:
@@ -586,11 +726,59 @@ def _stage_checkout_plan(
         if not plans:
             continue
         bad = _incomplete(repo, [(o.oid or "", o.is_dir) for _dest, o in plans], jobs)
-        if not bad:
-            ready.append(stage.addressing)
-            continue
-        failed += [repo.relpath(d) for d, o in plans if o.oid in bad and not d.exists()]
-    return ready, failed
+        replacing = False
+        for dest, o in plans:
+            current = (
+                None
+                if not os.path.lexists(dest)
+                else current_hash(repo, dest, jobs=jobs, legacy=o.is_legacy)
+            )
+            modified = current is not None and current[0] != o.md5
+            if o.oid in bad:
+                replacing |= plan.add_unrestorable(repo, dest, o.oid, o.is_dir, modified=modified)
+            elif modified and not o.is_legacy:
+                plan.replaced.append((dest, o.oid if o.is_dir else None))
+        if not bad or replacing:
+            plan.ready.append(stage.addressing)
+    return plan
+
+
+def _manifest_lost(repo: Repo, oid: str | None, *, is_dir: bool) -> bool:
+    """Whether a directory output's `.dir` object is missing from the cache.
+
+    DVC-compat: without it the directory cannot be compared with the workspace, so a
+    pull fails it even when the workspace holds the data: DVC removes the files it
+    cannot account for (refusing to without `--force` when the cache lacks some).
+    """
+    return is_dir and not repo.objects.contains(oid or "")
+
+
+def _uncached_files(
+    repo: Repo, replaced: list[tuple[Path, str | None]], *, jobs: int = 0
+) -> list[str]:
+    """Repo paths of the workspace files a checkout of `replaced` would remove (all of an
+    output's files, or for a directory with a cached `.dir` object those that differ
+    from it) whose content the cache does not hold."""
+    files: list[Path] = []
+    recorded: list[str | None] = []  # each file's hash in its directory's `.dir` object
+    for path, dir_id in replaced:
+        if path.is_dir() and not path.is_symlink():
+            listed = dict(repo.objects.read_manifest(dir_id)) if dir_id is not None else {}
+            for p in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+                files.append(p)
+                recorded.append(listed.get(p.relative_to(path).as_posix()))
+        elif os.path.lexists(path):
+            files.append(path)
+            recorded.append(None)
+    if not files:
+        return []
+    hashed = repo.hash_files(files, jobs=jobs)
+    cached = set(repo.objects.contains_many({fh.hash for fh in hashed}, jobs=jobs))
+    return sorted(
+        repo.relpath(path)
+        for path, fh, was in zip(files, hashed, recorded, strict=True)
+        if fh.hash != was and fh.hash not in cached
+    )
 
 
 def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
@@ -611,16 +799,15 @@ def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]
     }
 
 
-def _checkout_plan(
-    repo: Repo, targets: list[str], cwd: Path, *, jobs: int = 0
-) -> tuple[list[str], list[str]]:
-    """`.dvc` files whose objects are all cached, and outputs that cannot be restored.
+def _checkout_plan(repo: Repo, targets: list[str], cwd: Path, *, jobs: int = 0) -> _CheckoutPlan:
+    """`.dvc` files to check out (those whose objects are all cached, and those holding an
+    output to be replaced), and outputs that cannot be restored.
 
     DVC-compat: an output missing from the cache is no error when the workspace already
-    holds its data (e.g. a `push: false` output on the machine that made it).
+    holds its data (e.g. a `push: false` output on the machine that made it), unless it
+    is a directory whose `.dir` object is lost.
     """
-    ready: list[str] = []
-    failed: list[str] = []
+    plan = _CheckoutPlan()
     dvcfiles = [DvcFile.load(path) for path in select_dvcfiles(repo, targets, cwd)]
     incomplete = _incomplete(
         repo,
@@ -628,16 +815,21 @@ def _checkout_plan(
         jobs,
     )
     for dvcfile in dvcfiles:
-        complete = True
+        complete, replacing = True, False
         for out in dvcfile.outs:
-            if not out.cache or out.oid is None or out.oid not in incomplete:
+            if not out.cache or out.oid is None:
+                continue
+            dest = dvcfile.out_path(out)
+            modified = os.path.lexists(dest) and workspace_state(repo, dvcfile, out) == MODIFIED
+            if out.oid not in incomplete:
+                if modified and not out.is_legacy:
+                    plan.replaced.append((dest, out.oid if out.is_dir else None))
                 continue
             complete = False
-            if workspace_state(repo, dvcfile, out) is not None:
-                failed.append(repo.relpath(dvcfile.out_path(out)))
-        if complete:
-            ready.append(str(dvcfile.path))
-    return ready, failed
+            replacing |= plan.add_unrestorable(repo, dest, out.oid, out.is_dir, modified=modified)
+        if complete or replacing:
+            plan.ready.append(str(dvcfile.path))
+    return plan
 
 
 def cloud_status(
@@ -665,6 +857,15 @@ def cloud_status(
     with repo.lock():
         outs = _select(repo, targets, cwd, scope, selection, name_unrecorded=True)
         outs = [t for t in outs if t.out.push and t.out.cache and t.out.md5]
+        _fetch_own_remote_manifests(repo, [t for t in outs if t.out.remote])
+        if remote is None and repo.config.chosen_remote(None) is None:
+            # DVC-compat: with no remote to fetch it from, a directory whose `.dir` object
+            # is not cached has no objects to compare, and needs no remote.
+            outs = [
+                t
+                for t in outs
+                if t.out.remote or not _manifest_lost(repo, t.out.oid, is_dir=t.out.is_dir)
+            ]
         for name, group in _group(repo, outs, remote, unnamed_only=True).items():
             backend = open_remote(repo.config, name)
             _fetch_manifests(repo, backend, group)
@@ -684,6 +885,8 @@ def cloud_status(
             asked = {h for _p, h in entries}
             on_remote = backend.exists_many(asked)
             repo.known_objects.learn(name, on_remote, asked - on_remote)
+            dirs = {t.out.oid for t in group if t.out.oid and t.out.is_dir}
+            on_remote |= _listed_by(repo, backend, dirs & on_remote) & asked
             cached = set(repo.objects.contains_many(asked))
             states: dict[str, set[tuple[str, str]]] = {DELETED: set(), NEW: set(), MISSING: set()}
             for path, h in entries:
