@@ -405,3 +405,20 @@ def test_status_cloud_json_needs_no_remote_for_a_directory_without_its_dir_objec
     ours, theirs = run_both(tools, "status", "-c", "--json", prepare=lose_manifest)
     assert ours.compared() == theirs.compared()
     assert ours.returncode == 1 and "no remote" in ours.stderr
+
+
+def test_status_cloud_names_no_remote_when_the_outputs_need_none_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, _git, repo = tools
+    mlvc("init", "-q")
+    (repo / "kept").write_text("k\n")
+    (repo / "sent").write_text("s\n")
+    mlvc("add", "-q", "kept", "sent")
+    text = (repo / "kept.dvc").read_text()
+    (repo / "kept.dvc").write_text(text.replace("  path: kept\n", "  path: kept\n  push: false\n"))
+    found = []
+    for tool in (dvc, mlvc):
+        runs = [tool("status", "-c", target, check=False) for target in ("kept", "sent")]
+        found.append([(r.returncode, r.stdout) for r in runs])
+    assert found[0] == found[1]
+    assert found[1][0] == (0, "Cache and remote 'None' are in sync.\n")
+    assert found[1][1][0] != 0

@@ -68,8 +68,9 @@ def show_status(
             # DVC-compat: with nothing tracked, no remote is needed to say so.
             sys.stdout.write(EMPTY_PROJECT)
             return
-        name = transfer.remote_name(repo, remote, None)
-        # DVC-compat: the clean message names the remote.
+        # DVC-compat: the clean message names the remote; `None` when the outputs
+        # asked about needed none (all `push: false`, or naming their own).
+        name = repo.config.chosen_remote(remote)
         clean = f"Cache and remote '{name}' are in sync.\n"
         sys.stdout.write(transfer.cloud_status_text(diff) if diff else clean)
         return
