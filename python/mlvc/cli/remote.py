@@ -201,7 +201,8 @@ def register(app: CommandSink) -> None:
                 ),
                 run_cache=run_cache,
             )
-        _report(summary, "fetched", quiet)
+        # DVC-compat: a fetch that fails says so on stderr alone.
+        _report(summary, "fetched", quiet or bool(summary.failed))
         if summary.failed:
             from mlvc.ops.transfer import FetchFailedError
 
