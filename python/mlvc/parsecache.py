@@ -52,7 +52,8 @@ def load_yaml(text: str, origin: Path | str) -> Any:
     from mlvc import yamlio
 
     data = yamlio.loads(text, origin)
-    if db is not None and _keeps(data):
+    # Lock files are written back from what was read: aliases must stay shared.
+    if db is not None and _keeps(data) and not _shares(data, set()):
         _record(db, _YAML_KIND, raw, json.dumps(data, ensure_ascii=False))
     return data
 
@@ -101,12 +102,12 @@ def _keeps(data: Any) -> bool:
         decoded = json.loads(json.dumps(data, allow_nan=False))
     except (TypeError, ValueError):
         return False
-    return bool(decoded == data) and _same_types(decoded, data) and not _shares(data, set())
+    return bool(decoded == data) and _same_types(decoded, data)
 
 
 def _shares(data: Any, seen: set[int]) -> bool:
     """Whether a dict or list is reached twice (YAML aliases): JSON would part them,
-    and the writer must see them shared to write the anchors back."""
+    and DVC's writer, given them shared, writes the anchors back."""
     if isinstance(data, dict | list):
         if id(data) in seen:
             return True

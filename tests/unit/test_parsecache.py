@@ -140,3 +140,18 @@ def test_aliases_are_parsed_every_time(state: mlvc.State) -> None:
     data, _ = load_yaml_marked(text, "p.yaml")
     assert data == {"base": {"x": 1}, "other": {"x": 1}}
     assert state.parsed(parsecache._MARKED_KIND, text.encode()) is None
+
+
+def test_a_lock_with_aliases_is_parsed_afresh_and_written_back_with_them(
+    state: mlvc.State,
+) -> None:
+    text = (
+        "stages:\n  s:\n    cmd: x\n    params:\n      params.yaml:\n"
+        "        train:\n          sub: &id001\n            a: 1\n        train.sub: *id001\n"
+    )
+    for _ in range(2):
+        data = load_yaml(text, "dvc.lock")
+        values = data["stages"]["s"]["params"]["params.yaml"]
+        assert values["train"]["sub"] is values["train.sub"]
+        assert yamlio.dumps(data) == text
+    assert state.parsed(parsecache._YAML_KIND, text.encode()) is None
