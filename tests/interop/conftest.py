@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -125,3 +126,35 @@ def write(root: Path, files: dict[str, str]) -> None:
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
+
+
+def committed_repo(tools: Tools, files: dict[str, str]) -> Path:
+    """The shared repository, initialised by DVC, holding `files` in one commit."""
+    _mlvc, dvc, git, root = tools
+    dvc("init", "-q")
+    write(root, files)
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    return root
+
+
+def assert_same_report(
+    tools: Tools, *args: str, cwd: Path | None = None, succeeds: bool = False
+) -> str:
+    """Runs a `metrics`/`params` report with both tools: the same exit code (0 with
+    `succeeds`), JSON equal as data, tables equal row by row (DVC lists a diff's files
+    in a set's order) with the same header. Returns mlvc's stdout."""
+    mlvc, dvc, _git, _root = tools
+    mine = mlvc(*args, cwd=cwd, check=False)
+    theirs = dvc(*args, cwd=cwd, check=False)
+    assert mine.returncode == theirs.returncode, (mine.stderr, theirs.stderr)
+    if succeeds:
+        assert mine.returncode == 0, (mine.stderr, theirs.stderr)
+    if "--json" in args:
+        assert json.loads(mine.stdout) == json.loads(theirs.stdout)
+    else:
+        lines, their_lines = mine.stdout.splitlines(), theirs.stdout.splitlines()
+        head = 2 if "--md" in args else 1
+        assert lines[:head] == their_lines[:head], (mine.stdout, theirs.stdout)
+        assert sorted(lines) == sorted(their_lines), (mine.stdout, theirs.stdout)
+    return mine.stdout

@@ -11,34 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, write
+from tests.interop.conftest import Runner, assert_same_report, committed_repo, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 
 
-def _repo(tools: Tools, files: dict[str, str]) -> Path:
-    _mlvc, dvc, git, root = tools
-    dvc("init", "-q")
-    write(root, files)
-    git("add", "-A")
-    git("commit", "-qm", "one")
-    return root
-
-
 def _same(tools: Tools, *args: str, cwd: Path | None = None) -> str:
-    """Runs both tools; asserts the same exit code and output; returns mlvc's stdout."""
-    mlvc, dvc, _git, _root = tools
-    mine = mlvc(*args, cwd=cwd, check=False)
-    theirs = dvc(*args, cwd=cwd, check=False)
-    assert mine.returncode == theirs.returncode == 0, (mine.stderr, theirs.stderr)
-    if "--json" in args:
-        assert json.loads(mine.stdout) == json.loads(theirs.stdout)
-    else:
-        lines, their_lines = mine.stdout.splitlines(), theirs.stdout.splitlines()
-        head = 2 if "--md" in args else 1
-        assert lines[:head] == their_lines[:head]
-        assert sorted(lines) == sorted(their_lines)
-    return mine.stdout
+    """`assert_same_report` of a command that must succeed."""
+    return assert_same_report(tools, *args, cwd=cwd, succeeds=True)
 
 
 # Params keys that index lists ------------------------------------------------------
@@ -70,7 +50,7 @@ stages:
 def test_params_keys_indexing_lists_show_the_list_like_dvc(tools: Tools, args: list[str]) -> None:
     # DVC keeps such a key's place in its list (padded with None), as dpath does,
     # and shows the list under the list's own name.
-    root = _repo(
+    root = committed_repo(
         tools,
         {
             "dvc.yaml": LISTS_DVC_YAML,
@@ -125,7 +105,7 @@ stages:
 
 
 def _vars_repo(tools: Tools) -> Path:
-    root = _repo(
+    root = committed_repo(
         tools,
         {
             "dvc.yaml": VARS_DVC_YAML,
@@ -224,13 +204,13 @@ METRICS_CHANGED = {
     ],
 )
 def test_metrics_of_every_kind_like_dvc(tools: Tools, args: list[str]) -> None:
-    root = _repo(tools, METRICS_FILES)
+    root = committed_repo(tools, METRICS_FILES)
     write(root, METRICS_CHANGED)
     assert _same(tools, *args).strip()
 
 
 def test_metrics_files_that_do_not_load_like_dvc(tools: Tools) -> None:
-    root = _repo(
+    root = committed_repo(
         tools,
         {
             "dvc.yaml": "metrics:\n- e.json\n- e.yaml\n- bad.toml\n- list.json\n"
@@ -259,7 +239,9 @@ def test_metrics_files_that_do_not_load_like_dvc(tools: Tools) -> None:
 
 def test_metrics_of_branches_tags_and_commits_like_dvc(tools: Tools) -> None:
     _mlvc, _dvc, git, root = tools
-    _repo(tools, {"dvc.yaml": "metrics:\n- m.json\n- old.yaml\n", "m.json": '{"acc": 0.5}'})
+    committed_repo(
+        tools, {"dvc.yaml": "metrics:\n- m.json\n- old.yaml\n", "m.json": '{"acc": 0.5}'}
+    )
     git("tag", "v1")
     write(root, {"m.json": '{"acc": 0.6, "new": 3}', "old.yaml": "x: 1\n"})
     git("add", "-A")
@@ -314,7 +296,7 @@ def test_directory_outputs_are_read_from_the_cache_like_dvc(tools: Tools) -> Non
     # A metrics (or params) directory that a stage writes is in no commit: DVC reads
     # its files from the cache, at every revision and when the workspace lost them.
     _mlvc, dvc, git, root = tools
-    _repo(tools, {"dvc.yaml": CACHED_DVC_YAML, "gen.py": GEN.replace("N", "1")})
+    committed_repo(tools, {"dvc.yaml": CACHED_DVC_YAML, "gen.py": GEN.replace("N", "1")})
     dvc("repro", "-q")
     git("add", "-A")
     git("commit", "-qm", "first run")
@@ -340,7 +322,7 @@ def test_directory_outputs_are_read_from_the_cache_like_dvc(tools: Tools) -> Non
 @pytest.mark.parametrize("args", [["--json"], [], ["--all", "--json"]])
 def test_a_params_file_holding_a_list_diffs_like_dvc(tools: Tools, args: list[str]) -> None:
     # DVC turns the list into text, then reads the text back as JSON for `--json`.
-    root = _repo(
+    root = committed_repo(
         tools,
         {
             "p.yaml": "[1, 2]\n",

@@ -12,34 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, write
+from tests.interop.conftest import Runner, assert_same_report, committed_repo, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
-
-
-def _committed_repo(tools: Tools, files: dict[str, str]) -> Path:
-    _mlvc, dvc, git, root = tools
-    dvc("init", "-q")
-    write(root, files)
-    git("add", "-A")
-    git("commit", "-qm", "one")
-    return root
-
-
-def _same_output(tools: Tools, *args: str, cwd: Path | None = None) -> str:
-    """Runs both tools; asserts the same exit code and output; returns mlvc's stdout."""
-    mlvc, dvc, _git, _root = tools
-    mine = mlvc(*args, cwd=cwd, check=False)
-    theirs = dvc(*args, cwd=cwd, check=False)
-    assert mine.returncode == theirs.returncode, (mine.stderr, theirs.stderr)
-    if "--json" in args:
-        assert json.loads(mine.stdout) == json.loads(theirs.stdout)
-    else:
-        lines, their_lines = mine.stdout.splitlines(), theirs.stdout.splitlines()
-        head = 2 if "--md" in args else 1
-        assert lines[:head] == their_lines[:head], (mine.stdout, theirs.stdout)
-        assert sorted(lines) == sorted(their_lines), (mine.stdout, theirs.stdout)
-    return mine.stdout
 
 
 # Table cells ----------------------------------------------------------------------
@@ -66,9 +41,9 @@ def test_text_cells_are_stripped_and_split_over_lines_like_dvc(
 ) -> None:
     # DVC's tables (tabulate) strip the whitespace around a cell, spread a cell with
     # line breaks over several lines and count a wide character as two columns.
-    root = _committed_repo(tools, TEXT_METRICS)
+    root = committed_repo(tools, TEXT_METRICS)
     write(root, {"m.yaml": TEXT_METRICS["m.yaml"].replace("0.5", "0.75")})
-    out = _same_output(tools, *args)
+    out = assert_same_report(tools, *args)
     assert "two\nlines" not in out
 
 
@@ -76,7 +51,7 @@ def test_text_cells_are_stripped_and_split_over_lines_like_dvc(
 
 
 def test_yaml_files_that_repeat_a_key_do_not_load_like_dvc(tools: Tools) -> None:
-    root = _committed_repo(
+    root = committed_repo(
         tools,
         {
             "dvc.yaml": "metrics:\n- m.yaml\nstages:\n  s:\n    cmd: echo\n"
@@ -91,7 +66,7 @@ def test_yaml_files_that_repeat_a_key_do_not_load_like_dvc(tools: Tools) -> None
         ["metrics", "diff", "--json"],
         ["params", "diff", "--all"],
     ):
-        _same_output(tools, *args)
+        assert_same_report(tools, *args)
     mlvc, dvc, _git, _root = tools
     mine = json.loads(mlvc("metrics", "show", "--json").stdout)
     theirs = json.loads(dvc("metrics", "show", "--json").stdout)
@@ -131,17 +106,17 @@ DIRECTORY_FILES = {
 def test_directory_targets_list_the_files_dvc_lists(tools: Tools, args: list[str]) -> None:
     # Not `.git` or `.dvc`, not what `.dvcignore` hides, not `dvc.yaml` or `.dvcignore`
     # files; a hidden directory named outright fails to load.
-    root = _committed_repo(tools, DIRECTORY_FILES)
+    root = committed_repo(tools, DIRECTORY_FILES)
     write(root, {"sub/m.yaml": "m: 2\n", "top.json": '{"t": 2}'})
-    out = _same_output(tools, *args)
+    out = assert_same_report(tools, *args)
     assert ".git" not in out and "config" not in out
 
 
 def test_directory_targets_from_a_subdirectory_like_dvc(tools: Tools) -> None:
-    root = _committed_repo(tools, DIRECTORY_FILES)
+    root = committed_repo(tools, DIRECTORY_FILES)
     write(root, {"sub/m.yaml": "m: 2\n"})
-    _same_output(tools, "metrics", "show", ".", "..", cwd=root / "sub")
-    _same_output(tools, "metrics", "diff", "--all", "--targets", "..", cwd=root / "sub")
+    assert_same_report(tools, "metrics", "show", ".", "..", cwd=root / "sub")
+    assert_same_report(tools, "metrics", "diff", "--all", "--targets", "..", cwd=root / "sub")
 
 
 # `params diff --targets` from a subdirectory --------------------------------------------
@@ -160,7 +135,7 @@ def test_directory_targets_from_a_subdirectory_like_dvc(tools: Tools) -> None:
 def test_params_targets_are_read_from_the_root_like_dvc(tools: Tools, targets: list[str]) -> None:
     # DVC reads `params diff --targets` paths from the repository's root, wherever
     # it runs (`metrics diff --targets` paths are the user's own).
-    root = _committed_repo(
+    root = committed_repo(
         tools,
         {
             "params.yaml": "a: 1\n",
@@ -172,9 +147,9 @@ def test_params_targets_are_read_from_the_root_like_dvc(tools: Tools, targets: l
     )
     write(root, {"params.yaml": "a: 2\n", "sub/params.yaml": "b: 2\n", "sub/q.yaml": "c: 2\n"})
     for args in (["--all"], ["--json"], ["--md"]):
-        _same_output(tools, "params", "diff", *args, "--targets", *targets, cwd=root / "sub")
+        assert_same_report(tools, "params", "diff", *args, "--targets", *targets, cwd=root / "sub")
     abs_target = str(root / "sub" / "q.yaml")
-    out = _same_output(tools, "params", "diff", "--targets", abs_target, cwd=root / "sub")
+    out = assert_same_report(tools, "params", "diff", "--targets", abs_target, cwd=root / "sub")
     assert "q.yaml" in out
 
 
@@ -198,7 +173,7 @@ def test_the_error_of_a_revision_names_the_broken_file_format_like_dvc(
     dvc_yaml = "metrics:\n- m.json\nstages:\n  s:\n    cmd: echo ${x}\n"
     if vars_file is not None and vars_file != "params.yaml":
         dvc_yaml = f"vars:\n- {vars_file}\n" + dvc_yaml
-    _committed_repo(tools, {"dvc.yaml": dvc_yaml, "m.json": '{"a": 1}', "params.yaml": "x: 1\n"})
+    committed_repo(tools, {"dvc.yaml": dvc_yaml, "m.json": '{"a": 1}', "params.yaml": "x: 1\n"})
     write(root, {vars_file or "dvc.yaml": broken})
     mine = json.loads(mlvc("metrics", "show", "--json").stdout)
     theirs = json.loads(dvc("metrics", "show", "--json").stdout)
@@ -228,6 +203,6 @@ def test_null_and_number_keys_are_flattened_like_dvc(tools: Tools, args: list[st
         "m.yaml": "null:\n  x: 1\n2: 3\nsub:\n  null: 4\n",
         "p.yaml": "null: 1\n",
     }
-    root = _committed_repo(tools, files)
+    root = committed_repo(tools, files)
     write(root, {"m.yaml": files["m.yaml"].replace("1", "5"), "p.yaml": "null: 2\n"})
-    _same_output(tools, *args)
+    assert_same_report(tools, *args)
