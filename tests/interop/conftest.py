@@ -109,6 +109,26 @@ def snapshot(root: Path) -> dict[str, tuple[str, bytes | str]]:
     return found
 
 
+def fill(pair: Pair, files: dict[str, str]) -> None:
+    """Writes `files` into both repositories of `pair` and commits them there."""
+    (_mlvc, _dvc, git, _), ours, theirs = pair
+    for root in (ours, theirs):
+        write(root, files)
+        git("add", "-A", cwd=root)
+        git("commit", "-qm", "init", cwd=root)
+
+
+def same_status(pair: Pair) -> None:
+    """`status --json` agrees: each tool, in each repository of `pair`."""
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    found = [
+        json.loads(tool("status", "--json", cwd=root).stdout)
+        for tool in (mlvc, dvc)
+        for root in (ours, theirs)
+    ]
+    assert all(s == found[0] for s in found), found
+
+
 def assert_same(tools: Tools, *args: str, cwd: Path | None = None) -> str:
     """Runs one command with both tools; stdout and exit code must match."""
     mlvc, dvc, _git, _repo = tools

@@ -4,24 +4,15 @@ its own repository from the same starting bytes."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
 
-from tests.interop.conftest import Pair, snapshot, write
+from tests.interop.conftest import Pair, fill, same_status, snapshot, write
 from tests.interop.test_repro_interop import ran_names
 
 Files = dict[str, str]
 Result = subprocess.CompletedProcess[str]
-
-
-def fill(pair: Pair, files: Files) -> None:
-    (_mlvc, _dvc, git, _), ours, theirs = pair
-    for root in (ours, theirs):
-        write(root, files)
-        git("add", "-A", cwd=root)
-        git("commit", "-qm", "init", cwd=root)
 
 
 def both(pair: Pair, *args: str, cwd: str = ".") -> tuple[Result, Result]:
@@ -47,16 +38,6 @@ def run_cache_files(pair: Pair) -> list[str]:
     _, ours, _ = pair
     runs = ours / ".dvc" / "cache" / "runs"
     return sorted(p.name for p in runs.rglob("*") if p.is_file())
-
-
-def same_status(pair: Pair) -> None:
-    (mlvc, dvc, _git, _), ours, theirs = pair
-    found = [
-        json.loads(tool("status", "--json", cwd=root).stdout)
-        for tool in (mlvc, dvc)
-        for root in (ours, theirs)
-    ]
-    assert all(s == found[0] for s in found), found
 
 
 TWO_FILES = {

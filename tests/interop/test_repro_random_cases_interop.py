@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import pytest
 
-from tests.interop.conftest import Pair, snapshot, write
+from tests.interop.conftest import Pair, fill, same_status, snapshot
 from tests.interop.test_repro_interop import ran_names
 
 Files = dict[str, str]
 Result = subprocess.CompletedProcess[str]
-
-
-def fill(pair: Pair, files: Files) -> None:
-    (_mlvc, _dvc, git, _), ours, theirs = pair
-    for root in (ours, theirs):
-        write(root, files)
-        git("add", "-A", cwd=root)
-        git("commit", "-qm", "init", cwd=root)
 
 
 def both(pair: Pair, *args: str) -> tuple[Result, Result]:
@@ -30,16 +21,6 @@ def both(pair: Pair, *args: str) -> tuple[Result, Result]:
     assert (a.returncode, ran_names(a.stdout)) == (b.returncode, ran_names(b.stdout)), (a, b)
     assert snapshot(ours) == snapshot(theirs)
     return a, b
-
-
-def same_status(pair: Pair) -> None:
-    (mlvc, dvc, _git, _), ours, theirs = pair
-    found = [
-        json.loads(tool("status", "--json", cwd=root).stdout)
-        for tool in (mlvc, dvc)
-        for root in (ours, theirs)
-    ]
-    assert all(s == found[0] for s in found), found
 
 
 FAILING = {

@@ -11,17 +11,9 @@ import json
 
 import pytest
 
-from tests.interop.conftest import Pair, write
+from tests.interop.conftest import Pair, fill
 
 Files = dict[str, str]
-
-
-def fill(pair: Pair, files: Files) -> None:
-    (_mlvc, _dvc, git, _), ours, theirs = pair
-    for root in (ours, theirs):
-        write(root, files)
-        git("add", "-A", cwd=root)
-        git("commit", "-qm", "init", cwd=root)
 
 
 def both_fail(pair: Pair) -> str:
