@@ -470,11 +470,25 @@ def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: i
                 files += sorted(p for p in dest.rglob("*") if p.is_file() or p.is_symlink())
         elif not repo.objects.contains(oid) and os.path.lexists(dest):
             files.append(dest)
+    return uncached_files(repo, files, jobs=jobs)
+
+
+def uncached_files(
+    repo: Repo, files: list[Path], *, jobs: int = 0, recorded: list[str | None] | None = None
+) -> list[str]:
+    """Repo paths of the `files` whose content the cache does not hold, in their order;
+    with `recorded` (a hash per file, or None), a file whose content is its recorded
+    hash counts as held."""
     if not files:
         return []
     hashed = repo.hash_files(files, jobs=jobs)
     cached = set(repo.objects.contains_many({fh.hash for fh in hashed}, jobs))
-    return [repo.relpath(p) for p, fh in zip(files, hashed, strict=True) if fh.hash not in cached]
+    was = recorded if recorded is not None else [None] * len(files)
+    return [
+        repo.relpath(p)
+        for p, fh, h in zip(files, hashed, was, strict=True)
+        if fh.hash != h and fh.hash not in cached
+    ]
 
 
 def _remove_unused(repo: Repo, used: set[str], summary: CheckoutSummary) -> None:

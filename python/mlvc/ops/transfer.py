@@ -19,6 +19,7 @@ from mlvc.ops.checkout import (
     checkout,
     checkout_within,
     conflict_error,
+    uncached_files,
 )
 from mlvc.ops.status import MODIFIED, current_hash, select_dvcfiles, workspace_state
 from mlvc.ops.targets import TargetError, collect
@@ -770,15 +771,7 @@ def _uncached_files(
         elif os.path.lexists(path):
             files.append(path)
             recorded.append(None)
-    if not files:
-        return []
-    hashed = repo.hash_files(files, jobs=jobs)
-    cached = set(repo.objects.contains_many({fh.hash for fh in hashed}, jobs=jobs))
-    return sorted(
-        repo.relpath(path)
-        for path, fh, was in zip(files, hashed, recorded, strict=True)
-        if fh.hash != was and fh.hash not in cached
-    )
+    return sorted(uncached_files(repo, files, jobs=jobs, recorded=recorded))
 
 
 def _incomplete(repo: Repo, outs: list[tuple[str, bool]], jobs: int) -> set[str]:
