@@ -16,7 +16,7 @@ use crate::progress::Progress;
 use crate::staged::{sweep_stale, StagedDir};
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
-use crate::walk::{walk_files_and_empty_dirs, FileMeta, WalkEntry, WalkOptions};
+use crate::walk::{walk_files_and_dirs, DirsWanted, FileMeta, WalkEntry, WalkOptions};
 
 /// One file to materialise.
 #[derive(Debug, Clone)]
@@ -570,7 +570,7 @@ pub fn checkout_tree_within(
             match std::fs::symlink_metadata(&top) {
                 Ok(m) if m.is_dir() => {
                     let (files, empty) =
-                        walk_files_and_empty_dirs(&top, &walk_opts, Some(progress))?;
+                        walk_files_and_dirs(&top, &walk_opts, Some(progress), DirsWanted::Empty)?;
                     extra.extend(
                         files
                             .into_iter()

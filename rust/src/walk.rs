@@ -276,16 +276,6 @@ pub fn walk_files(
     walk_map(root, opts, progress, Ok)
 }
 
-/// [`walk_files`], and the directories below `root` that hold no entry at all
-/// (not even an ignored one), in no particular order.
-pub fn walk_files_and_empty_dirs(
-    root: &Path,
-    opts: &WalkOptions,
-    progress: Option<&Progress>,
-) -> Result<(Vec<WalkEntry>, Vec<PathBuf>)> {
-    walk_files_and_dirs(root, opts, progress, DirsWanted::Empty)
-}
-
 /// Which directories a walk records besides the files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DirsWanted {
