@@ -145,6 +145,7 @@ class Cache:
         progress: _Progress | None = None,
         within: Sequence[_Path] | None = None,
         keep_empty_dirs: bool = False,
+        plan_only: bool = False,
     ) -> CheckoutResult: ...
     def checkout_files(
         self,
@@ -156,6 +157,7 @@ class Cache:
         state: State | None = None,
         progress: _Progress | None = None,
         rewrite: bool = False,
+        plan_only: bool = False,
     ) -> CheckoutResult: ...
     # Last: inside the class body, `list` names this method from here on.
     def list(self) -> list[str]: ...

@@ -1,7 +1,7 @@
 //! Checkout: making workspace files match cache objects, in parallel, one
 //! atomic rename per file, never destroying content that exists nowhere else.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -9,14 +9,15 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::cache::ObjectCache;
-use crate::digest::{hash_entries, pool, DigestOptions};
+use crate::digest::{hash_entries, pool, snapshot_prefix, DigestOptions};
 use crate::error::{Error, IoContext, Result};
+use crate::hash::HashAlgorithm;
 use crate::link::{add_owner_exec, LinkType, Linker, Target};
 use crate::progress::Progress;
 use crate::staged::{sweep_stale, StagedDir};
 use crate::state::StateDb;
 use crate::tree::TreeEntry;
-use crate::walk::{walk_files_and_dirs, DirsWanted, FileMeta, WalkEntry, WalkOptions};
+use crate::walk::{absolute, walk_files_and_dirs, DirsWanted, FileMeta, WalkEntry, WalkOptions};
 
 /// One file to materialise.
 #[derive(Debug, Clone)]
@@ -50,6 +51,10 @@ pub struct CheckoutOptions {
     /// Leave empty directories inside a tree's destination (a relink after saving
     /// it, which DVC does so); otherwise they go, as the tree has none.
     pub keep_empty_dirs: bool,
+    /// Decide and report without changing anything: `linked` and `removed` list
+    /// what would be written and deleted. Lets a caller check several outputs
+    /// for conflicts before changing any of them.
+    pub plan_only: bool,
 }
 
 /// What a checkout did, or would have refused to do.
@@ -155,7 +160,7 @@ pub fn checkout_files(
         state,
         progress,
     };
-    checkout_with_removals(&env, items, &[], false, false)
+    checkout_with_removals(&env, items, &[], &[], false, false)
 }
 
 /// Decides an item's plan from one `lstat` of the destination (none when
@@ -255,13 +260,15 @@ struct Env<'a> {
     progress: &'a Progress,
 }
 
-/// Checks `items` out, deleting `extra` (files not in the tree). With
+/// Checks `items` out, deleting `extra` (files not in the tree). Items marked in
+/// `known_right` (when not empty) are known to hold their content already. With
 /// `dest_dir_absent` nothing stands at any destination; with `private` the
 /// destinations are in a private directory ([`crate::staged`]) as well.
 fn checkout_with_removals(
     env: &Env<'_>,
     items: &[CheckoutItem],
     extra: &[PathBuf],
+    known_right: &[bool],
     dest_dir_absent: bool,
     private: bool,
 ) -> Result<CheckoutReport> {
@@ -283,13 +290,17 @@ fn checkout_with_removals(
         .collect::<Result<_>>()?;
 
     // Plan: decide for every file before touching any.
-    let look = |(item, obj): (&CheckoutItem, &PathBuf)| {
+    let look = |(i, (item, obj)): (usize, (&CheckoutItem, &PathBuf))| {
+        if known_right.get(i) == Some(&true) {
+            return Ok(Plan::Keep);
+        }
         first_look(item, obj, dest_dir_absent, opts, linker.preferred())
     };
     let mut plans: Vec<Plan> = if serial {
         items
             .iter()
             .zip(&objects)
+            .enumerate()
             .map(look)
             .collect::<Result<_>>()?
     } else {
@@ -297,6 +308,7 @@ fn checkout_with_removals(
             items
                 .par_iter()
                 .zip(objects.par_iter())
+                .enumerate()
                 .map(look)
                 .collect::<Result<_>>()
         })?
@@ -370,6 +382,18 @@ fn checkout_with_removals(
     }
     if !report.conflicts.is_empty() {
         report.conflicts.sort();
+        return Ok(report);
+    }
+    if opts.plan_only {
+        for (item, plan) in items.iter().zip(&plans) {
+            if let Plan::Link { existing } = plan {
+                report.linked.push(item.dest.clone());
+                report.created += u64::from(*existing == Existing::Nothing);
+            } else if *plan == Plan::Chmod {
+                report.linked.push(item.dest.clone());
+            }
+        }
+        report.removed = removals;
         return Ok(report);
     }
 
@@ -514,14 +538,14 @@ pub fn checkout_tree_within(
             r.conflicts.push(dest.to_path_buf());
             return Ok(r);
         }
-        if !m.is_dir() {
+        if !m.is_dir() && !opts.plan_only {
             std::fs::remove_file(dest).at(dest)?;
         }
     }
     let dest_dir_absent = !dest.is_dir();
     // A whole directory where nothing stands is filled in a private one,
     // renamed into place at the end: its files need no atomic creation each.
-    let staged = if dest_dir_absent && within.is_empty() && !entries.is_empty() {
+    let staged = if dest_dir_absent && within.is_empty() && !entries.is_empty() && !opts.plan_only {
         if let Some(parent) = dest.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).at(parent)?;
             sweep_stale(parent);
@@ -544,6 +568,8 @@ pub fn checkout_tree_within(
         .collect();
     let wanted: HashSet<&[u8]> = entries.iter().map(|(e, _)| e.relpath.as_slice()).collect();
     let mut extra: Vec<PathBuf> = Vec::new();
+    // The tree's files found in place (not symlinks), with the status the walk read.
+    let mut found: HashMap<Vec<u8>, FileMeta> = HashMap::new();
     // DVC-compat: a tree has no empty directories, so checkout removes them.
     let mut empty_dirs: Vec<PathBuf> = Vec::new();
     if !dest_dir_absent {
@@ -551,7 +577,7 @@ pub fn checkout_tree_within(
             ignore_root: opts.ignore_root.clone(),
             threads: opts.jobs,
             // Checkout owns this directory: clear what killed writers left.
-            remove_stale_temps: true,
+            remove_stale_temps: !opts.plan_only,
         };
         let roots: Vec<Vec<u8>> = if within.is_empty() {
             vec![Vec::new()]
@@ -571,12 +597,14 @@ pub fn checkout_tree_within(
                 Ok(m) if m.is_dir() => {
                     let (files, empty) =
                         walk_files_and_dirs(&top, &walk_opts, Some(progress), DirsWanted::Empty)?;
-                    extra.extend(
-                        files
-                            .into_iter()
-                            .filter(|w| !wanted.contains(prefix(&w.relpath).as_slice()))
-                            .map(|w| w.path),
-                    );
+                    for w in files {
+                        let rel = prefix(&w.relpath);
+                        if !wanted.contains(rel.as_slice()) {
+                            extra.push(w.path);
+                        } else if !w.is_symlink {
+                            found.insert(rel, w.meta);
+                        }
+                    }
                     if !opts.keep_empty_dirs {
                         empty_dirs.extend(empty);
                     }
@@ -596,7 +624,15 @@ pub fn checkout_tree_within(
         state,
         progress,
     };
-    let done = checkout_with_removals(&env, &items, &extra, dest_dir_absent, staged.is_some());
+    let known_right = known_in_place(&entries, &found, dest, opts, state)?;
+    let done = checkout_with_removals(
+        &env,
+        &items,
+        &extra,
+        &known_right,
+        dest_dir_absent,
+        staged.is_some(),
+    );
     let mut report = match staged {
         Some(staged) => {
             // Files written before a failure stay, as elsewhere: a rerun goes on.
@@ -614,6 +650,13 @@ pub fn checkout_tree_within(
         }
         None => done?,
     };
+    if opts.plan_only {
+        if report.conflicts.is_empty() {
+            empty_dirs.sort_unstable();
+            report.removed.extend(empty_dirs);
+        }
+        return Ok(report);
+    }
     if report.conflicts.is_empty() && !(report.removed.is_empty() && empty_dirs.is_empty()) {
         // Directories of the tree stay when emptied (their files may be outside `within`).
         let mut tree_dirs: HashSet<PathBuf> = HashSet::new();
@@ -635,6 +678,42 @@ pub fn checkout_tree_within(
         report.removed.extend(pruned);
     }
     Ok(report)
+}
+
+/// For each of a tree's `entries`, whether the file found in place (`found`, by
+/// relpath, with the status the walk read) is known by the state database to hold
+/// its recorded content with the recorded (absent) execute bit: such a file stays
+/// as it is, decided without looking at it or its object again. Empty when no
+/// file qualifies, or when each must be looked at anyway (relinking).
+fn known_in_place(
+    entries: &[(&TreeEntry, bool)],
+    found: &HashMap<Vec<u8>, FileMeta>,
+    dest: &Path,
+    opts: &CheckoutOptions,
+    state: Option<&StateDb>,
+) -> Result<Vec<bool>> {
+    let Some(db) = state.filter(|_| !found.is_empty() && !opts.relink) else {
+        return Ok(Vec::new());
+    };
+    let snapshot = db.snapshot(
+        HashAlgorithm::Md5.name(),
+        &snapshot_prefix(&absolute(dest)?),
+    )?;
+    if snapshot.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(entries
+        .iter()
+        .map(|&(e, rewrite)| {
+            !rewrite
+                && found.get(&e.relpath).is_some_and(|meta| {
+                    !meta.is_exec()
+                        && snapshot
+                            .get(&e.relpath, meta)
+                            .is_some_and(|k| k.hash == e.hash)
+                })
+        })
+        .collect())
 }
 
 /// Removes the directories a removed file leaves empty (adding them to `pruned`),

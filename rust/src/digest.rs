@@ -222,7 +222,7 @@ pub fn hash_entries(
 }
 
 /// The key of a tree's snapshot in the state database: its absolute path, with `/`.
-fn snapshot_prefix(abs_root: &Path) -> Vec<u8> {
+pub(crate) fn snapshot_prefix(abs_root: &Path) -> Vec<u8> {
     let mut prefix = abs_root.as_os_str().as_bytes().to_vec();
     if prefix.last() != Some(&b'/') {
         prefix.push(b'/');

@@ -8,6 +8,7 @@ use mlvc::checkout::{
 use mlvc::digest::{hash_tree, DigestOptions};
 use mlvc::link::{LinkType, Linker};
 use mlvc::progress::Progress;
+use mlvc::state::StateDb;
 
 use crate::common::{md5_hex, write};
 
@@ -206,6 +207,69 @@ fn checkout_keeps_modified_file_without_force() {
     );
     assert_eq!(forced.linked, vec![dest.join("a")]);
     assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"alpha");
+}
+
+#[test]
+fn files_the_state_knows_are_kept_and_an_edit_of_the_same_size_is_still_seen() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    let db = StateDb::open(&f.root.join("state.db")).unwrap();
+    // Recorded once the files' timestamps are a tick old, so the records hold.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    hash_tree(
+        &dest,
+        &DigestOptions::default(),
+        Some(&db),
+        &Progress::new(),
+    )
+    .unwrap();
+    let checkout = || {
+        checkout_tree(
+            &f.cache,
+            &Linker::new(vec![LinkType::Copy]),
+            &f.hash,
+            &dest,
+            &CheckoutOptions::default(),
+            Some(&db),
+            &Progress::new(),
+        )
+        .unwrap()
+    };
+    let r = checkout();
+    assert_eq!((r.unchanged, r.linked.len(), r.conflicts.len()), (2, 0, 0));
+    std::fs::write(dest.join("a"), b"ALPHA").unwrap();
+    let r = checkout();
+    assert_eq!(r.conflicts, vec![dest.join("a")]);
+    assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"ALPHA");
+}
+
+#[test]
+fn plan_only_reports_what_would_change_and_changes_nothing() {
+    let f = fixture();
+    let dest = f.root.join("data");
+    std::fs::remove_file(dest.join("a")).unwrap();
+    std::fs::write(dest.join("extra"), b"beta").unwrap(); // cached: may go
+    std::fs::create_dir(dest.join("empty")).unwrap();
+    let plan = CheckoutOptions {
+        plan_only: true,
+        ..Default::default()
+    };
+    let r = f.checkout(&dest, &[LinkType::Copy], &plan, &[]);
+    assert!(r.conflicts.is_empty());
+    assert_eq!((r.linked, r.created), (vec![dest.join("a")], 1));
+    assert_eq!(r.removed, vec![dest.join("extra"), dest.join("empty")]);
+    assert!(!dest.join("a").exists() && dest.join("extra").exists());
+    assert!(dest.join("empty").is_dir());
+    // Unsaved data: the conflict, and still nothing changed.
+    std::fs::write(dest.join("extra"), b"unsaved").unwrap();
+    let r = f.checkout(&dest, &[LinkType::Copy], &plan, &[]);
+    assert_eq!(r.conflicts, vec![dest.join("extra")]);
+    assert!(r.linked.is_empty() && r.removed.is_empty());
+    // A destination where nothing stands is planned whole, and left absent.
+    let other = f.root.join("other");
+    let r = f.checkout(&other, &[LinkType::Copy], &plan, &[]);
+    assert_eq!((r.linked.len(), r.created), (2, 2));
+    assert!(!other.exists());
 }
 
 #[test]

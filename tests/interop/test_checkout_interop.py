@@ -432,3 +432,33 @@ def test_outputs_of_a_stage_never_run_cannot_be_checked_out_like_dvc(
         if name == "mlvc" and not (quiet & set(args)) and not mine:
             assert "`t` has no hash recorded" in r.stderr
     assert outcomes["mlvc"] == outcomes["dvc"]
+
+
+def test_a_refused_checkout_changes_no_output_like_dvc(tools: Tools) -> None:
+    mlvc, dvc, git, repo = tools
+    data_and_file_repo(mlvc, git, repo)
+
+    def foo_gone_data_changed() -> None:
+        (repo / "foo").unlink()
+        shutil.rmtree(repo / "model")
+        (repo / "data" / "sub" / "b.txt").write_text("unsaved\n")
+
+    def foo_changed_data_gone() -> None:
+        (repo / "foo").write_text("unsaved\n")
+        shutil.rmtree(repo / "data")
+        (repo / "model" / "x").write_text("w\n")  # in the cache: could go
+
+    for change in (foo_gone_data_changed, foo_changed_data_gone):
+        found = []
+        for tool in (dvc, mlvc):
+            reset(repo)
+            (repo / "foo").unlink(missing_ok=True)
+            dvc("checkout", "-q")
+            change()
+            r = tool("checkout", check=False)
+            # DVC-compat: unsaved data anywhere stops the whole checkout (exit 255)
+            # before any output is restored, relinked or deleted from.
+            foo = (repo / "foo").read_text() if (repo / "foo").exists() else None
+            found.append((r.returncode, r.stdout, workspace(repo), foo))
+        assert found[0] == found[1], change.__name__
+        assert found[0][0] == 255

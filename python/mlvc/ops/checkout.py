@@ -150,8 +150,10 @@ def restore(
     rewrite: bool = False,
     within: list[str] | None = None,
     progress: Progress | None = None,
+    plan_only: bool = False,
 ) -> CheckoutResult:
-    """Checks out one output's object (any id, `mlvc.objects`) at `dest`.
+    """Checks out one output's object (any id, `mlvc.objects`) at `dest`; with
+    `plan_only`, changes nothing and reports what it would do.
 
     The core compares what it finds at `dest` by md5, which is not a DVC 2 object's
     name for a text file with CRLF line endings: such a file that the (legacy) cache
@@ -174,6 +176,7 @@ def restore(
                 state=repo.state,
                 within=within,
                 progress=progress,
+                plan_only=plan_only,
             )
         return cache.checkout_files(
             [(dest, name, isexec)],
@@ -184,6 +187,7 @@ def restore(
             state=repo.state,
             rewrite=rewrite,
             progress=progress,
+            plan_only=plan_only,
         )
 
     res = run(force)
@@ -398,6 +402,9 @@ def checkout(
             unsaved = _unsaved_before_relink(repo, plans, jobs)
             if unsaved:
                 raise conflict_error(unsaved)
+        settled: set[Path] = set()
+        if not force and not relink and len(plans) + len(inside) > 1:
+            settled = _settled_or_refuse(repo, plans, jobs)
         if not targets:
             used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
             _remove_unused(repo, used, summary)
@@ -410,6 +417,10 @@ def checkout(
         for dest, out in plans:
             existed = dest.exists()
             oid = out.oid or ""
+            if dest in settled:
+                summary.unchanged += 1
+                placed.remember(repo.tmp_dir, repo.relpath(dest), oid)
+                continue
             if out.is_dir and not repo.objects.contains(oid):
                 failed.append(dest)
                 continue
@@ -449,6 +460,32 @@ def checkout(
     if (summary.failed or summary.unrecorded) and not allow_missing:
         raise _failure(repo, summary, cwd)
     return summary
+
+
+def _settled_or_refuse(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> set[Path]:
+    """Plans the checkout of every output already in the workspace, changing nothing:
+    raises the conflicts if any would lose unsaved data, and returns the outputs with
+    nothing to do.
+
+    DVC-compat: a checkout that would overwrite unsaved data changes nothing at all,
+    not even the outputs that come before it. An output with nothing to do is not
+    planned a second time.
+    """
+    conflicts: list[str] = []
+    settled: set[Path] = set()
+    for dest, out in plans:
+        oid = out.oid or ""
+        if not os.path.lexists(dest) or (out.is_dir and not repo.objects.contains(oid)):
+            continue
+        if legacy_unchanged(repo, out, dest, jobs):
+            continue
+        res = restore(repo, oid, dest, isexec=out.isexec, jobs=jobs, plan_only=True)
+        conflicts += [repo.relpath(Path(c)) for c in res.conflicts]
+        if not (res.conflicts or res.linked or res.removed or res.missing):
+            settled.add(dest)
+    if conflicts:
+        raise conflict_error(conflicts)
+    return settled
 
 
 def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> list[str]:

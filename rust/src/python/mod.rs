@@ -689,7 +689,8 @@ impl Cache {
     ///
     /// `within`: only the paths under these (relative to `dest`, `/`-separated).
     /// `keep_empty_dirs`: leave empty directories below `dest` (a relink after saving it).
-    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None, keep_empty_dirs=false))]
+    /// `plan_only`: change nothing; `linked` and `removed` say what would change.
+    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None, keep_empty_dirs=false, plan_only=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_tree(
         &self,
@@ -705,6 +706,7 @@ impl Cache {
         progress: Option<&Bound<'_, PyAny>>,
         within: Option<Vec<PathBuf>>,
         keep_empty_dirs: bool,
+        plan_only: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -713,6 +715,7 @@ impl Cache {
             jobs,
             ignore_root,
             keep_empty_dirs,
+            plan_only,
         };
         let within: Vec<Vec<u8>> = within
             .unwrap_or_default()
@@ -738,7 +741,8 @@ impl Cache {
     /// Materialises `(dest, md5, isexec)` items from the cache.
     ///
     /// `rewrite`: write every item whatever stands there (a directory only with `force`).
-    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None, rewrite=false))]
+    /// `plan_only`: change nothing; `linked` says what would be written.
+    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None, rewrite=false, plan_only=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_files(
         &self,
@@ -751,6 +755,7 @@ impl Cache {
         state: Option<&Bound<'_, State>>,
         progress: Option<&Bound<'_, PyAny>>,
         rewrite: bool,
+        plan_only: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -758,6 +763,7 @@ impl Cache {
             relink,
             jobs,
             ignore_root: None,
+            plan_only,
             ..Default::default()
         };
         let items: Vec<CheckoutItem> = items
