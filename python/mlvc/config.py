@@ -168,7 +168,11 @@ class ConfigFile:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cfg
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"`{path}` is not valid UTF-8") from exc
         current: dict[str, str] | None = None
+        seen: dict[str, set[str]] = {}
+        keys: set[str] = set()
         for lineno, raw in enumerate(text.splitlines(), start=1):
             line = raw.strip()
             if not line or line.startswith(("#", ";")):
@@ -176,15 +180,28 @@ class ConfigFile:
             if line.startswith("["):
                 if not line.endswith("]"):
                     raise ConfigError(f"`{path}:{lineno}`: unterminated section header `{line}`")
-                # DVC-compat: section names and keys are read lower-cased.
-                name = _unquote(line.strip("[]").strip()).lower()
-                current = cfg.sections.setdefault(name, {})
+                # DVC-compat: section names and keys are read lower-cased; a section or
+                # a key given twice is refused (DVC's INI parser does).
+                raw_name = _unquote(line.strip("[]").strip())
+                if raw_name in seen:
+                    raise ConfigError(
+                        f"`{path}:{lineno}`: duplicate section `[{raw_name}]`",
+                        "merge its options into the first one",
+                    )
+                seen[raw_name] = set()
+                keys = seen[raw_name]
+                current = cfg.sections.setdefault(raw_name.lower(), {})
                 continue
             if "=" not in line or current is None:
                 raise ConfigError(
                     f"`{path}:{lineno}`: expected `key = value` inside a section, got `{line}`"
                 )
             key, _, value = line.partition("=")
+            if key.strip() in keys:
+                raise ConfigError(
+                    f"`{path}:{lineno}`: duplicate option `{key.strip()}`", "keep only one of them"
+                )
+            keys.add(key.strip())
             current[key.strip().lower()] = _unquote(value)
         return cfg
 

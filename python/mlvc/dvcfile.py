@@ -36,7 +36,11 @@ class DvcFile:
     @classmethod
     def load(cls, path: Path) -> DvcFile:
         """Reads a `.dvc` file (a parse seen before comes from the state database)."""
-        return cls.loads(path.read_text(encoding="utf-8"), path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidDvcFileError(f"`{path}` is not valid UTF-8") from exc
+        return cls.loads(text, path)
 
     @classmethod
     def loads(cls, text: str, path: Path) -> DvcFile:
@@ -59,6 +63,7 @@ class DvcFile:
         if not isinstance(outs_raw, list):
             raise InvalidDvcFileError(f"`{origin}`: `outs` must be a list")
         outs = [Output.from_dict(o, origin) for o in outs_raw]
+        _check_top_types(data, origin)
         if "wdir" in data:
             # With `path` also free of `..`, every output stays below this file's
             # directory: a crafted `.dvc` file cannot reach outside the repository.
@@ -81,6 +86,27 @@ class DvcFile:
 
     def save(self) -> None:
         atomic_write_text(self.path, self.dumps())
+
+
+# DVC-compat: the types DVC's schema gives the other top-level keys (`meta` is free).
+_TOP_TYPES: dict[str, tuple[type, ...]] = {
+    "frozen": (bool,),
+    "locked": (bool,),
+    "always_changed": (bool,),
+    "desc": (str,),
+    "wdir": (str, type(None)),
+    "deps": (list, type(None)),
+}
+
+
+def _check_top_types(data: dict[str, Any], origin: str) -> None:
+    for key, kinds in _TOP_TYPES.items():
+        if key in data and not isinstance(data[key], kinds):
+            kind = "a boolean" if kinds == (bool,) else "a string" if str in kinds else "a list"
+            raise InvalidDvcFileError(f"`{origin}`: `{key}` must be {kind}, not `{data[key]!r}`")
+    md5 = data.get("md5")
+    if md5 is not None and not (isinstance(md5, str | int) and (md5 == "" or len(str(md5)) >= 3)):
+        raise InvalidDvcFileError(f"`{origin}`: `md5` `{md5!r}` is not a hash")
 
 
 def dvcfile_for(target: Path) -> Path:

@@ -548,7 +548,7 @@ def loads(text: str, origin: str | Path = "<string>") -> Any:
     except yaml.MarkedYAMLError as exc:
         raise YamlError(_describe(exc, origin)) from exc
     except yaml.YAMLError as exc:
-        raise YamlError(f"`{origin}`: {exc}") from exc
+        raise YamlError(_describe_other(exc, origin, text)) from exc
 
 
 def loads_marked(text: str, origin: str | Path = "<string>") -> tuple[Any, Marks]:
@@ -562,7 +562,7 @@ def loads_marked(text: str, origin: str | Path = "<string>") -> tuple[Any, Marks
     except yaml.MarkedYAMLError as exc:
         raise YamlError(_describe(exc, origin)) from exc
     except yaml.YAMLError as exc:
-        raise YamlError(f"`{origin}`: {exc}") from exc
+        raise YamlError(_describe_other(exc, origin, text)) from exc
     finally:
         loader.dispose()
 
@@ -571,6 +571,19 @@ def _describe(exc: yaml.MarkedYAMLError, origin: str | Path) -> str:
     mark = exc.problem_mark or exc.context_mark
     where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else str(origin)
     return f"`{where}`: {exc.problem or exc.context or 'invalid YAML'}"
+
+
+def _describe_other(exc: yaml.YAMLError, origin: str | Path, text: str) -> str:
+    """One line for an error without marks: a character the reader refuses is placed
+    by its line and column."""
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return (
+            f"`{origin}:{line}:{column}`: unacceptable character #x{exc.character:04x}:"
+            f" {exc.reason}"
+        )
+    return f"`{origin}`: {' '.join(str(exc).split())}"
 
 
 def load_file(path: Path) -> Any:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 from mlvc.exceptions import MlvcError
@@ -61,6 +62,26 @@ def report(exc: BaseException, *, verbose: bool = False) -> int:
     if isinstance(exc, OSError | MlvcError | ValueError):
         return EXIT_FAILED
     return EXIT_OTHER
+
+
+@contextlib.contextmanager
+def broken_files_exit_255() -> Iterator[None]:
+    """Gives a broken `.dvc` file or YAML file exit code 255 inside the block (a path
+    leaving the repository keeps its own code).
+
+    DVC-compat: `repro`, `dag` and `data status` fail so on them, where other commands
+    exit 1.
+    """
+    from mlvc.output import InvalidDvcFileError, UnsafePathError
+    from mlvc.yamldata import YamlError
+
+    try:
+        yield
+    except UnsafePathError:
+        raise
+    except (InvalidDvcFileError, YamlError) as exc:
+        exc.exit_code = EXIT_OTHER
+        raise
 
 
 def _is_typer_exit(exc: BaseException) -> bool:

@@ -44,35 +44,37 @@ def run_repro(
     verbose: bool,
 ) -> None:
     """Runs the stages whose command, deps, params or outputs changed."""
+    from mlvc.cli._errors import broken_files_exit_255
     from mlvc.ops.repro import repro
     from mlvc.repo import Repo
 
     repo = Repo.find()
     # DVC-compat: `core.interactive` turns `-i` on for every repro.
     interactive = interactive or repo.config.get_bool("core", "interactive")
-    result = repro(
-        repo,
-        targets or [],
-        force=force,
-        single_item=single_item,
-        downstream=downstream,
-        whole_pipeline=pipeline,
-        all_pipelines=all_pipelines,
-        recursive=recursive,
-        glob=glob,
-        dry=dry,
-        keep_going=keep_going,
-        ignore_errors=ignore_errors,
-        force_downstream=force_downstream,
-        no_commit=no_commit,
-        allow_missing=allow_missing,
-        run_cache=not no_run_cache,
-        jobs=jobs,
-        echo=(lambda s: None) if quiet else (lambda s: say(False, s)),
-        warn=(lambda s: None) if quiet else warn,
-        confirm=_confirm if interactive else None,
-        pull=pull,
-    )
+    with broken_files_exit_255():
+        result = repro(
+            repo,
+            targets or [],
+            force=force,
+            single_item=single_item,
+            downstream=downstream,
+            whole_pipeline=pipeline,
+            all_pipelines=all_pipelines,
+            recursive=recursive,
+            glob=glob,
+            dry=dry,
+            keep_going=keep_going,
+            ignore_errors=ignore_errors,
+            force_downstream=force_downstream,
+            no_commit=no_commit,
+            allow_missing=allow_missing,
+            run_cache=not no_run_cache,
+            jobs=jobs,
+            echo=(lambda s: None) if quiet else (lambda s: say(False, s)),
+            warn=(lambda s: None) if quiet else warn,
+            confirm=_confirm if interactive else None,
+            pull=pull,
+        )
     if not dry:
         from mlvc.cli._gitstage import stage_or_hint
 

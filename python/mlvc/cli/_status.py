@@ -129,11 +129,12 @@ def show_data_status(
     verbose: bool,
 ) -> None:
     """Prints what `data status` finds (`untracked_files`: DVC's `--untracked-files=all`)."""
+    from mlvc.cli._errors import broken_files_exit_255
     from mlvc.ops.data_status import as_text, data_status
     from mlvc.repo import Repo
 
     repo = Repo.find()
-    with Meter("checking", enabled=not quiet) as meter:
+    with broken_files_exit_255(), Meter("checking", enabled=not quiet) as meter:
         repo.hashing_progress = Tally(meter)
         found = data_status(
             repo,

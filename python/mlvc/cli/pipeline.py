@@ -377,8 +377,11 @@ def register(app: typer.Typer) -> None:
                 "`--outs` and `--collapse-foreach-matrix` are mutually exclusive",
                 "drop one of them",
             )
+        from mlvc.cli._errors import broken_files_exit_255
+
         repo = Repo.find()
-        nodes, edges = dag_edges(repo, target, outs=outs, full=full)
+        with broken_files_exit_255():
+            nodes, edges = dag_edges(repo, target, outs=outs, full=full)
         if collapse_foreach_matrix:
             nodes, edges = collapse_groups(nodes, edges)
         if dot:

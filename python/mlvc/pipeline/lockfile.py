@@ -118,6 +118,10 @@ class LockFile:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return cls(path)
+        except UnicodeDecodeError as exc:
+            raise LockFileError(
+                f"`{shown or path}` is not valid UTF-8", "fix or delete the lock file, then rerun"
+            ) from exc
         return cls.loads(text, shown or str(path), path)
 
     @classmethod
@@ -132,16 +136,15 @@ class LockFile:
             data = {}
         if not isinstance(data, dict):
             raise LockFileError(f"`{name}`: expected a mapping at the top level")
-        if data and str(data.get("schema")) != SCHEMA:
+        if str(data.get("schema")) != SCHEMA:
+            # DVC-compat: an empty file is refused too (its schema is required).
             raise LockFileError(
                 f"`{name}`: unsupported lock file schema `{data.get('schema')}`",
                 "only the DVC 3 format (`schema: '2.0'`) is supported; rerun `dvc repro` "
                 "with DVC 2+ to upgrade it",
             )
-        stages = data.get("stages") or {}
-        if not isinstance(stages, dict):
-            raise LockFileError(f"`{name}`: `stages` must be a mapping")
-        data["stages"] = stages
+        _check_schema(data, name)
+        data.setdefault("stages", {})
         return cls(path, data, exists=True)
 
     @property
@@ -198,6 +201,73 @@ class LockFile:
             return
         atomic_write_text(self.path, self.dumps())
         self.exists = True
+
+
+# DVC-compat: the keys DVC's lock file schema allows in a `deps`/`outs` entry.
+_ENTRY_TYPES: dict[str, tuple[type, ...]] = {
+    "path": (str,),
+    "hash": (str,),
+    "size": (int,),
+    "nfiles": (int,),
+    "isexec": (bool,),
+    "version_id": (str,),
+    "md5": (str, int, type(None)),
+    "checksum": (str, int, type(None)),
+    "etag": (str, int, type(None)),
+    "cloud": (dict,),
+    "files": (list,),
+    "dataset": (dict,),
+}
+_STAGE_KEYS = ("cmd", "deps", "params", "outs")
+
+
+def _check_schema(data: dict[Any, Any], name: str) -> None:
+    """Refuses what DVC's lock file schema refuses: each stage needs a `cmd`, its
+    `deps`/`outs` list entries with a string `path`, and no key is unknown."""
+
+    def fail(where: str, what: str) -> LockFileError:
+        return LockFileError(
+            f"`{name}`: {where}: {what}", "fix or delete the lock file, then rerun"
+        )
+
+    extra = sorted(set(data) - {"schema", "stages", "datasets"}, key=str)
+    if extra:
+        raise fail("top level", f"unknown key `{extra[0]}`")
+    stages = data.get("stages", {})
+    if not isinstance(stages, dict):
+        raise fail("`stages`", "expected a mapping")
+    for stage, entry in stages.items():
+        where = f"stage `{stage}`"
+        if not isinstance(stage, str):
+            raise fail(where, "the name must be a string")
+        if not isinstance(entry, dict):
+            raise fail(where, "expected a mapping")
+        extra = sorted(set(entry) - set(_STAGE_KEYS), key=str)
+        if extra:
+            raise fail(where, f"unknown key `{extra[0]}`")
+        if not isinstance(entry.get("cmd"), str | list):
+            raise fail(where, "`cmd` must be a string or a list")
+        params = entry.get("params", {})
+        if not isinstance(params, dict) or not all(
+            isinstance(f, str) and isinstance(v, dict) and all(isinstance(k, str) for k in v)
+            for f, v in params.items()
+        ):
+            raise fail(where, "`params` must map each file to its values")
+        for key in ("deps", "outs"):
+            items = entry.get(key, [])
+            if not isinstance(items, list):
+                raise fail(where, f"`{key}` must be a list")
+            for item in items:
+                if not isinstance(item, dict) or "path" not in item:
+                    raise fail(where, f"each entry of `{key}` needs a `path`")
+                for k, v in item.items():
+                    kinds = _ENTRY_TYPES.get(k)
+                    if kinds is None:
+                        raise fail(where, f"unknown key `{k}` in `{key}`")
+                    if not isinstance(v, kinds) or (
+                        k in ("md5", "checksum", "etag") and v not in (None, "") and len(str(v)) < 3
+                    ):
+                        raise fail(where, f"`{k}` of `{item['path']}` in `{key}` is `{v!r}`")
 
 
 def entry_hashes(entry: dict[str, Any] | None, key: str) -> dict[str, dict[str, Any]]:
