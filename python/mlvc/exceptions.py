@@ -11,6 +11,7 @@ from __future__ import annotations
 from mlvc._core import (
     CorruptObjectError,
     GitError,
+    IgnoreFileError,
     IgnoreFileInTreeError,
     InvalidManifestError,
     LinkError,
@@ -25,6 +26,7 @@ __all__ = [
     "CorruptObjectError",
     "DvcYamlError",
     "GitError",
+    "IgnoreFileError",
     "IgnoreFileInTreeError",
     "InvalidManifestError",
     "LinkError",
@@ -40,6 +42,12 @@ __all__ = [
     "UsageError",
 ]
 
+
+# DVC fails with an internal error (255) on a pattern it cannot read.
+IgnoreFileError.exit_code = 255  # type: ignore[attr-defined]
+IgnoreFileError.hint = (  # type: ignore[attr-defined]
+    "fix or remove that line (a literal `\\` is written `\\\\`)"
+)
 
 # DVC-compat: DVC refuses such a tree with 255 (its rules would depend on where the
 # data is checked out).

@@ -26,6 +26,14 @@ pub enum Error {
         /// "fifo", "socket", "block device" or "character device".
         kind: &'static str,
     },
+    /// A `.dvcignore` file with a pattern that cannot be read.
+    #[error("`{}`: {message}", .path.display())]
+    BadIgnoreFile {
+        /// The `.dvcignore` file.
+        path: PathBuf,
+        /// Which line, and what is wrong with it.
+        message: String,
+    },
     /// A `.dvcignore` file inside a directory being hashed as tracked data.
     #[error("`{}`: a `.dvcignore` file cannot be inside tracked data", .path.display())]
     IgnoreFileInTree {

@@ -152,6 +152,14 @@ pub(crate) fn process_is_gone(pid: i32) -> bool {
 ///
 /// DVC-compat: gitignore semantics across files, so a deeper file's pattern
 /// (including a `!` whitelist) overrides a shallower one's.
+/// The error without the file name the error message names already.
+fn without_path(e: ignore::Error) -> ignore::Error {
+    match e {
+        ignore::Error::WithPath { err, .. } => without_path(*err),
+        other => other,
+    }
+}
+
 #[derive(Clone, Default)]
 struct IgnoreStack {
     matchers: Vec<Arc<Gitignore>>,
@@ -164,15 +172,14 @@ impl IgnoreStack {
             return Ok(None);
         }
         let mut b = GitignoreBuilder::new(dir);
+        let bad = |e: ignore::Error| Error::BadIgnoreFile {
+            path: file.clone(),
+            message: without_path(e).to_string(),
+        };
         if let Some(e) = b.add(&file) {
-            return Err(Error::InvalidArgument(format!(
-                "cannot parse `{}`: {e}",
-                file.display()
-            )));
+            return Err(bad(e));
         }
-        let m = b.build().map_err(|e| {
-            Error::InvalidArgument(format!("cannot parse `{}`: {e}", file.display()))
-        })?;
+        let m = b.build().map_err(bad)?;
         Ok(Some(m))
     }
 

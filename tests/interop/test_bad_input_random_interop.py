@@ -125,3 +125,12 @@ def test_yaml_with_a_control_character_gives_a_one_line_error(pair: Pair) -> Non
     tracked(pair)
     error = same_failure(pair, {"data.txt.dvc": DVC_FILE + b"\x00"}, "data", "status")
     assert "data.txt.dvc:6:1" in error
+
+
+def test_a_dvcignore_pattern_that_cannot_be_read_gives_a_clean_error(pair: Pair) -> None:
+    _tools, ours, theirs = pair
+    for root in (ours, theirs):
+        write(root, {"more.txt": "more\n"})
+    # DVC fails with an internal error here; mlvc names the file and the line.
+    error = same_failure(pair, {".dvcignore": b"*.tmp\n\\\n"}, "add", "more.txt")
+    assert "line 2" in error

@@ -29,6 +29,12 @@ pyo3::create_exception!(
 );
 pyo3::create_exception!(
     mlvc.exceptions,
+    IgnoreFileError,
+    MlvcError,
+    "A `.dvcignore` file with a pattern that cannot be read."
+);
+pyo3::create_exception!(
+    mlvc.exceptions,
     CorruptObjectError,
     MlvcError,
     "A cache object whose content does not match its name."
@@ -87,6 +93,7 @@ pub fn to_py(err: Error) -> PyErr {
         },
         Error::SpecialFile { .. } => SpecialFileError::new_err(err.to_string()),
         Error::IgnoreFileInTree { .. } => IgnoreFileInTreeError::new_err(err.to_string()),
+        Error::BadIgnoreFile { .. } => IgnoreFileError::new_err(err.to_string()),
         Error::CorruptObject { .. } => CorruptObjectError::new_err(err.to_string()),
         Error::InvalidManifest { .. } => InvalidManifestError::new_err(err.to_string()),
         Error::MissingObject { .. } => MissingObjectError::new_err(err.to_string()),
@@ -116,6 +123,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "IgnoreFileInTreeError",
         py.get_type::<IgnoreFileInTreeError>(),
     )?;
+    m.add("IgnoreFileError", py.get_type::<IgnoreFileError>())?;
     m.add("CorruptObjectError", py.get_type::<CorruptObjectError>())?;
     m.add(
         "InvalidManifestError",
