@@ -134,3 +134,22 @@ def test_a_dvcignore_pattern_that_cannot_be_read_gives_a_clean_error(pair: Pair)
     # DVC fails with an internal error here; mlvc names the file and the line.
     error = same_failure(pair, {".dvcignore": b"*.tmp\n\\\n"}, "add", "more.txt")
     assert "line 2" in error
+
+
+@pytest.mark.parametrize("args", [("diff",), ("ls", "."), ("ls", "-T", ".")])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"dvc.yaml": b"stages:\n  s: [1\n"},
+        {"dvc.lock": LOCK_HEAD.encode() + b"    outs: [\n"},
+    ],
+    ids=["dvc.yaml", "dvc.lock"],
+)
+def test_diff_and_ls_fail_with_1_on_a_pipeline_that_cannot_be_loaded(
+    pair: Pair, args: tuple[str, ...], broken: dict[str, bytes]
+) -> None:
+    git = pair[0][2]
+    for root in tracked(pair):
+        git("add", "-A", cwd=root)
+        git("commit", "-qm", "tracked", cwd=root)
+    same_failure(pair, broken, *args)

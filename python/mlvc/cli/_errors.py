@@ -84,6 +84,21 @@ def broken_files_exit_255() -> Iterator[None]:
         raise
 
 
+@contextlib.contextmanager
+def broken_pipelines_exit_1() -> Iterator[None]:
+    """Gives a `dvc.yaml` or `dvc.lock` that cannot be loaded exit code 1 inside the block.
+
+    DVC-compat: `diff` and `ls` fail so on them, where pipeline commands exit 255.
+    """
+    from mlvc.exceptions import PipelineError
+
+    try:
+        yield
+    except PipelineError as exc:
+        exc.exit_code = EXIT_FAILED
+        raise
+
+
 def _is_typer_exit(exc: BaseException) -> bool:
     """Whether `exc` is typer's `Exit`; when typer was never imported, nothing can be."""
     typer = sys.modules.get("typer")

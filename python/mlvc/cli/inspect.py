@@ -132,11 +132,13 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """Show data added, modified, deleted or renamed between commits or the workspace."""
+        from mlvc.cli._errors import broken_pipelines_exit_1
         from mlvc.ops import diff as df
         from mlvc.repo import Repo
 
         repo = Repo.find()
-        result = df.diff(repo, a_rev, b_rev, targets=targets or [], jobs=jobs)
+        with broken_pipelines_exit_1():
+            result = df.diff(repo, a_rev, b_rev, targets=targets or [], jobs=jobs)
         # DVC-compat: comparing two commits never reports missing cache entries.
         hide = bool(b_rev) or hide_missing
         if hide:
@@ -206,6 +208,7 @@ def register(app: CommandSink) -> None:
         verbose: Verbose = False,
     ) -> None:
         """List git files and DVC outputs of a repository, at a revision or in its workspace."""
+        from mlvc.cli._errors import broken_pipelines_exit_1
         from mlvc.ops.ls import (
             TreeJsonError,
             as_text,
@@ -224,10 +227,14 @@ def register(app: CommandSink) -> None:
         repo = Repo.find(Path(os.path.abspath(url)))
         override_config(repo, config_file=config, remote=remote, remote_config=remote_config)
         if tree:
-            root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)
+            with broken_pipelines_exit_1():
+                root = ls_tree(repo, path, rev=rev, dvc_only=dvc_only, maxdepth=level)
             _write(quiet, tree_as_text(root, size=size, show_hash=show_hash))
             return
-        entries = ls(repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only, maxdepth=level)
+        with broken_pipelines_exit_1():
+            entries = ls(
+                repo, path, rev=rev, recursive=recursive, dvc_only=dvc_only, maxdepth=level
+            )
         if as_json:
             sys.stdout.write(json.dumps(entries) + "\n")
         else:
