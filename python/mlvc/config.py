@@ -118,17 +118,16 @@ class ConfigError(MlvcError):
     """A config file that cannot be read, or a bad key or value."""
 
     exit_code = 251
-
-
-class RemoteOptionError(ConfigError):
-    """A remote option (or url) DVC's schema refuses for the scheme of the remote's url."""
-
     hint: str | None = None
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+
+class RemoteOptionError(ConfigError):
+    """A remote option (or url) DVC's schema refuses for the scheme of the remote's url."""
 
 
 def section_kind(section: str) -> tuple[str, str | None]:
@@ -262,9 +261,16 @@ def validate(sections: dict[str, dict[str, str]], origin: Path | str) -> None:
         if kind not in KNOWN_KEYS:
             raise ConfigError(f"`{origin}`: unknown section `[{name}]`")
         known = KNOWN_KEYS[kind]
-        for key in values:
+        for key, value in values.items():
             if known and key not in known:
                 raise ConfigError(f"`{origin}`: unknown key `{key}` in section `[{name}]`")
+            check = _VALUE_CHECKS.get((kind, key))
+            expected = check(value) if check is not None else None
+            if expected is not None:
+                raise ConfigError(
+                    f"`{origin}`: `{key}` in section `[{name}]` expects {expected}, got `{value}`",
+                    "DVC refuses to read such a value; fix it in that file",
+                )
 
 
 # --- remote options, per url scheme ---------------------------------------------------------
@@ -350,6 +356,35 @@ _LOCAL_COMMON: dict[str, ValueCheck] = {
     "shared": _choice("group"),
     "slow_link_warning": _bool,
     "verify": _bool,
+}
+# DVC-compat: the checks DVC's schema makes of the values of the other sections.
+_VALUE_CHECKS: dict[tuple[str, str], ValueCheck] = {
+    **{
+        ("core", key): _bool
+        for key in (
+            "interactive",
+            "analytics",
+            "hardlink_lock",
+            "no_scm",
+            "autostage",
+            "experiments",
+            "check_update",
+        )
+    },
+    ("core", "checksum_jobs"): _jobs,
+    **{("cache", key): check for key, check in _LOCAL_COMMON.items()},
+    ("state", "row_limit"): _jobs,
+    ("machine", "cloud"): _choice("aws", "azure"),
+    ("machine", "region"): _choice("us-west", "us-east", "eu-west", "eu-north"),
+    ("machine", "spot"): _bool,
+    ("machine", "instance_hdd_size"): _integer,
+    ("feature", "machine"): _bool,
+    ("plots", "auto_open"): _bool,
+    ("exp", "auto_push"): _bool,
+    ("parsing", "bool"): _choice("store_true", "boolean_optional"),
+    ("parsing", "list"): _choice("nargs", "append"),
+    ("hydra", "enabled"): _bool,
+    ("studio", "offline"): _bool,
 }
 _HTTP_COMMON: dict[str, ValueCheck] = {
     "auth": _choice("basic", "digest", "custom"),

@@ -108,7 +108,25 @@ def test_a_file_that_is_not_utf8_is_named_in_a_clean_error(
 def test_config_with_a_section_or_option_given_twice_is_refused(pair: Pair, extra: str) -> None:
     ours, _theirs = tracked(pair)
     config = (ours / ".dvc" / "config").read_bytes()
-    same_failure(pair, {".dvc/config": config + extra.encode()}, "checkout")
+    error = same_failure(pair, {".dvc/config": config + extra.encode()}, "checkout")
+    assert error.startswith("error: `") and "duplicate" in error, error
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "[cache]\n    type = hardlink,bogus\n",
+        "[core]\n    interactive = x\n",
+        "[core]\n    checksum_jobs = 0\n",
+        "[parsing]\n    bool = bogus\n",
+        "[plots]\n    auto_open = 1\n",
+    ],
+)
+def test_config_values_dvc_refuses_are_refused(pair: Pair, extra: str) -> None:
+    ours, _theirs = tracked(pair)
+    config = (ours / ".dvc" / "config").read_bytes()
+    error = same_failure(pair, {".dvc/config": config + extra.encode()}, "checkout")
+    assert "expects" in error, error
 
 
 @pytest.mark.parametrize(
