@@ -115,6 +115,17 @@ class Output:
         for key in ("size", "nfiles"):
             if key in d and d[key] is not None and not isinstance(d[key], int):
                 raise InvalidDvcFileError(f"`{origin}`: `{key}` must be an integer")
+        # DVC-compat: DVC's output schema types these flags strictly (`cache: 0` is refused).
+        for key in ("isexec", "cache", "push", "persist"):
+            if key in d and not isinstance(d[key], bool):
+                raise InvalidDvcFileError(
+                    f"`{origin}`: `{key}` of the output `{d['path']}` must be true or false,"
+                    f" not `{d[key]!r}`"
+                )
+        if "remote" in d and not isinstance(d["remote"], str):
+            raise InvalidDvcFileError(
+                f"`{origin}`: `remote` of the output `{d['path']}` must be a remote's name"
+            )
         hash_name = d.get("hash")
         if hash_name not in (None, "md5"):
             raise InvalidDvcFileError(f"`{origin}`: unsupported hash `{hash_name}`")

@@ -62,6 +62,14 @@ def test_dvc_file_top_level_key_of_the_wrong_type_is_refused(pair: Pair, top: by
 
 
 @pytest.mark.parametrize(
+    "flag", [b"  cache: 0\n", b"  push: {a: null}\n", b"  persist: 'true'\n", b"  remote: null\n"]
+)
+def test_output_flag_of_the_wrong_type_is_refused(pair: Pair, flag: bytes) -> None:
+    tracked(pair)
+    same_failure(pair, {"data.txt.dvc": DVC_FILE + flag}, "status")
+
+
+@pytest.mark.parametrize(
     "lock",
     [
         b"",
