@@ -134,10 +134,35 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _construct_map(loader: Any, node: yaml.MappingNode) -> Any:
+    """A mapping, refusing a key its own entries give twice (plain scalar keys).
+
+    DVC-compat: ruamel refuses duplicate keys in every file DVC reads (an output or a
+    stage given twice); merged keys (`<<`) may still be overridden.
+    """
+    seen: set[tuple[str, str]] = set()
+    for key_node, _value in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE_TAG:
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f'found duplicate key "{key_node.value}"',
+                    key_node.start_mark,
+                )
+            seen.add(key)
+    return loader.construct_yaml_map(node)
+
+
+_Loader.add_constructor(_MAP_TAG, _construct_map)
 
 
 def _build_marked(loader: Any, root: yaml.Node) -> tuple[Any, Marks]:

@@ -179,3 +179,21 @@ def test_diff_and_ls_fail_with_1_on_a_pipeline_that_cannot_be_loaded(
         git("add", "-A", cwd=root)
         git("commit", "-qm", "tracked", cwd=root)
     same_failure(pair, broken, *args)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"data.txt.dvc": DVC_FILE + DVC_FILE},
+        {"dvc.lock": (LOCK_HEAD + LOCK_HEAD.split("stages:\n", 1)[1]).encode()},
+        {
+            "params.yaml": b"lr: 1\nlr: 2\n",
+            "dvc.yaml": b"stages:\n  s:\n    cmd: 'true'\n    params: [lr]\n",
+        },
+    ],
+    ids=[".dvc", "dvc.lock", "params.yaml"],
+)
+def test_a_key_given_twice_is_refused(pair: Pair, broken: dict[str, bytes]) -> None:
+    tracked(pair)
+    error = same_failure(pair, broken, "status")
+    assert "duplicate key" in error, error
