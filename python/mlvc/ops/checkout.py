@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -456,6 +457,7 @@ def checkout(
             _discard(repo, dest, force=force, jobs=jobs)
         for dest in hashless:
             _discard(repo, dest, force=True, jobs=jobs)
+        make_parents(failed + hashless)
         summary.failed += [repo.relpath(d) for d in failed]
     if (summary.failed or summary.unrecorded) and not allow_missing:
         raise _failure(repo, summary, cwd)
@@ -595,6 +597,18 @@ def _failure(repo: Repo, summary: CheckoutSummary, cwd: Path) -> CheckoutFailedE
     if not summary.failed:
         error.hint = "run the stages that make them with `mlvc repro`"
     return error
+
+
+def make_parents(dests: list[Path]) -> None:
+    """Makes the directories holding outputs that could not be restored.
+
+    DVC-compat: DVC's checkout makes the parent directories of every output it is to
+    restore, also of one it then cannot (no hash recorded, data not in the cache).
+    """
+    for dest in dests:
+        # A file in the way: nothing to make.
+        with contextlib.suppress(OSError):
+            dest.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _discard(repo: Repo, dest: Path, *, force: bool, jobs: int = 0) -> None:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import mlvc
 from mlvc import gitignore
@@ -51,6 +51,9 @@ from mlvc.pipeline.status import (
 )
 from mlvc.repo import Repo, shown_from
 from mlvc.rwlock import RWLock, RWLockError, refuse_busy, stage_paths
+
+if TYPE_CHECKING:
+    from mlvc.remote import Remote
 
 Echo = Callable[[str], None]
 # Asked before a stage is reproduced (`repro -i`); False aborts that stage.
@@ -281,6 +284,8 @@ class _Runner:
         self.repo = repo
         # `--pull`: an unchanged stage whose outputs are only missing is restored.
         self.pull = pull
+        # `--pull`: the remote a recorded run's outputs are fetched from, if any.
+        self.pull_remote: Remote | None = None
         # The user's directory, relative to the root: DVC names stages and files from it.
         self.where = where
         self.graph = graph
@@ -484,7 +489,13 @@ class _Runner:
             return False
         wanted = [(p, str(recorded_hash(o))) for p, o in outs_by_path.items()]
         if not outs_cached(self.repo, wanted):
-            return False
+            # DVC-compat: with `--pull`, a recorded run's outputs are fetched first.
+            if self.pull_remote is None or self.dry:
+                return False
+            objs = {h: h.endswith(".dir") for _p, h in wanted}
+            download_objects(self.repo, self.pull_remote, objs)
+            if not outs_cached(self.repo, wanted):
+                return False
         self.echo(f"Stage '{self.shown(stage)}' is cached - skipping run, checking out outputs\n")
         if self.dry:
             return True
@@ -495,20 +506,30 @@ class _Runner:
 
     def pull_outputs(self, stage: Stage) -> bool:
         """`repro --pull`: restores an otherwise unchanged stage's missing outputs from
-        the objects its `dvc.lock` entry names (fetched by `pull_missing`); False when
-        they cannot be, and the stage must run.
+        the objects its `dvc.lock` entry names (fetched first, when the cache lacks
+        them); False when they cannot be, and the stage must run.
 
         DVC-compat: "Pulling data for stage", or "Unable to pull data" before running.
+        Only such a stage's outputs are fetched: not those of a stage that runs. Only
+        cached outputs are pulled: a missing `cache: false` one stays missing.
         """
         shown = f"stage: '{self.shown(stage)}'"
         self.echo(f"Pulling data for {shown}\n")
         entry = self.ws.lock(stage.dvcfile).get(stage.name) or {}
-        outs_by_path = {o["path"]: o for o in entry.get("outs") or [] if isinstance(o, dict)}
+        cached = {out.path for out in stage.outs if out.cache}
+        outs_by_path = {
+            o["path"]: o
+            for o in entry.get("outs") or []
+            if isinstance(o, dict) and o.get("path") in cached
+        }
         wanted = [
             (out.path, str(recorded_hash(outs_by_path[out.path])))
             for out in stage.outs
             if out.path in outs_by_path and recorded_hash(outs_by_path[out.path])
         ]
+        if self.pull_remote is not None:
+            objs = {h: h.endswith(".dir") for _p, h in wanted}
+            download_objects(self.repo, self.pull_remote, objs)
         missing = [(path, md5) for path, md5 in wanted if not outs_cached(self.repo, [(path, md5)])]
         if missing:
             # DVC-compat: DVC's warning for data found on neither side.
@@ -517,7 +538,7 @@ class _Runner:
                 " Missing cache files:\n"
                 + "".join(f"name: {path}, md5: {md5}\n" for path, md5 in missing)
             )
-        if len(wanted) != len(stage.outs) or missing:
+        if len(wanted) != len(cached) or missing:
             self.echo(f"Unable to pull data for {shown}\n")
             return False
         if not self.dry:
@@ -525,9 +546,12 @@ class _Runner:
         return True
 
     def _checkout_outs(self, stage: Stage, outs_by_path: dict[str, dict[str, Any]]) -> None:
-        """Checks the stage's outputs out of the cache as `outs_by_path` records them."""
+        """Checks the stage's outputs out of the cache as `outs_by_path` records them
+        (those it does not name are left as they are)."""
         for out in stage.outs:
-            item = outs_by_path[out.path]
+            item = outs_by_path.get(out.path)
+            if item is None:
+                continue
             # A DVC 2 record names an object of the cache's old layout (`mlvc.objects`).
             cache, md5 = self.repo.objects.locate(str(recorded_hash(item)))
             dest = self.repo.root / stage.repo_path(out.path)
@@ -577,8 +601,9 @@ class _Runner:
         for dep in stage.deps:
             self.ws.invalidate(stage.repo_path(dep))
         deps = self._dep_infos(stage)
-        if self.committing:
-            self.outputs_present(stage, ignore=True)
+        # DVC-compat: no output goes to the cache unless all of them exist (`commit`
+        # ignores in git those before a missing one).
+        self.outputs_present(stage, ignore=self.committing)
         outs: list[tuple[str, HashInfo]] = []
         # DVC-compat: `--no-commit` hashes outputs for `dvc.lock` but stores
         # nothing in the cache, and records no run.
@@ -633,8 +658,8 @@ class _Runner:
         """Raises for a stage's first missing output, nothing stored yet.
 
         DVC-compat: `commit` saves (hashes and, with `ignore`, ignores in git) every
-        output of a stage before any goes to the cache: a missing one stops the stage
-        with the outputs before it ignored, none of them cached.
+        output of a stage before any goes to the cache: a missing one, or one git
+        tracks, stops the stage with the outputs before it ignored, none of them cached.
         """
         for out in stage.outs:
             rel = stage.repo_path(out.path)
@@ -644,6 +669,8 @@ class _Runner:
                     f"stage `{self.shown(stage)}`: output `{rel}` does not exist",
                     "make the command write it, or remove it from the stage's outputs",
                 )
+            if ignore and out.cache and self.git_index is not None and self.git_index.holds(rel):
+                raise gitignore.GitTrackedOutputError(self.repo.root, rel)
             if ignore and out.cache and self.repo.scm is not None:
                 changed = self.ignores.add(path)
                 if changed is not None and changed not in self.result.to_stage:
@@ -775,7 +802,8 @@ def repro(
 ) -> ReproResult:
     """Reproduces the targets' pipelines; see DVC's `repro` for the options' meaning.
 
-    `pull` first fetches what the planned stages need (`pull_missing`);
+    `pull` first pulls the remote's run cache and the planned stages' missing deps
+    (`pull_missing`), then fetches what each stage restored needs;
     `ignore_errors` goes on after a failure, with every later stage (dependents
     too), and raises nothing; `force_downstream` runs every stage downstream of
     one that ran; `no_commit` records outputs in `dvc.lock` without caching
@@ -802,6 +830,9 @@ def repro(
         recursive=recursive,
         glob=glob,
     )
+    remote = pull_remote(repo) if pull else None
+    if pull and run_cache:
+        pull_run_cache(repo, remote, warn)
     if pull:
         pull_missing(repo, graph, steps)
     result = ReproResult()
@@ -820,6 +851,7 @@ def repro(
         confirm=confirm,
         where=repo.user_dir(cwd),
     )
+    runner.pull_remote = remote
     runner.parallel = jobs > 1
     runner.plan_pos = {
         (lock_path_for(stages[i].dvcfile), stages[i].name): k for k, i in enumerate(steps)
@@ -1270,22 +1302,15 @@ def planned_steps(
     )
 
 
-def pull_missing(repo: Repo, graph: Graph, steps: list[int]) -> int:
-    """`repro --pull`: brings from the default remote what the planned stages need
-    and lack (called by `repro` once it has planned them: the targets' upstream
-    stages are checked too).
-
-    Deps tracked by `.dvc` files that are missing are pulled; objects of outputs
-    recorded in `dvc.lock` are fetched into the cache, so unchanged stages are
-    checked out instead of run. Returns the number of objects downloaded.
+def pull_missing(repo: Repo, graph: Graph, steps: list[int]) -> None:
+    """`repro --pull`: pulls the missing deps tracked by `.dvc` files of the planned
+    stages (called by `repro` once it has planned them: the targets' upstream stages
+    are checked too). Stage outputs are fetched as each stage is reached (`_Runner`).
     """
     from mlvc.ops import transfer
-    from mlvc.remote import open_remote
 
     tracked = {path for path, _ in dvcfile_outputs(repo)}
     missing_deps: list[str] = []
-    wanted: dict[str, bool] = {}
-    ws = Workspace(repo)
     for i in steps:
         stage = graph.stages[i]
         if stage.is_data_source:
@@ -1294,16 +1319,27 @@ def pull_missing(repo: Repo, graph: Graph, steps: list[int]) -> int:
             rel = stage.repo_path(dep)
             if rel in tracked and not (repo.root / rel).exists():
                 missing_deps.append(rel)
-        entry = ws.lock(stage.dvcfile).get(stage.name) or {}
-        for item in entry.get("outs") or []:
-            # An object id: DVC 2 records name objects of the old layout (`mlvc.objects`).
-            oid = recorded_hash(item) if isinstance(item, dict) else None
-            if oid:
-                wanted[oid] = oid.endswith(".dir")
     if missing_deps:
         transfer.pull(repo, [str(repo.root / p) for p in missing_deps], cwd=repo.root)
-    name = transfer.remote_name(repo, None, None)
-    backend = open_remote(repo.config, name)
+
+
+def pull_remote(repo: Repo) -> Remote | None:
+    """`repro --pull`: the default remote; None without one.
+
+    DVC-compat: no remote fails nothing; what the cache holds is still restored.
+    """
+    from mlvc.ops import transfer
+    from mlvc.remote import open_remote
+
+    try:
+        return open_remote(repo.config, transfer.remote_name(repo, None, None))
+    except transfer.NoRemoteError:
+        return None
+
+
+def download_objects(repo: Repo, backend: Remote, wanted: dict[str, bool]) -> int:
+    """Downloads what the cache lacks of the objects `wanted` (id: whether it is a
+    `.dir` object, whose files are wanted too) that the remote holds; returns how many."""
     objects = repo.objects
     dirs = {h for h, is_dir in wanted.items() if is_dir and not objects.contains(h)}
     got = len(backend.download(objects, dirs & backend.exists_many(dirs)).transferred)
@@ -1314,6 +1350,20 @@ def pull_missing(repo: Repo, graph: Graph, steps: list[int]) -> int:
     files = {h for h in files if not objects.contains(h)}
     got += len(backend.download(repo.objects, files & backend.exists_many(files)).transferred)
     return got
+
+
+def pull_run_cache(repo: Repo, backend: Remote | None, warn: Echo) -> None:
+    """`repro --pull`: copies the remote's run cache into the local one.
+
+    DVC-compat: done before anything runs, unless `--no-run-cache`; without a remote
+    DVC only warns.
+    """
+    if backend is None:
+        config = repo.dvc_dir / "config"
+        warn(f"warning: failed to pull run cache: no remote specified in `{config}`\n")
+        return
+    with repo.lock():
+        backend.download_runs(repo.cache_dir)
 
 
 def locked_outputs(

@@ -19,6 +19,7 @@ from mlvc.ops.checkout import (
     checkout,
     checkout_within,
     conflict_error,
+    make_parents,
     uncached_files,
 )
 from mlvc.ops.status import MODIFIED, current_hash, select_dvcfiles, workspace_state
@@ -650,6 +651,7 @@ def pull(
                 repo, partial, done, force=force, jobs=jobs, progress=tally.part()
             )
     failed = list(dict.fromkeys(failed))
+    make_parents([repo.root / p for p in failed + unrecorded])
     return PullSummary(fetched, done, failed, unrecorded)
 
 
