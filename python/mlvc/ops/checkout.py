@@ -403,12 +403,14 @@ def checkout(
             unsaved = _unsaved_before_relink(repo, plans, jobs)
             if unsaved:
                 raise conflict_error(unsaved)
+        if not targets:
+            # DVC-compat: before the workspace is compared with the records, as a
+            # removed path may lie inside an output (added there on its own before).
+            used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
+            _remove_unused(repo, used, summary)
         settled: set[Path] = set()
         if not force and not relink and len(plans) + len(inside) > 1:
             settled = _settled_or_refuse(repo, plans, jobs)
-        if not targets:
-            used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
-            _remove_unused(repo, used, summary)
         if inside:
             summary.failed += checkout_within(
                 repo, inside, summary, force=force, relink=relink, jobs=jobs, progress=tally.part()
