@@ -3,9 +3,9 @@
 DVC-compat: `checkout` and `pull` without targets remove an output that no `.dvc`
 file or stage tracks any more (after `git checkout` of a commit without it) when
 it still holds what was placed there, so it neither lingers as untracked data nor
-gets committed to git by mistake. DVC keeps its own list of what it placed
-(`.dvc/tmp/links`); this is mlvc's, in `.dvc/tmp/mlvc/placed.json`. Each tool
-removes only what it placed itself.
+gets committed to git by mistake. DVC keeps its own list of what it placed (a
+database under its site cache directory, `repo/<hash>/links`); this is mlvc's, in
+`.dvc/tmp/mlvc/placed.json`. Each tool removes only what it placed itself.
 
 What a command places is remembered in memory and written once when the process
 ends: a lost record only means an output that is not removed for you.
