@@ -65,6 +65,7 @@ SCENARIOS = (
     "data-status",
     "status-touched",
     "checkout",
+    "checkout-noop",
     "push",
     "pull",
     "startup",
@@ -582,6 +583,29 @@ class Bench:
             notes=[describe(self.ds), "default cache type; data moved aside, untimed"],
         )
 
+    def checkout_noop(self) -> Plan:
+        """`checkout` with nothing to do: the data is as recorded (after one untimed run)."""
+
+        def prepare(tool: Tool, n: int) -> Path:
+            repo = self.tracked_repo(tool)
+            if n == 0:
+                tool.run("checkout", "-q", cwd=repo)  # restores it if moved aside; warms up
+            return repo
+
+        def check(tool: Tool, n: int, repo: Path, out: bytes) -> list[str]:
+            return self.restored_ok("checkout", repo, n)
+
+        return Plan(
+            "checkout-noop",
+            f"{self.ds.name}: checkout, nothing changed",
+            ["checkout", "-q"],
+            speedup(10),
+            prepare,
+            check,
+            creates_files=False,
+            notes=[describe(self.ds), "default cache type; warm: one untimed run first"],
+        )
+
     def push(self) -> Plan:
         """`push` of everything to an empty local remote."""
 
@@ -653,6 +677,7 @@ class Bench:
             ),
             "status-touched": self.status_touched,
             "checkout": self.checkout,
+            "checkout-noop": self.checkout_noop,
             "push": self.push,
             "pull": self.pull,
         }
