@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -127,6 +128,36 @@ def same_status(pair: Pair) -> None:
         for root in (ours, theirs)
     ]
     assert all(s == found[0] for s in found), found
+
+
+def ran_names(output: str) -> list[str]:
+    """Stages a repro ran or restored, from its (DVC-format) messages, in order."""
+    found = re.findall(r"^(?:Running stage '([^']+)'|Stage '([^']+)' is cached)", output, re.M)
+    return [a or b for a, b in found]
+
+
+Result = subprocess.CompletedProcess[str]
+
+
+def both(pair: Pair, *args: str, cwd: str = ".") -> tuple[Result, Result]:
+    """One command by mlvc in its repository and by DVC in the other: exit codes, the
+    stages a repro runs (as a set: DVC orders independent stages by a hash seed) and
+    the files left behind must agree."""
+    (mlvc, dvc, _git, _), ours, theirs = pair
+    a = mlvc(*args, cwd=ours / cwd, check=False)
+    b = dvc(*args, cwd=theirs / cwd, check=False)
+    assert a.returncode == b.returncode, (a, b)
+    if args[0] == "repro":
+        assert sorted(ran_names(a.stdout)) == sorted(ran_names(b.stdout)), (a, b)
+    assert snapshot(ours) == snapshot(theirs)
+    return a, b
+
+
+def edit_both(pair: Pair, files: dict[str, str]) -> None:
+    """Writes `files` into both repositories of `pair`, committing nothing."""
+    _, ours, theirs = pair
+    for root in (ours, theirs):
+        write(root, files)
 
 
 def assert_same(tools: Tools, *args: str, cwd: Path | None = None) -> str:

@@ -8,30 +8,10 @@ import subprocess
 
 import pytest
 
-from tests.interop.conftest import Pair, fill, same_status, snapshot, write
-from tests.interop.test_repro_interop import ran_names
+from tests.interop.conftest import Pair, both, edit_both, fill, ran_names, same_status
 
 Files = dict[str, str]
 Result = subprocess.CompletedProcess[str]
-
-
-def both(pair: Pair, *args: str, cwd: str = ".") -> tuple[Result, Result]:
-    """One command by mlvc in its repository and by DVC in the other; exit codes, the
-    stages run and the files left behind must agree."""
-    (mlvc, dvc, _git, _), ours, theirs = pair
-    a = mlvc(*args, cwd=ours / cwd, check=False)
-    b = dvc(*args, cwd=theirs / cwd, check=False)
-    assert a.returncode == b.returncode, (a, b)
-    if args[0] == "repro":
-        assert sorted(ran_names(a.stdout)) == sorted(ran_names(b.stdout)), (a, b)
-    assert snapshot(ours) == snapshot(theirs)
-    return a, b
-
-
-def edit_both(pair: Pair, files: Files) -> None:
-    _, ours, theirs = pair
-    for root in (ours, theirs):
-        write(root, files)
 
 
 NEVER_RAN = {

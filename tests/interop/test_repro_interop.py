@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.interop.conftest import Runner, write
+from tests.interop.conftest import Runner, ran_names, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 Files = dict[str, str]
@@ -138,15 +137,6 @@ def setup(tools: Tools, files: Files, init_with: str = "mlvc") -> None:
     write(repo, files)
     git("add", "-A")
     git("commit", "-qm", "init")
-
-
-def ran(output: str) -> list[str]:
-    """Stages a repro ran or restored, from its (DVC-format) messages."""
-    return re.findall(r"^(?:Running stage '([^']+)'|Stage '([^']+)' is cached)", output, re.M)
-
-
-def ran_names(output: str) -> list[str]:
-    return [a or b for a, b in ran(output)]
 
 
 def snapshot(repo: Path) -> dict[str, bytes]:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import dvc_executable
-from tests.interop.conftest import Runner, base_env
-from tests.interop.test_repro_interop import chain, ran_names, setup, write
+from tests.interop.conftest import Runner, base_env, ran_names
+from tests.interop.test_repro_interop import chain, setup, write
 
 Tools = tuple[Runner, Runner, Runner, Path]
 Files = dict[str, str]

@@ -6,20 +6,16 @@ import subprocess
 
 import pytest
 
-from tests.interop.conftest import Pair, fill, same_status, snapshot
-from tests.interop.test_repro_interop import ran_names
+from tests.interop.conftest import Pair, both, fill, ran_names, same_status
 
 Files = dict[str, str]
 Result = subprocess.CompletedProcess[str]
 
 
-def both(pair: Pair, *args: str) -> tuple[Result, Result]:
-    """`repro ARGS` by mlvc in its repository and by DVC in the other; both must agree."""
-    (mlvc, dvc, _git, _), ours, theirs = pair
-    a = mlvc("repro", *args, cwd=ours, check=False)
-    b = dvc("repro", *args, cwd=theirs, check=False)
-    assert (a.returncode, ran_names(a.stdout)) == (b.returncode, ran_names(b.stdout)), (a, b)
-    assert snapshot(ours) == snapshot(theirs)
+def repro_both(pair: Pair, *args: str) -> tuple[Result, Result]:
+    """`repro ARGS` with `both`; the stages must also run in the same order."""
+    a, b = both(pair, "repro", *args)
+    assert ran_names(a.stdout) == ran_names(b.stdout), (a, b)
     return a, b
 
 
@@ -45,7 +41,7 @@ def test_failed_repro_takes_back_its_gitignore_entries(pair: Pair, flags: list[s
     fill(pair, FAILING)
     _, ours, _ = pair
     # DVC-compat: a and b are recorded, but the entries this run added are dropped again.
-    a, _ = both(pair, *flags)
+    a, _ = repro_both(pair, *flags)
     assert a.returncode == 255 and ran_names(a.stdout) == ["a", "b", "c"]
     assert not (ours / ".gitignore").exists() and not (ours / "out" / ".gitignore").exists()
     assert (ours / "out" / "a.txt").is_file()
@@ -55,12 +51,12 @@ def test_failed_repro_takes_back_its_gitignore_entries(pair: Pair, flags: list[s
 def test_failed_repro_keeps_the_entries_it_found(pair: Pair) -> None:
     fill(pair, FAILING)
     _, ours, _ = pair
-    both(pair, "b")
+    repro_both(pair, "b")
     assert (ours / ".gitignore").read_text() == "/b.txt\n"
     (ours / "out" / "a.txt").unlink()
     (pair[2] / "out" / "a.txt").unlink()
     # a reruns (its output is gone) and c fails: the entries from before stay.
-    both(pair)
+    repro_both(pair)
     assert (ours / ".gitignore").read_text() == "/b.txt\n"
     assert (ours / "out" / ".gitignore").read_text() == "/a.txt\n"
     same_status(pair)
@@ -81,16 +77,16 @@ PARAMS = {
 def test_missing_param_fails_after_outputs_are_removed(pair: Pair) -> None:
     fill(pair, PARAMS)
     _, ours, theirs = pair
-    both(pair)
+    repro_both(pair)
     for root in (ours, theirs):
         (root / "params.yaml").write_text("a: 1\n")
     # DVC-compat: the outputs go before the params are read; the command does not run.
-    a, _ = both(pair)
+    a, _ = repro_both(pair)
     assert a.returncode == 255 and not (ours / "o.txt").exists()
     assert (ours / "log.txt").read_text() == "run\n"
     same_status(pair)
     # Forced, the command runs first and the stage fails after it: nothing recorded.
-    a, _ = both(pair, "-f")
+    a, _ = repro_both(pair, "-f")
     assert a.returncode == 255 and (ours / "o.txt").is_file()
     assert (ours / "log.txt").read_text() == "run\nrun\n"
     same_status(pair)
@@ -112,10 +108,10 @@ DEP = {
 def test_missing_dep(pair: Pair, flags: list[str]) -> None:
     fill(pair, DEP)
     _, ours, theirs = pair
-    both(pair)
+    repro_both(pair)
     for root in (ours, theirs):
         (root / "in.txt").unlink()
-    a, _ = both(pair, *flags)
+    a, _ = repro_both(pair, *flags)
     # DVC-compat: removed before the dep is hashed; forced, the command runs first.
     assert a.returncode == (0 if flags == ["--dry", "-f"] else 255)
     assert (ours / "d").exists() == ("-f" in flags or "--dry" in flags)
@@ -142,7 +138,7 @@ def test_frozen_stage_check_is_saved_in_the_run_cache(pair: Pair) -> None:
     for root in (ours, theirs):
         (root / "o.txt").write_text("made by hand\n")
     # DVC-compat: the verified outputs are recorded as a run of the stage would be.
-    a, _ = both(pair)
+    a, _ = repro_both(pair)
     assert "Verifying outputs in frozen stage: 's'" in a.stdout
     assert list((ours / ".dvc" / "cache" / "runs").rglob("*"))
     same_status(pair)
