@@ -462,3 +462,27 @@ def test_a_refused_checkout_changes_no_output_like_dvc(tools: Tools) -> None:
             found.append((r.returncode, r.stdout, workspace(repo), foo))
         assert found[0] == found[1], change.__name__
         assert found[0][0] == 255
+
+
+def test_unsaved_files_in_a_directory_that_cannot_be_restored_stop_the_checkout_like_dvc(
+    tools: Tools,
+) -> None:
+    mlvc, dvc, git, repo = tools
+    data_and_file_repo(mlvc, git, repo)
+    listing = next((repo / ".dvc" / "cache").rglob("*.dir"))
+    found = []
+    for tool in (dvc, mlvc):
+        reset(repo)
+        (repo / "foo").unlink(missing_ok=True)
+        dvc("checkout", "-q")
+        moved = listing.rename(listing.with_suffix(".kept"))
+        (repo / "foo").unlink()
+        (repo / "data" / "sub" / "b.txt").write_text("unsaved\n")
+        r = tool("checkout", check=False)
+        moved.rename(listing)
+        # DVC-compat: `data` cannot be restored without its listing, and removing it
+        # would lose `b.txt`: the checkout is refused before `foo` is restored.
+        foo = (repo / "foo").read_text() if (repo / "foo").exists() else None
+        found.append((r.returncode, r.stdout, workspace(repo), foo))
+    assert found[0] == found[1]
+    assert found[0][0] == 255 and found[0][3] is None

@@ -408,6 +408,10 @@ def checkout(
             # removed path may lie inside an output (added there on its own before).
             used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
             _remove_unused(repo, used, summary)
+        if not force:
+            unsaved = _unsaved_in_lost_dirs(repo, plans, jobs)
+            if unsaved:
+                raise conflict_error(unsaved)
         settled: set[Path] = set()
         if not force and not relink and len(plans) + len(inside) > 1:
             settled = _settled_or_refuse(repo, plans, jobs)
@@ -490,6 +494,20 @@ def _settled_or_refuse(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) 
     if conflicts:
         raise conflict_error(conflicts)
     return settled
+
+
+def _unsaved_in_lost_dirs(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> list[str]:
+    """Workspace files the cache lacks in directory outputs whose `.dir` object it lacks.
+
+    DVC-compat: such a directory cannot be restored, so DVC would remove it; it refuses
+    up front, changing nothing, when that would lose files that exist nowhere else.
+    """
+    files: list[Path] = []
+    for dest, out in plans:
+        lost = out.is_dir and not repo.objects.contains(out.oid or "")
+        if lost and dest.is_dir() and not dest.is_symlink():
+            files += sorted(p for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+    return uncached_files(repo, files, jobs=jobs)
 
 
 def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> list[str]:
