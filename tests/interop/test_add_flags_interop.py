@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.func.layout import fresh, objects, shapes
-from tests.interop.conftest import Runner
+from tests.interop.conftest import Runner, snapshot
 
 Tools = tuple[Runner, Runner, Runner, Path]
 
@@ -184,3 +184,39 @@ def test_add_refuses_symlinked_directories_and_nested_targets_like_dvc(tools: To
             r = mlvc("add", "d", "d/x", check=False)
             assert r.stderr.startswith("error: cannot add `d`: it overlaps `d/x`")
     assert found[0] == found[1] == ([1] * len(attempts), [], [])
+
+
+OVERLAPPING = """\
+stages:
+  a:
+    cmd: echo a > o
+    outs: [o]
+  b:
+    cmd: mkdir -p d && echo b > d/x
+    outs: [d]
+"""
+
+
+@pytest.mark.parametrize(
+    ("dvc_yaml", "target"),
+    [(OVERLAPPING, "o"), (OVERLAPPING, "d/s"), ("stages:\n  a: [\n", "free.txt")],
+    ids=["stage-output", "inside-stage-output", "broken-dvc.yaml"],
+)
+def test_add_refuses_stage_outputs_and_broken_pipelines_like_dvc(
+    tools: Tools, dvc_yaml: str, target: str
+) -> None:
+    mlvc, dvc, _git, repo = tools
+    dvc("init", "-q")
+    (repo / "dvc.yaml").write_text(dvc_yaml)
+    (repo / "o").write_text("x\n")
+    (repo / "d" / "s").mkdir(parents=True)
+    (repo / "d" / "s" / "f").write_text("y\n")
+    (repo / "free.txt").write_text("z\n")
+    before = snapshot(repo)
+    theirs = dvc("add", target, check=False)
+    ours = mlvc("add", target, check=False)
+    # DVC-compat: the pipeline records the output (or cannot be loaded): exit 1,
+    # and nothing is written.
+    assert (ours.returncode, theirs.returncode) == (1, 1), (ours.stderr, theirs.stderr)
+    assert snapshot(repo) == before
+    assert "Traceback" not in ours.stderr and ours.stderr.startswith("error: ")

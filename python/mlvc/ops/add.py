@@ -108,6 +108,30 @@ def _check_not_ignored(repo: Repo, path: Path) -> None:
         raise err
 
 
+def _check_not_stage_output(repo: Repo, paths: list[Path]) -> None:
+    """DVC-compat: a target that is a stage's output, or inside one, is refused (the
+    pipeline records it); a `dvc.yaml` or `dvc.lock` that cannot be loaded fails `add`
+    too, with 1."""
+    from mlvc.exceptions import PipelineError
+    from mlvc.revs import stage_outs_at
+
+    try:
+        outs = stage_outs_at(repo, None, hashless=True)
+    except PipelineError as exc:
+        exc.exit_code = 1
+        raise
+    for path in paths:
+        rel = repo.relpath(path)
+        for t in outs:
+            if rel == t.path or rel.startswith(t.path + "/"):
+                err = AddError(
+                    f"cannot update `{path.name}`: overlaps with the output `{t.path}` of"
+                    f" stage `{t.stage_name}`"
+                )
+                err.hint = "run the pipeline, or `mlvc commit` to record the output"
+                raise err
+
+
 def _check_no_stage_within(path: Path, stage_files: list[Path], repo: Repo) -> None:
     """DVC-compat: a directory output may not hold a `.dvc` or `dvc.yaml` file of the
     repository (DVC's `StagePathAsOutputError`)."""
@@ -228,6 +252,7 @@ def add(
         if path not in resolved:
             resolved.append(path)
     _check_disjoint(repo, resolved)
+    _check_not_stage_output(repo, resolved)
     paths = resolved
     # DVC-compat: without git, no `.gitignore` is written.
     ignores = None
