@@ -260,7 +260,8 @@ def test_status_commit_and_remove_refuse_what_dvc_is_writing_like_dvc(tools: Too
 
 def test_remove_refuses_an_output_another_process_writes_like_dvc(tools: Tools) -> None:
     mlvc, dvc, _git, _ = tools
-    repo = setup(tools, "")
+    # A valid pipeline: with `stages:` empty (null) both tools refuse to `add`.
+    repo = setup(tools, "  s:\n    cmd: echo s\n")
     (repo / "x.txt").write_text("x\n")
     mlvc("add", "-q", "x.txt")
     held = {"write": {abspath(repo, "x.txt"): {"pid": os.getpid(), "cmd": "a writer"}}}
