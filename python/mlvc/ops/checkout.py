@@ -408,7 +408,8 @@ def checkout(
             # removed path may lie inside an output (added there on its own before).
             used = {repo.relpath(d) for d, _ in plans} | set(summary.unrecorded)
             _remove_unused(repo, used, summary)
-        if not force:
+        if not force and not relink:
+            # (A relink's check above covered these directories already.)
             unsaved = _unsaved_in_lost_dirs(repo, plans, jobs)
             if unsaved:
                 raise conflict_error(unsaved)
@@ -506,8 +507,13 @@ def _unsaved_in_lost_dirs(repo: Repo, plans: list[tuple[Path, Output]], jobs: in
     for dest, out in plans:
         lost = out.is_dir and not repo.objects.contains(out.oid or "")
         if lost and dest.is_dir() and not dest.is_symlink():
-            files += sorted(p for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+            files += files_under(dest)
     return uncached_files(repo, files, jobs=jobs)
+
+
+def files_under(directory: Path) -> list[Path]:
+    """The files (and symlinks) below a workspace directory, sorted."""
+    return sorted(p for p in directory.rglob("*") if p.is_file() or p.is_symlink())
 
 
 def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: int) -> list[str]:
@@ -526,7 +532,7 @@ def _unsaved_before_relink(repo: Repo, plans: list[tuple[Path, Output]], jobs: i
                 if set(repo.objects.contains_many(hashes, jobs)) >= hashes:
                     continue
             if dest.is_dir() and not dest.is_symlink():
-                files += sorted(p for p in dest.rglob("*") if p.is_file() or p.is_symlink())
+                files += files_under(dest)
         elif not repo.objects.contains(oid) and os.path.lexists(dest):
             files.append(dest)
     return uncached_files(repo, files, jobs=jobs)

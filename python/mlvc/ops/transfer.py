@@ -19,6 +19,7 @@ from mlvc.ops.checkout import (
     checkout,
     checkout_within,
     conflict_error,
+    files_under,
     make_parents,
     uncached_files,
 )
@@ -767,7 +768,7 @@ def _uncached_files(
     for path, dir_id in replaced:
         if path.is_dir() and not path.is_symlink():
             listed = dict(repo.objects.read_manifest(dir_id)) if dir_id is not None else {}
-            for p in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
+            for p in files_under(path):
                 files.append(p)
                 recorded.append(listed.get(p.relative_to(path).as_posix()))
         elif os.path.lexists(path):
