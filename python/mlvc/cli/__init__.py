@@ -322,10 +322,17 @@ def main(argv: list[str] | None = None) -> None:
         from mlvc import lock
 
         lock.WAIT_FOR_LOCK = True
-    from mlvc.cli import _direct
+    try:
+        from mlvc.cli import _direct
 
-    direct = _direct.parse(raw)
-    code = _direct.run(*direct) if direct is not None else _run_parsed(raw)
+        direct = _direct.parse(raw)
+        code = _direct.run(*direct) if direct is not None else _run_parsed(raw)
+    except BaseException as exc:
+        # Ctrl-C while the parser and the command's modules load, before the
+        # command's own handling: DVC's exit code, not a traceback.
+        if not _errors.caused_by_interrupt(exc):
+            raise
+        code = _errors.report(exc)
     if argv is None:
         _exit_now(code)
     sys.exit(code)

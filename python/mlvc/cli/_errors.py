@@ -43,9 +43,23 @@ def describe(exc: BaseException) -> tuple[str, str | None]:
     return f"unexpected error: {exc}", "rerun with `-v` to see the traceback"
 
 
+def caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether Ctrl-C raised `exc` or the error that wraps it.
+
+    Python 3.11 turns a KeyboardInterrupt that lands while a class is created (a
+    dataclass in a module imported on first use) into a RuntimeError caused by it.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 def report(exc: BaseException, *, verbose: bool = False) -> int:
     """Prints an error to stderr and returns the exit code it maps to."""
-    if isinstance(exc, KeyboardInterrupt):
+    if caused_by_interrupt(exc):
         print("error: interrupted by the user", file=sys.stderr)
         return EXIT_INTERRUPTED
     message, hint = describe(exc)

@@ -58,6 +58,9 @@ def save_output(
     link_types = repo.link_types
     linked = store and relink and links_to_cache(link_types)
     mode = "link" if linked else "copy"
+    # Normalizing removes workspace symlinks for the relink below to remake; the
+    # relink replaces them by rename instead, so a killed command loses no file.
+    normalize = relink and not linked
     link_type = None
     if path.is_dir():
         if not store:
@@ -70,7 +73,7 @@ def save_output(
             ignore_root=repo.root,
             state=repo.state,
             progress=progress,
-            normalize=relink,
+            normalize=normalize,
         )
         if linked and _already_linked(link_types, tree):
             link_type = "hardlink"  # the links a checkout would make exist already
@@ -92,7 +95,7 @@ def save_output(
     if not store:
         (fh,) = repo.hash_files([path])
         return Saved(fh.hash, fh.size, None, fh.isexec)
-    fh = repo.cache.add_file(path, mode=mode, state=repo.state, normalize=relink)
+    fh = repo.cache.add_file(path, mode=mode, state=repo.state, normalize=normalize)
     if linked:
         res = repo.cache.checkout_files(
             [(path, fh.hash, fh.isexec)], link_types=link_types, relink=True, state=repo.state
