@@ -90,9 +90,24 @@ enum Plan {
     Conflict,
     /// The object is not in the cache (and what stands there, if anything, may go).
     Missing,
-    /// Something else stands there; its content decides (after hashing).
-    /// `cached`: whether the object is in the cache.
-    Check { mode: u32, cached: bool },
+    /// Something else stands there, or a link to the object whose content the
+    /// state does not vouch for; its content decides (after hashing).
+    /// `cached`: whether the object is in the cache; `linked`: how it links to it.
+    Check {
+        mode: u32,
+        cached: bool,
+        linked: Linked,
+    },
+}
+
+/// Whether a file found in place is a link to its object, and of which type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Linked {
+    No,
+    /// Of the preferred type: a relink would make this very link again.
+    AsPreferred,
+    /// Of another type: a relink replaces it (also when its execute bit is wrong).
+    Otherwise,
 }
 
 /// What occupies a destination path before checkout.
@@ -214,6 +229,7 @@ fn first_look(
             Plan::Check {
                 mode: m.mode(),
                 cached: false,
+                linked: Linked::No,
             }
         });
     };
@@ -231,22 +247,18 @@ fn first_look(
             LinkType::Hardlink,
         )
     };
-    // DVC-compat: a link's execute bit is its object's; one that differs from
-    // the record is a change, as for a copy (see `checkout_with_removals`).
-    let right = if (obj_meta.mode() & 0o111 != 0) != item.isexec {
-        Plan::Chmod
-    } else {
-        Plan::Keep
-    };
-    Ok(match (linked, opts.relink) {
-        (true, false) => right,
-        // Relinking would make this very link again (`add` with hardlinks
-        // leaves every file so): keep it.
-        (true, true) if linked_as == preferred => right,
-        (true, true) => relink,
-        (false, _) => Plan::Check {
-            mode: m.mode(),
-            cached: true,
+    // DVC-compat: a link's content is hashed too (the state answers for an
+    // unchanged one): data written through it changed the object itself, and DVC
+    // refuses to replace such a file without `--force`. Its execute bit is its
+    // object's. Relinking would make a link of the preferred type again (`add`
+    // with hardlinks leaves every file so): it is kept.
+    Ok(Plan::Check {
+        mode: if linked { obj_meta.mode() } else { m.mode() },
+        cached: true,
+        linked: match (linked, linked_as == preferred) {
+            (false, _) => Linked::No,
+            (true, true) => Linked::AsPreferred,
+            (true, false) => Linked::Otherwise,
         },
     })
 }
@@ -320,7 +332,12 @@ fn checkout_with_removals(
         let paths: Vec<&Path> = unknown.iter().map(|&i| items[i].dest.as_path()).collect();
         let hashes = current_hashes(&paths, state, opts.jobs, progress)?;
         for (&i, h) in unknown.iter().zip(hashes) {
-            let Plan::Check { mode, cached } = plans[i] else {
+            let Plan::Check {
+                mode,
+                cached,
+                linked,
+            } = plans[i]
+            else {
                 continue;
             };
             let item = &items[i];
@@ -334,12 +351,14 @@ fn checkout_with_removals(
             };
             plans[i] = match h {
                 Some(h) if h == item.hash => {
-                    if (mode & 0o111 != 0) != item.isexec {
+                    if opts.relink && cached && linked == Linked::Otherwise {
+                        relink
+                    } else if (mode & 0o111 != 0) != item.isexec {
                         // DVC-compat: an execute bit that differs from the record is
                         // a change; DVC only ever adds the owner's bit (it never takes
                         // one away) and counts the file as modified, relinking or not.
                         Plan::Chmod
-                    } else if opts.relink && cached {
+                    } else if opts.relink && cached && linked == Linked::No {
                         relink
                     } else {
                         Plan::Keep

@@ -122,6 +122,27 @@ fn hardlink_checkout_shares_the_inode() {
 }
 
 #[test]
+fn data_written_through_a_hardlink_is_not_taken_as_in_place() {
+    let f = fixture();
+    let dest = f.root.join("out");
+    let opts = CheckoutOptions::default();
+    f.checkout(&dest, &[LinkType::Hardlink], &opts, &[]);
+    // The write changes the object too: the link still shares its inode, but
+    // its content is no longer what the record names.
+    let link = dest.join("a");
+    std::fs::set_permissions(&link, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&link, b"written through the link").unwrap();
+    let r = f.checkout(&dest, &[LinkType::Hardlink], &opts, &[]);
+    assert_eq!(r.conflicts, vec![link.clone()]);
+    assert_eq!(r.unchanged, 1, "`sub/b` stays in place");
+    assert_eq!(
+        std::fs::read(&link).unwrap(),
+        b"written through the link",
+        "a refused checkout changes nothing"
+    );
+}
+
+#[test]
 fn hardlink_checkout_gives_empty_files_their_own_inode() {
     let f = fixture_of(&[("e1", b""), ("sub/e2", b""), ("x", b"x")]);
     let cache = &f.cache;

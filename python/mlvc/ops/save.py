@@ -10,6 +10,7 @@ from pathlib import Path
 
 import mlvc
 from mlvc import placed
+from mlvc.ops.unprotect import is_linked, make_private
 from mlvc.output import DataInfo
 from mlvc.progress import Progress
 from mlvc.repo import Repo
@@ -95,8 +96,15 @@ def save_output(
     if not store:
         (fh,) = repo.hash_files([path])
         return Saved(fh.hash, fh.size, None, fh.isexec)
+    if relink and not linked and is_linked(path):
+        # DVC-compat: with a copy first, a link into the cache becomes a private copy
+        # before its mode is set; its object stays read-only.
+        make_private(path)
+        repo.state.forget(path)
     fh = repo.cache.add_file(path, mode=mode, state=repo.state, normalize=normalize)
-    if linked:
+    # DVC-compat: a lone file is relinked with `reflink` first too (where reflinks fail
+    # it gets the next type's link); a directory's copies stay copies then.
+    if linked or (relink and link_types.split(",")[0].strip() == "reflink"):
         res = repo.cache.checkout_files(
             [(path, fh.hash, fh.isexec)], link_types=link_types, relink=True, state=repo.state
         )
