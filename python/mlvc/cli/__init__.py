@@ -104,6 +104,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def blank_means_all(targets: list[str] | None) -> list[str]:
+    """The targets a command works on.
+
+    DVC-compat: an empty target (`status "$UNSET"`) names everything, as no target does.
+    """
+    return [] if not targets or "" in targets else list(targets)
+
+
 def _command_of(args: list[str]) -> str | None:
     """The subcommand name in `args` (the first word that is not an option)."""
     return next((a for a in args if not a.startswith("-")), None)

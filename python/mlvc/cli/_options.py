@@ -9,6 +9,16 @@ import typer
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks on errors.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")]
 Jobs = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker threads (default: cores).")]
+# DVC-compat: `fetch`, `pull` and `gc` take a negative `-j` too (as the default: pass
+# the value through `default_jobs`); `push` and `status -c` fail on one.
+AnyJobs = Annotated[int, typer.Option("--jobs", "-j", help="Worker threads (default: cores).")]
+
+
+def default_jobs(jobs: int) -> int:
+    """`-j` as the commands take it: 0 (the default) for a number below 1."""
+    return max(jobs, 0)
+
+
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Remote = Annotated[str | None, typer.Option("--remote", "-r", help="Remote to use.")]
 

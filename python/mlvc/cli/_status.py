@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 
+from mlvc.cli import blank_means_all
 from mlvc.cli._errors import handled
 from mlvc.cli._progress import Meter
 from mlvc.exceptions import PipelineError
@@ -51,7 +52,7 @@ def show_status(
 
         diff = transfer.cloud_status(
             repo,
-            targets or [],
+            blank_means_all(targets),
             remote=remote,
             scope=scope,
             selection=transfer.Selection(with_deps=with_deps, recursive=recursive),
@@ -97,7 +98,7 @@ def show_status(
             repo.hashing_progress = Tally(meter)
             found = st.full_status(
                 repo,
-                targets or [],
+                blank_means_all(targets),
                 with_deps=with_deps,
                 recursive=recursive,
                 warn=None if quiet else sys.stderr.write,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlvc.cli import blank_means_all
 from mlvc.cli._errors import handled
 from mlvc.cli._options import (
     AllBranches,
@@ -183,7 +184,7 @@ def register(app: CommandSink) -> None:
         with meter:
             changed = commit(
                 repo,
-                targets or [],
+                blank_means_all(targets),
                 jobs=jobs,
                 progress=meter,
                 echo=lambda t: _say(quiet, t),
@@ -241,7 +242,7 @@ def register(app: CommandSink) -> None:
             with Meter("checking out", enabled=not quiet) as meter:
                 result = checkout(
                     repo,
-                    targets or [],
+                    blank_means_all(targets),
                     force=force,
                     relink=relink,
                     jobs=jobs,

@@ -210,6 +210,7 @@ def register(app: CommandSink) -> None:
         """List git files and DVC outputs of a repository, at a revision or in its workspace."""
         from mlvc.cli._errors import broken_pipelines_exit_1
         from mlvc.ops.ls import (
+            RepositoryUrlError,
             TreeJsonError,
             as_text,
             ls,
@@ -222,6 +223,9 @@ def register(app: CommandSink) -> None:
         if tree and as_json:
             # DVC-compat: DVC's message, exit 255.
             raise TreeJsonError("Cannot use --tree and --json options together.")
+        if not os.path.exists(url):
+            # Else the repository around the current directory would be listed.
+            raise RepositoryUrlError(url)
         # Normalised (`..` resolved), as DVC's `os.path.abspath`, so the root compares
         # equal to the current directory's ancestors.
         repo = Repo.find(Path(os.path.abspath(url)))

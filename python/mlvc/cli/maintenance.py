@@ -13,12 +13,13 @@ from mlvc.cli._options import (
     AllBranches,
     AllCommits,
     AllTags,
-    Jobs,
+    AnyJobs,
     Num,
     Quiet,
     Remote,
     Rev,
     Verbose,
+    default_jobs,
 )
 from mlvc.cli._output import say as _say
 
@@ -79,7 +80,7 @@ def register(app: CommandSink) -> None:
             bool, typer.Option("--skip-failed", help="Skip revisions that cannot be read.")
         ] = False,
         force: Annotated[bool, typer.Option("--force", "-f", help="Do not ask.")] = False,
-        jobs: Jobs = 0,
+        jobs: AnyJobs = 0,
         projects: Annotated[
             list[Path] | None,
             typer.Option(
@@ -109,10 +110,11 @@ def register(app: CommandSink) -> None:
             all_experiments=all_experiments,
             commit_date=date,
         )
+        # DVC-compat: outside a repository gc fails with 253 before looking at its flags.
+        repo = Repo.find()
         check_scope(scope, num=num, cloud=cloud, not_in_remote=not_in_remote)
         if date is not None:
             commit_date_stamp(date)  # refuse a malformed date before asking anything
-        repo = Repo.find()
         if remote is not None and not (cloud or not_in_remote):
             sys.stderr.write(
                 "warning: `--remote` has no effect without `--cloud` or `--not-in-remote`\n"
@@ -141,7 +143,7 @@ def register(app: CommandSink) -> None:
             cloud=cloud,
             remote=remote,
             dry=dry,
-            jobs=jobs,
+            jobs=default_jobs(jobs),
             not_in_remote=not_in_remote,
             projects=projects or (),
             on_skip=skipped if skip_failed else None,

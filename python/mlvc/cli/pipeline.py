@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from mlvc.cli import blank_means_all
 from mlvc.cli._errors import handled
 from mlvc.cli._options import Quiet, Verbose
 from mlvc.cli._output import say as _say
@@ -273,9 +274,11 @@ def register(app: typer.Typer) -> None:
 
         repo = Repo.find()
         cwd = Path.cwd()
+        if targets and "" in targets:
+            all_stages = True  # DVC-compat: an empty target names every stage
         listing = list_stages(
             repo,
-            targets or [PROJECT_FILE],
+            blank_means_all(targets) or [PROJECT_FILE],
             cwd,
             all_stages=all_stages,
             recursive=recursive,

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from mlvc.cli import blank_means_all
 from mlvc.cli._errors import handled
 from mlvc.cli._options import (
     AllBranches,
     AllCommits,
     AllTags,
+    AnyJobs,
     Glob,
     Jobs,
     Quiet,
@@ -21,6 +23,7 @@ from mlvc.cli._options import (
     RunCache,
     Verbose,
     WithDeps,
+    default_jobs,
 )
 from mlvc.cli._options import Remote as RemoteOpt
 
@@ -141,8 +144,8 @@ def register(app: CommandSink) -> None:
         with Meter("pushing", enabled=not quiet) as meter:
             summary = push(
                 repo,
-                targets or [],
-                remote=remote,
+                blank_means_all(targets),
+                remote=remote or None,  # DVC-compat: `-r ''` is no `-r`
                 jobs=jobs,
                 progress=meter,
                 scope=RevScope(
@@ -158,7 +161,7 @@ def register(app: CommandSink) -> None:
     def fetch_command(
         targets: Targets = None,
         remote: RemoteOpt = None,
-        jobs: Jobs = 0,
+        jobs: AnyJobs = 0,
         all_branches: AllBranches = False,
         all_tags: AllTags = False,
         all_commits: AllCommits = False,
@@ -186,9 +189,9 @@ def register(app: CommandSink) -> None:
         with Meter("fetching", enabled=not quiet) as meter:
             summary = fetch(
                 repo,
-                targets or [],
-                remote=remote,
-                jobs=jobs,
+                blank_means_all(targets),
+                remote=remote or None,  # DVC-compat: `-r ''` is no `-r`
+                jobs=default_jobs(jobs),
                 progress=meter,
                 scope=RevScope(
                     all_branches=all_branches, all_tags=all_tags, all_commits=all_commits
@@ -217,7 +220,7 @@ def register(app: CommandSink) -> None:
     def pull_command(
         targets: Targets = None,
         remote: RemoteOpt = None,
-        jobs: Jobs = 0,
+        jobs: AnyJobs = 0,
         force: Annotated[
             bool, typer.Option("--force", "-f", help="Overwrite workspace changes.")
         ] = False,
@@ -254,9 +257,9 @@ def register(app: CommandSink) -> None:
         with Meter("fetching", enabled=not quiet) as meter:
             result = pull(
                 repo,
-                targets or [],
-                remote=remote,
-                jobs=jobs,
+                blank_means_all(targets),
+                remote=remote or None,  # DVC-compat: `-r ''` is no `-r`
+                jobs=default_jobs(jobs),
                 force=force,
                 progress=meter,
                 checkout_progress=meter.then("checking out"),

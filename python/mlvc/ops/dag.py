@@ -78,13 +78,17 @@ def collapse_groups(
 
 
 def _select(repo: Repo, stages: list[Stage], graph: Graph, target: str, cwd: Path) -> list[int]:
-    """DVC-compat: a stage target, or else an output path (the stage producing it)."""
+    """DVC-compat: a stage target, or else an output path or a path inside an output
+    (the stage producing it)."""
     try:
         return select(repo, stages, [target], cwd)
     except ReproError:
         path = repo.relpath((cwd / target).absolute())
         if path in graph.outputs:
             return [graph.outputs[path]]
+        inside = [i for out, i in graph.outputs.items() if path.startswith(out + "/")]
+        if inside:
+            return inside[:1]
         raise
 
 

@@ -130,9 +130,16 @@ def _not_in_remote(
     if name is None:
         # DVC-compat: with no remote configured, nothing counts as pushed (no error).
         return sorted(entries)
-    from mlvc.remote import open_remote
+    from mlvc.config import ConfigError
+    from mlvc.remote import open_remote, remote_url
+    from mlvc.remote.base import RemoteError
 
-    backend = open_remote(repo.config, name)  # an unknown name fails either way
+    try:
+        remote_url(repo.config, name)  # an unknown name fails either way
+    except RemoteError as exc:
+        # DVC-compat: a config error here (exit 251), where `push` and `status -c` exit 1.
+        raise ConfigError(str(exc), hint=exc.hint) from exc
+    backend = open_remote(repo.config, name)
     ids = set(entries.values())
     if refresh:
         present = backend.exists_many(ids)

@@ -25,6 +25,7 @@ from mlvc import yamlio
 from mlvc.config import ConfigError
 from mlvc.exceptions import MlvcError
 from mlvc.objects import LEGACY_PREFIX, bare, is_legacy, object_id
+from mlvc.ops.diff import UnknownRevisionError
 from mlvc.output import is_md5_name
 from mlvc.remote.base import RemoteError
 from mlvc.repo import DVC_DIR, Repo
@@ -39,6 +40,12 @@ TEMP_SUFFIX = ".mlvc-tmp"
 LOCK_NAME = "dvc.lock"
 _LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
 _HEX2 = re.compile(r"^[0-9a-f]{2}$")
+
+
+class GcRevisionError(UnknownRevisionError):
+    """An unknown `gc --rev`."""
+
+    exit_code = 255  # DVC-compat: gc fails so, where `diff` and `ls` exit 1
 
 
 class GcScopeError(MlvcError):
@@ -500,8 +507,8 @@ def gc(
             return found
 
         for other in others:
-            collect(other, scope.revisions(other))
-        revs = scope.revisions(repo)  # the workspace (None) first, then the commits
+            collect(other, _revisions(scope, other))
+        revs = _revisions(scope, repo)  # the workspace (None) first, then the commits
         in_workspace = frozenset(collect(repo, revs[:1]))
         collect(repo, revs[1:])
         if default is not None:
@@ -532,6 +539,24 @@ def gc(
                 # What remotes were seen to hold is no longer known.
                 repo.known_objects.forget_all()
     return swept
+
+
+def _revisions(scope: RevScope, repo: Repo) -> list[str | None]:
+    """The revisions `scope` keeps in `repo`.
+
+    DVC-compat: `--rev` and `--all-experiments` without git fail gc with 255 (other
+    scopes keep the workspace), as does an unknown `--rev`.
+    """
+    if repo.scm is None and (scope.revs or scope.all_experiments):
+        flag = "--rev" if scope.revs else "--all-experiments"
+        raise GcScopeError(
+            f"`{flag}` needs a Git repository (this one was initialised with `--no-scm`)",
+            hint="run `git init`, then `mlvc config core.no_scm false`; or use `-w`",
+        )
+    try:
+        return scope.revisions(repo)
+    except UnknownRevisionError as exc:
+        raise GcRevisionError(exc.rev) from exc
 
 
 def _open_project(path: Path) -> Repo:

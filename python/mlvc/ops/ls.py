@@ -218,6 +218,16 @@ def _as_json(path: str, info: Info) -> dict[str, Any]:
     }
 
 
+class RepositoryUrlError(MlvcError):
+    """`ls URL` where URL is no local path: mlvc does not clone repositories."""
+
+    # DVC-compat: DVC fails with 1 when it cannot clone the URL.
+    hint = "pass the path of a local repository (clone a Git URL with `git clone` first)"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(f"`{url}` does not exist: mlvc lists local repositories only")
+
+
 class TreeJsonError(MlvcError):
     """`ls --tree` with `--json`, which DVC refuses."""
 

@@ -41,6 +41,18 @@ class BadRevisionError(UnknownRevisionError):
     exit_code = 255  # DVC-compat: these commands fail with 255 (`dvc diff` with 1)
 
 
+class NoGitError(MlvcError):
+    """`metrics diff`/`params diff` in a repository initialised with `--no-scm`."""
+
+    exit_code = 255  # DVC-compat: as DVC fails there
+    hint = "run `git init`, then `mlvc config core.no_scm false`"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "comparing revisions needs a Git repository (this one was initialised with `--no-scm`)"
+        )
+
+
 class MetricsFileError(MlvcError):
     """A metrics or params file that cannot be parsed."""
 
@@ -302,7 +314,9 @@ def show(
 def compared_revisions(repo: Repo, a_rev: str, b_rev: str) -> list[tuple[str, str | None]] | None:
     """`(name, commit)` of both sides of a diff; None when the repository has no commits."""
     scm = repo.scm
-    if scm is None or scm.head_commit() is None:
+    if scm is None:
+        raise NoGitError()
+    if scm.head_commit() is None:
         return None
     out: list[tuple[str, str | None]] = []
     for rev in (a_rev, b_rev):

@@ -275,14 +275,25 @@ def add_stage(
     here = (cwd or Path.cwd()).absolute()
     dvcfile_path = here / PROJECT_FILE
     dvcfile = repo.relpath(dvcfile_path)
-    wdir_abs = (here / spec.wdir).absolute() if spec.wdir else here
+    # Normalised: `../x` must not pass as inside the repository.
+    wdir_abs = Path(os.path.normpath(here / spec.wdir)) if spec.wdir else here
     what = "stage working dir" if spec.wdir else "file path"
+    if repo.scm is not None and gitignore.git_ignores(repo.root, dvcfile_path):
+        # DVC-compat: DVC refuses a `dvc.yaml` git would not see (inside a tracked
+        # directory, say) before its other checks.
+        raise StageAddError(
+            f"`{dvcfile}` would be ignored by git",
+            "run `stage add` from a directory that is not DVC-tracked nor git-ignored",
+        )
     if not wdir_abs.exists():
         raise StageAddError(f"{what} `{spec.wdir or '.'}` does not exist")
     if not wdir_abs.is_dir():
         raise StageAddError(f"{what} `{spec.wdir}` is not a directory")
     if not repo.is_inside(wdir_abs):
-        raise StageAddError(f"{what} `{spec.wdir}` is outside of the repository")
+        raise StageAddError(
+            f"{what} `{spec.wdir}` is outside of the repository",
+            "give `-w` a directory inside the repository",
+        )
     wdir = Path(os.path.relpath(wdir_abs, here)).as_posix()
     _check_paths(repo, spec, wdir_abs)
     definition = stage_definition(_relative_paths(repo, spec, wdir_abs), wdir)

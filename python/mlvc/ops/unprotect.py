@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mlvc.exceptions import MlvcError
-from mlvc.fsutil import relpath
 from mlvc.repo import Repo
 
 PRIVATE_MODE = 0o644
@@ -122,8 +121,10 @@ def unprotect(repo: Repo, targets: Iterable[str], *, cwd: Path | None = None) ->
     paths = []
     for t in targets:
         p = ensure_inside(repo, cwd / t, "target", allow_root=True)
-        if not p.exists() and not p.is_symlink():
-            raise NotFoundError(f"cannot unprotect `{relpath(p, cwd)}`: it does not exist")
+        # Read as given: an empty path or `file/` names nothing (DVC fails on both).
+        if not t or not os.path.lexists(os.path.join(cwd, t)):
+            shown = t or '""'
+            raise NotFoundError(f"cannot unprotect `{shown}`: it does not exist")
         paths.append(p)
     changed: list[Path] = []
     with repo.lock():
