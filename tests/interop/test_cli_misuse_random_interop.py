@@ -153,6 +153,15 @@ def test_data_status_with_an_unknown_remote_is_a_config_error(
     assert "`nope`" in error
 
 
+def no_scm_twins(tools: Tools, tmp_path: Path) -> tuple[Path, Path]:
+    """mlvc's and DVC's twin repositories, both initialised with `--no-scm`."""
+    roots = (tmp_path / "ours-noscm", tmp_path / "theirs-noscm")
+    for root in roots:
+        root.mkdir()
+        tools[0]("init", "-q", "--no-scm", cwd=root)
+    return roots
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -165,11 +174,8 @@ def test_data_status_with_an_unknown_remote_is_a_config_error(
 def test_metrics_and_params_diff_in_a_repository_without_git_fail_with_255(
     tools: Tools, tmp_path: Path, args: tuple[str, ...]
 ) -> None:
-    mlvc, _dvc, _git, _repo = tools
-    roots = (tmp_path / "ours-noscm", tmp_path / "theirs-noscm")
+    roots = no_scm_twins(tools, tmp_path)
     for root in roots:
-        root.mkdir()
-        mlvc("init", "-q", "--no-scm", cwd=root)
         write(root, {**FILES, "metrics.json": '{"acc": 1}\n'})
     error = refused((tools, *roots), *args)
     assert "Git repository" in error
@@ -201,11 +207,9 @@ def test_stage_add_where_dvc_yaml_would_be_ignored_by_git_is_refused(
 def test_gc_of_git_revisions_in_a_repository_without_git_fails_with_255(
     tools: Tools, tmp_path: Path, args: tuple[str, ...], flag: str
 ) -> None:
-    mlvc, _dvc, _git, _repo = tools
-    roots = (tmp_path / "ours-noscm", tmp_path / "theirs-noscm")
+    mlvc = tools[0]
+    roots = no_scm_twins(tools, tmp_path)
     for root in roots:
-        root.mkdir()
-        mlvc("init", "-q", "--no-scm", cwd=root)
         write(root, {"data.txt": "old\n"})
         mlvc("add", "-q", "data.txt", cwd=root)
         write(root, {"data.txt": "new\n"})
