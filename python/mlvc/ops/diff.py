@@ -47,6 +47,23 @@ class UnknownRevisionError(MlvcError):
         self.rev = rev
 
 
+class BadRevisionError(UnknownRevisionError):
+    """An unknown revision given to `metrics diff`, `params diff` or `gc --rev`."""
+
+    exit_code = 255  # DVC-compat: these commands fail with 255 (`dvc diff` with 1)
+
+
+class NoGitError(MlvcError):
+    """A command that reads Git revisions, in a repository initialised with `--no-scm`."""
+
+    def __init__(self, what: str, *, exit_code: int = 1, hint: str | None = None) -> None:
+        super().__init__(
+            f"{what} needs a Git repository (this one was initialised with `--no-scm`)"
+        )
+        self.exit_code = exit_code
+        self.hint = hint
+
+
 class TargetNotTrackedError(MlvcError):
     """A target given on the command line names no data at any compared revision."""
 
@@ -340,7 +357,7 @@ def diff(
     """
     scm = repo.scm
     if scm is None:
-        raise MlvcError("`diff` needs a Git repository (this one was initialised with `--no-scm`)")
+        raise NoGitError("`diff`")
     if scm.head_commit() is None:
         # DVC-compat: a repository without commits has nothing to compare.
         return {}

@@ -25,7 +25,7 @@ from mlvc import yamlio
 from mlvc.config import ConfigError
 from mlvc.exceptions import MlvcError
 from mlvc.objects import LEGACY_PREFIX, bare, is_legacy, object_id
-from mlvc.ops.diff import UnknownRevisionError
+from mlvc.ops.diff import BadRevisionError, NoGitError, UnknownRevisionError
 from mlvc.output import is_md5_name
 from mlvc.remote.base import RemoteError
 from mlvc.repo import DVC_DIR, Repo
@@ -40,12 +40,6 @@ TEMP_SUFFIX = ".mlvc-tmp"
 LOCK_NAME = "dvc.lock"
 _LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
 _HEX2 = re.compile(r"^[0-9a-f]{2}$")
-
-
-class GcRevisionError(UnknownRevisionError):
-    """An unknown `gc --rev`."""
-
-    exit_code = 255  # DVC-compat: gc fails so, where `diff` and `ls` exit 1
 
 
 class GcScopeError(MlvcError):
@@ -549,14 +543,15 @@ def _revisions(scope: RevScope, repo: Repo) -> list[str | None]:
     """
     if repo.scm is None and (scope.revs or scope.all_experiments):
         flag = "--rev" if scope.revs else "--all-experiments"
-        raise GcScopeError(
-            f"`{flag}` needs a Git repository (this one was initialised with `--no-scm`)",
+        raise NoGitError(
+            f"`{flag}`",
+            exit_code=255,
             hint="run `git init`, then `mlvc config core.no_scm false`; or use `-w`",
         )
     try:
         return scope.revisions(repo)
     except UnknownRevisionError as exc:
-        raise GcRevisionError(exc.rev) from exc
+        raise BadRevisionError(exc.rev) from exc
 
 
 def _open_project(path: Path) -> Repo:

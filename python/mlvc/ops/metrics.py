@@ -20,7 +20,7 @@ from mlvc import yamlio
 from mlvc._core import ignored_by, walk
 from mlvc.exceptions import DvcYamlError, MlvcError, ParamsFileError
 from mlvc.objects import object_id
-from mlvc.ops.diff import UnknownRevisionError, resolve_rev
+from mlvc.ops.diff import BadRevisionError, NoGitError, UnknownRevisionError, resolve_rev
 from mlvc.pipeline.lockfile import LockFile, lock_path_for
 from mlvc.pipeline.model import PROJECT_FILE
 from mlvc.pipeline.params import parse_params
@@ -33,24 +33,6 @@ DEFAULT_PRECISION = 5
 
 RevResult = dict[str, Any]
 Collector = Callable[[Tree], dict[str, Any]]
-
-
-class BadRevisionError(UnknownRevisionError):
-    """An unknown revision given to `metrics diff`/`params diff`."""
-
-    exit_code = 255  # DVC-compat: these commands fail with 255 (`dvc diff` with 1)
-
-
-class NoGitError(MlvcError):
-    """`metrics diff`/`params diff` in a repository initialised with `--no-scm`."""
-
-    exit_code = 255  # DVC-compat: as DVC fails there
-    hint = "run `git init`, then `mlvc config core.no_scm false`"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "comparing revisions needs a Git repository (this one was initialised with `--no-scm`)"
-        )
 
 
 class MetricsFileError(MlvcError):
@@ -315,7 +297,12 @@ def compared_revisions(repo: Repo, a_rev: str, b_rev: str) -> list[tuple[str, st
     """`(name, commit)` of both sides of a diff; None when the repository has no commits."""
     scm = repo.scm
     if scm is None:
-        raise NoGitError()
+        # DVC-compat: DVC fails there with 255.
+        raise NoGitError(
+            "comparing revisions",
+            exit_code=255,
+            hint="run `git init`, then `mlvc config core.no_scm false`",
+        )
     if scm.head_commit() is None:
         return None
     out: list[tuple[str, str | None]] = []
