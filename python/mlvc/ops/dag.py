@@ -84,12 +84,14 @@ def _select(repo: Repo, stages: list[Stage], graph: Graph, target: str, cwd: Pat
         return select(repo, stages, [target], cwd)
     except ReproError:
         path = repo.relpath((cwd / target).absolute())
-        if path in graph.outputs:
-            return [graph.outputs[path]]
-        inside = [i for out, i in graph.outputs.items() if path.startswith(out + "/")]
-        if inside:
-            return inside[:1]
-        raise
+        # Outputs never nest (`build_graph` refuses it), so at most one holds the path.
+        owner = next(
+            (i for out, i in graph.outputs.items() if path == out or path.startswith(out + "/")),
+            None,
+        )
+        if owner is None:
+            raise
+        return [owner]
 
 
 def _outs_graph(stages: list[Stage], order: list[int]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -23,20 +23,24 @@ class Saved(DataInfo):
     link_type: str | None = None  # how the workspace was linked back, if it was
 
 
+def first_link_type(link_types: str) -> str:
+    """The link type `cache.type` tries first (`reflink` of `reflink,copy`)."""
+    return link_types.split(",")[0].strip()
+
+
 def links_to_cache(link_types: str) -> bool:
     """Whether the workspace ends up linked to the cache (hardlink or symlink first).
 
     Then files are hard-linked into the cache (no data is copied or moved, and a
     killed command never leaves a workspace file missing) and linked back as configured.
     """
-    return link_types.split(",")[0].strip() in ("hardlink", "symlink")
+    return first_link_type(link_types) in ("hardlink", "symlink")
 
 
 def _already_linked(link_types: str, tree: mlvc.TreeHash) -> bool:
     """Whether inserting `tree` left every file hard-linked to its object, which
     is what a checkout with hardlinks first would make of it."""
-    first = link_types.split(",")[0].strip()
-    return first == "hardlink" and tree.linked_in_place == tree.nfiles
+    return first_link_type(link_types) == "hardlink" and tree.linked_in_place == tree.nfiles
 
 
 def save_output(
@@ -104,7 +108,7 @@ def save_output(
     fh = repo.cache.add_file(path, mode=mode, state=repo.state, normalize=normalize)
     # DVC-compat: a lone file is relinked with `reflink` first too (where reflinks fail
     # it gets the next type's link); a directory's copies stay copies then.
-    if linked or (relink and link_types.split(",")[0].strip() == "reflink"):
+    if linked or (relink and first_link_type(link_types) == "reflink"):
         res = repo.cache.checkout_files(
             [(path, fh.hash, fh.isexec)], link_types=link_types, relink=True, state=repo.state
         )
