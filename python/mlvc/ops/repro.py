@@ -738,9 +738,10 @@ class _Runner:
         self._write_lock(shown, lock)
 
     def _write_lock(self, shown: str, lock: LockFile) -> None:
-        self._locks_pending.pop(shown, None)
         self.ignores.flush()
         lock.save()
+        # Only once saved: a Ctrl-C during the save leaves it to `flush_locks`.
+        self._locks_pending.pop(shown, None)
         self._lock_written_at[shown] = time.monotonic()
 
     def chores(self) -> None:
