@@ -147,6 +147,7 @@ class Cache:
         within: Sequence[_Path] | None = None,
         keep_empty_dirs: bool = False,
         plan_only: bool = False,
+        record: bool = False,
     ) -> CheckoutResult: ...
     def checkout_files(
         self,
@@ -159,6 +160,7 @@ class Cache:
         progress: _Progress | None = None,
         rewrite: bool = False,
         plan_only: bool = False,
+        record: bool = False,
     ) -> CheckoutResult: ...
     # Last: inside the class body, `list` names this method from here on.
     def list(self) -> list[str]: ...

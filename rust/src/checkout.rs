@@ -15,8 +15,8 @@ use crate::hash::HashAlgorithm;
 use crate::link::{add_owner_exec, LinkType, Linker, Target};
 use crate::progress::Progress;
 use crate::staged::{sweep_stale, StagedDir};
-use crate::state::StateDb;
-use crate::tree::TreeEntry;
+use crate::state::{now_ns, StateDb, TreeRow};
+use crate::tree::{self, TreeEntry};
 use crate::walk::{absolute, walk_files_and_dirs, DirsWanted, FileMeta, WalkEntry, WalkOptions};
 
 /// One file to materialise.
@@ -55,6 +55,10 @@ pub struct CheckoutOptions {
     /// what would be written and deleted. Lets a caller check several outputs
     /// for conflicts before changing any of them.
     pub plan_only: bool,
+    /// Remember in the state database what a complete checkout placed (by md5),
+    /// so the next `status` or checkout trusts the files without reading them.
+    /// Off for objects named by another hash (DVC 2's md5-dos2unix).
+    pub record: bool,
 }
 
 /// What a checkout did, or would have refused to do.
@@ -175,7 +179,25 @@ pub fn checkout_files(
         state,
         progress,
     };
-    checkout_with_removals(&env, items, &[], &[], false, false)
+    let report = checkout_with_removals(&env, items, &[], &[], false, false)?;
+    if let Some(db) = state.filter(|_| opts.record && !opts.plan_only) {
+        // As for a tree (`record_checked_out`): what was linked is remembered.
+        let linked_at = now_ns();
+        let placed: HashMap<&Path, &str> = items
+            .iter()
+            .map(|i| (i.dest.as_path(), i.hash.as_str()))
+            .collect();
+        let mut rows = Vec::new();
+        for path in &report.linked {
+            if let (Some(hash), Ok(m)) = (placed.get(path.as_path()), std::fs::metadata(path)) {
+                rows.push((absolute(path)?, FileMeta::from_metadata(&m), *hash));
+            }
+        }
+        let rows: Vec<(&Path, FileMeta, &str)> =
+            rows.iter().map(|(p, m, h)| (p.as_path(), *m, *h)).collect();
+        db.record_many(HashAlgorithm::Md5.name(), &rows, linked_at)?;
+    }
+    Ok(report)
 }
 
 /// Decides an item's plan from one `lstat` of the destination (none when
@@ -280,7 +302,7 @@ fn checkout_with_removals(
     env: &Env<'_>,
     items: &[CheckoutItem],
     extra: &[PathBuf],
-    known_right: &[bool],
+    known_right: &[Option<i64>],
     dest_dir_absent: bool,
     private: bool,
 ) -> Result<CheckoutReport> {
@@ -303,7 +325,7 @@ fn checkout_with_removals(
 
     // Plan: decide for every file before touching any.
     let look = |(i, (item, obj)): (usize, (&CheckoutItem, &PathBuf))| {
-        if known_right.get(i) == Some(&true) {
+        if known_right.get(i).is_some_and(Option::is_some) {
             return Ok(Plan::Keep);
         }
         first_look(item, obj, dest_dir_absent, opts, linker.preferred())
@@ -531,6 +553,7 @@ pub fn checkout_tree_within(
     state: Option<&StateDb>,
     progress: &Progress,
 ) -> Result<CheckoutReport> {
+    let started = now_ns();
     if let Some(bad) = within
         .iter()
         .find(|w| w.starts_with(b"/") || w.split(|&b| b == b'/').any(|c| c == b".." || c == b"."))
@@ -696,21 +719,79 @@ pub fn checkout_tree_within(
         }
         report.removed.extend(pruned);
     }
+    if let Some(db) = state.filter(|_| opts.record && within.is_empty()) {
+        if report.conflicts.is_empty() && report.missing.is_empty() {
+            let workers = pool(opts.jobs)?;
+            workers.install(|| {
+                record_checked_out(db, &all, &known_right, &report.linked, dest, started)
+            })?;
+        }
+    }
     Ok(report)
+}
+
+/// Records a whole tree just checked out at `dest` as the state's snapshot of
+/// it, as if it had been hashed: files known in place keep the proof they had;
+/// files linked now count as proven when the linking ended; the others (kept
+/// after hashing them) as proven when the checkout `started`. Only files last
+/// changed a clock tick before their proof are trusted later, so a file placed
+/// in the last tick is read again by the next look.
+///
+/// As with git's index, a write by another process into a file just placed,
+/// within the same timestamp tick, would go unseen. DVC-compat: DVC too records
+/// what it checks out, so `status` need not read it.
+fn record_checked_out(
+    db: &StateDb,
+    all: &[TreeEntry],
+    known_right: &[Option<i64>],
+    linked: &[PathBuf],
+    dest: &Path,
+    started: i64,
+) -> Result<()> {
+    let linked_at = now_ns();
+    let linked: HashSet<&Path> = linked.iter().map(PathBuf::as_path).collect();
+    let rows: Option<Vec<TreeRow<'_>>> = all
+        .par_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let path = dest.join(OsStr::from_bytes(&e.relpath));
+            // Followed, as a walk follows a link to the cache.
+            let meta = FileMeta::from_metadata(&std::fs::metadata(&path).ok()?);
+            let proven = match known_right.get(i).copied().flatten() {
+                Some(at) => at,
+                None if linked.contains(path.as_path()) => linked_at,
+                None => started,
+            };
+            Some((e.relpath.as_slice(), meta, e.hash.as_str(), proven))
+        })
+        .collect();
+    // A file gone meanwhile: the walk of the next look decides.
+    let Some(mut rows) = rows else {
+        return Ok(());
+    };
+    tree::sort_by_relpath(&mut rows, |r| r.0);
+    let manifest = tree::serialize_pairs(rows.iter().map(|r| (r.0, r.2)), "md5");
+    db.record_tree(
+        HashAlgorithm::Md5.name(),
+        &snapshot_prefix(&absolute(dest)?),
+        &rows,
+        &tree::dir_hash(&manifest),
+    )
 }
 
 /// For each of a tree's `entries`, whether the file found in place (`found`, by
 /// relpath, with the status the walk read) is known by the state database to hold
 /// its recorded content with the recorded (absent) execute bit: such a file stays
-/// as it is, decided without looking at it or its object again. Empty when no
-/// file qualifies, or when each must be looked at anyway (relinking).
+/// as it is, decided without looking at it or its object again. Each known one
+/// comes with the time its content was proven. Empty when no file qualifies, or
+/// when each must be looked at anyway (relinking).
 fn known_in_place(
     entries: &[(&TreeEntry, bool)],
     found: &HashMap<Vec<u8>, FileMeta>,
     dest: &Path,
     opts: &CheckoutOptions,
     state: Option<&StateDb>,
-) -> Result<Vec<bool>> {
+) -> Result<Vec<Option<i64>>> {
     let Some(db) = state.filter(|_| !found.is_empty() && !opts.relink) else {
         return Ok(Vec::new());
     };
@@ -724,13 +805,9 @@ fn known_in_place(
     Ok(entries
         .iter()
         .map(|&(e, rewrite)| {
-            !rewrite
-                && found.get(&e.relpath).is_some_and(|meta| {
-                    !meta.is_exec()
-                        && snapshot
-                            .get(&e.relpath, meta)
-                            .is_some_and(|k| k.hash == e.hash)
-                })
+            let meta = found.get(&e.relpath).filter(|m| !rewrite && !m.is_exec())?;
+            let known = snapshot.get(&e.relpath, meta)?;
+            (known.hash == e.hash).then_some(known.recorded_ns)
         })
         .collect())
 }

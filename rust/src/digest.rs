@@ -13,7 +13,7 @@ use crate::hash::{
     SMALL_FILE_LIMIT,
 };
 use crate::progress::Progress;
-use crate::state::{is_racily_clean, now_ns, trusted_from, StateDb, StateSnapshot};
+use crate::state::{is_racily_clean, now_ns, trusted_from, StateDb, StateSnapshot, TreeRow};
 use crate::tree;
 use crate::walk::{absolute, walk_map, FileMeta, WalkEntry, WalkOptions, IGNORE_FILENAME};
 
@@ -240,7 +240,7 @@ fn record_snapshot(
     hash: &str,
     started: i64,
 ) -> Result<()> {
-    let whole: Vec<(&[u8], FileMeta, &str, i64)> = files
+    let whole: Vec<TreeRow<'_>> = files
         .iter()
         .map(|r| {
             let rec = r.recorded_ns.unwrap_or(started);

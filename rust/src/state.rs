@@ -69,6 +69,9 @@ pub fn trusted_from(meta: &FileMeta) -> i64 {
     meta.mtime_ns.max(meta.ctime_ns) + tick + 1
 }
 
+/// One file of a tree record: `(relpath, meta, hash, recorded_ns)`.
+pub type TreeRow<'a> = (&'a [u8], FileMeta, &'a str, i64);
+
 /// A handle on one state database.
 pub struct StateDb {
     path: PathBuf,
@@ -421,13 +424,13 @@ impl StateDb {
         Ok(StateSnapshot::decode(data, None).unwrap_or_default())
     }
 
-    /// Remembers a whole tree below `prefix` as one record: `(relpath, meta, hash,
-    /// recorded_ns)` for every file, and the directory hash they make up.
+    /// Remembers a whole tree below `prefix` as one record: a [`TreeRow`] for
+    /// every file, and the directory hash they make up.
     pub fn record_tree(
         &self,
         algo: &str,
         prefix: &[u8],
-        files: &[(&[u8], FileMeta, &str, i64)],
+        files: &[TreeRow<'_>],
         dir_hash: &str,
     ) -> Result<()> {
         let mut data = Vec::with_capacity(files.len() * 96);

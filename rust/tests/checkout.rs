@@ -265,6 +265,59 @@ fn files_the_state_knows_are_kept_and_an_edit_of_the_same_size_is_still_seen() {
 }
 
 #[test]
+fn a_recorded_checkout_is_trusted_by_the_next_look_without_reading_the_files() {
+    let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
+    let dest = f.root.join("data");
+    let db = StateDb::open(&f.root.join("state.db")).unwrap();
+    let hash_with_state = || {
+        hash_tree(
+            &dest,
+            &DigestOptions::default(),
+            Some(&db),
+            &Progress::new(),
+        )
+        .unwrap()
+    };
+    // A snapshot of the tree as first hashed; then the data is deleted.
+    hash_with_state();
+    std::fs::remove_dir_all(&dest).unwrap();
+    // Symlinks leave their objects' timestamps alone, which are a tick old by
+    // now: what the checkout placed can be trusted at once.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    let opts = CheckoutOptions {
+        record: true,
+        ..CheckoutOptions::default()
+    };
+    let placed = checkout_tree(
+        &f.cache,
+        &Linker::new(vec![LinkType::Symlink]),
+        &f.hash,
+        &dest,
+        &opts,
+        Some(&db),
+        &Progress::new(),
+    )
+    .unwrap();
+    assert_eq!(placed.created, 3);
+    let again = hash_with_state();
+    assert_eq!(again.hash, f.hash);
+    assert!(again.files.iter().all(|r| r.from_state));
+    // Not recorded when asked not to: the stale snapshot answers for nothing.
+    std::fs::remove_dir_all(&dest).unwrap();
+    checkout_tree(
+        &f.cache,
+        &Linker::new(vec![LinkType::Copy]),
+        &f.hash,
+        &dest,
+        &CheckoutOptions::default(),
+        Some(&db),
+        &Progress::new(),
+    )
+    .unwrap();
+    assert!(hash_with_state().files.iter().all(|r| !r.from_state));
+}
+
+#[test]
 fn plan_only_reports_what_would_change_and_changes_nothing() {
     let f = fixture();
     let dest = f.root.join("data");

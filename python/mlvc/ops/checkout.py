@@ -163,6 +163,8 @@ def restore(
     (DVC-compat: DVC compares a legacy output's files by md5-dos2unix).
     """
     cache, name = repo.objects.locate(oid)
+    # The core remembers what it placed by md5, which names only current objects.
+    record = not is_legacy(oid)
 
     def run(force: bool) -> CheckoutResult:
         if oid.endswith(".dir"):
@@ -178,6 +180,7 @@ def restore(
                 within=within,
                 progress=progress,
                 plan_only=plan_only,
+                record=record,
             )
         return cache.checkout_files(
             [(dest, name, isexec)],
@@ -189,6 +192,7 @@ def restore(
             rewrite=rewrite,
             progress=progress,
             plan_only=plan_only,
+            record=record,
         )
 
     res = run(force)

@@ -690,7 +690,8 @@ impl Cache {
     /// `within`: only the paths under these (relative to `dest`, `/`-separated).
     /// `keep_empty_dirs`: leave empty directories below `dest` (a relink after saving it).
     /// `plan_only`: change nothing; `linked` and `removed` say what would change.
-    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None, keep_empty_dirs=false, plan_only=false))]
+    /// `record`: remember a complete checkout's files in `state` (for md5 trees).
+    #[pyo3(signature = (dir_hash, dest, link_types="reflink,copy", force=false, relink=false, jobs=0, ignore_root=None, state=None, progress=None, within=None, keep_empty_dirs=false, plan_only=false, record=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_tree(
         &self,
@@ -707,6 +708,7 @@ impl Cache {
         within: Option<Vec<PathBuf>>,
         keep_empty_dirs: bool,
         plan_only: bool,
+        record: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -716,6 +718,7 @@ impl Cache {
             ignore_root,
             keep_empty_dirs,
             plan_only,
+            record,
         };
         let within: Vec<Vec<u8>> = within
             .unwrap_or_default()
@@ -742,7 +745,8 @@ impl Cache {
     ///
     /// `rewrite`: write every item whatever stands there (a directory only with `force`).
     /// `plan_only`: change nothing; `linked` says what would be written.
-    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None, rewrite=false, plan_only=false))]
+    /// `record`: remember the files written in `state` (for md5 objects).
+    #[pyo3(signature = (items, link_types="reflink,copy", force=false, relink=false, jobs=0, state=None, progress=None, rewrite=false, plan_only=false, record=false))]
     #[allow(clippy::too_many_arguments)]
     fn checkout_files(
         &self,
@@ -756,6 +760,7 @@ impl Cache {
         progress: Option<&Bound<'_, PyAny>>,
         rewrite: bool,
         plan_only: bool,
+        record: bool,
     ) -> PyResult<CheckoutResult> {
         let linker = Linker::new(parse_link_types(link_types).map_err(to_py)?);
         let opts = CheckoutOptions {
@@ -764,6 +769,7 @@ impl Cache {
             jobs,
             ignore_root: None,
             plan_only,
+            record,
             ..Default::default()
         };
         let items: Vec<CheckoutItem> = items
