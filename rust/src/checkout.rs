@@ -719,7 +719,11 @@ pub fn checkout_tree_within(
         }
         report.removed.extend(pruned);
     }
-    if let Some(db) = state.filter(|_| opts.record && within.is_empty()) {
+    // Nothing placed and every file answered by the snapshot: it still holds.
+    let snapshot_holds = report.linked.is_empty()
+        && known_right.len() == all.len()
+        && known_right.iter().all(Option::is_some);
+    if let Some(db) = state.filter(|_| opts.record && within.is_empty() && !snapshot_holds) {
         if report.conflicts.is_empty() && report.missing.is_empty() {
             let workers = pool(opts.jobs)?;
             workers.install(|| {
