@@ -20,7 +20,7 @@ import mlvc
 from mlvc import gitignore
 from mlvc.dvcfile import DvcFile
 from mlvc.exceptions import MlvcError, PipelineError
-from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX
+from mlvc.objects import LEGACY_ALGORITHM, LEGACY_PREFIX, is_legacy
 from mlvc.ops.save import is_empty, save_output
 from mlvc.ops.unprotect import unprotect_path
 from mlvc.output import Output
@@ -553,7 +553,8 @@ class _Runner:
             if item is None:
                 continue
             # A DVC 2 record names an object of the cache's old layout (`mlvc.objects`).
-            cache, md5 = self.repo.objects.locate(str(recorded_hash(item)))
+            oid = str(recorded_hash(item))
+            cache, md5 = self.repo.objects.locate(oid)
             dest = self.repo.root / stage.repo_path(out.path)
             # DVC-compat: uncached outputs are restored as plain copies (git tracks them).
             link_types = self.repo.link_types if out.cache else "copy"
@@ -565,6 +566,7 @@ class _Runner:
                     force=True,
                     ignore_root=self.repo.root,
                     state=self.repo.state,
+                    record=not is_legacy(oid),
                 )
             else:
                 if dest.is_dir():
@@ -575,6 +577,7 @@ class _Runner:
                     link_types=link_types,
                     force=True,
                     state=self.repo.state,
+                    record=not is_legacy(oid),
                 )
             self.ws.invalidate(stage.repo_path(out.path))
 
