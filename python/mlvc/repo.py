@@ -98,6 +98,11 @@ class NotARepoError(MlvcError):
     exit_code = 253
     hint = "run `mlvc init` (or `dvc init`) in the project's root first"
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
 
 def find_root(start: Path | None = None) -> Path:
     """The nearest directory at or above `start` holding `.dvc/`."""
@@ -108,15 +113,41 @@ def find_root(start: Path | None = None) -> Path:
     raise NotARepoError(f"you are not inside of a DVC repository (checked up to `{here.anchor}`)")
 
 
+def uninitialized_root(start: Path | None = None) -> Path:
+    """The root of a repository without `.dvc/` (see `Repo.find`): the work tree of
+    the git repository around `start`, or `start` itself outside git.
+
+    DVC-compat: DVC's `Repo(uninitialized=True)` (`_get_repo_dirs`).
+    """
+    here = (start or Path.cwd()).absolute()
+    try:
+        git = mlvc.Git(here)
+    except mlvc.exceptions.GitError:
+        return here
+    git_dir = Path(git.git_dir).absolute()
+    # DVC-compat: from inside `.git/`, DVC sees a bare repository too.
+    if git.workdir is None or here.is_relative_to(git_dir):
+        raise NotARepoError(
+            f"`{git_dir}` is a bare git repo", hint="run it in a clone with a work tree"
+        )
+    return Path(git.workdir)
+
+
 @dataclass
 class Repo:
-    """An opened repository. Expensive parts (cache, state, git) open on first use."""
+    """An opened repository. Expensive parts (cache, state, git) open on first use.
+
+    `initialized` False: a directory without `.dvc/`, opened only to read (`metrics`
+    and `params` reports). It has no repository config, cache, state or lock, so
+    nothing is written into it.
+    """
 
     root: Path
+    initialized: bool = True
 
     def __post_init__(self) -> None:
         # Parses of this repository's small YAML files are kept in its state database.
-        parsecache.remember_in(lambda: self.state)
+        parsecache.remember_in((lambda: self.state) if self.initialized else None)
         # Set inside `read_only_listing`: the `.dvc` and `dvc.yaml` files, listed once.
         self._listed: list[Path] | None = None
         # Hears every `hash_tree`/`hash_files` given no callback of its own: a command
@@ -138,8 +169,18 @@ class Repo:
             self._listed = None
 
     @classmethod
-    def find(cls, start: Path | None = None) -> Repo:
-        return cls(find_root(start))
+    def find(cls, start: Path | None = None, *, uninitialized: bool = False) -> Repo:
+        """The repository at or above `start` (default: the cwd).
+
+        With `uninitialized`, a git work tree (or, outside git, `start`) without
+        `.dvc/` opens too, as DVC's read-only reports do.
+        """
+        try:
+            return cls(find_root(start))
+        except NotARepoError:
+            if not uninitialized:
+                raise
+        return cls(uninitialized_root(start), initialized=False)
 
     @property
     def dvc_dir(self) -> Path:
@@ -151,7 +192,7 @@ class Repo:
 
     @cached_property
     def config(self) -> Config:
-        return Config.load(self.dvc_dir)
+        return Config.load(self.dvc_dir if self.initialized else None)
 
     @property
     def cache_dir(self) -> Path:
@@ -160,6 +201,7 @@ class Repo:
 
     @cached_property
     def cache(self) -> mlvc.Cache:
+        self._require_initialized()
         shared = self.config.get("cache", "shared") == "group"
         return mlvc.Cache(self.cache_dir, shared_group=shared)
 
@@ -168,6 +210,7 @@ class Repo:
         """The cache by object id: DVC 3 objects and DVC 2 ones (`mlvc.objects`)."""
         from mlvc.objects import ObjectStore
 
+        self._require_initialized()
         shared = self.config.get("cache", "shared") == "group"
         # Kept under `.dvc/tmp`: a symlink checkout points through it.
         view = self.tmp_dir / "mlvc" / "legacy-cache"
@@ -175,7 +218,14 @@ class Repo:
 
     @cached_property
     def state(self) -> mlvc.State:
+        self._require_initialized()
         return mlvc.State(self.tmp_dir / "mlvc" / "state.db")
+
+    def _require_initialized(self) -> None:
+        # Opening the state or the lock would create `.dvc/tmp` in a directory that
+        # was never initialised.
+        if not self.initialized:
+            raise NotARepoError(f"`{self.root}` is not a DVC repository")
 
     @cached_property
     def known_objects(self) -> KnownObjects:
@@ -249,6 +299,7 @@ class Repo:
             return None
 
     def lock(self, *, wait: bool = False) -> RepoLock:
+        self._require_initialized()
         hardlink = self.config.get_bool("core", "hardlink_lock")
         return RepoLock(self.tmp_dir / "lock", wait=wait, hardlink=hardlink)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mlvc.cli._errors import describe, handled
 from mlvc.cli._options import AllBranches, AllCommits, AllTags, Quiet, Verbose
+
+if TYPE_CHECKING:
+    from mlvc.repo import Repo
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Markdown = Annotated[bool, typer.Option("--md", help="Print a Markdown (GFM) table.")]
@@ -38,12 +41,24 @@ def _warn_errors(results: dict[str, Any], what: str) -> None:
         print(f"warning: cannot load {what} in {where}: {message}", file=sys.stderr)
 
 
+def _open_repo() -> Repo:
+    """The repository these reports read.
+
+    DVC-compat: they also read a git work tree (or, outside git, the current
+    directory) that was never initialised, as DVC's `uninitialized` commands do.
+    """
+    from mlvc.repo import Repo
+
+    return Repo.find(uninitialized=True)
+
+
 def _write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
 
 
 def _diff_output(
+    repo: Repo,
     diff: dict[str, Any],
     *,
     title: str,
@@ -57,9 +72,7 @@ def _diff_output(
 ) -> None:
     from mlvc.ops.metrics import diff_rows, shown_path, to_json
     from mlvc.render.table import render_table
-    from mlvc.repo import Repo
 
-    repo = Repo.find()
     shown = {shown_path(repo, p): v for p, v in diff.items()}
     if json_out:
         _write(to_json(shown) + "\n")
@@ -108,14 +121,14 @@ def register(app: Any) -> None:
     ) -> None:
         """Show how params changed between commits, or a commit and the workspace."""
         from mlvc.ops.params_diff import params_diff
-        from mlvc.repo import Repo
 
-        repo = Repo.find()
+        repo = _open_repo()
         diff, results = params_diff(
             repo, a_rev, b_rev, targets or [], with_unchanged=all_params, deps_only=deps
         )
         _warn_errors(results, "params")
         _diff_output(
+            repo,
             diff,
             title="Param",
             json_out=json_out,
@@ -146,10 +159,9 @@ def register(app: Any) -> None:
         """Print metrics files' values."""
         from mlvc.ops.metrics import DEFAULT_PRECISION, metrics_rows, show, shown_path, to_json
         from mlvc.render.table import render_table
-        from mlvc.repo import Repo
         from mlvc.revs import RevScope
 
-        repo = Repo.find()
+        repo = _open_repo()
         scope = RevScope(all_branches=all_branches, all_tags=all_tags, all_commits=all_commits)
         results = show(repo, targets or [], scope=scope)
         _warn_errors(results, "metrics")
@@ -187,12 +199,12 @@ def register(app: Any) -> None:
     ) -> None:
         """Show how metrics changed between commits, or a commit and the workspace."""
         from mlvc.ops.metrics import DEFAULT_PRECISION, diff
-        from mlvc.repo import Repo
 
-        repo = Repo.find()
+        repo = _open_repo()
         changes, results = diff(repo, a_rev, b_rev, targets or [], with_unchanged=all_metrics)
         _warn_errors(results, "metrics")
         _diff_output(
+            repo,
             changes,
             title="Metric",
             json_out=json_out,

@@ -54,12 +54,14 @@ class BadRevisionError(UnknownRevisionError):
 
 
 class NoGitError(MlvcError):
-    """A command that reads Git revisions, in a repository initialised with `--no-scm`."""
+    """A command that reads Git revisions, in a repository initialised with `--no-scm`
+    (or, `no_scm` False, in a directory outside git)."""
 
-    def __init__(self, what: str, *, exit_code: int = 1, hint: str | None = None) -> None:
-        super().__init__(
-            f"{what} needs a Git repository (this one was initialised with `--no-scm`)"
-        )
+    def __init__(
+        self, what: str, *, exit_code: int = 1, hint: str | None = None, no_scm: bool = True
+    ) -> None:
+        why = " (this one was initialised with `--no-scm`)" if no_scm else ""
+        super().__init__(f"{what} needs a Git repository{why}")
         self.exit_code = exit_code
         self.hint = hint
 

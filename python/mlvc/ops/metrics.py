@@ -102,12 +102,15 @@ def _is_dvc_file(name: str) -> bool:
 
 class RevFiles:
     """A revision's files as DVC's reports see them (its `DVCFileSystem`): those of git
-    (or the workspace) and, from the cache, those of the directory outputs that the
-    revision's `dvc.lock` files record (git ignores them, so a commit has none)."""
+    (or the workspace) and the outputs that the revision's `dvc.lock` files record
+    (git ignores them, so a commit has none), with the files of directory outputs
+    from the cache."""
 
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
         self._dir_files: dict[str, str] | None = None
+        # Recorded directory outputs without a cache to list them from (no `.dvc/`).
+        self._uncached_dirs: set[str] = set()
         self._shadow: tempfile.TemporaryDirectory[str] | Literal[False] | None = None
 
     def _outputs(self) -> dict[str, str]:
@@ -119,7 +122,7 @@ class RevFiles:
             files = self.tree.pipelines().files
         except MlvcError:  # a broken dvc.yaml just means no outputs to add
             return self._dir_files
-        objects = self.tree.repo.objects
+        objects = self.tree.repo.objects if self.tree.repo.initialized else None
         for file in files:
             lock_rel = lock_path_for(file.path)
             try:
@@ -127,14 +130,21 @@ class RevFiles:
             except (FileNotFoundError, UnicodeDecodeError, MlvcError):
                 continue
             for name, stage in file.stages.items():
+                declared = {stage.repo_path(o.path) for o in stage.outs}
                 for item in (lock.get(name) or {}).get("outs") or []:
                     md5 = item.get("md5") if isinstance(item, dict) else None
                     if not isinstance(md5, str) or not md5.endswith(".dir"):
                         continue
+                    base = stage.repo_path(str(item.get("path")))
+                    if base not in declared:  # DVC-compat: see `Tree.cached_outs`
+                        continue
+                    if objects is None:
+                        # DVC-compat: without a cache, DVC sees a directory with no files.
+                        self._uncached_dirs.add(base)
+                        continue
                     oid = object_id(md5, item.get("hash"))
                     if not objects.contains(oid):
                         continue
-                    base = stage.repo_path(str(item.get("path")))
                     for rel, file_oid in objects.read_manifest(oid):
                         self._dir_files[f"{base}/{rel}"] = file_oid
         return self._dir_files
@@ -168,7 +178,12 @@ class RevFiles:
 
     def isdir(self, rel: str) -> bool:
         prefix = "" if rel == "." else rel + "/"
-        if not (self.tree.isdir(rel) or any(p.startswith(prefix) for p in self._outputs())):
+        outputs = self._outputs()
+        if not (
+            self.tree.isdir(rel)
+            or rel in self._uncached_dirs
+            or any(p.startswith(prefix) for p in outputs)
+        ):
             return False
         # DVC-compat: a directory `.dvcignore` hides is no directory: read, it fails.
         # Asked last: for a commit, the answer needs a stand-in of its files.
@@ -193,6 +208,9 @@ class RevFiles:
         prefix = "" if rel == "." else rel + "/"
         found = set(self._listed(rel))
         found.update(p for p in self._outputs() if p.startswith(prefix))
+        # DVC-compat: a file output `dvc.lock` records is listed even where git and the
+        # workspace lack it (read, it comes from the cache or fails).
+        found.update(p for p in self.tree.cached_outs() if p.startswith(prefix))
         # DVC-compat: a listing leaves out `dvc.yaml`, `.dvcignore` and `*.dvc` files
         # and directories (`.dvc/` among them).
         return sorted(
@@ -205,20 +223,30 @@ class RevFiles:
             return self.tree.read_output(rel)
         except FileNotFoundError:
             oid = self._outputs().get(rel)
+            # (`_outputs` lists nothing when there is no cache.)
             if oid is None or not self.tree.repo.objects.contains(oid):
                 raise
             return Path(self.tree.repo.objects.object_path(oid)).read_bytes()
 
 
-def expand(files: RevFiles, paths: Iterable[str]) -> list[str]:
-    """Directories replaced by the files under them; duplicates dropped, order kept."""
-    out: dict[str, None] = {}
+def expand(files: RevFiles, paths: Iterable[str]) -> dict[str, str]:
+    """`{name: path to read}`: directories replaced by the files under them; duplicates
+    dropped, order kept.
+
+    DVC-compat: a path that climbs above the root (`../m.json`, `../d`) reads the file
+    (or directory) at the root, and keeps its own name (`../d/x.json`).
+    """
+    out: dict[str, str] = {}
     for p in paths:
-        if files.isdir(p):
-            out.update(dict.fromkeys(files.find(p)))
+        inside = posixpath.normpath("/" + p).lstrip("/") or "."
+        if files.isdir(inside):
+            prefix = "" if inside == "." else inside + "/"
+            for f in files.find(inside):
+                name = f if p == inside else posixpath.join(p, f[len(prefix) :])
+                out.setdefault(name, f)
         else:
-            out[p] = None
-    return list(out)
+            out.setdefault(p, inside)
+    return out
 
 
 def collect_metrics(tree: Tree, targets: list[str]) -> dict[str, Any]:
@@ -235,9 +263,9 @@ def collect_metrics(tree: Tree, targets: list[str]) -> dict[str, Any]:
             paths += [posixpath.normpath(posixpath.join(base, m)) for m in file.metrics]
     files = RevFiles(tree)
     result: dict[str, Any] = {}
-    for path in expand(files, paths):
+    for path, inside in expand(files, paths).items():
         try:
-            value = extract_metrics(parse_file(files.read(path), path))
+            value = extract_metrics(parse_file(files.read(inside), inside))
             result[path] = {"data": value or {}}
         except (OSError, MetricsFileError) as exc:
             result[path] = {"error": exc}
@@ -296,6 +324,11 @@ def show(
 def compared_revisions(repo: Repo, a_rev: str, b_rev: str) -> list[tuple[str, str | None]] | None:
     """`(name, commit)` of both sides of a diff; None when the repository has no commits."""
     scm = repo.scm
+    if scm is None and not repo.initialized:
+        # DVC-compat: outside git, DVC fails with 255 as well.
+        raise NoGitError(
+            "comparing revisions", exit_code=255, hint="run `git init` first", no_scm=False
+        )
     if scm is None:
         # DVC-compat: DVC fails there with 255.
         raise NoGitError(

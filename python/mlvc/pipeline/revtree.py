@@ -91,8 +91,12 @@ class Tree:
             return self.read(rel)
         except FileNotFoundError:
             md5 = self.cached_outs().get(rel)
-            if md5 is None or not self.repo.cache.contains(md5):
+            if md5 is None:
                 raise
+            # A repository without `.dvc/` has no cache to look in.
+            if not self.repo.initialized or not self.repo.cache.contains(md5):
+                # DVC-compat: DVC's message for an output it has no copy of.
+                raise FileNotFoundError(2, "No storage files available", rel) from None
             return Path(self.repo.cache.object_path(md5)).read_bytes()
 
     def cached_outs(self) -> dict[str, str]:
@@ -111,10 +115,13 @@ class Tree:
                 except (FileNotFoundError, UnicodeDecodeError, MlvcError):
                     continue
                 for name, stage in file.stages.items():
+                    # DVC-compat: a lock entry the stage no longer declares is no output.
+                    declared = {stage.repo_path(o.path) for o in stage.outs}
                     for item in (lock.get(name) or {}).get("outs") or []:
                         md5 = item.get("md5") if isinstance(item, dict) else None
-                        if isinstance(md5, str) and not md5.endswith(".dir"):
-                            self._cached_outs[stage.repo_path(str(item.get("path")))] = md5
+                        path = stage.repo_path(str(item.get("path")))
+                        if isinstance(md5, str) and not md5.endswith(".dir") and path in declared:
+                            self._cached_outs[path] = md5
         return self._cached_outs
 
     def pipeline_files(self) -> list[str]:
