@@ -53,6 +53,9 @@ class TreeHash:
     def manifest(self) -> bytes: ...
     @property
     def files(self) -> list[FileHash]: ...
+    @property
+    def hardlinked(self) -> list[tuple[str, str]]:
+        """`(path, md5)` of each regular file that had other hard links when hashed."""
 
 class WalkedFile:
     @property

@@ -139,6 +139,7 @@ fn current_hashes(
                     path: p.to_path_buf(),
                     meta: FileMeta::from_metadata(&m),
                     is_symlink: false,
+                    nlink: std::os::unix::fs::MetadataExt::nlink(&m),
                 });
                 index.push(i);
             }

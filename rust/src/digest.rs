@@ -58,6 +58,8 @@ pub struct FileResult {
     pub recorded_ns: Option<i64>,
     /// Whether the path is a symlink whose target was hashed.
     pub is_symlink: bool,
+    /// Hard links to the file at hashing time (to the target, for a symlink).
+    pub nlink: u64,
     /// Set when the content went into the cache while it was hashed (see
     /// [`hash_tree_storing`]): whether that made a new object.
     pub stored: Option<bool>,
@@ -157,6 +159,7 @@ fn digest_entry(
         from_state,
         recorded_ns,
         is_symlink: e.is_symlink,
+        nlink: e.nlink,
         stored: None,
     })
 }
@@ -328,6 +331,7 @@ pub fn hash_files(
             path: abs,
             meta: FileMeta::from_metadata(&meta),
             is_symlink,
+            nlink: std::os::unix::fs::MetadataExt::nlink(&meta),
         });
     }
     let mut out = hash_entries(entries, opts, state, progress)?;
@@ -415,6 +419,7 @@ pub fn hash_tree_storing(
                     from_state: false,
                     recorded_ns: None,
                     is_symlink: false,
+                    nlink: e.nlink,
                     stored: Some(stored.1),
                 })
             }

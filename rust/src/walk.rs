@@ -67,6 +67,8 @@ pub struct WalkEntry {
     pub meta: FileMeta,
     /// Whether the entry is a symlink that was followed.
     pub is_symlink: bool,
+    /// Hard links to the file (to the target, for a symlink).
+    pub nlink: u64,
 }
 
 /// How to walk.
@@ -526,6 +528,7 @@ where
         path,
         meta: meta_of(&st),
         is_symlink: c.is_symlink,
+        nlink: st.st_nlink,
     })
     .map(Some)
 }

@@ -685,3 +685,42 @@ fn a_tree_whose_name_leaves_no_room_for_a_temp_name_is_still_checked_out() {
     assert_eq!(r.linked.len(), 2);
     assert_eq!(std::fs::read(dest.join("sub/b")).unwrap(), b"beta");
 }
+
+#[test]
+fn a_walk_tells_hardlinks_and_a_copy_first_relink_makes_them_private() {
+    let f = fixture();
+    let dest = f.root.join("out");
+    f.checkout(
+        &dest,
+        &[LinkType::Hardlink],
+        &CheckoutOptions::default(),
+        &[],
+    );
+    // `sub/b` becomes a plain copy; `a` stays a hardlink to its object.
+    let b = dest.join("sub/b");
+    std::fs::remove_file(&b).unwrap();
+    std::fs::write(&b, b"beta").unwrap();
+    let p = Progress::new();
+    let tree = hash_tree(&dest, &DigestOptions::default(), None, &p).unwrap();
+    let nlinks: Vec<u64> = tree.files.iter().map(|f| f.nlink).collect();
+    assert_eq!(nlinks, vec![2, 1]);
+    let a = &tree.files[0];
+    let items = [CheckoutItem {
+        dest: a.path.clone(),
+        hash: a.hash.clone(),
+        isexec: false,
+        rewrite: false,
+    }];
+    let opts = CheckoutOptions {
+        relink: true,
+        ..CheckoutOptions::default()
+    };
+    let linker = Linker::new(vec![LinkType::Copy]);
+    let r = checkout_files(&f.cache, &linker, &items, &opts, None, &p).unwrap();
+    assert_eq!(r.linked, vec![a.path.clone()]);
+    let copy = std::fs::metadata(&a.path).unwrap();
+    assert_eq!(copy.nlink(), 1);
+    assert_ne!(copy.permissions().mode() & 0o200, 0, "the copy is writable");
+    let obj = std::fs::metadata(f.cache.object_path(&a.hash).unwrap()).unwrap();
+    assert_eq!((obj.nlink(), obj.permissions().mode() & 0o777), (1, 0o444));
+}

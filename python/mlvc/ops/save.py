@@ -56,9 +56,11 @@ def save_output(
 
     With `relink` and `cache.type` hardlink or symlink first, the workspace is then
     linked to the cache as a checkout would leave it, a lone file's mode becoming 0644
-    (DVC-compat: `add`, `commit` and `repro` relink what they record). Without
-    `relink` (`--no-relink`) the workspace is left exactly as it is and the cache gets
-    a copy.
+    (DVC-compat: `add`, `commit` and `repro` relink what they record). With copy or
+    reflink first, a directory's files are relinked only where they share an inode
+    (hardlinks into the cache become private copies).
+    Without `relink` (`--no-relink`) the workspace is left exactly as it is and the
+    cache gets a copy.
     """
     link_types = repo.link_types
     linked = store and relink and links_to_cache(link_types)
@@ -93,6 +95,18 @@ def save_output(
                 jobs=jobs,
                 state=repo.state,
                 keep_empty_dirs=True,
+            )
+            link_type = res.link_type
+        elif relink and (shared := tree.hardlinked):
+            # DVC-compat: with a copy (or reflink) first, a file sharing its inode is
+            # relinked as configured, so a link into the cache becomes a private copy
+            # and its object stays read-only. Plain copies are left as they are.
+            res = repo.cache.checkout_files(
+                [(p, h, False) for p, h in shared],
+                link_types=link_types,
+                relink=True,
+                jobs=jobs,
+                state=repo.state,
             )
             link_type = res.link_type
         placed.remember(repo.tmp_dir, repo.relpath(path), tree.hash)

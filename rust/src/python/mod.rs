@@ -131,6 +131,18 @@ impl TreeHash {
         self.result.files.iter().map(FileHash::from).collect()
     }
 
+    /// `(path, md5)` of each regular file that had other hard links when it was
+    /// hashed (to its cache object, or to any other file).
+    #[getter]
+    fn hardlinked(&self) -> Vec<(OsString, String)> {
+        self.result
+            .files
+            .iter()
+            .filter(|f| !f.is_symlink && f.nlink > 1)
+            .map(|f| (f.path.clone().into_os_string(), f.hash.clone()))
+            .collect()
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "TreeHash(path={:?}, hash={:?}, size={}, nfiles={})",
