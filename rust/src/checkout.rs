@@ -79,6 +79,9 @@ pub struct CheckoutReport {
     pub missing: Vec<(PathBuf, String)>,
     /// The link type used, when anything was linked.
     pub link_type: Option<LinkType>,
+    /// With [`CheckoutOptions::record`]: for each of `linked`, in order, its status
+    /// as read right after it was written (none if that read failed).
+    pub placed: Vec<Option<FileMeta>>,
 }
 
 /// What to do with one item, decided before anything is changed.
@@ -181,17 +184,19 @@ pub fn checkout_files(
         progress,
     };
     let report = checkout_with_removals(&env, items, &[], &[], false, false)?;
-    if let Some(db) = state.filter(|_| opts.record && !opts.plan_only) {
-        // As for a tree (`record_checked_out`): what was linked is remembered.
+    let copied = matches!(report.link_type, Some(LinkType::Copy | LinkType::Reflink));
+    if let Some(db) = state.filter(|_| opts.record && !opts.plan_only && copied) {
+        // As for a tree (`record_checked_out`): what was copied is remembered. A
+        // link is its object, which only a record made before can vouch for.
         let linked_at = now_ns();
-        let placed: HashMap<&Path, &str> = items
+        let hashes: HashMap<&Path, &str> = items
             .iter()
             .map(|i| (i.dest.as_path(), i.hash.as_str()))
             .collect();
         let mut rows = Vec::new();
-        for path in &report.linked {
-            if let (Some(hash), Ok(m)) = (placed.get(path.as_path()), std::fs::metadata(path)) {
-                rows.push((absolute(path)?, FileMeta::from_metadata(&m), *hash));
+        for (path, meta) in report.linked.iter().zip(&report.placed) {
+            if let (Some(hash), Some(meta)) = (hashes.get(path.as_path()), meta) {
+                rows.push((absolute(path)?, *meta, *hash));
             }
         }
         let rows: Vec<(&Path, FileMeta, &str)> =
@@ -466,7 +471,17 @@ fn checkout_with_removals(
     for parent in parents {
         std::fs::create_dir_all(parent).at(parent)?;
     }
-    let link_one = |item: &CheckoutItem, obj: &PathBuf, existing: Existing| -> Result<()> {
+    // Read at once, so a later write by someone else shows in the file's status.
+    let status_of = |path: &Path| {
+        opts.record
+            .then(|| {
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|m| FileMeta::from_metadata(&m))
+            })
+            .flatten()
+    };
+    let link_one = |item: &CheckoutItem, obj: &PathBuf, existing: Existing| {
         progress.check()?;
         if existing == Existing::Dir {
             std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
@@ -478,15 +493,22 @@ fn checkout_with_removals(
         };
         linker.link(obj, &item.dest, item.isexec, target)?;
         progress.add_file(0);
-        Ok(())
+        Ok(status_of(&item.dest))
     };
     if let Some((first, rest)) = todo.split_first() {
-        link_one(first.0, first.1, first.2)?;
-        if serial {
-            rest.iter().try_for_each(|(i, o, e)| link_one(i, o, *e))?;
+        report.placed.push(link_one(first.0, first.1, first.2)?);
+        let rest: Vec<Option<FileMeta>> = if serial {
+            rest.iter()
+                .map(|(i, o, e)| link_one(i, o, *e))
+                .collect::<Result<_>>()?
         } else {
-            workers.install(|| rest.par_iter().try_for_each(|(i, o, e)| link_one(i, o, *e)))?;
-        }
+            workers.install(|| {
+                rest.par_iter()
+                    .map(|(i, o, e)| link_one(i, o, *e))
+                    .collect::<Result<_>>()
+            })?
+        };
+        report.placed.extend(rest);
     }
     report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
     report.created = todo
@@ -497,6 +519,7 @@ fn checkout_with_removals(
         if *plan == Plan::Chmod {
             add_owner_exec(&item.dest).at(&item.dest)?;
             report.linked.push(item.dest.clone());
+            report.placed.push(status_of(&item.dest));
         }
     }
     report.link_type = linker.settled();
@@ -728,7 +751,7 @@ pub fn checkout_tree_within(
         if report.conflicts.is_empty() && report.missing.is_empty() {
             let workers = pool(opts.jobs)?;
             workers.install(|| {
-                record_checked_out(db, &all, &known_right, &report.linked, dest, started)
+                record_checked_out(db, &all, &known_right, &found, &report, dest, started)
             })?;
         }
     }
@@ -736,51 +759,95 @@ pub fn checkout_tree_within(
 }
 
 /// Records a whole tree just checked out at `dest` as the state's snapshot of
-/// it, as if it had been hashed: files known in place keep the proof they had;
-/// files linked now count as proven when the linking ended; the others (kept
-/// after hashing them) as proven when the checkout `started`. Only files last
-/// changed a clock tick before their proof are trusted later, so a file placed
-/// in the last tick is read again by the next look.
+/// it, as if it had been hashed: files known in place keep the proof they had
+/// (and the status `found` in place); files linked now, with the status read
+/// right after, count as proven when the linking ended; the others (kept after
+/// hashing them) as proven when the checkout `started`. Only files last changed
+/// a clock tick before their proof are trusted later, so a file placed in the
+/// last tick is read again by the next look.
 ///
-/// As with git's index, a write by another process into a file just placed,
-/// within the same timestamp tick, would go unseen. DVC-compat: DVC too records
-/// what it checks out, so `status` need not read it.
+/// A file linked to its object is the object itself, whose bytes a write through
+/// a link may have changed: it keeps only a proof from the record before, when
+/// that still holds for the object's status (never after a hardlink, which
+/// moves it), and is otherwise read again by the next look. As with git's
+/// index, a write by another process into a file just placed, within the same
+/// timestamp tick, would go unseen.
+///
+/// DVC-compat: DVC too records what it checks out, so `status` need not read it.
 fn record_checked_out(
     db: &StateDb,
     all: &[TreeEntry],
     known_right: &[Option<i64>],
-    linked: &[PathBuf],
+    found: &HashMap<Vec<u8>, FileMeta>,
+    report: &CheckoutReport,
     dest: &Path,
     started: i64,
 ) -> Result<()> {
     let linked_at = now_ns();
+    let prefix = snapshot_prefix(&absolute(dest)?);
+    let before = match report.link_type {
+        Some(LinkType::Hardlink | LinkType::Symlink) => {
+            Some(db.snapshot(HashAlgorithm::Md5.name(), &prefix)?)
+        }
+        _ => None,
+    };
     // By bytes: hashing a `Path` splits it into components, 50,000 times over.
-    let linked: HashSet<&[u8]> = linked.iter().map(|p| p.as_os_str().as_bytes()).collect();
-    let rows: Option<Vec<TreeRow<'_>>> = all
+    let placed: HashMap<&[u8], Option<FileMeta>> = report
+        .linked
+        .iter()
+        .map(|p| p.as_os_str().as_bytes())
+        .zip(report.placed.iter().copied())
+        .collect();
+    // Each file with whether it is proven; none at all when one is gone
+    // meanwhile (the walk of the next look decides).
+    let rows: Option<Vec<(TreeRow<'_>, bool)>> = all
         .par_iter()
         .enumerate()
         .map(|(i, e)| {
-            let path = dest.join(OsStr::from_bytes(&e.relpath));
-            // Followed, as a walk follows a link to the cache.
-            let meta = FileMeta::from_metadata(&std::fs::metadata(&path).ok()?);
-            let proven = match known_right.get(i).copied().flatten() {
-                Some(at) => at,
-                None if linked.contains(path.as_os_str().as_bytes()) => linked_at,
-                None => started,
+            let (meta, proven) = match known_right.get(i).copied().flatten() {
+                Some(at) => (*found.get(&e.relpath)?, Some(at)),
+                None => {
+                    let path = dest.join(OsStr::from_bytes(&e.relpath));
+                    match (placed.get(path.as_os_str().as_bytes()), &before) {
+                        (Some(meta), None) => ((*meta)?, Some(linked_at)),
+                        (Some(meta), Some(before)) => {
+                            let meta = (*meta)?;
+                            let known = before.get(&e.relpath, &meta);
+                            (
+                                meta,
+                                known.filter(|k| k.hash == e.hash).map(|k| k.recorded_ns),
+                            )
+                        }
+                        // Followed, as a walk follows a link to the cache.
+                        (None, _) => (
+                            FileMeta::from_metadata(&std::fs::metadata(&path).ok()?),
+                            Some(started),
+                        ),
+                    }
+                }
             };
-            Some((e.relpath.as_slice(), meta, e.hash.as_str(), proven))
+            let row = (
+                e.relpath.as_slice(),
+                meta,
+                e.hash.as_str(),
+                proven.unwrap_or(0),
+            );
+            Some((row, proven.is_some()))
         })
         .collect();
-    // A file gone meanwhile: the walk of the next look decides.
     let Some(mut rows) = rows else {
         return Ok(());
     };
-    tree::sort_by_relpath(&mut rows, |r| r.0);
-    let manifest = tree::serialize_pairs(rows.iter().map(|r| (r.0, r.2)), "md5");
+    tree::sort_by_relpath(&mut rows, |r| r.0 .0);
+    let manifest = tree::serialize_pairs(rows.iter().map(|(r, _)| (r.0, r.2)), "md5");
+    let proven: Vec<TreeRow<'_>> = rows
+        .into_iter()
+        .filter_map(|(r, p)| p.then_some(r))
+        .collect();
     db.record_tree(
         HashAlgorithm::Md5.name(),
-        &snapshot_prefix(&absolute(dest)?),
-        &rows,
+        &prefix,
+        &proven,
         &tree::dir_hash(&manifest),
     )
 }

@@ -264,57 +264,102 @@ fn files_the_state_knows_are_kept_and_an_edit_of_the_same_size_is_still_seen() {
     assert_eq!(std::fs::read(dest.join("a")).unwrap(), b"ALPHA");
 }
 
-#[test]
-fn a_recorded_checkout_is_trusted_by_the_next_look_without_reading_the_files() {
-    let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
-    let dest = f.root.join("data");
-    let db = StateDb::open(&f.root.join("state.db")).unwrap();
-    let hash_with_state = || {
+/// State-backed helpers for the recorded-checkout tests.
+struct Recorded<'a> {
+    f: &'a Fixture,
+    dest: std::path::PathBuf,
+    db: StateDb,
+}
+
+impl Recorded<'_> {
+    fn hash(&self) -> mlvc::digest::TreeResult {
         hash_tree(
-            &dest,
+            &self.dest,
             &DigestOptions::default(),
-            Some(&db),
+            Some(&self.db),
             &Progress::new(),
         )
         .unwrap()
-    };
-    // A snapshot of the tree as first hashed; then the data is deleted.
-    hash_with_state();
-    std::fs::remove_dir_all(&dest).unwrap();
-    // Symlinks leave their objects' timestamps alone, which are a tick old by
-    // now: what the checkout placed can be trusted at once.
+    }
+
+    fn checkout(&self, t: LinkType, record: bool) -> mlvc::checkout::CheckoutReport {
+        let opts = CheckoutOptions {
+            record,
+            ..CheckoutOptions::default()
+        };
+        checkout_tree(
+            &self.f.cache,
+            &Linker::new(vec![t]),
+            &self.f.hash,
+            &self.dest,
+            &opts,
+            Some(&self.db),
+            &Progress::new(),
+        )
+        .unwrap()
+    }
+}
+
+fn tick() {
+    // Past the state's timestamp tick: what was proven before is not racily clean.
     std::thread::sleep(std::time::Duration::from_millis(250));
-    let opts = CheckoutOptions {
-        record: true,
-        ..CheckoutOptions::default()
+}
+
+#[test]
+fn a_recorded_checkout_leaves_the_next_look_nothing_to_read() {
+    let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
+    let r = Recorded {
+        f: &f,
+        dest: f.root.join("data"),
+        db: StateDb::open(&f.root.join("state.db")).unwrap(),
     };
-    let placed = checkout_tree(
-        &f.cache,
-        &Linker::new(vec![LinkType::Symlink]),
-        &f.hash,
-        &dest,
-        &opts,
-        Some(&db),
-        &Progress::new(),
-    )
-    .unwrap();
-    assert_eq!(placed.created, 3);
-    let again = hash_with_state();
+    r.hash();
+    std::fs::remove_dir_all(&r.dest).unwrap();
+    // Copies just written are racily clean: the first look after reads them,
+    // and records them.
+    assert_eq!(r.checkout(LinkType::Copy, true).created, 3);
+    tick();
+    assert_eq!(r.checkout(LinkType::Copy, true).unchanged, 3);
+    let again = r.hash();
     assert_eq!(again.hash, f.hash);
-    assert!(again.files.iter().all(|r| r.from_state));
-    // Not recorded when asked not to: the stale snapshot answers for nothing.
-    std::fs::remove_dir_all(&dest).unwrap();
-    checkout_tree(
-        &f.cache,
-        &Linker::new(vec![LinkType::Copy]),
-        &f.hash,
-        &dest,
-        &CheckoutOptions::default(),
-        Some(&db),
-        &Progress::new(),
-    )
-    .unwrap();
-    assert!(hash_with_state().files.iter().all(|r| !r.from_state));
+    assert!(again.files.iter().all(|x| x.from_state));
+    // Without recording, the snapshot of the deleted files answers for nothing.
+    std::fs::remove_dir_all(&r.dest).unwrap();
+    r.checkout(LinkType::Copy, false);
+    tick();
+    r.checkout(LinkType::Copy, false);
+    assert!(r.hash().files.iter().all(|x| !x.from_state));
+}
+
+#[test]
+fn a_recorded_checkout_trusts_a_linked_object_only_as_far_as_it_was_proven() {
+    let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
+    let r = Recorded {
+        f: &f,
+        dest: f.root.join("data"),
+        db: StateDb::open(&f.root.join("state.db")).unwrap(),
+    };
+    std::fs::remove_dir_all(&r.dest).unwrap();
+    r.checkout(LinkType::Symlink, true);
+    tick();
+    // The objects, hashed through the links: proven.
+    assert_eq!(r.hash().hash, f.hash);
+    // Bytes written through a link change its object.
+    let object = std::fs::read_link(r.dest.join("sub/b")).unwrap();
+    std::fs::set_permissions(&object, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&object, b"BETA").unwrap();
+    tick();
+    std::fs::remove_dir_all(&r.dest).unwrap();
+    assert_eq!(r.checkout(LinkType::Symlink, true).created, 3);
+    let again = r.hash();
+    assert_ne!(again.hash, f.hash);
+    let read: Vec<&[u8]> = again
+        .files
+        .iter()
+        .filter(|x| !x.from_state)
+        .map(|x| x.relpath.as_slice())
+        .collect();
+    assert_eq!(read, vec![b"sub/b".as_slice()]);
 }
 
 #[test]
