@@ -79,9 +79,10 @@ pub struct CheckoutReport {
     pub missing: Vec<(PathBuf, String)>,
     /// The link type used, when anything was linked.
     pub link_type: Option<LinkType>,
-    /// With [`CheckoutOptions::record`]: for each of `linked`, in order, its status
-    /// as read right after it was written (none if that read failed).
-    pub placed: Vec<Option<FileMeta>>,
+    /// With [`CheckoutOptions::record`]: for each of `linked`, its index among the
+    /// items checked out, and its status as read right after it was written (none
+    /// if that read failed).
+    pub placed: Vec<(usize, Option<FileMeta>)>,
 }
 
 /// What to do with one item, decided before anything is changed.
@@ -189,14 +190,10 @@ pub fn checkout_files(
         // As for a tree (`record_checked_out`): what was copied is remembered. A
         // link is its object, which only a record made before can vouch for.
         let linked_at = now_ns();
-        let hashes: HashMap<&Path, &str> = items
-            .iter()
-            .map(|i| (i.dest.as_path(), i.hash.as_str()))
-            .collect();
         let mut rows = Vec::new();
-        for (path, meta) in report.linked.iter().zip(&report.placed) {
-            if let (Some(hash), Some(meta)) = (hashes.get(path.as_path()), meta) {
-                rows.push((absolute(path)?, *meta, *hash));
+        for &(n, meta) in &report.placed {
+            if let Some(meta) = meta {
+                rows.push((absolute(&items[n].dest)?, meta, items[n].hash.as_str()));
             }
         }
         let rows: Vec<(&Path, FileMeta, &str)> =
@@ -453,18 +450,20 @@ fn checkout_with_removals(
             Err(e) => return Err(Error::io(p, e)),
         }
     }
-    let todo: Vec<(&CheckoutItem, &PathBuf, Existing)> = items
+    // With each item its index, for `placed`.
+    let todo: Vec<(usize, &CheckoutItem, &PathBuf, Existing)> = items
         .iter()
         .zip(&objects)
         .zip(&plans)
-        .filter_map(|((i, o), p)| match p {
-            Plan::Link { existing } => Some((i, o, *existing)),
+        .enumerate()
+        .filter_map(|(n, ((i, o), p))| match p {
+            Plan::Link { existing } => Some((n, i, o, *existing)),
             _ => None,
         })
         .collect();
     let mut parents: Vec<&Path> = todo
         .iter()
-        .filter_map(|(i, _, _)| i.dest.parent())
+        .filter_map(|(_, i, _, _)| i.dest.parent())
         .collect();
     parents.sort_unstable();
     parents.dedup();
@@ -481,7 +480,7 @@ fn checkout_with_removals(
             })
             .flatten()
     };
-    let link_one = |item: &CheckoutItem, obj: &PathBuf, existing: Existing| {
+    let link_one = |&(n, item, obj, existing): &(usize, &CheckoutItem, &PathBuf, Existing)| {
         progress.check()?;
         if existing == Existing::Dir {
             std::fs::remove_dir_all(&item.dest).at(&item.dest)?;
@@ -493,33 +492,27 @@ fn checkout_with_removals(
         };
         linker.link(obj, &item.dest, item.isexec, target)?;
         progress.add_file(0);
-        Ok(status_of(&item.dest))
+        Ok((n, status_of(&item.dest)))
     };
     if let Some((first, rest)) = todo.split_first() {
-        report.placed.push(link_one(first.0, first.1, first.2)?);
-        let rest: Vec<Option<FileMeta>> = if serial {
-            rest.iter()
-                .map(|(i, o, e)| link_one(i, o, *e))
-                .collect::<Result<_>>()?
+        report.placed.push(link_one(first)?);
+        let rest: Vec<(usize, Option<FileMeta>)> = if serial {
+            rest.iter().map(link_one).collect::<Result<_>>()?
         } else {
-            workers.install(|| {
-                rest.par_iter()
-                    .map(|(i, o, e)| link_one(i, o, *e))
-                    .collect::<Result<_>>()
-            })?
+            workers.install(|| rest.par_iter().map(link_one).collect::<Result<_>>())?
         };
         report.placed.extend(rest);
     }
-    report.linked = todo.iter().map(|(i, _, _)| i.dest.clone()).collect();
+    report.linked = todo.iter().map(|(_, i, _, _)| i.dest.clone()).collect();
     report.created = todo
         .iter()
-        .filter(|(_, _, e)| *e == Existing::Nothing)
+        .filter(|(_, _, _, e)| *e == Existing::Nothing)
         .count() as u64;
-    for (item, plan) in items.iter().zip(&plans) {
+    for (n, (item, plan)) in items.iter().zip(&plans).enumerate() {
         if *plan == Plan::Chmod {
             add_owner_exec(&item.dest).at(&item.dest)?;
             report.linked.push(item.dest.clone());
-            report.placed.push(status_of(&item.dest));
+            report.placed.push((n, status_of(&item.dest)));
         }
     }
     report.link_type = linker.settled();
@@ -791,13 +784,11 @@ fn record_checked_out(
         }
         _ => None,
     };
-    // By bytes: hashing a `Path` splits it into components, 50,000 times over.
-    let placed: HashMap<&[u8], Option<FileMeta>> = report
-        .linked
-        .iter()
-        .map(|p| p.as_os_str().as_bytes())
-        .zip(report.placed.iter().copied())
-        .collect();
+    // The items checked out were `all`'s entries, in order.
+    let mut placed: Vec<Option<Option<FileMeta>>> = vec![None; all.len()];
+    for &(n, meta) in &report.placed {
+        placed[n] = Some(meta);
+    }
     // Each file with whether it is proven; none at all when one is gone
     // meanwhile (the walk of the next look decides).
     let rows: Option<Vec<(TreeRow<'_>, bool)>> = all
@@ -807,11 +798,10 @@ fn record_checked_out(
             let (meta, proven) = match known_right.get(i).copied().flatten() {
                 Some(at) => (*found.get(&e.relpath)?, Some(at)),
                 None => {
-                    let path = dest.join(OsStr::from_bytes(&e.relpath));
-                    match (placed.get(path.as_os_str().as_bytes()), &before) {
-                        (Some(meta), None) => ((*meta)?, Some(linked_at)),
+                    match (placed[i], &before) {
+                        (Some(meta), None) => (meta?, Some(linked_at)),
                         (Some(meta), Some(before)) => {
-                            let meta = (*meta)?;
+                            let meta = meta?;
                             let known = before.get(&e.relpath, &meta);
                             (
                                 meta,
@@ -819,10 +809,11 @@ fn record_checked_out(
                             )
                         }
                         // Followed, as a walk follows a link to the cache.
-                        (None, _) => (
-                            FileMeta::from_metadata(&std::fs::metadata(&path).ok()?),
-                            Some(started),
-                        ),
+                        (None, _) => {
+                            let path = dest.join(OsStr::from_bytes(&e.relpath));
+                            let meta = FileMeta::from_metadata(&std::fs::metadata(&path).ok()?);
+                            (meta, Some(started))
+                        }
                     }
                 }
             };
