@@ -21,7 +21,6 @@ from mlvc._core import ignored_by, walk
 from mlvc.exceptions import DvcYamlError, MlvcError, ParamsFileError
 from mlvc.objects import object_id
 from mlvc.ops.diff import BadRevisionError, NoGitError, UnknownRevisionError, resolve_rev
-from mlvc.pipeline.lockfile import LockFile, lock_path_for
 from mlvc.pipeline.model import PROJECT_FILE
 from mlvc.pipeline.params import parse_params
 from mlvc.pipeline.revtree import Tree
@@ -118,35 +117,19 @@ class RevFiles:
         if self._dir_files is not None:
             return self._dir_files
         self._dir_files = {}
-        try:
-            files = self.tree.pipelines().files
-        except MlvcError:  # a broken dvc.yaml just means no outputs to add
-            return self._dir_files
         objects = self.tree.repo.objects if self.tree.repo.initialized else None
-        for file in files:
-            lock_rel = lock_path_for(file.path)
-            try:
-                lock = LockFile.loads(self.tree.read(lock_rel).decode("utf-8"), lock_rel)
-            except (FileNotFoundError, UnicodeDecodeError, MlvcError):
+        for base, md5, item in self.tree.recorded_outs():
+            if not md5.endswith(".dir"):
                 continue
-            for name, stage in file.stages.items():
-                declared = {stage.repo_path(o.path) for o in stage.outs}
-                for item in (lock.get(name) or {}).get("outs") or []:
-                    md5 = item.get("md5") if isinstance(item, dict) else None
-                    if not isinstance(md5, str) or not md5.endswith(".dir"):
-                        continue
-                    base = stage.repo_path(str(item.get("path")))
-                    if base not in declared:  # DVC-compat: see `Tree.cached_outs`
-                        continue
-                    if objects is None:
-                        # DVC-compat: without a cache, DVC sees a directory with no files.
-                        self._uncached_dirs.add(base)
-                        continue
-                    oid = object_id(md5, item.get("hash"))
-                    if not objects.contains(oid):
-                        continue
-                    for rel, file_oid in objects.read_manifest(oid):
-                        self._dir_files[f"{base}/{rel}"] = file_oid
+            if objects is None:
+                # DVC-compat: without a cache, DVC sees a directory with no files.
+                self._uncached_dirs.add(base)
+                continue
+            oid = object_id(md5, item.get("hash"))
+            if not objects.contains(oid):
+                continue
+            for rel, file_oid in objects.read_manifest(oid):
+                self._dir_files[f"{base}/{rel}"] = file_oid
         return self._dir_files
 
     def _ignore_root(self) -> Path | None:

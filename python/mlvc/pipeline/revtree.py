@@ -31,6 +31,7 @@ class Tree:
         self._pipelines: Pipelines | None = None
         self._pipelines_track_vars = False
         self._cached_outs: dict[str, str] | None = None
+        self._recorded_outs: list[tuple[str, str, dict[str, Any]]] | None = None
         if commit is not None:
             scm = repo.scm
             assert scm is not None
@@ -99,14 +100,15 @@ class Tree:
                 raise FileNotFoundError(2, "No storage files available", rel) from None
             return Path(self.repo.cache.object_path(md5)).read_bytes()
 
-    def cached_outs(self) -> dict[str, str]:
-        """Repository path -> md5 of every file output recorded in this revision's lock files."""
-        if self._cached_outs is None:
-            self._cached_outs = {}
+    def recorded_outs(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """`(repository path, md5, lock entry)` of every output this revision's lock
+        files record, files and directories, in the order they are recorded."""
+        if self._recorded_outs is None:
+            self._recorded_outs = []
             try:
                 pipelines = self.pipelines()
-            except MlvcError:  # a broken dvc.yaml just means no fallback
-                return self._cached_outs
+            except MlvcError:  # a broken dvc.yaml just means no outputs
+                return self._recorded_outs
             for file in pipelines.files:
                 lock_rel = lock_path_for(file.path)
                 try:
@@ -119,9 +121,19 @@ class Tree:
                     declared = {stage.repo_path(o.path) for o in stage.outs}
                     for item in (lock.get(name) or {}).get("outs") or []:
                         md5 = item.get("md5") if isinstance(item, dict) else None
+                        if not isinstance(md5, str):
+                            continue
                         path = stage.repo_path(str(item.get("path")))
-                        if isinstance(md5, str) and not md5.endswith(".dir") and path in declared:
-                            self._cached_outs[path] = md5
+                        if path in declared:
+                            self._recorded_outs.append((path, md5, item))
+        return self._recorded_outs
+
+    def cached_outs(self) -> dict[str, str]:
+        """Repository path -> md5 of every file output recorded in this revision's lock files."""
+        if self._cached_outs is None:
+            self._cached_outs = {
+                path: md5 for path, md5, _ in self.recorded_outs() if not md5.endswith(".dir")
+            }
         return self._cached_outs
 
     def pipeline_files(self) -> list[str]:
