@@ -673,7 +673,7 @@ impl ObjectCache {
                     // another file), where no reader is expected before it is published.
                     let tmp = temp_path_for(&f.path);
                     let placed = copy_new(&f.path, &tmp, crate::link::workspace_mode(exec))
-                        .and_then(|_| std::fs::rename(&tmp, &f.path).at(&f.path));
+                        .and_then(|_| crate::newfile::swap_in(&tmp, &f.path).at(&f.path));
                     if placed.is_err() {
                         let _ = std::fs::remove_file(&tmp);
                     }

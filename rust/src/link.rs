@@ -12,6 +12,7 @@ use std::sync::{Mutex, OnceLock};
 use crate::cache::temp_path_for;
 use crate::copy::{copy_into_new, copy_into_private, copy_new};
 use crate::error::{Error, IoContext, Result};
+use crate::newfile::swap_in;
 
 /// A way to make a workspace file out of a cache object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,12 +262,13 @@ pub(crate) fn add_owner_exec(path: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Creates a temp file of type `t` next to `dest`, then renames it over `dest`.
+/// Makes `dest` a link of type `t` to `src` (or a copy of it).
 ///
 /// Links and copies to an absent `dest` are made in place: link(2) and
 /// symlink(2) create the name atomically, and a copy is given its name only
 /// once complete ([`crate::newfile`]), so a partial copy never carries it.
-/// Replacing an existing `dest` goes through a temp name and a rename. In a
+/// An existing `dest` is replaced by one made under a temp name and swapped in
+/// ([`crate::newfile::swap_in`]), so it is never absent or partial. In a
 /// private directory ([`crate::staged`]) a copy is written under its name.
 fn place(
     t: LinkType,
@@ -324,13 +326,9 @@ fn place(
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    if let Err(e) = std::fs::rename(&tmp, dest) {
+    if let Err(e) = swap_in(&tmp, dest) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
-    }
-    if t == LinkType::Hardlink {
-        // rename() is a no-op when both names are links to one inode; drop the leftover.
-        let _ = std::fs::remove_file(&tmp);
     }
     Ok(())
 }
@@ -373,5 +371,49 @@ mod tests {
         );
         assert!(parse_link_types("").is_err());
         assert!(parse_link_types("reflink,bogus").is_err());
+    }
+
+    #[test]
+    fn every_type_replaces_what_stands_at_the_name_and_nothing_it_pointed_at() {
+        let d = std::env::temp_dir().join(format!("mlvc-link-replace-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let (object, other, stale) = (d.join("object"), d.join("other"), d.join("stale"));
+        std::fs::write(&object, b"object").unwrap();
+        std::fs::write(&other, b"other").unwrap();
+        for t in [LinkType::Copy, LinkType::Hardlink, LinkType::Symlink] {
+            for before in ["file", "hardlink", "symlink", "same"] {
+                let dest = d.join(format!("{}-{before}", t.name()));
+                match before {
+                    "file" => std::fs::write(&dest, b"stale").unwrap(),
+                    "hardlink" => {
+                        std::fs::write(&stale, b"stale").unwrap();
+                        std::fs::hard_link(&stale, &dest).unwrap();
+                    }
+                    "symlink" => std::os::unix::fs::symlink(&other, &dest).unwrap(),
+                    // Already the link this type makes.
+                    _ => place(t, &object, &dest, false, Target::Absent).unwrap(),
+                }
+                place(t, &object, &dest, false, Target::Occupied).unwrap();
+                let meta = std::fs::symlink_metadata(&dest).unwrap();
+                let what = format!("{} over {before}", t.name());
+                assert_eq!(
+                    meta.file_type().is_symlink(),
+                    t == LinkType::Symlink,
+                    "{what}"
+                );
+                assert_eq!(std::fs::read(&dest).unwrap(), b"object", "{what}");
+                if before == "hardlink" {
+                    assert_eq!(std::fs::read(&stale).unwrap(), b"stale", "{what}");
+                    std::fs::remove_file(&stale).unwrap();
+                }
+            }
+        }
+        assert_eq!(std::fs::read(&other).unwrap(), b"other");
+        // The object and its four hardlinks, and no temp names left.
+        let nlink = std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&object).unwrap());
+        assert_eq!(nlink, 5);
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 14);
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

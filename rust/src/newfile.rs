@@ -118,6 +118,53 @@ where
     }
 }
 
+/// Set once swapping names failed for a reason that will not change (the
+/// filesystem lacks `RENAME_EXCHANGE`): later files are renamed over.
+static EXCHANGE_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Puts the complete file or link `tmp` at `dest`, in place of the file or link
+/// there (or at an absent `dest`).
+///
+/// The two names are swapped (`RENAME_EXCHANGE`) and the old file, now under
+/// `tmp`, removed: `dest` is never absent or partial. A rename over `dest` does
+/// the same in one call, but ext4 then flushes the renamed file at once
+/// (`auto_da_alloc`), which made replacing many small files two to three times
+/// slower than creating them. Where names cannot be swapped, it is renamed.
+pub fn swap_in(tmp: &Path, dest: &Path) -> io::Result<()> {
+    if !EXCHANGE_UNSUPPORTED.load(Ordering::Relaxed) {
+        let (tmp_c, dest_c) = (cstring(tmp)?, cstring(dest)?);
+        match exchange_at(libc::AT_FDCWD, &tmp_c, &dest_c) {
+            Ok(()) => {
+                return match std::fs::remove_file(tmp) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        // A directory stood at `dest`: it goes back, as a rename
+                        // over it would have failed.
+                        let _ = exchange_at(libc::AT_FDCWD, &tmp_c, &dest_c);
+                        Err(e)
+                    }
+                    _ => Ok(()),
+                };
+            }
+            // Nothing at `dest` (any more): the rename below puts it there.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) if is_unsupported(&e) => EXCHANGE_UNSUPPORTED.store(true, Ordering::Relaxed),
+            Err(e) => return Err(e),
+        }
+    }
+    std::fs::rename(tmp, dest)
+}
+
+/// `renameat2(2)` swapping two existing names.
+fn exchange_at(dirfd: RawFd, a: &CStr, b: &CStr) -> io::Result<()> {
+    // SAFETY: both are NUL-terminated paths relative to `dirfd`.
+    let r = unsafe { libc::renameat2(dirfd, a.as_ptr(), dirfd, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Renames `from` to `to`, failing with `EEXIST` instead of replacing `to`.
 pub(crate) fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
     rename_noreplace_at(libc::AT_FDCWD, &cstring(from)?, &cstring(to)?)
@@ -318,6 +365,43 @@ mod tests {
         assert!(!rename(b"y").unwrap());
         assert_eq!(std::fs::read(&dest).unwrap(), b"x");
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 1);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn swapping_in_replaces_a_file_or_link_and_leaves_what_it_pointed_at() {
+        let d = scratch("swap");
+        let (old, other) = (d.join("old"), d.join("other"));
+        std::fs::write(&old, b"object").unwrap();
+        std::fs::write(&other, b"kept").unwrap();
+        for (i, how) in ["absent", "file", "hardlink", "symlink"].iter().enumerate() {
+            let dest = d.join(format!("dest{i}"));
+            match *how {
+                "file" => std::fs::write(&dest, b"stale").unwrap(),
+                "hardlink" => std::fs::hard_link(&old, &dest).unwrap(),
+                "symlink" => std::os::unix::fs::symlink(&other, &dest).unwrap(),
+                _ => {}
+            }
+            let tmp = d.join("tmp");
+            std::fs::write(&tmp, how.as_bytes()).unwrap();
+            swap_in(&tmp, &dest).unwrap();
+            let meta = std::fs::symlink_metadata(&dest).unwrap();
+            assert!(meta.file_type().is_file(), "{how}");
+            assert_eq!(std::fs::read(&dest).unwrap(), how.as_bytes(), "{how}");
+        }
+        // Neither the linked file nor the symlink's target was written through,
+        // and no temp name is left.
+        assert_eq!(std::fs::read(&old).unwrap(), b"object");
+        assert_eq!(std::fs::read(&other).unwrap(), b"kept");
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 6);
+        // A directory in the way stays where it was, as with a rename.
+        let (tmp, dir) = (d.join("tmp"), d.join("dir"));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("inside"), b"x").unwrap();
+        std::fs::write(&tmp, b"new").unwrap();
+        assert!(swap_in(&tmp, &dir).is_err());
+        assert_eq!(std::fs::read(dir.join("inside")).unwrap(), b"x");
+        assert_eq!(std::fs::read(&tmp).unwrap(), b"new");
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
