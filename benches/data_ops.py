@@ -66,6 +66,7 @@ SCENARIOS = (
     "status-touched",
     "checkout",
     "checkout-noop",
+    "checkout-switch",
     "push",
     "pull",
     "startup",
@@ -333,6 +334,7 @@ class Bench:
         self.expected = expected_for(ds)
         self.tracked: dict[str, Path] = {}
         self.tracked_failed: dict[str, str] = {}
+        self.switch: dict[str, tuple[Path, list[str], list[str]]] = {}
         # One remote for both tools: each push run starts from an empty one, pull only
         # reads it, and two 10 GiB remotes would not fit beside four full-size trees.
         self.remote = self.work / "remote"
@@ -606,6 +608,70 @@ class Bench:
             notes=[describe(self.ds), "default cache type; warm: one untimed run first"],
         )
 
+    def switch_repo(self, tool: Tool) -> tuple[Path, list[str], list[str]]:
+        """A repository with two versions of the data, every file changed (built once).
+
+        Returns the repository and the `.dvc` text and `.dir` hash of each version,
+        in the order a checkout goes from the second to the first. The workspace
+        holds the second; both are in the cache.
+        """
+        if tool.name in self.switch:
+            return self.switch[tool.name]
+        repo = self.fresh_repo(tool, self.work / f"switch-{tool.name}" / "repo")
+        texts, hashes = [], []
+        for version in (1, 2):
+            if version == 2:
+                # One byte more in every file: every file must be replaced.
+                for dirpath, _dirs, names in os.walk(repo / "data"):
+                    for name in names:
+                        with open(os.path.join(dirpath, name), "ab") as f:
+                            f.write(b"\n")
+            settle(self.ctx)
+            tool.run("add", "-q", "data", cwd=repo)
+            note_deletions()
+            texts.append((repo / "data.dvc").read_text())
+            hashes.append(dvcfile_fields(repo / "data.dvc").get("md5", ""))
+        if hashes[0] == hashes[1] or not all(hashes):
+            raise ToolFailed(tool.name, f"add recorded versions {hashes}")
+        time.sleep(1.5)  # as in tracked_repo: no state recorded within ~100 ms of mtimes
+        self.switch[tool.name] = (repo, texts, hashes)
+        return self.switch[tool.name]
+
+    def checkout_switch(self) -> Plan:
+        """`checkout` of the other version of the data, with every file changed."""
+        wanted: dict[str, str] = {}
+
+        def prepare(tool: Tool, n: int) -> Path:
+            repo, texts, hashes = self.switch_repo(tool)
+            # Run 0 goes to the first version, run 1 back to the second, and so on.
+            (repo / "data.dvc").write_text(texts[n % 2])
+            wanted[tool.name] = hashes[n % 2]
+            return repo
+
+        def check(tool: Tool, n: int, repo: Path, out: bytes) -> list[str]:
+            if n >= 2:  # both directions checked byte by byte; later runs repeat them
+                return []
+            got = tree_hash(repo / "data")
+            want = wanted[tool.name]
+            return [] if got == want else [f"checkout: data hashes to {got}, expected {want}"]
+
+        return Plan(
+            "checkout-switch",
+            f"{self.ds.name}: checkout of another version, every file changed",
+            ["checkout", "-q"],
+            speedup(10),
+            prepare,
+            check,
+            # Each run replaces every file, freeing as many inodes as it creates.
+            creates_files=True,
+            deletes_files=("mlvc", "dvc"),
+            notes=[
+                describe(self.ds),
+                "default cache type; the .dvc file is switched between two versions "
+                "(the second has one byte more in every file), untimed",
+            ],
+        )
+
     def push(self) -> Plan:
         """`push` of everything to an empty local remote."""
 
@@ -678,6 +744,7 @@ class Bench:
             "status-touched": self.status_touched,
             "checkout": self.checkout,
             "checkout-noop": self.checkout_noop,
+            "checkout-switch": self.checkout_switch,
             "push": self.push,
             "pull": self.pull,
         }
