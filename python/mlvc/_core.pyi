@@ -56,6 +56,8 @@ class TreeHash:
     @property
     def hardlinked(self) -> list[tuple[str, str]]:
         """`(path, md5)` of each regular file that had other hard links when hashed."""
+    def record_private_copies(self, state: State, jobs: int = 0) -> None:
+        """Records the tree again once its `hardlinked` files became private copies."""
 
 class WalkedFile:
     @property

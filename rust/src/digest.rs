@@ -299,6 +299,46 @@ pub fn record_relinked(
     )
 }
 
+/// Records a hashed tree again once its files that had other hard links were
+/// replaced by private copies of their objects (`commit` with copies first), so
+/// the next look does not read them.
+///
+/// A file now on another inode was copied from its object after the tree was
+/// hashed: it is recorded with the status read now and proven now, as a
+/// checkout records what it places (files written within the last timestamp
+/// tick are read again by the next look). Every other file keeps its record.
+pub fn record_private_copies(
+    root: &Path,
+    tree: &TreeResult,
+    opts: &DigestOptions,
+    state: &StateDb,
+) -> Result<()> {
+    let proven_at = now_ns();
+    let files: Option<Vec<FileResult>> = pool(opts.jobs)?.install(|| {
+        tree.files
+            .par_iter()
+            .map(|f| {
+                let mut f = f.clone();
+                if !f.is_symlink && f.nlink > 1 {
+                    // Gone meanwhile: the next look walks the tree anyway.
+                    let after = FileMeta::from_metadata(&std::fs::metadata(&f.path).ok()?);
+                    if after.ino != f.meta.ino {
+                        f.meta = after;
+                        f.recorded_ns = Some(proven_at);
+                    }
+                }
+                Some(f)
+            })
+            .collect()
+    });
+    let Some(files) = files else {
+        return Ok(());
+    };
+    let prefix = snapshot_prefix(&absolute(root)?);
+    let algo = opts.algorithm.name();
+    record_snapshot(state, algo, &prefix, &files, &tree.hash, tree.hashed_at)
+}
+
 /// Hashes a list of files (symlinks followed) in parallel.
 pub fn hash_files(
     paths: &[PathBuf],

@@ -5,7 +5,7 @@ use mlvc::cache::{InsertMode, ObjectCache, Settle};
 use mlvc::checkout::{
     checkout_files, checkout_tree, checkout_tree_within, CheckoutItem, CheckoutOptions,
 };
-use mlvc::digest::{hash_tree, DigestOptions};
+use mlvc::digest::{hash_tree, record_private_copies, DigestOptions};
 use mlvc::link::{LinkType, Linker};
 use mlvc::progress::Progress;
 use mlvc::state::StateDb;
@@ -360,6 +360,63 @@ fn a_recorded_checkout_trusts_a_linked_object_only_as_far_as_it_was_proven() {
         .map(|x| x.relpath.as_slice())
         .collect();
     assert_eq!(read, vec![b"sub/b".as_slice()]);
+}
+
+#[test]
+fn private_copies_of_hardlinked_files_are_recorded_so_the_next_look_reads_nothing() {
+    let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
+    let r = Recorded {
+        f: &f,
+        dest: f.root.join("data"),
+        db: StateDb::open(&f.root.join("state.db")).unwrap(),
+    };
+    let opts = DigestOptions::default();
+    let private = |tree: &mlvc::digest::TreeResult| {
+        // As `commit` does with copies first: the files sharing an inode are relinked.
+        let items: Vec<CheckoutItem> = tree
+            .files
+            .iter()
+            .filter(|x| x.nlink > 1)
+            .map(|x| CheckoutItem {
+                dest: x.path.clone(),
+                hash: x.hash.clone(),
+                isexec: false,
+                rewrite: false,
+            })
+            .collect();
+        let relink = CheckoutOptions {
+            relink: true,
+            ..CheckoutOptions::default()
+        };
+        let linker = Linker::new(vec![LinkType::Copy]);
+        checkout_files(&f.cache, &linker, &items, &relink, None, &Progress::new()).unwrap();
+        items.len()
+    };
+    for record in [false, true] {
+        std::fs::remove_dir_all(&r.dest).unwrap();
+        r.checkout(LinkType::Hardlink, false);
+        // Two of the three are links to their objects.
+        std::fs::remove_file(r.dest.join("a")).unwrap();
+        std::fs::write(r.dest.join("a"), b"alpha").unwrap();
+        tick();
+        let tree = r.hash();
+        assert_eq!(private(&tree), 2);
+        tick();
+        if record {
+            record_private_copies(&r.dest, &tree, &opts, &r.db).unwrap();
+        }
+        let again = r.hash();
+        assert_eq!(again.hash, f.hash);
+        let read: Vec<&[u8]> = again
+            .files
+            .iter()
+            .filter(|x| !x.from_state)
+            .map(|x| x.relpath.as_slice())
+            .collect();
+        let expected: &[&[u8]] = if record { &[] } else { &[b"sub/b", b"sub/c"] };
+        assert_eq!(read, expected, "recorded: {record}");
+        assert!(again.files.iter().all(|x| x.nlink == 1));
+    }
 }
 
 #[test]

@@ -109,6 +109,9 @@ def save_output(
                 state=repo.state,
             )
             link_type = res.link_type
+            if link_type in ("copy", "reflink"):
+                # Copies of their objects, as a checkout makes: the next look trusts them.
+                tree.record_private_copies(repo.state, jobs=jobs)
         placed.remember(repo.tmp_dir, repo.relpath(path), tree.hash)
         return Saved(tree.hash, tree.size, tree.nfiles, False, link_type)
     if not store:

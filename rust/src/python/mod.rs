@@ -143,6 +143,27 @@ impl TreeHash {
             .collect()
     }
 
+    /// Records the tree in `state` again once its [`hardlinked`] files were
+    /// replaced by private copies, so the next look need not read them.
+    ///
+    /// [`hardlinked`]: TreeHash::hardlinked
+    #[pyo3(signature = (state, jobs=0))]
+    fn record_private_copies(
+        &self,
+        py: Python<'_>,
+        state: &Bound<'_, State>,
+        jobs: usize,
+    ) -> PyResult<()> {
+        let db = state.get().inner.clone();
+        let opts = DigestOptions {
+            jobs,
+            ..DigestOptions::default()
+        };
+        let path = PathBuf::from(&self.path);
+        py.detach(|| digest::record_private_copies(&path, &self.result, &opts, &db))
+            .map_err(to_py)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "TreeHash(path={:?}, hash={:?}, size={}, nfiles={})",
