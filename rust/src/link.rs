@@ -333,6 +333,54 @@ fn place(
     Ok(())
 }
 
+/// The mode of a private copy: 0644, or 0744 when the data is executable.
+///
+/// Deliberately not DVC's behaviour: DVC gives every unprotected file 0644 and
+/// so drops an executable's `x` bit, which its `checkout` then puts back.
+fn private_mode(mode: u32) -> u32 {
+    if mode & 0o100 != 0 {
+        0o744
+    } else {
+        0o644
+    }
+}
+
+/// Makes `path` a private file its owner can write (`unprotect`); returns
+/// whether it changed it.
+///
+/// A file that shares its data (a symlink, or a file with other hard links,
+/// such as a link into the cache) is replaced by a copy of the data, swapped in
+/// whole. A plain copy the owner cannot write gets 0644 (0744 when executable),
+/// as a hardlinked checkout copied with `cp -r` keeps the cache's 0444; one the
+/// owner can write keeps the user's permissions.
+pub fn make_private(path: &Path) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let st = std::fs::symlink_metadata(path).at(path)?;
+    let linked = st.file_type().is_symlink() || (st.is_file() && st.nlink() > 1);
+    if !linked {
+        if st.is_file() && st.mode() & 0o200 == 0 {
+            let mode = PermissionsExt::from_mode(private_mode(st.mode()));
+            std::fs::set_permissions(path, mode).at(path)?;
+            return Ok(true);
+        }
+        return Ok(false);
+    }
+    // Through a symlink: the copy holds the object's bytes and mode.
+    let mode = private_mode(std::fs::metadata(path).at(path)?.mode());
+    let tmp = temp_path_for(path);
+    let placed = copy_new(path, &tmp, mode).and_then(|_| swap_in(&tmp, path).at(path));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    placed.map(|_| true)
+}
+
+/// [`make_private`] of each of `paths`, on `jobs` threads (0: one per core).
+pub fn make_private_all(paths: &[std::path::PathBuf], jobs: usize) -> Result<Vec<bool>> {
+    use rayon::prelude::*;
+    crate::digest::pool(jobs)?.install(|| paths.par_iter().map(|p| make_private(p)).collect())
+}
+
 /// Probes which link types work between `cache_dir` and `workspace_dir`.
 pub fn supported_link_types(cache_dir: &Path, workspace_dir: &Path) -> Result<Vec<LinkType>> {
     std::fs::create_dir_all(cache_dir).at(cache_dir)?;
@@ -414,6 +462,43 @@ mod tests {
         let nlink = std::os::unix::fs::MetadataExt::nlink(&std::fs::metadata(&object).unwrap());
         assert_eq!(nlink, 5);
         assert_eq!(std::fs::read_dir(&d).unwrap().count(), 14);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn making_files_private_copies_links_and_opens_read_only_copies() {
+        use std::os::unix::fs::MetadataExt;
+        let d = std::env::temp_dir().join(format!("mlvc-link-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let object = d.join("object");
+        std::fs::write(&object, b"data").unwrap();
+        std::fs::set_permissions(&object, PermissionsExt::from_mode(0o544)).unwrap();
+        let (hard, soft, locked, mine) = (d.join("h"), d.join("s"), d.join("r"), d.join("w"));
+        std::fs::hard_link(&object, &hard).unwrap();
+        std::os::unix::fs::symlink(&object, &soft).unwrap();
+        std::fs::write(&locked, b"copy").unwrap();
+        std::fs::set_permissions(&locked, PermissionsExt::from_mode(0o444)).unwrap();
+        std::fs::write(&mine, b"mine").unwrap();
+        std::fs::set_permissions(&mine, PermissionsExt::from_mode(0o600)).unwrap();
+        let paths = [hard.clone(), soft.clone(), locked.clone(), mine.clone()];
+        assert_eq!(
+            make_private_all(&paths, 2).unwrap(),
+            [true, true, true, false]
+        );
+        let mode = |p: &Path| std::fs::symlink_metadata(p).unwrap().mode() & 0o7777;
+        // Copies of an executable object keep the owner's x; a plain copy gets 0644.
+        assert_eq!(
+            [mode(&hard), mode(&soft), mode(&locked)],
+            [0o744, 0o744, 0o644]
+        );
+        assert_eq!(mode(&mine), 0o600);
+        assert_eq!(std::fs::read(&soft).unwrap(), b"data");
+        assert_eq!(std::fs::metadata(&object).unwrap().nlink(), 1);
+        // Private already: nothing more to do.
+        assert_eq!(make_private_all(&paths, 2).unwrap(), [false; 4]);
+        assert!(make_private(&d.join("missing")).is_err());
+        assert_eq!(std::fs::read_dir(&d).unwrap().count(), 5);
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

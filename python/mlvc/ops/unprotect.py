@@ -7,18 +7,14 @@ into a new file that replaces the link.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from mlvc import _core
 from mlvc.exceptions import MlvcError
 from mlvc.repo import Repo
-
-PRIVATE_MODE = 0o644
-PRIVATE_EXEC_MODE = 0o744
 
 
 class OutsideRepoError(MlvcError):
@@ -57,10 +53,6 @@ def is_linked(path: Path) -> bool:
     return stat.S_ISLNK(st.st_mode) or (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
 
 
-def _private_mode(mode: int) -> int:
-    return PRIVATE_EXEC_MODE if mode & stat.S_IXUSR else PRIVATE_MODE
-
-
 def make_private(path: Path) -> bool:
     """Replaces a linked file by a copy of its data; returns whether it changed it.
 
@@ -69,46 +61,25 @@ def make_private(path: Path) -> bool:
     plain copy (DVC-compat: `dvc unprotect` makes it writable, e.g. a hardlinked
     checkout copied with `cp -r`, which keeps the cache's 0444).
     """
-    if not is_linked(path):
-        st = path.lstat()
-        if stat.S_ISREG(st.st_mode) and not st.st_mode & stat.S_IWUSR:
-            os.chmod(path, _private_mode(st.st_mode))
-            return True
-        return False
-    mode = _private_mode(path.stat().st_mode)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.unprotect.mlvc-tmp")
-    try:
-        # copyfile follows the symlink: the copy holds the cache object's bytes.
-        shutil.copyfile(path, tmp)
-        # Deliberately not DVC's behaviour: DVC gives every unprotected file 0644 and
-        # so drops an executable's `x` bit, which `checkout` then puts back.
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    return True
+    return _core.make_private([path])[0]
 
 
-def _files_under(path: Path) -> Iterable[Path]:
+def _files_under(path: Path) -> list[Path]:
     if path.is_symlink() or not path.is_dir():
-        yield path
-        return
+        return [path]
     # Symlinked directories are not followed: their files are not the output's.
-    for dirpath, _dirs, files in os.walk(path):
-        for name in sorted(files):
-            yield Path(dirpath) / name
+    return [Path(dirpath) / name for dirpath, _dirs, files in os.walk(path) for name in files]
 
 
-def unprotect_path(repo: Repo, path: Path) -> list[Path]:
+def unprotect_path(repo: Repo, path: Path, *, jobs: int = 0) -> list[Path]:
     """Unprotects one file or every file under a directory; returns those replaced."""
-    changed = []
-    for f in _files_under(path):
-        if make_private(f):
-            repo.state.forget(f)
-            changed.append(f)
-    return changed
+    files = _files_under(path)
+    done = _core.make_private(files, jobs=jobs)
+    changed = [f for f, d in zip(files, done, strict=True) if d]
+    # New inodes or modes: what the state knew of them is stale.
+    for stale in [path] if len(changed) == len(files) else changed:
+        repo.state.forget(stale)
+    return sorted(changed)
 
 
 def unprotect(repo: Repo, targets: Iterable[str], *, cwd: Path | None = None) -> list[Path]:

@@ -420,6 +420,16 @@ fn write_new_file(py: Python<'_>, path: PathBuf, data: &[u8], mode: u32) -> PyRe
         .map_err(|e| to_py(crate::Error::io(&path, e)))
 }
 
+/// Makes each of `paths` a private file its owner can write, in parallel
+/// (`unprotect`: links replaced by copies of their data); returns for each
+/// whether it changed.
+#[pyfunction]
+#[pyo3(signature = (paths, jobs=0))]
+fn make_private(py: Python<'_>, paths: Vec<PathBuf>, jobs: usize) -> PyResult<Vec<bool>> {
+    py.detach(|| crate::link::make_private_all(&paths, jobs))
+        .map_err(to_py)
+}
+
 /// The `.dvcignore` rule hiding `path`, as `(file, line, pattern)`, or None.
 #[pyfunction]
 fn ignored_by(ignore_root: PathBuf, path: PathBuf) -> PyResult<Option<(OsString, usize, String)>> {
@@ -846,6 +856,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(walk_with_dirs, m)?)?;
     m.add_function(wrap_pyfunction!(ignored_by, m)?)?;
     m.add_function(wrap_pyfunction!(write_new_file, m)?)?;
+    m.add_function(wrap_pyfunction!(make_private, m)?)?;
     m.add_function(wrap_pyfunction!(build_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(parse_manifest, m)?)?;
     m.add_function(wrap_pyfunction!(supported_link_types, m)?)?;
