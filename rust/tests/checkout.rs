@@ -271,7 +271,16 @@ struct Recorded<'a> {
     db: StateDb,
 }
 
-impl Recorded<'_> {
+impl<'a> Recorded<'a> {
+    /// The fixture's tree checked out at `data/`, with a state database beside it.
+    fn new(f: &'a Fixture) -> Self {
+        Recorded {
+            f,
+            dest: f.root.join("data"),
+            db: StateDb::open(&f.root.join("state.db")).unwrap(),
+        }
+    }
+
     fn hash(&self) -> mlvc::digest::TreeResult {
         hash_tree(
             &self.dest,
@@ -300,6 +309,15 @@ impl Recorded<'_> {
     }
 }
 
+/// The files a look had to read: those its state did not answer for.
+fn read_again(tree: &mlvc::digest::TreeResult) -> Vec<&[u8]> {
+    tree.files
+        .iter()
+        .filter(|x| !x.from_state)
+        .map(|x| x.relpath.as_slice())
+        .collect()
+}
+
 fn tick() {
     // Past the state's timestamp tick: what was proven before is not racily clean.
     std::thread::sleep(std::time::Duration::from_millis(250));
@@ -308,11 +326,7 @@ fn tick() {
 #[test]
 fn a_recorded_checkout_leaves_the_next_look_nothing_to_read() {
     let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
-    let r = Recorded {
-        f: &f,
-        dest: f.root.join("data"),
-        db: StateDb::open(&f.root.join("state.db")).unwrap(),
-    };
+    let r = Recorded::new(&f);
     r.hash();
     std::fs::remove_dir_all(&r.dest).unwrap();
     // Copies just written are racily clean: the first look after reads them,
@@ -334,11 +348,7 @@ fn a_recorded_checkout_leaves_the_next_look_nothing_to_read() {
 #[test]
 fn a_recorded_checkout_trusts_a_linked_object_only_as_far_as_it_was_proven() {
     let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
-    let r = Recorded {
-        f: &f,
-        dest: f.root.join("data"),
-        db: StateDb::open(&f.root.join("state.db")).unwrap(),
-    };
+    let r = Recorded::new(&f);
     std::fs::remove_dir_all(&r.dest).unwrap();
     r.checkout(LinkType::Symlink, true);
     tick();
@@ -353,23 +363,14 @@ fn a_recorded_checkout_trusts_a_linked_object_only_as_far_as_it_was_proven() {
     assert_eq!(r.checkout(LinkType::Symlink, true).created, 3);
     let again = r.hash();
     assert_ne!(again.hash, f.hash);
-    let read: Vec<&[u8]> = again
-        .files
-        .iter()
-        .filter(|x| !x.from_state)
-        .map(|x| x.relpath.as_slice())
-        .collect();
+    let read = read_again(&again);
     assert_eq!(read, vec![b"sub/b".as_slice()]);
 }
 
 #[test]
 fn private_copies_of_hardlinked_files_are_recorded_so_the_next_look_reads_nothing() {
     let f = fixture_of(&[("a", b"alpha"), ("sub/b", b"beta"), ("sub/c", b"gamma")]);
-    let r = Recorded {
-        f: &f,
-        dest: f.root.join("data"),
-        db: StateDb::open(&f.root.join("state.db")).unwrap(),
-    };
+    let r = Recorded::new(&f);
     let opts = DigestOptions::default();
     let private = |tree: &mlvc::digest::TreeResult| {
         // As `commit` does with copies first: the files sharing an inode are relinked.
@@ -407,12 +408,7 @@ fn private_copies_of_hardlinked_files_are_recorded_so_the_next_look_reads_nothin
         }
         let again = r.hash();
         assert_eq!(again.hash, f.hash);
-        let read: Vec<&[u8]> = again
-            .files
-            .iter()
-            .filter(|x| !x.from_state)
-            .map(|x| x.relpath.as_slice())
-            .collect();
+        let read = read_again(&again);
         let expected: &[&[u8]] = if record { &[] } else { &[b"sub/b", b"sub/c"] };
         assert_eq!(read, expected, "recorded: {record}");
         assert!(again.files.iter().all(|x| x.nlink == 1));
