@@ -333,6 +333,38 @@ def test_recorded_file_outputs_without_a_copy_read_like_dvc(tools: Tools, args: 
     _same(tools, *args)
 
 
+@pytest.mark.parametrize("workspace", ["present", "absent"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "-A", "--json"],
+        ["metrics", "show", "m", "--json"],
+        ["metrics", "show", "m/x.json", "-A", "--json"],
+        ["metrics", "diff", "HEAD", "--all", "--json"],
+    ],
+)
+def test_a_directory_output_whose_dir_object_is_missing_reads_like_dvc(
+    tools: Tools, args: list[str], workspace: str
+) -> None:
+    # DVC opens a recorded directory it cannot list as a file (IsADirectoryError,
+    # naming the workspace directory when there is one); a file under it that must
+    # come from the cache fails with DataIndexDirError.
+    _mlvc, dvc, git, root = tools
+    dvc("init", "-q")
+    cmd = """mkdir -p m && echo '{"a":1}' > m/x.json"""
+    write(root, {"dvc.yaml": f"stages:\n  s:\n    cmd: {cmd}\n    metrics:\n    - m\n"})
+    dvc("repro", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    (dir_object,) = (root / ".dvc" / "cache").rglob("*.dir")
+    dir_object.unlink()
+    if workspace == "absent":
+        for f in (root / "m").iterdir():
+            f.unlink()
+        (root / "m").rmdir()
+    _same(tools, *args)
+
+
 # Targets that climb above the root -------------------------------------------------
 
 

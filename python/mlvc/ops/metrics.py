@@ -7,6 +7,7 @@ Results have DVC's shape: `{rev: {"data": {path: {"data": value} | {"error": exc
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import posixpath
@@ -110,6 +111,8 @@ class RevFiles:
         self._dir_files: dict[str, str] | None = None
         # Recorded directory outputs without a cache to list them from (no `.dvc/`).
         self._uncached_dirs: set[str] = set()
+        # Recorded directory outputs whose `.dir` object the cache lacks.
+        self._unlisted_dirs: set[str] = set()
         self._shadow: tempfile.TemporaryDirectory[str] | Literal[False] | None = None
 
     def _outputs(self) -> dict[str, str]:
@@ -127,6 +130,7 @@ class RevFiles:
                 continue
             oid = object_id(md5, item.get("hash"))
             if not objects.contains(oid):
+                self._unlisted_dirs.add(base)
                 continue
             for rel, file_oid in objects.read_manifest(oid):
                 self._dir_files[f"{base}/{rel}"] = file_oid
@@ -162,6 +166,9 @@ class RevFiles:
     def isdir(self, rel: str) -> bool:
         prefix = "" if rel == "." else rel + "/"
         outputs = self._outputs()
+        if rel in self._unlisted_dirs:
+            # DVC-compat: a directory DVC cannot list is read as a file, and fails.
+            return False
         if not (
             self.tree.isdir(rel)
             or rel in self._uncached_dirs
@@ -202,10 +209,21 @@ class RevFiles:
 
     def read(self, rel: str) -> bytes:
         """The file's bytes; FileNotFoundError when neither git nor the cache has them."""
+        oid = self._outputs().get(rel)
+        if rel in self._unlisted_dirs:
+            # DVC-compat: DVC opens a directory output it cannot list as a file; in the
+            # workspace it names the directory there.
+            path = self.tree.repo.root / rel
+            shown = str(path) if self.tree.commit is None and path.is_dir() else rel
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
         try:
             return self.tree.read_output(rel)
         except FileNotFoundError:
-            oid = self._outputs().get(rel)
+            unlisted = next((d for d in self._unlisted_dirs if rel.startswith(d + "/")), None)
+            if unlisted is not None:
+                raise MetricsFileError(
+                    f"failed to load directory {tuple(unlisted.split('/'))}", "DataIndexDirError"
+                ) from None
             # (`_outputs` lists nothing when there is no cache.)
             if oid is None or not self.tree.repo.objects.contains(oid):
                 raise
