@@ -7,6 +7,7 @@ directory (revisions cannot be compared there). Nothing may be written.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -363,6 +364,46 @@ def test_a_directory_output_whose_dir_object_is_missing_reads_like_dvc(
             f.unlink()
         (root / "m").rmdir()
     _same(tools, *args)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["metrics", "show", "d", "--json"],
+        ["metrics", "show", "d", "-a", "--json"],
+        ["metrics", "show", ".", "-a", "--json"],
+        ["metrics", "show", "top.json", "d/x.json", "-a", "--json"],
+        ["params", "diff", "--targets", "d", "--json"],
+        ["metrics", "diff", "HEAD", "--targets", "d", "--all", "--json"],
+        ["metrics", "show", "nosuch", "-a", "--json"],
+    ],
+)
+def test_targets_of_a_revision_whose_dvc_yaml_does_not_load_read_like_dvc(
+    tools: Tools, args: list[str]
+) -> None:
+    # Without its index DVC cannot tell a directory: it reads it as a file
+    # (IsADirectoryError, named as the workspace's or as the commit's rooted path);
+    # files read as usual, and a missing one fails with the load error.
+    mlvc, dvc, git, root = tools
+    dvc("init", "-q")
+    write(
+        root,
+        {
+            "dvc.yaml": "stages:\n  s:\n    cmd: [unclosed\n",
+            "d/x.json": '{"a": 1}',
+            "top.json": '{"b": 2}',
+        },
+    )
+    git("add", "-A")
+    git("commit", "-qm", "one")
+    if "nosuch" not in args:
+        _same(tools, *args)
+        return
+    # Deliberately not DVC's message: mlvc's names the line and column.
+    mine, theirs = json.loads(mlvc(*args).stdout), json.loads(dvc(*args).stdout)
+    kinds = {rev: res["data"]["nosuch"]["error"]["type"] for rev, res in mine.items()}
+    assert kinds == {rev: res["data"]["nosuch"]["error"]["type"] for rev, res in theirs.items()}
+    assert set(kinds.values()) == {"YAMLSyntaxError"}
 
 
 # Targets that climb above the root -------------------------------------------------

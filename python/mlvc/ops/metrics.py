@@ -113,6 +113,7 @@ class RevFiles:
         self._uncached_dirs: set[str] = set()
         # Recorded directory outputs whose `.dir` object the cache lacks.
         self._unlisted_dirs: set[str] = set()
+        self._load_error: MlvcError | Literal[False] | None = False
         self._shadow: tempfile.TemporaryDirectory[str] | Literal[False] | None = None
 
     def _outputs(self) -> dict[str, str]:
@@ -163,7 +164,20 @@ class RevFiles:
         root = self._ignore_root() if rel != "." else None
         return root is not None and ignored_by(root, root / rel) is not None
 
+    def pipelines_error(self) -> MlvcError | None:
+        """What loading this revision's `dvc.yaml` files raises, if they do not load."""
+        if self._load_error is False:
+            try:
+                self.tree.pipelines()
+                self._load_error = None
+            except MlvcError as exc:
+                self._load_error = exc
+        return self._load_error
+
     def isdir(self, rel: str) -> bool:
+        if self.pipelines_error() is not None:
+            # DVC-compat: without its index DVC cannot tell a directory: it reads it.
+            return False
         prefix = "" if rel == "." else rel + "/"
         outputs = self._outputs()
         if rel in self._unlisted_dirs:
@@ -209,6 +223,9 @@ class RevFiles:
 
     def read(self, rel: str) -> bytes:
         """The file's bytes; FileNotFoundError when neither git nor the cache has them."""
+        broken = self.pipelines_error()
+        if broken is not None:
+            return self._read_without_index(rel, broken)
         oid = self._outputs().get(rel)
         if rel in self._unlisted_dirs:
             # DVC-compat: DVC opens a directory output it cannot list as a file; in the
@@ -228,6 +245,22 @@ class RevFiles:
             if oid is None or not self.tree.repo.objects.contains(oid):
                 raise
             return Path(self.tree.repo.objects.object_path(oid)).read_bytes()
+
+    def _read_without_index(self, rel: str, broken: MlvcError) -> bytes:
+        """DVC-compat: a revision whose `dvc.yaml` does not load. A directory read as a
+        file fails (named as the workspace's, or as a commit's rooted path), and a path
+        git or the workspace lacks fails with the load error."""
+        if self.tree.isdir(rel):
+            if self.tree.commit is None:
+                shown = str(self.tree.repo.root if rel == "." else self.tree.repo.root / rel)
+            else:
+                shown = "/" if rel == "." else "/" + rel
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), shown)
+        try:
+            return self.tree.read(rel)
+        except FileNotFoundError:
+            kind = _corrupted_file_kind(broken) or type(broken).__name__
+            raise MetricsFileError(str(broken), kind) from broken
 
 
 def expand(files: RevFiles, paths: Iterable[str]) -> dict[str, str]:
