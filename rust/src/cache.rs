@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
-use crate::copy::{copy_into_new, copy_new, fix_mode};
+use crate::copy::{copy_into_new, copy_over_itself, fix_mode};
 use crate::error::{Error, IoContext, Result};
 use crate::hash::{hash_bytes, hash_file, is_valid_md5_name, HashAlgorithm, DEFAULT_BUFFER_SIZE};
 use crate::link::EMPTY_MD5;
@@ -671,13 +671,7 @@ impl ObjectCache {
                     // Copied from the link's target, not from the object: in a batch
                     // another thread may still be writing that object (same content,
                     // another file), where no reader is expected before it is published.
-                    let tmp = temp_path_for(&f.path);
-                    let placed = copy_new(&f.path, &tmp, crate::link::workspace_mode(exec))
-                        .and_then(|_| crate::newfile::swap_in(&tmp, &f.path).at(&f.path));
-                    if placed.is_err() {
-                        let _ = std::fs::remove_file(&tmp);
-                    }
-                    placed?;
+                    copy_over_itself(&f.path, crate::link::workspace_mode(exec))?;
                 }
             } else if mode == InsertMode::Copy && alone {
                 // DVC-compat: `dvc add DIR` leaves its files' modes as they are.

@@ -209,6 +209,19 @@ pub fn copy_new(src: &Path, dest: &Path, mode: u32) -> Result<u64> {
     Ok(size)
 }
 
+/// Replaces `path`, a symlink or a file sharing its inode, by a copy of the
+/// data it leads to, with permission bits `mode`: written under a temp name and
+/// swapped in whole ([`crate::newfile::swap_in`]).
+pub fn copy_over_itself(path: &Path, mode: u32) -> Result<()> {
+    let tmp = crate::cache::temp_path_for(path);
+    let placed =
+        copy_new(path, &tmp, mode).and_then(|_| crate::newfile::swap_in(&tmp, path).at(path));
+    if placed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    placed
+}
+
 /// Creates `dest` (which must not exist) as a copy of `src` with permission
 /// bits `mode`, a clone where the filesystem can. `dest` appears complete or
 /// not at all; `Ok(false)` when it exists already.

@@ -65,6 +65,14 @@ pub struct FileResult {
     pub stored: Option<bool>,
 }
 
+impl FileResult {
+    /// Whether it is a regular file that had other hard links when it was hashed
+    /// (to its cache object, or to any other file).
+    pub fn is_hardlinked(&self) -> bool {
+        !self.is_symlink && self.nlink > 1
+    }
+}
+
 /// A hashed directory.
 #[derive(Debug, Clone)]
 pub struct TreeResult {
@@ -319,7 +327,7 @@ pub fn record_private_copies(
             .par_iter()
             .map(|f| {
                 let mut f = f.clone();
-                if !f.is_symlink && f.nlink > 1 {
+                if f.is_hardlinked() {
                     // Gone meanwhile: the next look walks the tree anyway.
                     let after = FileMeta::from_metadata(&std::fs::metadata(&f.path).ok()?);
                     if after.ino != f.meta.ino {

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use std::sync::{Mutex, OnceLock};
 
 use crate::cache::temp_path_for;
-use crate::copy::{copy_into_new, copy_into_private, copy_new};
+use crate::copy::{copy_into_new, copy_into_private, copy_new, copy_over_itself};
 use crate::error::{Error, IoContext, Result};
 use crate::newfile::swap_in;
 
@@ -367,12 +367,8 @@ pub fn make_private(path: &Path) -> Result<bool> {
     }
     // Through a symlink: the copy holds the object's bytes and mode.
     let mode = private_mode(std::fs::metadata(path).at(path)?.mode());
-    let tmp = temp_path_for(path);
-    let placed = copy_new(path, &tmp, mode).and_then(|_| swap_in(&tmp, path).at(path));
-    if placed.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    placed.map(|_| true)
+    copy_over_itself(path, mode)?;
+    Ok(true)
 }
 
 /// [`make_private`] of each of `paths`, on `jobs` threads (0: one per core).

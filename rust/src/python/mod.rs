@@ -138,7 +138,7 @@ impl TreeHash {
         self.result
             .files
             .iter()
-            .filter(|f| !f.is_symlink && f.nlink > 1)
+            .filter(|f| f.is_hardlinked())
             .map(|f| (f.path.clone().into_os_string(), f.hash.clone()))
             .collect()
     }
