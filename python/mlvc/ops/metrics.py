@@ -113,7 +113,6 @@ class RevFiles:
         self._uncached_dirs: set[str] = set()
         # Recorded directory outputs whose `.dir` object the cache lacks.
         self._unlisted_dirs: set[str] = set()
-        self._load_error: MlvcError | Literal[False] | None = False
         self._shadow: tempfile.TemporaryDirectory[str] | Literal[False] | None = None
 
     def _outputs(self) -> dict[str, str]:
@@ -164,18 +163,8 @@ class RevFiles:
         root = self._ignore_root() if rel != "." else None
         return root is not None and ignored_by(root, root / rel) is not None
 
-    def pipelines_error(self) -> MlvcError | None:
-        """What loading this revision's `dvc.yaml` files raises, if they do not load."""
-        if self._load_error is False:
-            try:
-                self.tree.pipelines()
-                self._load_error = None
-            except MlvcError as exc:
-                self._load_error = exc
-        return self._load_error
-
     def isdir(self, rel: str) -> bool:
-        if self.pipelines_error() is not None:
+        if self.tree.pipelines_error() is not None:
             # DVC-compat: without its index DVC cannot tell a directory: it reads it.
             return False
         prefix = "" if rel == "." else rel + "/"
@@ -223,7 +212,7 @@ class RevFiles:
 
     def read(self, rel: str) -> bytes:
         """The file's bytes; FileNotFoundError when neither git nor the cache has them."""
-        broken = self.pipelines_error()
+        broken = self.tree.pipelines_error()
         if broken is not None:
             return self._read_without_index(rel, broken)
         oid = self._outputs().get(rel)

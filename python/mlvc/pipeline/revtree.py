@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from mlvc.exceptions import MlvcError, ParamsFileError
 from mlvc.pipeline.load import FileReader, load_pipelines, loads_pipeline, parsing_config
@@ -32,6 +32,7 @@ class Tree:
         self._pipelines_track_vars = False
         self._cached_outs: dict[str, str] | None = None
         self._recorded_outs: list[tuple[str, str, dict[str, Any]]] | None = None
+        self._pipelines_error: MlvcError | Literal[False] | None = False
         if commit is not None:
             scm = repo.scm
             assert scm is not None
@@ -105,11 +106,9 @@ class Tree:
         files record, files and directories, in the order they are recorded."""
         if self._recorded_outs is None:
             self._recorded_outs = []
-            try:
-                pipelines = self.pipelines()
-            except MlvcError:  # a broken dvc.yaml just means no outputs
+            if self.pipelines_error() is not None:  # a broken dvc.yaml: no outputs
                 return self._recorded_outs
-            for file in pipelines.files:
+            for file in self.pipelines().files:
                 lock_rel = lock_path_for(file.path)
                 try:
                     text = self.read(lock_rel).decode("utf-8")
@@ -127,6 +126,16 @@ class Tree:
                         if path in declared:
                             self._recorded_outs.append((path, md5, item))
         return self._recorded_outs
+
+    def pipelines_error(self) -> MlvcError | None:
+        """What loading this revision's `dvc.yaml` files raises, if they do not load."""
+        if self._pipelines_error is False:
+            try:
+                self.pipelines()
+                self._pipelines_error = None
+            except MlvcError as exc:
+                self._pipelines_error = exc
+        return self._pipelines_error
 
     def cached_outs(self) -> dict[str, str]:
         """Repository path -> md5 of every file output recorded in this revision's lock files."""
