@@ -3,6 +3,7 @@
 //! DVC-compat: the manifest is Python's `json.dumps(entries, sort_keys=True)`
 //! encoded as UTF-8, with entries sorted by relpath in code-point order.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -193,7 +194,7 @@ struct JsonParser<'a> {
 
 type PResult<T> = std::result::Result<T, String>;
 
-impl JsonParser<'_> {
+impl<'a> JsonParser<'a> {
     fn ws(&mut self) {
         while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\n' | b'\r' | b'\t') {
             self.i += 1;
@@ -217,7 +218,8 @@ impl JsonParser<'_> {
 
     fn parse_manifest(&mut self) -> PResult<Vec<TreeEntry>> {
         self.expect(b'[')?;
-        let mut out = Vec::new();
+        // An entry takes about 80 bytes: one allocation for a whole manifest.
+        let mut out = Vec::with_capacity(self.s.len() / 80 + 1);
         if self.peek() == Some(b']') {
             self.i += 1;
         } else {
@@ -248,9 +250,9 @@ impl JsonParser<'_> {
             self.i += 1;
         } else {
             loop {
-                let key = self.parse_string()?;
+                let key = self.parse_str()?;
                 self.expect(b':')?;
-                match key.as_slice() {
+                match key.as_ref() {
                     b"relpath" => relpath = Some(self.parse_string()?),
                     b"md5" => {
                         let v = self.parse_string()?;
@@ -321,13 +323,30 @@ impl JsonParser<'_> {
     }
 
     fn parse_string(&mut self) -> PResult<Vec<u8>> {
+        self.parse_str().map(Cow::into_owned)
+    }
+
+    /// A string's bytes: borrowed from the input when it holds no escape (nearly
+    /// always in a manifest), so most strings cost one exact allocation or none.
+    fn parse_str(&mut self) -> PResult<Cow<'a, [u8]>> {
         self.expect(b'"')?;
-        let mut out = Vec::new();
+        let s: &'a [u8] = self.s;
+        let start = self.i;
+        let plain = s[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\')
+            .ok_or("unterminated string")?;
+        self.i = start + plain;
+        if s[self.i] == b'"' {
+            self.i += 1;
+            return Ok(Cow::Borrowed(&s[start..start + plain]));
+        }
+        let mut out = s[start..self.i].to_vec();
         loop {
             let c = *self.s.get(self.i).ok_or("unterminated string")?;
             self.i += 1;
             match c {
-                b'"' => return Ok(out),
+                b'"' => return Ok(Cow::Owned(out)),
                 b'\\' => {
                     let e = *self.s.get(self.i).ok_or("unterminated escape")?;
                     self.i += 1;
@@ -474,5 +493,24 @@ mod tests {
     fn parses_extra_keys() {
         let s = r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a", "size": 0, "isexec": false, "x": {"y": [1, "]"]}}]"#;
         assert_eq!(parse(s.as_bytes(), Path::new("m")).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn reads_escapes_anywhere_in_a_string_or_key() {
+        // Escapes at the start, middle and end of values, and a key spelt with one.
+        let s = r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "rel\u0070ath": "\"a\\b/c\u00e9\ud83d\ude01\udcff\n"},
+                   {"md5": "\u0064\u0034\u0031d8cd98f00b204e9800998ecf8427e", "relpath": "plain"}]"#;
+        let got = parse(s.as_bytes(), Path::new("m")).unwrap();
+        let mut want = "\"a\\b/c\u{e9}\u{1F601}".as_bytes().to_vec();
+        want.extend_from_slice(b"\xff\n");
+        assert_eq!(got[0].relpath, want);
+        assert_eq!(got[1].relpath, b"plain");
+        assert_eq!(got[1].hash, "d41d8cd98f00b204e9800998ecf8427e");
+        for bad in [
+            r#"[{"md5": "x", "relpath": "a"#,
+            r#"[{"md5": "x", "relpath": "a\"#,
+        ] {
+            assert!(parse(bad.as_bytes(), Path::new("m")).is_err(), "{bad}");
+        }
     }
 }
