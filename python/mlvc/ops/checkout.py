@@ -257,7 +257,6 @@ def _plans(
     DVC-compat: targets are read as `mlvc.ops.targets.collect` says; none means every
     output of the `.dvc` files and of `dvc.lock`.
     """
-    from mlvc.ops.repro import locked_outputs
 
     def of_dvcfiles(paths: list[Path]) -> list[tuple[Path, Output]]:
         found = []
@@ -271,9 +270,15 @@ def _plans(
         return found
 
     if not targets:
+        if not repo.pipeline_files():
+            # No pipeline: the pipeline engine is not even imported.
+            return of_dvcfiles(repo.dvcfiles()), []
+        from mlvc.ops.repro import locked_outputs
+
         return of_dvcfiles(repo.dvcfiles()) + locked_outputs(repo, hashless=hashless), []
     if not (with_deps or recursive) and all(is_dvcfile_target(cwd, t) for t in targets):
         return of_dvcfiles(select_dvcfiles(repo, targets, cwd)), []
+    from mlvc.ops.repro import locked_outputs
     from mlvc.ops.targets import collect_workspace
 
     found = collect_workspace(repo, targets, cwd, with_deps=with_deps, recursive=recursive)
