@@ -59,6 +59,8 @@ def _root(
     """Version data and models, run pipelines and track experiments on Git (DVC-compatible)."""
 
 
+# What is registered: module names (every command of the module), or
+# `module:command` for a single one.
 _registered: set[str] = set()
 
 
@@ -83,18 +85,39 @@ class _OnlyCommand:
             self._target.add_typer(group, name=name)
 
 
+class _AllBut(_OnlyCommand):
+    """Stands in for the app while a module registers, skipping commands it has."""
+
+    def __init__(self, target: typer.Typer, skip: set[str]) -> None:
+        super().__init__(target, "")
+        self._skip = skip
+
+    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]:
+        if name in self._skip:
+            return lambda f: f
+        return self._target.command(name, **kwargs)
+
+    def add_typer(self, group: typer.Typer, *, name: str) -> None:
+        if name not in self._skip:
+            self._target.add_typer(group, name=name)
+
+
 def register(command: str | None = None) -> typer.Typer:
     """Registers `command` from the module defining it (everything when None or unknown)."""
     import importlib
 
     if command in COMMAND_MODULES:
         name = COMMAND_MODULES[command]
-        if name not in _registered:
+        one = f"{name}:{command}"
+        if name not in _registered and one not in _registered:
             importlib.import_module(f"mlvc.cli.{name}").register(_OnlyCommand(app, command))
-            _registered.add(name)
+            _registered.add(one)
         return app
     for name in MODULES:
         if name not in _registered:
-            importlib.import_module(f"mlvc.cli.{name}").register(app)
+            module = importlib.import_module(f"mlvc.cli.{name}")
+            # Commands registered alone before stay as they are.
+            done = {r.partition(":")[2] for r in _registered if r.startswith(name + ":")}
+            module.register(_AllBut(app, done) if done else app)
             _registered.add(name)
     return app

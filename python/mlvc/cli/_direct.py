@@ -1,4 +1,6 @@
-"""`status`, `data status` and `repro` run without the typer parser, when their words allow.
+"""Everyday commands run without the typer parser, when their words allow.
+
+`status`, `data status`, `repro`, `add`, `commit` and `checkout` are taken here.
 
 Scripts and prompts call these commands again and again, and typer's import
 with the parser it builds was a third of their time in a small repository
@@ -28,15 +30,17 @@ class DirectCommand(NamedTuple):
     defaults: dict[str, Any]
     # The body, `module:function`, called with keyword arguments.
     body: str
+    # Whether at least one target must be given (the parser reports its absence).
+    needs_targets: bool = False
 
 
-_COMMON_FLAGS: Final = {
-    "--json": "as_json",
+_QUIET_VERBOSE: Final = {
     "-q": "quiet",
     "--quiet": "quiet",
     "-v": "verbose",
     "--verbose": "verbose",
 }
+_COMMON_FLAGS: Final = {"--json": "as_json", **_QUIET_VERBOSE}
 
 COMMANDS: Final = (
     DirectCommand(
@@ -102,10 +106,7 @@ COMMANDS: Final = (
     DirectCommand(
         words=("repro",),
         flags={
-            "-q": "quiet",
-            "--quiet": "quiet",
-            "-v": "verbose",
-            "--verbose": "verbose",
+            **_QUIET_VERBOSE,
             "-f": "force",
             "--force": "force",
             "-i": "interactive",
@@ -154,6 +155,86 @@ COMMANDS: Final = (
         },
         body="mlvc.cli._repro:run_repro",
     ),
+    DirectCommand(
+        words=("add",),
+        flags={
+            **_QUIET_VERBOSE,
+            "--no-commit": "no_commit",
+            "--glob": "use_glob",
+            "--to-remote": "to_remote",
+            "-f": "force",
+            "--force": "force",
+            "--no-relink": "no_relink",
+        },
+        defaults={
+            "targets": None,
+            "no_commit": False,
+            "use_glob": False,
+            "out": None,
+            "to_remote": False,
+            "remote": None,
+            "remote_jobs": None,
+            "force": False,
+            "no_relink": False,
+            "jobs": 0,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._tracking:run_add",
+        needs_targets=True,
+    ),
+    DirectCommand(
+        words=("commit",),
+        flags={
+            **_QUIET_VERBOSE,
+            "-f": "force",
+            "--force": "force",
+            "-d": "with_deps",
+            "--with-deps": "with_deps",
+            "-R": "recursive",
+            "--recursive": "recursive",
+            "--no-relink": "no_relink",
+        },
+        defaults={
+            "targets": None,
+            "force": False,
+            "with_deps": False,
+            "recursive": False,
+            "no_relink": False,
+            "jobs": 0,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._tracking:run_commit",
+    ),
+    DirectCommand(
+        words=("checkout",),
+        flags={
+            **_QUIET_VERBOSE,
+            "-f": "force",
+            "--force": "force",
+            "--relink": "relink",
+            "--summary": "summary",
+            "-d": "with_deps",
+            "--with-deps": "with_deps",
+            "-R": "recursive",
+            "--recursive": "recursive",
+            "--allow-missing": "allow_missing",
+        },
+        defaults={
+            "targets": None,
+            "force": False,
+            "relink": False,
+            "summary": False,
+            "with_deps": False,
+            "recursive": False,
+            "allow_missing": False,
+            "jobs": 0,
+            "quiet": False,
+            "verbose": False,
+        },
+        body="mlvc.cli._tracking:run_checkout",
+    ),
 )
 
 # Flags that take an optional value: taken here only when no value follows.
@@ -187,6 +268,8 @@ def parse(args: list[str]) -> tuple[DirectCommand, dict[str, Any]] | None:
         params[name] = True
     if targets:
         params["targets"] = targets
+    elif command.needs_targets:
+        return None
     return command, params
 
 
