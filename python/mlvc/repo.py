@@ -161,6 +161,9 @@ class Repo:
         For commands that write none of them (`data status`): each listing is a
         `git ls-files`, which costs a process start.
         """
+        if self._listed is not None:
+            yield  # inside another: its listing holds
+            return
         dvcfiles, pipeline_files = self.project_files()
         self._listed = sorted(dvcfiles + pipeline_files)
         try:

@@ -222,37 +222,39 @@ def add(
     if out is not None:
         return _add_to(repo, paths[0], Path(os.path.normpath(cwd / out)), force, jobs, progress)
     resolved: list[Path] = []
-    # Read the workspace's `.dvc` files once, not once per target.
-    tracked_outputs = _tracked_outputs(repo)
-    git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
-    stage_files: list[Path] | None = None  # read when a directory is a target
-    # Targets inside a directory a `.dvc` file tracks, by that directory, in command
-    # order up to the directory itself (DVC-compat: each updates only its own entries;
-    # once the whole directory is added, later ones change nothing).
-    inside: dict[Path, list[Path]] = {}
-    whole: set[Path] = set()
-    for path in paths:
-        tracked = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path))
-        if tracked is not None and not os.path.lexists(path):
-            _check_gone(repo, path, tracked)  # DVC-compat: drops its entries
-        else:
-            _check_target(repo, path)
-        if tracked is None:
-            whole.add(path)
-        elif tracked not in whole:
-            inside.setdefault(tracked, []).append(path)
-        path = tracked or path
-        if path.is_dir():
-            if stage_files is None:
-                stage_files = [p for files in repo.project_files() for p in files]
-            _check_no_stage_within(path, stage_files, repo)
-        # DVC-compat: data git tracks is refused before any target is added.
-        if git_index is not None and git_index.holds(repo.relpath(path)):
-            raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(path))
-        if path not in resolved:
-            resolved.append(path)
-    _check_disjoint(repo, resolved)
-    _check_not_stage_output(repo, resolved)
+    # Nothing is written until every target is checked: the workspace's `.dvc`
+    # and `dvc.yaml` files are listed once (each listing is a `git ls-files`).
+    with repo.read_only_listing():
+        tracked_outputs = _tracked_outputs(repo)
+        git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
+        stage_files: list[Path] | None = None  # read when a directory is a target
+        # Targets inside a directory a `.dvc` file tracks, by that directory, in command
+        # order up to the directory itself (DVC-compat: each updates only its own entries;
+        # once the whole directory is added, later ones change nothing).
+        inside: dict[Path, list[Path]] = {}
+        whole: set[Path] = set()
+        for path in paths:
+            tracked = _check_overlap(repo, tracked_outputs, path, dvcfile_for(path))
+            if tracked is not None and not os.path.lexists(path):
+                _check_gone(repo, path, tracked)  # DVC-compat: drops its entries
+            else:
+                _check_target(repo, path)
+            if tracked is None:
+                whole.add(path)
+            elif tracked not in whole:
+                inside.setdefault(tracked, []).append(path)
+            path = tracked or path
+            if path.is_dir():
+                if stage_files is None:
+                    stage_files = [p for files in repo.project_files() for p in files]
+                _check_no_stage_within(path, stage_files, repo)
+            # DVC-compat: data git tracks is refused before any target is added.
+            if git_index is not None and git_index.holds(repo.relpath(path)):
+                raise gitignore.GitTrackedOutputError(repo.root, repo.relpath(path))
+            if path not in resolved:
+                resolved.append(path)
+        _check_disjoint(repo, resolved)
+        _check_not_stage_output(repo, resolved)
     paths = resolved
     # DVC-compat: without git, no `.gitignore` is written.
     ignores = None
