@@ -71,7 +71,7 @@ class DvcFile:
         return cls(path=path, outs=outs, raw=data, text=text)
 
     def dumps(self) -> str:
-        from mlvc import yamlio
+        from mlvc import yamlplain
 
         data: dict[str, Any] = {}
         for key, value in self.raw.items():
@@ -82,7 +82,7 @@ class DvcFile:
             edited = _edited(self.text, data, str(self.path))
             if edited is not None:
                 return edited
-        return yamlio.dumps(data)
+        return yamlplain.dumps(data)
 
     def save(self) -> None:
         atomic_write_text(self.path, self.dumps())

@@ -17,58 +17,15 @@ from typing import Any
 
 import yaml
 
+from mlvc import yamlplain
 from mlvc.yamldata import Marks, YamlError
 
 __all__ = ["Marks", "YamlError", "dumps", "load_file", "loads", "loads_marked"]
 
 
 def _add_yaml12_resolvers(cls: type[yaml.resolver.BaseResolver]) -> None:
-    # DVC-compat: ruamel's YAML 1.2 implicit types (no yes/no/on/off booleans,
-    # no sexagesimal numbers, 0o octal).
-    add = cls.add_implicit_resolver
-    add(
-        "tag:yaml.org,2002:bool",
-        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-        list("tTfF"),
-    )
-    add(
-        "tag:yaml.org,2002:float",
-        re.compile(
-            r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-            |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
-            |[-+]?\.(?:inf|Inf|INF)
-            |\.(?:nan|NaN|NAN))$""",
-            re.X,
-        ),
-        list("-+0123456789."),
-    )
-    add(
-        "tag:yaml.org,2002:int",
-        re.compile(
-            r"""^(?:[-+]?0b[0-1_]+
-            |[-+]?0o?[0-7_]+
-            |[-+]?[0-9_]+
-            |[-+]?0x[0-9a-fA-F_]+)$""",
-            re.X,
-        ),
-        list("-+0123456789"),
-    )
-    add("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
-    add("tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""])
-    add(
-        "tag:yaml.org,2002:timestamp",
-        re.compile(
-            r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
-            |[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?
-            (?:[Tt]|[ \t]+)[0-9][0-9]?
-            :[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?
-            (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
-            re.X,
-        ),
-        list("0123456789"),
-    )
-    add("tag:yaml.org,2002:value", re.compile(r"^(?:=)$"), ["="])
+    for tag, regexp, first in yamlplain.IMPLICIT_TYPES:
+        cls.add_implicit_resolver(tag, regexp, list(first))
 
 
 class Yaml12Resolver(yaml.resolver.BaseResolver):
@@ -456,7 +413,7 @@ def dumps_anchored(data: Any, anchors_before: int) -> tuple[str, int]:
     then as an alias (`*id001`), numbered through the whole document as DVC's
     writer numbers them.
     """
-    fast = _dumps_simple(data)
+    fast = yamlplain.dumps_simple(data)
     if fast is not None:
         return fast, anchors_before
     stream = io.StringIO()
@@ -478,92 +435,6 @@ def dumps_anchored(data: Any, anchors_before: int) -> tuple[str, int]:
 # the indicator); PyYAML ends the line at `-`. Only such items give a line of
 # indicators alone: a `-` scalar is always quoted.
 _NULL_ITEM = re.compile(r"^[ -]*-$", re.MULTILINE)
-
-
-# Strings written bare by the fast path: no indicator at the start, no `: `,
-# ` #`, quotes or escapes anywhere, nothing the emitter would fold or quote.
-_SIMPLE_STR = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_./=+,<>()%$~-]*(?: [A-Za-z0-9_./=+,<>()%$~-]+)*")
-# Lines this short are never folded (the emitter folds past 80 columns).
-_MAX_SIMPLE_LINE = 72
-
-
-def _scalar_text(value: Any) -> str | None:
-    """How the emitter writes a scalar the fast path handles, else None."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return str(value)
-    if type(value) is str and _SIMPLE_STR.fullmatch(value):
-        resolvers = _IMPLICIT.get(value[0], [])
-        if any(regexp.match(value) for _tag, regexp in resolvers):
-            return None  # reads back as a number, bool, null or date: needs quotes
-        return value
-    return None
-
-
-def _dumps_simple(data: Any) -> str | None:
-    """The emitter's output for block mappings and lists of short plain
-    scalars (a lock entry, a `.dvc` file), written directly; None for anything
-    else. The event-based emitter costs about a millisecond per lock entry,
-    and `repro` writes one after every stage.
-    """
-    if type(data) is not dict or not data:
-        return None
-    lines: list[str] = []
-    # Containers met so far: one met twice needs an anchor, which only the emitter writes.
-    seen: set[int] = set()
-
-    def first_visit(container: Any) -> bool:
-        before = len(seen)
-        seen.add(id(container))
-        return len(seen) > before
-
-    def mapping(d: dict[Any, Any], indent: str, first_prefix: str | None) -> bool:
-        prefix = first_prefix
-        for key, value in d.items():
-            lead = indent if prefix is None else prefix
-            prefix = None
-            k = _scalar_text(key) if type(key) is str else None
-            if k is None:
-                return False
-            if type(value) is dict:
-                if not value or not first_visit(value):
-                    return False
-                lines.append(f"{lead}{k}:")
-                if not mapping(value, indent + "  ", None):
-                    return False
-            elif type(value) is list:
-                if not value or not first_visit(value):
-                    return False
-                lines.append(f"{lead}{k}:")
-                if not sequence(value, indent):
-                    return False
-            else:
-                text = _scalar_text(value)
-                if text is None:
-                    return False
-                lines.append(f"{lead}{k}: {text}")
-        return True
-
-    def sequence(items: list[Any], indent: str) -> bool:
-        for item in items:
-            if type(item) is dict:
-                if not item or not first_visit(item):
-                    return False
-                if not mapping(item, indent + "  ", indent + "- "):
-                    return False
-            else:
-                text = _scalar_text(item)
-                if text is None:
-                    return False
-                lines.append(f"{indent}- {text}")
-        return True
-
-    if not mapping(data, "", None) or any(len(line) > _MAX_SIMPLE_LINE for line in lines):
-        return None
-    return "\n".join(lines) + "\n"
 
 
 def loads(text: str, origin: str | Path = "<string>") -> Any:

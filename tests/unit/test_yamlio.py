@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mlvc import yamlio
+from mlvc import yamlio, yamlplain
 from tests.conftest import dvc_python, shared_dir
 
 CASES = shared_dir() / "conformance" / "cases"
@@ -178,7 +179,7 @@ _TREE = st.recursive(
 def test_fast_dump_agrees_with_the_emitter(data: dict[str, Any]) -> None:
     import yaml
 
-    fast = yamlio._dumps_simple(data)
+    fast = yamlplain.dumps_simple(data)
     if fast is not None:
         assert fast == yaml.dump(data, Dumper=yamlio._Dumper)
 
@@ -198,7 +199,7 @@ def test_fast_dump_takes_lock_entries() -> None:
         "params": {"params.yaml": {"train.epochs": 3, "train.shuffle": True}},
         "outs": [{"path": "model.pkl", "hash": "md5", "md5": "b" * 32, "size": 1}],
     }
-    assert yamlio._dumps_simple({"stages": {"train": entry}}) is not None
+    assert yamlplain.dumps_simple({"stages": {"train": entry}}) is not None
 
 
 LOAD_WITH_DVC = """
@@ -225,3 +226,22 @@ def test_numbers_load_like_dvc() -> None:
         check=True,
     )
     assert yamlio.loads(text, "params.yaml") == json.loads(r.stdout)
+
+
+def test_plain_writing_does_not_import_pyyaml() -> None:
+    code = (
+        "import sys\n"
+        "from mlvc import yamlplain\n"
+        "text = yamlplain.dumps({'outs': [{'md5': 'a' * 32, 'size': 3, 'path': 'x'}]})\n"
+        "print(repr(text), 'yaml' in sys.modules)\n"
+        "yamlplain.dumps({'k': 'needs: quotes'})\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out == [repr(f"outs:\n- md5: {'a' * 32}\n  size: 3\n  path: x\n") + " False", "True"]
+
+
+def test_the_reader_and_the_writer_share_the_implicit_types() -> None:
+    assert yamlio._IMPLICIT == yamlplain.IMPLICIT

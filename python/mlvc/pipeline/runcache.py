@@ -75,14 +75,14 @@ class RunCache:
 
     def save(self, entry: dict[str, Any]) -> Path | None:
         """Records a run (entry without the stage name); returns the new file, if any."""
-        from mlvc import yamlio
+        from mlvc import yamlplain
 
         key, value = run_key(entry), run_value(entry)
         path = self._dir(key) / value
         # Written complete or not at all, without a temp name (a thousand quick
         # stages make a thousand entries); the name hashes the content, so an
         # existing file already holds this entry. DVC-compat: 0644 whatever the umask.
-        if not write_new_file(path, yamlio.dumps(entry).encode("utf-8"), 0o644):
+        if not write_new_file(path, yamlplain.dumps(entry).encode("utf-8"), 0o644):
             return None
         return path
 
