@@ -1,7 +1,5 @@
 """Data commands: init, add, status, checkout, commit."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +24,7 @@ if TYPE_CHECKING:
     from mlvc.cli import CommandSink
 
 
-def register(app: CommandSink) -> None:
+def register(app: "CommandSink") -> None:
     """Adds the commands to the app."""
 
     @app.command("init")

@@ -1,7 +1,5 @@
 """``mlvc hash``: DVC-compatible hashes of files and directories, with throughput."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -49,7 +47,7 @@ def _repo_root_of(path: Path) -> Path | None:
         return None
 
 
-def register(app: CommandSink) -> None:
+def register(app: "CommandSink") -> None:
     """Adds the command to the app."""
 
     @app.command("hash")

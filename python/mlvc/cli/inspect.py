@@ -1,7 +1,5 @@
 """Inspection commands: `data status`, `diff` and `ls`."""
 
-from __future__ import annotations
-
 import json
 import os
 import sys
@@ -30,7 +28,7 @@ def _write(quiet: bool, text: str) -> None:
         sys.stdout.write(text)
 
 
-def register(app: CommandSink) -> None:
+def register(app: "CommandSink") -> None:
     """Adds `data status`, `diff`, `ls` and `root` to the app."""
 
     @app.command("root")

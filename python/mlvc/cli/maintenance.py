@@ -1,7 +1,5 @@
 """Maintenance commands: gc, remove, move, unprotect, version (alias doctor)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -42,7 +40,7 @@ def _confirm_gc() -> None:
         raise typer.Exit(1)
 
 
-def register(app: CommandSink) -> None:
+def register(app: "CommandSink") -> None:
     """Adds the commands to the app."""
 
     @app.command("gc")

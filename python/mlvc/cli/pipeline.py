@@ -1,7 +1,5 @@
 """Pipeline commands: repro, stage, dag, freeze, unfreeze."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """Remote and config commands: push, fetch, pull, remote ..., config, cache dir."""
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -70,7 +68,7 @@ def _level(*, system: bool, global_: bool, project: bool, local: bool) -> str | 
     return chosen[0] if chosen else None
 
 
-def _editor() -> Editor:
+def _editor() -> "Editor":
     from mlvc.ops.configure import Editor
     from mlvc.repo import NotARepoError, find_root
 
@@ -96,13 +94,13 @@ def _warn_missing(missing: list[str]) -> None:
             sys.stderr.write(f"md5: {h}\n")
 
 
-def _warn_no_remote(summary: TransferSummary) -> None:
+def _warn_no_remote(summary: "TransferSummary") -> None:
     if summary.no_remote:
         # DVC-compat: DVC's words; fetching from no remote is not an error.
         sys.stderr.write("No remote provided and no default remote set.\n")
 
 
-def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
+def _report(summary: "TransferSummary", verb: str, quiet: bool) -> None:
     from mlvc.ops.checkout import plural
 
     _warn_no_remote(summary)
@@ -115,7 +113,7 @@ def _report(summary: TransferSummary, verb: str, quiet: bool) -> None:
         sys.stdout.write("Everything is up to date.\n")
 
 
-def register(app: CommandSink) -> None:
+def register(app: "CommandSink") -> None:
     """Adds the commands to the app."""
 
     @app.command("push")

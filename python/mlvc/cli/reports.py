@@ -1,7 +1,5 @@
 """Report commands: `params diff`, `metrics show`, `metrics diff`."""
 
-from __future__ import annotations
-
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -41,7 +39,7 @@ def _warn_errors(results: dict[str, Any], what: str) -> None:
         print(f"warning: cannot load {what} in {where}: {message}", file=sys.stderr)
 
 
-def _open_repo() -> Repo:
+def _open_repo() -> "Repo":
     """The repository these reports read.
 
     DVC-compat: they also read a git work tree (or, outside git, the current
@@ -58,7 +56,7 @@ def _write(text: str) -> None:
 
 
 def _diff_output(
-    repo: Repo,
+    repo: "Repo",
     diff: dict[str, Any],
     *,
     title: str,
