@@ -104,3 +104,28 @@ def test_every_dataclass_has_a_docstring() -> None:
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout == ""
+
+
+def test_command_modules_do_not_postpone_their_annotations() -> None:
+    # typer reads each parameter's annotation; strings it would compile on every run.
+    import __future__
+
+    import importlib
+
+    from mlvc.cli import MODULES
+
+    for name in MODULES:
+        module = importlib.import_module(f"mlvc.cli.{name}")
+        assert getattr(module, "annotations", None) is not __future__.annotations, name
+
+
+def test_registering_one_command_then_all_keeps_every_command() -> None:
+    code = (
+        "import mlvc.cli as c, typer.main as tm; "
+        "c.register('add'); c.register('checkout'); c.register(); "
+        "print(' '.join(sorted(tm.get_command(c.app).commands)))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from mlvc.cli import COMMAND_MODULES
+
+    assert r.stdout.split() == sorted(COMMAND_MODULES)
