@@ -15,16 +15,21 @@ def test_import_cli_pulls_in_nothing_heavy() -> None:
     assert r.stdout.strip() == ""
 
 
-def test_command_table_matches_what_modules_register() -> None:
+def _commands_after(registering: str) -> list[str]:
+    """The app's commands in a fresh process, once `registering` (calls on `c`) ran."""
     code = (
         "import mlvc.cli as c, typer.main as tm; "
-        "c.register(); "
+        f"{registering}; "
         "print(' '.join(sorted(tm.get_command(c.app).commands)))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return r.stdout.split()
+
+
+def test_command_table_matches_what_modules_register() -> None:
     from mlvc.cli import COMMAND_MODULES
 
-    assert r.stdout.split() == sorted(COMMAND_MODULES)
+    assert _commands_after("c.register()") == sorted(COMMAND_MODULES)
 
 
 def test_a_command_registers_only_its_module() -> None:
@@ -120,12 +125,7 @@ def test_command_modules_do_not_postpone_their_annotations() -> None:
 
 
 def test_registering_one_command_then_all_keeps_every_command() -> None:
-    code = (
-        "import mlvc.cli as c, typer.main as tm; "
-        "c.register('add'); c.register('checkout'); c.register(); "
-        "print(' '.join(sorted(tm.get_command(c.app).commands)))"
-    )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     from mlvc.cli import COMMAND_MODULES
 
-    assert r.stdout.split() == sorted(COMMAND_MODULES)
+    registering = "c.register('add'); c.register('checkout'); c.register()"
+    assert _commands_after(registering) == sorted(COMMAND_MODULES)
