@@ -74,12 +74,15 @@ def test_killed_readd_with_symlinks_never_drops_a_workspace_file(
 
 # `killer` signals mlvc itself (its shell's parent) once its output is written: an
 # interruption at a known point, after `gen` was recorded and before `killer` was.
+# `repro` writes lock entries while the next command runs, at most every 50 ms, so
+# the stage first waits (up to 10 s) for `gen`'s entry: a SIGKILL loses what is unwritten.
 PIPELINE = """stages:
   gen:
     cmd: for i in $(seq 300); do mkdir -p gen/s$((i % 7)); seq $i > gen/s$((i % 7))/g$i; done
     outs: [gen]
   killer:
-    cmd: cp -r gen copy && if [ -n "$KILL_PARENT" ]; then kill -$KILL_PARENT $PPID; sleep 2; fi
+    cmd: cp -r gen copy && if [ -n "$KILL_PARENT" ]; then for i in $(seq 1000); do
+      grep -qs '^  gen:' dvc.lock && break; sleep 0.01; done; kill -$KILL_PARENT $PPID; sleep 2; fi
     deps: [gen]
     outs: [copy]
   last:
