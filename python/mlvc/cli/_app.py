@@ -6,7 +6,7 @@ typer's import and the parser it builds are most of a short command's start-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Protocol, TypeVar
 
 import typer
@@ -64,41 +64,31 @@ def _root(
 _registered: set[str] = set()
 
 
-class _OnlyCommand:
-    """Stands in for the app while a module registers, keeping only one command.
+class _Filtered:
+    """Stands in for the app while a module registers: keeps `only` (when given),
+    and none of `skip`.
 
     typer builds a parser for every registered command from its signature on
     each run; a module's other commands would cost milliseconds for nothing.
     """
 
-    def __init__(self, target: typer.Typer, command: str) -> None:
+    def __init__(
+        self, target: typer.Typer, *, only: str | None = None, skip: Collection[str] = ()
+    ) -> None:
         self._target = target
-        self._command = command
-
-    def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]:
-        if name != self._command:
-            return lambda f: f
-        return self._target.command(name, **kwargs)
-
-    def add_typer(self, group: typer.Typer, *, name: str) -> None:
-        if name == self._command:
-            self._target.add_typer(group, name=name)
-
-
-class _AllBut(_OnlyCommand):
-    """Stands in for the app while a module registers, skipping commands it has."""
-
-    def __init__(self, target: typer.Typer, skip: set[str]) -> None:
-        super().__init__(target, "")
+        self._only = only
         self._skip = skip
 
+    def _keep(self, name: str) -> bool:
+        return self._only in (None, name) and name not in self._skip
+
     def command(self, name: str, **kwargs: Any) -> Callable[[_F], _F]:
-        if name in self._skip:
+        if not self._keep(name):
             return lambda f: f
         return self._target.command(name, **kwargs)
 
     def add_typer(self, group: typer.Typer, *, name: str) -> None:
-        if name not in self._skip:
+        if self._keep(name):
             self._target.add_typer(group, name=name)
 
 
@@ -110,7 +100,7 @@ def register(command: str | None = None) -> typer.Typer:
         name = COMMAND_MODULES[command]
         one = f"{name}:{command}"
         if name not in _registered and one not in _registered:
-            importlib.import_module(f"mlvc.cli.{name}").register(_OnlyCommand(app, command))
+            importlib.import_module(f"mlvc.cli.{name}").register(_Filtered(app, only=command))
             _registered.add(one)
         return app
     for name in MODULES:
@@ -118,6 +108,6 @@ def register(command: str | None = None) -> typer.Typer:
             module = importlib.import_module(f"mlvc.cli.{name}")
             # Commands registered alone before stay as they are.
             done = {r.partition(":")[2] for r in _registered if r.startswith(name + ":")}
-            module.register(_AllBut(app, done) if done else app)
+            module.register(_Filtered(app, skip=done) if done else app)
             _registered.add(name)
     return app
