@@ -270,12 +270,15 @@ def _plans(
         return found
 
     if not targets:
-        if not repo.pipeline_files():
-            # No pipeline: the pipeline engine is not even imported.
-            return of_dvcfiles(repo.dvcfiles()), []
-        from mlvc.ops.repro import locked_outputs
+        # Checking out writes data, never a `.dvc` or `dvc.yaml` file: one listing serves.
+        with repo.read_only_listing():
+            tracked = of_dvcfiles(repo.dvcfiles())
+            if not repo.pipeline_files():
+                # No pipeline: the pipeline engine is not even imported.
+                return tracked, []
+            from mlvc.ops.repro import locked_outputs
 
-        return of_dvcfiles(repo.dvcfiles()) + locked_outputs(repo, hashless=hashless), []
+            return tracked + locked_outputs(repo, hashless=hashless), []
     if not (with_deps or recursive) and all(is_dvcfile_target(cwd, t) for t in targets):
         return of_dvcfiles(select_dvcfiles(repo, targets, cwd)), []
     from mlvc.ops.repro import locked_outputs
