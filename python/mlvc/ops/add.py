@@ -227,7 +227,7 @@ def add(
     with repo.read_only_listing():
         tracked_outputs = _tracked_outputs(repo)
         git_index = gitignore.GitIndex(repo.root) if repo.scm is not None else None
-        stage_files: list[Path] | None = None  # read when a directory is a target
+        stage_files = [p for files in repo.project_files() for p in files]
         # Targets inside a directory a `.dvc` file tracks, by that directory, in command
         # order up to the directory itself (DVC-compat: each updates only its own entries;
         # once the whole directory is added, later ones change nothing).
@@ -245,8 +245,6 @@ def add(
                 inside.setdefault(tracked, []).append(path)
             path = tracked or path
             if path.is_dir():
-                if stage_files is None:
-                    stage_files = [p for files in repo.project_files() for p in files]
                 _check_no_stage_within(path, stage_files, repo)
             # DVC-compat: data git tracks is refused before any target is added.
             if git_index is not None and git_index.holds(repo.relpath(path)):
