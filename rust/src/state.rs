@@ -2,7 +2,8 @@
 //! so an unchanged file is never read twice.
 //!
 //! SQLite in WAL mode: readers never block, and several processes (two `mlvc`
-//! commands, or `mlvc` beside a test) can share one database.
+//! commands, or `mlvc` beside a test) can share one database. A whole tree's
+//! record is one file beside it (`state.db-trees/`), replaced by a rename.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -75,6 +76,8 @@ pub type TreeRow<'a> = (&'a [u8], FileMeta, &'a str, i64);
 /// A handle on one state database.
 pub struct StateDb {
     path: PathBuf,
+    /// Where tree records are kept (see [`StateDb::record_tree`]).
+    trees: PathBuf,
     conn: Mutex<Connection>,
 }
 
@@ -143,8 +146,9 @@ pub struct Known<'a> {
 }
 
 impl StateSnapshot {
-    /// Reads encoded records (see [`encode_record`]); `None` if they are damaged.
-    fn decode(data: Vec<u8>, dir_hash: Option<String>) -> Option<Self> {
+    /// Reads the records encoded from `start` on (see [`encode_record`]); `None`
+    /// if they are damaged.
+    fn decode(data: Vec<u8>, start: usize, dir_hash: Option<String>) -> Option<Self> {
         // Advances `pos` by `n` bytes and returns where they start, if they exist.
         fn take(pos: &mut usize, n: usize, len: usize) -> Option<usize> {
             let at = *pos;
@@ -153,9 +157,9 @@ impl StateSnapshot {
         }
         let len = data.len();
         let u64_at = |at: usize| u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"));
-        let mut records = Vec::with_capacity(len / 80);
+        let mut records = Vec::with_capacity(len.saturating_sub(start) / 80);
         let mut sorted = true;
-        let mut pos = 0usize;
+        let mut pos = start;
         while pos < len {
             let at = take(&mut pos, 4, len)?;
             let rel_len = u32::from_le_bytes(data[at..at + 4].try_into().ok()?);
@@ -275,6 +279,83 @@ fn encode_record(data: &mut Vec<u8>, rel: &[u8], m: &FileMeta, hash: &str, recor
     data.extend_from_slice(hash.as_bytes());
 }
 
+/// Tree records are kept in files in a directory named after the database's file
+/// with this added (`state.db-trees`), one file per tree.
+const TREES_SUFFIX: &str = "-trees";
+
+/// The first bytes of a tree record file, naming its layout.
+const TREE_MAGIC: &[u8; 12] = b"mlvc-tree-1\n";
+
+/// Where a tree record file's body starts: after the magic and the body's blake3.
+const TREE_BODY_AT: usize = TREE_MAGIC.len() + 32;
+
+/// Reads a tree record file: the magic, the blake3 of the body, then the body:
+/// the algorithm, the tree's prefix and its directory hash (each a `u32` length
+/// and bytes), then its records. `None` unless it is whole and is `prefix`'s.
+fn decode_tree_file(data: Vec<u8>, algo: &str, prefix: &[u8]) -> Option<StateSnapshot> {
+    if data.len() < TREE_BODY_AT || &data[..TREE_MAGIC.len()] != TREE_MAGIC {
+        return None;
+    }
+    if blake3::hash(&data[TREE_BODY_AT..]).as_bytes() != &data[TREE_MAGIC.len()..TREE_BODY_AT] {
+        return None;
+    }
+    let mut pos = TREE_BODY_AT;
+    let mut field = || -> Option<&[u8]> {
+        let len_at = data.get(pos..pos + 4)?;
+        let len = u32::from_le_bytes(len_at.try_into().ok()?) as usize;
+        let value = data.get(pos + 4..(pos + 4).checked_add(len)?)?;
+        pos += 4 + len;
+        Some(value)
+    };
+    let (stored_algo, stored_prefix, dir_hash) = (field()?, field()?, field()?);
+    if stored_algo != algo.as_bytes() || stored_prefix != prefix {
+        return None; // another tree's record under a colliding name
+    }
+    let dir_hash = std::str::from_utf8(dir_hash).ok()?.to_string();
+    StateSnapshot::decode(data, pos, Some(dir_hash))
+}
+
+/// Writes `data` to `path` (in `dir`, made if missing) under a temp name, then
+/// renames it over whatever was there.
+fn replace_file(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let temp = dir.join(crate::cache::temp_name(&name));
+    let create = || std::fs::File::create(&temp);
+    let mut file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            create()
+        }
+        other => other,
+    }
+    .map_err(|e| Error::io(&temp, e))?;
+    let written = file
+        .write_all(data)
+        .and_then(|()| {
+            drop(file);
+            std::fs::rename(&temp, path)
+        })
+        .map_err(|e| Error::io(path, e));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
+/// Removes the temp files in `dir` whose writers are gone (killed mid-write).
+fn sweep_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if crate::walk::temp_name_writer(name.as_bytes()).is_some_and(|w| w.is_gone()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 impl StateDb {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> Result<Self> {
@@ -313,15 +394,9 @@ impl StateDb {
                 recorded_ns INTEGER NOT NULL,
                 PRIMARY KEY (algo, path)
             ) WITHOUT ROWID;
-            -- Superseded by tree_snapshots; a cache, so dropping it loses nothing.
+            -- Superseded by tree record files; a cache, so dropping them loses nothing.
             DROP TABLE IF EXISTS trees;
-            CREATE TABLE IF NOT EXISTS tree_snapshots (
-                algo TEXT NOT NULL,
-                root BLOB NOT NULL,
-                data BLOB NOT NULL,
-                dir_hash TEXT,
-                PRIMARY KEY (algo, root)
-            ) WITHOUT ROWID;
+            DROP TABLE IF EXISTS tree_snapshots;
             CREATE TABLE IF NOT EXISTS parsed_texts (
                 id INTEGER PRIMARY KEY,
                 key BLOB NOT NULL UNIQUE,
@@ -329,8 +404,11 @@ impl StateDb {
             );",
         )
         .map_err(err)?;
+        let mut trees = path.as_os_str().to_owned();
+        trees.push(TREES_SUFFIX);
         Ok(StateDb {
             path: path.to_path_buf(),
+            trees: PathBuf::from(trees),
             conn: Mutex::new(conn),
         })
     }
@@ -395,21 +473,19 @@ impl StateDb {
 
     /// Reads what is remembered below `prefix` (an absolute directory path ending
     /// in `/`): the tree record written by [`StateDb::record_tree`] when there is
-    /// one (a single row), else every per-file entry in the range.
+    /// a sound one, else every per-file entry in the range.
     pub fn snapshot(&self, algo: &str, prefix: &[u8]) -> Result<StateSnapshot> {
-        let conn = self.lock()?;
-        let stored: Option<(Vec<u8>, Option<String>)> = conn
-            .prepare_cached(
-                "SELECT data, dir_hash FROM tree_snapshots WHERE algo = ?1 AND root = ?2",
-            )
-            .and_then(|mut st| {
-                let mut rows = st.query(params![algo, prefix])?;
-                rows.next()?.map(|r| Ok((r.get(0)?, r.get(1)?))).transpose()
-            })
-            .map_err(|e| self.sql_err(e))?;
-        if let Some(snap) = stored.and_then(|(data, dir)| StateSnapshot::decode(data, dir)) {
-            return Ok(snap);
+        let path = self.tree_file(algo, prefix);
+        match std::fs::read(&path) {
+            Ok(data) => {
+                if let Some(snap) = decode_tree_file(data, algo, prefix) {
+                    return Ok(snap);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
         }
+        let conn = self.lock()?;
         // No (usable) tree record: the per-file entries, in the same encoding.
         let mut data = Vec::new();
         for (path, row) in self.range(&conn, algo, prefix, 0)? {
@@ -421,11 +497,17 @@ impl StateDb {
                 row.recorded_ns,
             );
         }
-        Ok(StateSnapshot::decode(data, None).unwrap_or_default())
+        Ok(StateSnapshot::decode(data, 0, None).unwrap_or_default())
     }
 
     /// Remembers a whole tree below `prefix` as one record: a [`TreeRow`] for
     /// every file, and the directory hash they make up.
+    ///
+    /// The record is a file of its own beside the database, written under a temp
+    /// name and renamed over the last one, without a sync: readers see one record
+    /// or the other, and a torn one (after a power loss) fails its checksum and
+    /// counts as absent. In the database, a 5 MB record (50,000 files) cost
+    /// several times the write itself, in the write-ahead log and its checkpoint.
     pub fn record_tree(
         &self,
         algo: &str,
@@ -433,17 +515,32 @@ impl StateDb {
         files: &[TreeRow<'_>],
         dir_hash: &str,
     ) -> Result<()> {
-        let mut data = Vec::with_capacity(files.len() * 96);
+        let mut data = Vec::with_capacity(TREE_BODY_AT + 64 + prefix.len() + files.len() * 96);
+        data.extend_from_slice(TREE_MAGIC);
+        data.extend_from_slice(&[0; 32]); // the checksum, below
+        for field in [algo.as_bytes(), prefix, dir_hash.as_bytes()] {
+            data.extend_from_slice(&(field.len() as u32).to_le_bytes());
+            data.extend_from_slice(field);
+        }
         for (rel, m, h, rec) in files {
             encode_record(&mut data, rel, m, h, *rec);
         }
-        let conn = self.lock()?;
-        conn.execute(
-            "INSERT OR REPLACE INTO tree_snapshots (algo, root, data, dir_hash) VALUES (?1, ?2, ?3, ?4)",
-            params![algo, prefix, data, dir_hash],
-        )
-        .map_err(|e| self.sql_err(e))?;
+        let sum = blake3::hash(&data[TREE_BODY_AT..]);
+        data[TREE_MAGIC.len()..TREE_BODY_AT].copy_from_slice(sum.as_bytes());
+        let path = self.tree_file(algo, prefix);
+        replace_file(&self.trees, &path, &data)?;
+        sweep_stale_temps(&self.trees);
         Ok(())
+    }
+
+    /// The file holding the tree record of `prefix`.
+    fn tree_file(&self, algo: &str, prefix: &[u8]) -> PathBuf {
+        let mut h = blake3::Hasher::new();
+        h.update(algo.as_bytes());
+        h.update(&[0]);
+        h.update(prefix);
+        let hex = h.finalize().to_hex();
+        self.trees.join(format!("{}.tree", &hex[..32]))
     }
 
     fn range(
@@ -626,6 +723,97 @@ mod tests {
         assert_eq!(common_dir_prefix(ps.into_iter()), b"/r/data/".to_vec());
         assert_eq!(prefix_upper_bound(b"/r/data/"), b"/r/data0".to_vec());
         assert_eq!(prefix_upper_bound(b"a\xff"), b"b".to_vec());
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mlvc-state-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn meta(ino: u64) -> FileMeta {
+        FileMeta {
+            ino,
+            size: 3,
+            mtime_ns: 1_000_000_000,
+            ctime_ns: 1_000_000_000,
+            mode: 0,
+        }
+    }
+
+    const LATER: i64 = 9_000_000_000;
+
+    fn record_two(db: &StateDb) {
+        let rows: Vec<TreeRow<'_>> = vec![
+            (b"a", meta(1), "aa", LATER),
+            (b"sub/b", meta(2), "bb", LATER),
+        ];
+        db.record_tree("md5", b"/r/data/", &rows, "dd.dir").unwrap();
+    }
+
+    #[test]
+    fn tree_records_are_files_read_back_whole() {
+        let d = scratch("tree-file");
+        let db = StateDb::open(&d.join("state.db")).unwrap();
+        record_two(&db);
+        let snap = db.snapshot("md5", b"/r/data/").unwrap();
+        assert_eq!(snap.len(), 2);
+        assert_eq!(snap.dir_hash(), Some("dd.dir"));
+        assert_eq!(snap.get(b"sub/b", &meta(2)).unwrap().hash, "bb");
+        assert!(snap.get(b"sub/b", &meta(3)).is_none());
+        // Another tree, or another algorithm, has no record.
+        assert!(db.snapshot("md5", b"/r/other/").unwrap().is_empty());
+        assert!(db.snapshot("blake3", b"/r/data/").unwrap().is_empty());
+        // A second record replaces the first.
+        let one: Vec<TreeRow<'_>> = vec![(b"c", meta(4), "cc", LATER)];
+        db.record_tree("md5", b"/r/data/", &one, "ee.dir").unwrap();
+        let snap = db.snapshot("md5", b"/r/data/").unwrap();
+        assert_eq!((snap.len(), snap.dir_hash()), (1, Some("ee.dir")));
+        let files: Vec<_> = std::fs::read_dir(d.join("state.db-trees"))
+            .unwrap()
+            .collect();
+        assert_eq!(files.len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_tree_record_counts_as_absent() {
+        let d = scratch("tree-torn");
+        let db = StateDb::open(&d.join("state.db")).unwrap();
+        record_two(&db);
+        let file = db.tree_file("md5", b"/r/data/");
+        let whole = std::fs::read(&file).unwrap();
+        let mut flipped = whole.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        for bad in [
+            &whole[..whole.len() - 1],
+            &flipped[..],
+            &[][..],
+            &vec![0; whole.len()][..],
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            let snap = db.snapshot("md5", b"/r/data/").unwrap();
+            assert!(snap.is_empty() && snap.dir_hash().is_none());
+        }
+        // The record of another tree, found under this one's name, is not taken.
+        assert!(decode_tree_file(whole.clone(), "md5", b"/r/data/").is_some());
+        assert!(decode_tree_file(whole.clone(), "md5", b"/r/dat/").is_none());
+        assert!(decode_tree_file(whole, "sha1", b"/r/data/").is_none());
+    }
+
+    #[test]
+    fn a_killed_writers_temp_file_is_swept_by_the_next_record() {
+        let d = scratch("tree-sweep");
+        let db = StateDb::open(&d.join("state.db")).unwrap();
+        record_two(&db);
+        let trees = d.join("state.db-trees");
+        let dead = trees.join(".x.tree.2147483646.0.mlvc-tmp");
+        let live = trees.join(format!(".x.tree.{}.0.mlvc-tmp", std::process::id()));
+        std::fs::write(&dead, b"half").unwrap();
+        std::fs::write(&live, b"half").unwrap();
+        record_two(&db);
+        assert!(!dead.exists());
+        assert!(live.exists());
     }
 
     #[test]
