@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import os
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+
+from tests.dvc_forkserver import DvcForkServer
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,6 +46,47 @@ def dvc_python() -> Path:
 def dvc_executable() -> Path:
     """The `dvc` command of the pinned real DVC."""
     return dvc_python().parent / "dvc"
+
+
+_fork_server: DvcForkServer | None = None
+
+
+def run_captured(
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(argv, capture_output=True, text=True)`; the `dvc` script's
+    commands are run by `run_dvc`."""
+    if argv and argv[0] == str(dvc_executable()):
+        return run_dvc(argv[1:], cwd=cwd, env=env, input=input)
+    return subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, input=input)
+
+
+def run_dvc(
+    args: Sequence[str], *, cwd: Path, env: dict[str, str], input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`dvc *args` with its output captured as text, as `subprocess.run` gives it.
+
+    Run by this worker's DVC fork server (`tests/dvc_forkserver.py`), which
+    skips the interpreter's start-up and DVC's imports, or, with
+    `MLVC_DVC_FORKSERVER=0`, by the `dvc` script itself.
+    """
+    global _fork_server
+    if os.environ.get("MLVC_DVC_FORKSERVER", "1") == "0":
+        return subprocess.run(
+            [str(dvc_executable()), *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            input=input,
+        )
+    if _fork_server is None:
+        _fork_server = DvcForkServer(str(dvc_python()), str(dvc_executable()))
+        atexit.register(_fork_server.close)
+    result: subprocess.CompletedProcess[str] = _fork_server.run(
+        list(args), cwd=str(cwd), env=env, input=input
+    )
+    return result
 
 
 @pytest.fixture(scope="session")

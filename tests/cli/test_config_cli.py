@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dvc_executable
+from tests.conftest import dvc_executable, run_captured
 from tests.interop.conftest import base_env
 
 # Each line runs in both repos; later lines see the state earlier ones left.
@@ -123,9 +123,7 @@ def run_script(
     }
     results = []
     for line in COMMANDS:
-        r = subprocess.run(
-            [*argv0, *shlex.split(line)], cwd=repo, env=env, capture_output=True, text=True
-        )
+        r = run_captured([*argv0, *shlex.split(line)], cwd=repo, env=env)
         out = r.stdout.replace(str(home), "<HOME>").replace(str(repo), "<REPO>")
         if line.startswith("remote list"):
             # DVC's console wraps lines at 80 columns when stdout is not a terminal; mlvc

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import dvc_executable
+from tests.conftest import dvc_executable, run_captured
 from tests.interop.conftest import base_env
 
 # Run from `sub/` in each repository; later lines see what earlier ones left.
@@ -28,9 +28,7 @@ root
 def run_script(argv0: list[str], repo: Path, env: dict[str, str]) -> list[tuple[str, int, str]]:
     results = []
     for line in filter(None, SCRIPT.strip().splitlines()):
-        r = subprocess.run(
-            [*argv0, *shlex.split(line)], cwd=repo / "sub", env=env, capture_output=True, text=True
-        )
+        r = run_captured([*argv0, *shlex.split(line)], cwd=repo / "sub", env=env)
         results.append((line, r.returncode, r.stdout))
     return results
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dvc_executable
+from tests.conftest import dvc_executable, run_captured
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -49,14 +49,7 @@ def tools(tmp_path: Path, real_dvc: Path) -> tuple[Runner, Runner, Runner, Path]
             *args: str, cwd: Path | None = None, check: bool = True, input: str | None = None
         ) -> subprocess.CompletedProcess[str]:
             # `input`: what stdin holds (None: the test's own stdin).
-            r = subprocess.run(
-                [*argv0, *args],
-                cwd=cwd or repo,
-                env=env,
-                capture_output=True,
-                text=True,
-                input=input,
-            )
+            r = run_captured([*argv0, *args], cwd=cwd or repo, env=env, input=input)
             if check and r.returncode != 0:
                 raise AssertionError(
                     f"{argv0[-1]} {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}"

@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import dvc_executable
+from tests.conftest import dvc_executable, run_captured, run_dvc
 from tests.interop.conftest import base_env
 
 # A step: a command line; `@out` first runs it outside any repository, `!` first marks
@@ -62,20 +62,14 @@ def play(base: Path, argv0: list[str], steps: list[Step], *, xdg: bool) -> Outco
             continue
         args = [a for a in step if a not in ("@out", "!")]
         cwd = base / ("out" if "@out" in step else "repo")
-        r = subprocess.run([*argv0, *args], cwd=cwd, env=env, capture_output=True, text=True)
+        r = run_captured([*argv0, *args], cwd=cwd, env=env)
         results.append((r.returncode, r.stdout.replace(str(base), "<T>"), r.stderr))
     files = {
         k: (base / rel).read_bytes() if (base / rel).exists() else None
         for k, rel in CONFIG_FILES.items()
     }
     # What DVC reads from the files this tool left.
-    r = subprocess.run(
-        [str(dvc_executable()), "config", "-l"],
-        cwd=base / "repo",
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    r = run_dvc(["config", "-l"], cwd=base / "repo", env=env)
     return results, files, (r.returncode, r.stdout.replace(str(base), "<T>"))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from mlvc.config import ConfigFile, RemoteOptionError, check_remote
-from tests.conftest import dvc_executable, dvc_python
+from tests.conftest import dvc_executable, dvc_python, run_captured
 from tests.interop.conftest import base_env
 from tests.unit.test_remote_config_schema import CASES
 
@@ -87,7 +87,7 @@ def new_repo(path: Path, env: dict[str, str], sections: dict[str, dict[str, str]
 
 
 def run(argv: list[str], repo: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, cwd=repo, env=env, capture_output=True, text=True)
+    return run_captured(argv, cwd=repo, env=env)
 
 
 def in_parallel(jobs: list[Callable[[], T]]) -> list[T]:

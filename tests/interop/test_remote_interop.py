@@ -495,7 +495,7 @@ def test_pull_run_cache_matches_dvc(
 def test_transfers_without_any_remote_exit_like_dvc(tmp_path: Path) -> None:
     """No `-r` and no default remote: fetch and pull only warn (the checkout then
     fails if data is missing), push fails, and `status -c` of an empty project is fine."""
-    from tests.conftest import dvc_executable
+    from tests.conftest import dvc_executable, run_captured
     from tests.interop.conftest import base_env
 
     env = base_env(tmp_path)
@@ -506,7 +506,7 @@ def test_transfers_without_any_remote_exit_like_dvc(tmp_path: Path) -> None:
         repo.mkdir()
 
         def run(*args: str, cwd: Path = repo, exe: Sequence[str] = argv) -> tuple[int, str]:
-            r = subprocess.run([*exe, *args], cwd=cwd, env=env, capture_output=True, text=True)
+            r = run_captured([*exe, *args], cwd=cwd, env=env)
             return r.returncode, r.stderr
 
         subprocess.run(["git", "init", "-q"], cwd=repo, env=env, check=True)

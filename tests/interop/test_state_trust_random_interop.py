@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import dvc_executable
+from tests.conftest import dvc_executable, run_captured
 from tests.interop.conftest import Tools, base_env, write
 
 _ONE = os.environ.get("MLVC_STATE_SEED")
@@ -137,7 +137,7 @@ class Hunt:
     # Running the tools.
 
     def run(self, argv: list[str], env: dict[str, str]) -> Result:
-        return subprocess.run(argv, cwd=self.root, env=env, capture_output=True, text=True)
+        return run_captured(argv, cwd=self.root, env=env)
 
     def mlvc(self, *args: str, ok: bool = False) -> Result:
         self.log.append("mlvc " + " ".join(args))
