@@ -27,7 +27,23 @@ from typing import Any
 
 # Commands run once, in a throwaway child at start-up, to learn which modules
 # DVC's commands import; the server then imports exactly those.
-_WARM_UP = [["init", "-q"], ["add", "-q", "f"], ["status"], ["data", "status"], ["repro", "-q"]]
+_WARM_UP = [
+    ["init", "-q", "--no-scm"],
+    ["add", "-q", "f"],
+    ["status"],
+    ["data", "status"],
+    ["repro", "-q"],
+    ["remote", "add", "-q", "-d", "r", "remote"],
+    ["push", "-q"],
+    ["pull", "-q"],
+    ["status", "-c"],
+    ["gc", "-w", "-f", "-q"],
+    ["checkout", "-q"],
+    ["ls", "."],
+    ["dag"],
+    ["metrics", "show"],
+    ["params", "diff"],
+]
 _LEN = struct.Struct("!I")
 _CODE = struct.Struct("!i")
 
@@ -65,7 +81,7 @@ def _modules_dvc_commands_import() -> list[str]:
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
-                for argv in [["init", "-q", "--no-scm"], *_WARM_UP[1:]]:
+                for argv in _WARM_UP:
                     main(argv)
             with os.fdopen(write_end, "w") as out:
                 json.dump(sorted(sys.modules), out)
