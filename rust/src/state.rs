@@ -315,15 +315,16 @@ fn decode_tree_file(data: Vec<u8>, algo: &str, prefix: &[u8]) -> Option<StateSna
     StateSnapshot::decode(data, pos, Some(dir_hash))
 }
 
-/// Writes `data` to `path` (in `dir`, made if missing) under a temp name, then
-/// renames it over whatever was there.
-fn replace_file(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
+/// Writes `data` to `path` (its directory made if missing) under a temp name,
+/// then swaps it in for whatever was there ([`crate::newfile::swap_in`]: a
+/// rename over the old record would make ext4 flush the new one at once).
+fn replace_file(path: &Path, data: &[u8]) -> Result<()> {
     use std::io::Write;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(crate::cache::temp_name(&name));
+    let temp = crate::cache::temp_path_for(path);
     let create = || std::fs::File::create(&temp);
     let mut file = match create() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let dir = path.parent().unwrap_or(Path::new("."));
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             create()
         }
@@ -334,7 +335,7 @@ fn replace_file(dir: &Path, path: &Path, data: &[u8]) -> Result<()> {
         .write_all(data)
         .and_then(|()| {
             drop(file);
-            std::fs::rename(&temp, path)
+            crate::newfile::swap_in(&temp, path)
         })
         .map_err(|e| Error::io(path, e));
     if written.is_err() {
@@ -528,7 +529,7 @@ impl StateDb {
         let sum = blake3::hash(&data[TREE_BODY_AT..]);
         data[TREE_MAGIC.len()..TREE_BODY_AT].copy_from_slice(sum.as_bytes());
         let path = self.tree_file(algo, prefix);
-        replace_file(&self.trees, &path, &data)?;
+        replace_file(&path, &data)?;
         sweep_stale_temps(&self.trees);
         Ok(())
     }
