@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def dvc_executable() -> Path:
 
 
 _fork_server: DvcForkServer | None = None
+_fork_server_lock = threading.Lock()
 
 
 def run_captured(
@@ -58,6 +60,12 @@ def run_captured(
     commands are run by `run_dvc`."""
     if argv and argv[0] == str(dvc_executable()):
         return run_dvc(argv[1:], cwd=cwd, env=env, input=input)
+    return _started(argv, cwd=cwd, env=env, input=input)
+
+
+def _started(
+    argv: Sequence[str], *, cwd: Path, env: dict[str, str], input: str | None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, input=input)
 
 
@@ -72,21 +80,12 @@ def run_dvc(
     """
     global _fork_server
     if os.environ.get("MLVC_DVC_FORKSERVER", "1") == "0":
-        return subprocess.run(
-            [str(dvc_executable()), *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            input=input,
-        )
-    if _fork_server is None:
-        _fork_server = DvcForkServer(str(dvc_python()), str(dvc_executable()))
-        atexit.register(_fork_server.close)
-    result: subprocess.CompletedProcess[str] = _fork_server.run(
-        list(args), cwd=str(cwd), env=env, input=input
-    )
-    return result
+        return _started([str(dvc_executable()), *args], cwd=cwd, env=env, input=input)
+    with _fork_server_lock:  # tests run commands from several threads too
+        if _fork_server is None:
+            _fork_server = DvcForkServer(str(dvc_python()), str(dvc_executable()))
+            atexit.register(_fork_server.close)
+    return _fork_server.run(list(args), cwd=str(cwd), env=env, input=input)
 
 
 @pytest.fixture(scope="session")

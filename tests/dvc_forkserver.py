@@ -16,11 +16,16 @@ command itself, so no cache of DVC's holds anything.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
+import locale
 import os
+import selectors
+import shutil
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import tempfile
 from typing import Any
@@ -96,8 +101,6 @@ def _modules_dvc_commands_import() -> list[str]:
 
 
 def _serve(path: str) -> None:
-    import importlib
-
     for name in _modules_dvc_commands_import():
         try:
             importlib.import_module(name)
@@ -161,8 +164,6 @@ class DvcForkServer:
     """The test side: starts a server under DVC's interpreter, and runs commands in it."""
 
     def __init__(self, python: str, dvc_script: str) -> None:
-        import subprocess
-
         self._dir = tempfile.mkdtemp(prefix="dvc-forkserver-")
         self.path = os.path.join(self._dir, "socket")
         self.dvc_script = dvc_script
@@ -184,11 +185,8 @@ class DvcForkServer:
 
     def run(
         self, argv: list[str], *, cwd: str, env: dict[str, str], input: str | None = None
-    ) -> Any:
+    ) -> subprocess.CompletedProcess[str]:
         """Runs `dvc *argv` as `subprocess.run(..., capture_output=True, text=True)` would."""
-        import locale
-        import subprocess
-
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         if input is None:
@@ -217,8 +215,6 @@ class DvcForkServer:
         )
 
     def close(self) -> None:
-        import shutil
-
         self._proc.terminate()
         self._proc.wait()
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -226,8 +222,6 @@ class DvcForkServer:
 
 def _communicate(in_w: int | None, data: bytes, out_r: int, err_r: int) -> tuple[bytes, bytes]:
     """Writes `data` to `in_w` and reads both outputs to their ends, all at once."""
-    import selectors
-
     chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
     with selectors.DefaultSelector() as sel:
         for fd in chunks:
@@ -262,8 +256,6 @@ def _communicate(in_w: int | None, data: bytes, out_r: int, err_r: int) -> tuple
 
 def _text(data: bytes) -> str:
     """Decoded as `subprocess` decodes in text mode (universal newlines)."""
-    import locale
-
     text = data.decode(locale.getpreferredencoding(False))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
