@@ -480,9 +480,8 @@ pub fn hash_tree_storing(
         HashAlgorithm::Blake3 => "blake3",
     };
     let manifest = OnceLock::new();
-    let fresh = fresh_rows(&files);
     // Same names, each still matching its record: the recorded id still holds.
-    let unchanged = fresh.is_empty() && files.len() == snapshot.len();
+    let unchanged = files.iter().all(|f| f.from_state) && files.len() == snapshot.len();
     let hash = match snapshot.dir_hash().filter(|_| unchanged) {
         Some(h) => h.to_string(),
         None => {
